@@ -1,0 +1,53 @@
+// Bundles the extension host code, the CLI, the trainer process and the webviews with esbuild.
+// Usage: node scripts/build.mjs [--watch] [--minify]
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const watch = process.argv.includes('--watch');
+const minify = process.argv.includes('--minify');
+const at = (p) => path.join(root, p);
+
+/** Node-side bundles: CommonJS, Node 20, native onnxruntime stays outside the bundle. */
+const nodeBundles = [
+  { in: 'src/extension/extension.ts', out: 'dist/extension.js', external: ['vscode', 'onnxruntime-node'] },
+  { in: 'src/cli/main.ts', out: 'dist/cli.js', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
+  { in: 'python-free-train/trainer.ts', out: 'dist/trainer.js', external: ['onnxruntime-node'] },
+];
+
+/** Every `webview/<name>/main.ts` becomes `dist/webview/<name>.js` for the browser. */
+const webviewEntries = existsSync(at('webview'))
+  ? readdirSync(at('webview'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(at(`webview/${d.name}/main.ts`)))
+      .map((d) => ({ in: `webview/${d.name}/main.ts`, out: `dist/webview/${d.name}.js` }))
+  : [];
+
+const configs = [];
+for (const b of nodeBundles) {
+  if (!existsSync(at(b.in))) continue;
+  configs.push({
+    entryPoints: [at(b.in)], outfile: at(b.out), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    external: b.external, sourcemap: true, minify, logLevel: 'warning',
+    banner: b.banner ? { js: b.banner } : undefined,
+    // lowdb and other ESM-only packages reference import.meta.url; give CommonJS a stand-in.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    inject: [at('scripts/import-meta-url.js')],
+  });
+}
+for (const w of webviewEntries) {
+  configs.push({
+    entryPoints: [at(w.in)], outfile: at(w.out), bundle: true, platform: 'browser', target: 'es2022', format: 'iife',
+    sourcemap: true, minify, logLevel: 'warning', loader: { '.css': 'text' },
+  });
+}
+
+mkdirSync(at('dist'), { recursive: true });
+if (watch) {
+  for (const c of configs) (await esbuild.context(c)).watch();
+  console.log(`watching ${configs.length} bundles`);
+} else {
+  const t0 = Date.now();
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+  console.log(`built ${configs.length} bundles in ${Date.now() - t0} ms`);
+}

@@ -1,0 +1,50 @@
+// Runs the test suites with node:test (TypeScript through tsx).
+// Usage: node scripts/test.mjs unit|integration|e2e|all [extra files or name filters]
+//   unit         fast tests of pure code (test/unit)
+//   integration  real files, real processes, loopback servers (test/integration)
+//   e2e          the extension in a real VS Code workbench (code-server + chromium; test/e2e/run.sh)
+//   all          type check, build, then every suite above
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const [suite = 'unit', ...filters] = process.argv.slice(2);
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function nodeTests(kind) {
+  let files = findTests(path.join(root, 'test', kind));
+  if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+  if (!files.length) { console.log(`no ${kind} tests`); return; }
+  const concurrency = kind === 'unit' ? [] : ['--test-concurrency=1'];
+  run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...concurrency, ...files]);
+}
+
+const steps = {
+  typecheck: () => run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) || run('npx', ['tsc', '-p', 'webview/tsconfig.json', '--noEmit']),
+  build: () => run(process.execPath, ['scripts/build.mjs']),
+  unit: () => nodeTests('unit'),
+  integration: () => nodeTests('integration'),
+  e2e: () => { if (existsSync(path.join(root, 'test/e2e/run.sh'))) run('bash', ['test/e2e/run.sh']); else console.log('no e2e suite'); },
+};
+const plan = suite === 'all' ? ['typecheck', 'build', 'unit', 'integration', 'e2e'] : [suite];
+for (const s of plan) {
+  if (!steps[s]) { console.error(`unknown suite "${s}"; one of: ${Object.keys(steps).join(', ')}, all`); process.exit(2); }
+  console.log(`\n=== ${s} ===`);
+  steps[s]();
+}

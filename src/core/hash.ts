@@ -1,0 +1,65 @@
+/**
+ * Deterministic string hashing (no I/O, no crypto module, so it also runs in webviews).
+ * MurmurHash3 (x86, 32-bit) over UTF-16 code units, and a 64-bit key made of two seeds.
+ */
+export function murmur3(text: string, seed = 0): number {
+  let h = seed >>> 0;
+  const n = text.length;
+  let i = 0;
+  // Two UTF-16 code units per 32-bit block.
+  for (; i + 1 < n; i += 2) {
+    let k = (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+  }
+  if (i < n) {
+    let k = text.charCodeAt(i);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A uniform number in [0, 1) derived from a key and a seed: the same inputs always give the same value. */
+export function hashUniform(key: string, seed: number): number {
+  return murmur3(key, seed) / 4294967296;
+}
+
+/**
+ * A 64-bit fingerprint as a 16-digit hex string, for exact-duplicate detection over millions of
+ * rows (32 bits would collide about a hundred times in a million bodies).
+ */
+export function fingerprint64(text: string): string {
+  const a = murmur3(text, 0x9747b28c);
+  const b = murmur3(text, 0x5bd1e995);
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+/** The two 32-bit halves of `fingerprint64`, for compact binary storage. */
+export function fingerprintWords(text: string): [number, number] {
+  return [murmur3(text, 0x9747b28c), murmur3(text, 0x5bd1e995)];
+}
+
+/** A small seeded PRNG (mulberry32) for reproducible shuffles and splits. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
