@@ -1,0 +1,158 @@
+/**
+ * The `hashing` representation: word unigrams and bigrams plus character 3-5-grams inside word
+ * boundaries, hashed with murmur3 into `dim` signed buckets, weighted by sublinear tf and idf, and
+ * L2-normalized. Needs no download and no vocabulary; deterministic for a given config and idf.
+ *
+ * Signed hashing (the sign comes from the hash's top bit) makes colliding features cancel on
+ * average instead of piling up. The idf is fitted once per model on a sample of the pool and
+ * stored with the model, so the pool and later inputs are scored with the same weights.
+ */
+import { murmur3, fingerprint64 } from '../../src/core/hash';
+import type { FitOptions, HashingConfig, HashingParams, Representation } from './representation';
+
+export const DEFAULT_HASHING_CONFIG: HashingConfig = {
+  dim: 4096,
+  wordNgrams: [1, 2],
+  charNgramMin: 3,
+  charNgramMax: 5,
+  wordWeight: 1,
+  maxChars: 4000,
+  hashSeed: 0x5ec4e71,
+};
+
+/** Words: runs of letters and digits, lower-cased (identifiers split at `_`, `.`, `/` and the like). */
+const WORD = /[\p{L}\p{N}]+/gu;
+/** Longer words (hashes, base64, minified code) only contribute their first characters' n-grams. */
+const MAX_WORD_CHARS = 32;
+
+export function validateHashingConfig(config: HashingConfig): HashingConfig {
+  const fail = (what: string) => { throw new Error(`hashing representation: ${what}`); };
+  if (!Number.isInteger(config.dim) || config.dim < 2 || config.dim > 1 << 22) fail(`dim must be an integer in [2, ${1 << 22}], got ${config.dim}`);
+  if (!config.wordNgrams.every((n) => n === 1 || n === 2)) fail(`wordNgrams must contain 1 and/or 2, got ${JSON.stringify(config.wordNgrams)}`);
+  if (!(Number.isInteger(config.charNgramMin) && Number.isInteger(config.charNgramMax) && config.charNgramMin >= 1 && config.charNgramMax >= config.charNgramMin - 1)) {
+    fail(`character n-gram range must be integers with min >= 1 and max >= min (or max = min - 1 for none), got ${config.charNgramMin}-${config.charNgramMax}`);
+  }
+  if (!(config.wordWeight >= 0)) fail(`wordWeight must be >= 0, got ${config.wordWeight}`);
+  if (!(Number.isInteger(config.maxChars) && config.maxChars > 0)) fail(`maxChars must be a positive integer, got ${config.maxChars}`);
+  return config;
+}
+
+/** The (feature, count) pairs of one text, keyed by a namespaced feature string. */
+export function extractFeatures(text: string, config: HashingConfig): { words: Map<string, number>; chars: Map<string, number> } {
+  const words = new Map<string, number>();
+  const chars = new Map<string, number>();
+  const add = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+  const tokens = text.slice(0, config.maxChars).toLowerCase().match(WORD) ?? [];
+  const unigrams = config.wordNgrams.includes(1);
+  const bigrams = config.wordNgrams.includes(2);
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i]!;
+    if (unigrams) add(words, 'w ' + w);
+    if (bigrams && i + 1 < tokens.length) add(words, 'b ' + w + ' ' + tokens[i + 1]!);
+    const padded = ' ' + (w.length > MAX_WORD_CHARS ? w.slice(0, MAX_WORD_CHARS) : w + ' ');
+    for (let n = config.charNgramMin; n <= config.charNgramMax; n++) {
+      for (let s = 0; s + n <= padded.length; s++) add(chars, padded.slice(s, s + n));
+    }
+  }
+  return { words, chars };
+}
+
+/** Bucket and sign of a feature string: bucket from the hash modulo dim, sign from its top bit. */
+function bucketOf(feature: string, config: HashingConfig): number {
+  return murmur3(feature, config.hashSeed) % config.dim;
+}
+
+/**
+ * Fits idf weights over texts (smoothed as in scikit-learn: ln((1 + N) / (1 + df)) + 1, with df
+ * counted per bucket).
+ */
+export async function fitIdf(texts: Iterable<string> | AsyncIterable<string>, config: HashingConfig, options: FitOptions = {}): Promise<{ idf: Float32Array; fittedOn: number }> {
+  validateHashingConfig(config);
+  const df = new Float64Array(config.dim);
+  const seen = new Uint32Array(config.dim);
+  let n = 0;
+  for await (const text of texts) {
+    n++;
+    const { words, chars } = extractFeatures(text, config);
+    for (const m of [words, chars]) {
+      for (const f of m.keys()) {
+        const b = bucketOf(f, config);
+        if (seen[b] !== n) { seen[b] = n; df[b]!++; }
+      }
+    }
+    if (n % 2000 === 0) {
+      options.onProgress?.(n);
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('cancelled');
+      // Let IPC messages (cancel) through during long fits.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+  const idf = new Float32Array(config.dim);
+  for (let b = 0; b < config.dim; b++) idf[b] = Math.log((1 + n) / (1 + df[b]!)) + 1;
+  return { idf, fittedOn: n };
+}
+
+export class HashingRepresentation implements Representation {
+  readonly id = 'hashing' as const;
+  readonly dim: number;
+  private readonly fp: string;
+
+  constructor(readonly config: HashingConfig, private readonly idf: Float32Array, private readonly fittedOn: number) {
+    validateHashingConfig(config);
+    if (idf.length !== config.dim) throw new Error(`hashing representation: idf has ${idf.length} weights, expected ${config.dim}`);
+    this.dim = config.dim;
+    this.fp = fingerprint64(JSON.stringify(config) + '\u0000' + Buffer.from(idf.buffer, idf.byteOffset, idf.byteLength).toString('base64'));
+  }
+
+  /** Fits the idf on `texts` (for example a sample of the pool). */
+  static async fit(texts: Iterable<string> | AsyncIterable<string>, config: Partial<HashingConfig> = {}, options: FitOptions = {}): Promise<HashingRepresentation> {
+    const full = validateHashingConfig({ ...DEFAULT_HASHING_CONFIG, ...config });
+    const { idf, fittedOn } = await fitIdf(texts, full, options);
+    return new HashingRepresentation(full, idf, fittedOn);
+  }
+
+  static fromParams(params: HashingParams): HashingRepresentation {
+    const bytes = Buffer.from(params.idfBase64, 'base64');
+    const idf = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(idf.buffer).set(bytes);
+    return new HashingRepresentation(validateHashingConfig({ ...DEFAULT_HASHING_CONFIG, ...params.config }), idf, params.fittedOn);
+  }
+
+  params(): HashingParams {
+    return {
+      id: 'hashing', config: { ...this.config }, fittedOn: this.fittedOn,
+      idfBase64: Buffer.from(this.idf.buffer, this.idf.byteOffset, this.idf.byteLength).toString('base64'),
+    };
+  }
+
+  fingerprint(): string {
+    return this.fp;
+  }
+
+  /** Writes the vector of `text` into `out` at `offset` (which must hold zeros). */
+  featurizeInto(text: string, out: Float32Array, offset: number): void {
+    const { words, chars } = extractFeatures(text, this.config);
+    const blocks: [Map<string, number>, number][] = [[words, this.config.wordWeight], [chars, 1]];
+    for (const [m, weight] of blocks) {
+      if (weight === 0) continue;
+      for (const [f, count] of m) {
+        const h = murmur3(f, this.config.hashSeed);
+        const b = h % this.dim;
+        const sign = h >>> 31 ? -1 : 1;
+        out[offset + b]! += sign * weight * (1 + Math.log(count)) * this.idf[b]!;
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < this.dim; i++) norm += out[offset + i]! * out[offset + i]!;
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < this.dim; i++) out[offset + i]! *= inv;
+    }
+  }
+
+  async featurize(texts: readonly string[]): Promise<Float32Array> {
+    const out = new Float32Array(texts.length * this.dim);
+    for (let i = 0; i < texts.length; i++) this.featurizeInto(texts[i]!, out, i * this.dim);
+    return out;
+  }
+}

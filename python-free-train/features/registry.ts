@@ -1,0 +1,67 @@
+/**
+ * The representation registry: which representations exist, whether each can run here, how to fit
+ * a fresh one for a training run and how to rebuild a stored one from a model folder.
+ */
+import { HashingRepresentation } from './hashing';
+import { ROBERTA_UNAVAILABLE, loadRoberta, robertaAvailability } from './roberta';
+import {
+  REPRESENTATION_IDS, RepresentationUnavailableError, isRepresentationId,
+  type FitOptions, type HashingConfig, type Representation, type RepresentationId, type RepresentationParams,
+} from './representation';
+
+export interface RepresentationInfo {
+  id: RepresentationId;
+  title: string;
+  description: string;
+  available(): { ok: true } | { ok: false; reason: string };
+}
+
+export const REPRESENTATIONS: Record<RepresentationId, RepresentationInfo> = {
+  hashing: {
+    id: 'hashing', title: 'Hashed n-grams',
+    description: 'word unigrams and bigrams plus character 3-5-grams, hashed into 4096 signed buckets with tf-idf weights; offline, fast',
+    available: () => ({ ok: true }),
+  },
+  roberta: {
+    id: 'roberta', title: 'RoBERTa',
+    description: 'RoBERTa encoder embeddings (max 64 tokens), cached per pool row',
+    available: robertaAvailability,
+  },
+};
+
+/** Parses a representation name, with an error that lists the valid ones. */
+export function parseRepresentationId(value: string): RepresentationId {
+  const v = value.trim().toLowerCase();
+  if (isRepresentationId(v)) return v;
+  throw new Error(`unknown representation "${value}"; use one of: ${REPRESENTATION_IDS.join(', ')}`);
+}
+
+/** Throws a `RepresentationUnavailableError` when the representation cannot run here. */
+export function assertAvailable(id: RepresentationId): void {
+  const a = REPRESENTATIONS[id].available();
+  if (!a.ok) throw new RepresentationUnavailableError(a.reason);
+}
+
+export interface FitRequest {
+  id: RepresentationId;
+  /** Options of the hashing representation (width and so on). */
+  hashing?: Partial<HashingConfig>;
+}
+
+/** Builds a representation for a new model, fitting what it learns from unlabeled text. */
+export async function fitRepresentation(request: FitRequest, texts: Iterable<string> | AsyncIterable<string>, options: FitOptions = {}): Promise<Representation> {
+  switch (request.id) {
+    case 'hashing': return HashingRepresentation.fit(texts, request.hashing ?? {}, options);
+    case 'roberta': throw new RepresentationUnavailableError(ROBERTA_UNAVAILABLE);
+  }
+}
+
+/** Rebuilds the representation a model was trained with from its stored parameters. */
+export function loadRepresentation(params: RepresentationParams): Representation {
+  switch (params.id) {
+    case 'hashing': return HashingRepresentation.fromParams(params);
+    case 'roberta': return loadRoberta(params);
+  }
+}
+
+export type { Representation, RepresentationId, RepresentationParams } from './representation';

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HashingRepresentation, extractFeatures, DEFAULT_HASHING_CONFIG } from '../../../python-free-train/features/hashing';
+import { fitRepresentation, loadRepresentation, parseRepresentationId, assertAvailable } from '../../../python-free-train/features/registry';
+import { MemoryFeatureCache, featurizeCached } from '../../../python-free-train/features/cache';
+
+const corpus = [
+  'This input is not sanitized: SQL injection is possible here.',
+  'Nit: rename this variable.',
+  'Please validate the token before use, otherwise an attacker can forge requests.',
+  'LGTM, thanks!',
+  'Este comentario no está escrito en inglés.',
+];
+
+const dot = (v: Float32Array, a: number, b: number, d: number) => {
+  let s = 0;
+  for (let i = 0; i < d; i++) s += v[a * d + i]! * v[b * d + i]!;
+  return s;
+};
+
+test('vectors are L2-normalized, deterministic, and similar texts are closer than unrelated ones', async () => {
+  const rep = await HashingRepresentation.fit(corpus, { dim: 1024 });
+  const texts = ['SQL injection in this query', 'possible sql injection in that query', 'rename this variable please'];
+  const v = await rep.featurize(texts);
+  assert.equal(v.length, 3 * 1024);
+  for (let r = 0; r < 3; r++) assert.ok(Math.abs(dot(v, r, r, 1024) - 1) < 1e-5);
+  assert.ok(dot(v, 0, 1, 1024) > dot(v, 0, 2, 1024) + 0.2);
+  const again = await (await HashingRepresentation.fit(corpus, { dim: 1024 })).featurize(texts);
+  assert.deepEqual(again, v);
+});
+
+test('empty text gives a zero vector rather than NaN', async () => {
+  const rep = await HashingRepresentation.fit(corpus, { dim: 64 });
+  const v = await rep.featurize(['', '   ']);
+  assert.ok(v.every((x) => x === 0));
+});
+
+test('features: unigrams, bigrams and character n-grams inside word boundaries', () => {
+  const f = extractFeatures('XSS risk', DEFAULT_HASHING_CONFIG);
+  assert.ok(f.words.has('w xss') && f.words.has('w risk') && f.words.has('b xss risk'));
+  assert.ok(f.chars.has(' xs') && f.chars.has('xss ') && f.chars.has(' risk'));
+  assert.ok(![...f.chars.keys()].some((k) => k.includes('s r')), 'no character n-gram crosses a word boundary');
+});
+
+test('stored parameters rebuild the same representation (same fingerprint and vectors)', async () => {
+  const rep = await fitRepresentation({ id: 'hashing', hashing: { dim: 512 } }, corpus);
+  const copy = loadRepresentation(JSON.parse(JSON.stringify(rep.params())));
+  assert.equal(copy.fingerprint(), rep.fingerprint());
+  assert.deepEqual(await copy.featurize(corpus), await rep.featurize(corpus));
+  const other = await fitRepresentation({ id: 'hashing', hashing: { dim: 512 } }, corpus.slice(0, 2));
+  assert.notEqual(other.fingerprint(), rep.fingerprint(), 'idf fitted on other text changes the fingerprint');
+});
+
+test('roberta is not available yet and says to use hashing', async () => {
+  assert.equal(parseRepresentationId(' RoBERTa '), 'roberta');
+  assert.throws(() => parseRepresentationId('bert'), /use one of: hashing, roberta/);
+  assert.throws(() => assertAvailable('roberta'), /not available yet: set the representation to "hashing"/);
+  await assert.rejects(fitRepresentation({ id: 'roberta' }, corpus), /not available yet/);
+});
+
+test('feature cache computes each distinct text once and returns the same vectors', async () => {
+  const rep = await HashingRepresentation.fit(corpus, { dim: 256 });
+  let computed = 0;
+  const counting = { ...rep, id: rep.id, dim: rep.dim, fingerprint: () => rep.fingerprint(), params: () => rep.params(),
+    featurize: async (t: readonly string[]) => { computed += t.length; return rep.featurize(t); } };
+  const cache = new MemoryFeatureCache(rep.fingerprint(), rep.dim);
+  const texts = [corpus[0]!, corpus[1]!, corpus[0]!];
+  const first = await featurizeCached(counting, cache, texts);
+  const second = await featurizeCached(counting, cache, texts);
+  assert.equal(computed, 2);
+  assert.deepEqual(first, await rep.featurize(texts));
+  assert.deepEqual(second, first);
+  await assert.rejects(featurizeCached(counting, new MemoryFeatureCache('other', 256), texts), /not/);
+});
