@@ -1,0 +1,98 @@
+/**
+ * Optimizers and gradient clipping as graph pieces: each takes parameters, gradients and optimizer
+ * state as values and returns the updated parameters and state, so one train-step graph holds the
+ * whole update. Conventions follow PyTorch (torch.optim.SGD, Adam, AdamW; clip_grad_norm_).
+ */
+import type { Value } from './core';
+import type { Graph } from './ops';
+
+export interface OptimizerConfig {
+  kind: 'sgd' | 'adam' | 'adamw';
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** SGD and Adam: L2 penalty added to the gradient; AdamW: decoupled decay (default 0.01). */
+  weightDecay?: number;
+  /** SGD only: momentum factor (0 = plain SGD). */
+  momentum?: number;
+  /** Clip gradients to this global L2 norm before the update. */
+  clipNorm?: number;
+}
+
+export const OPTIMIZER_KINDS = ['sgd', 'adam', 'adamw'] as const;
+
+/** Resolved hyper-parameters with defaults applied. */
+export function optimizerDefaults(c: OptimizerConfig): Required<OptimizerConfig> {
+  if (!OPTIMIZER_KINDS.includes(c.kind)) throw new Error(`optimizer: unknown kind "${String(c.kind)}". Should be one of: ${OPTIMIZER_KINDS.join(', ')}`);
+  return {
+    kind: c.kind, lr: c.lr, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, eps: c.eps ?? 1e-8,
+    weightDecay: c.weightDecay ?? (c.kind === 'adamw' ? 0.01 : 0), momentum: c.momentum ?? 0, clipNorm: c.clipNorm ?? 0,
+  };
+}
+
+/** Names of the state tensors each parameter carries (same shape as the parameter). */
+export function stateSlots(c: OptimizerConfig): readonly string[] {
+  const o = optimizerDefaults(c);
+  if (o.kind === 'sgd') return o.momentum > 0 ? ['momentum'] : [];
+  return ['m', 'v'];
+}
+
+export interface StepInputs {
+  /** Learning rate (scalar input, so schedules need no new graph). */
+  lr: Value;
+  /** 1-based step count after this update (scalar input), for Adam's bias correction. */
+  step: Value;
+}
+
+export interface ParamUpdate { param: Value; state: Value[] }
+
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm`:
+ * g * min(1, maxNorm / (norm + 1e-6)). Returns the scaled gradients and the norm before clipping.
+ */
+export function clipByGlobalNorm(g: Graph, grads: readonly Value[], maxNorm: number): { grads: Value[]; norm: Value } {
+  return g.scope('clip', () => {
+    let sq: Value | null = null;
+    for (const gr of grads) {
+      const s = g.reduceSum(g.mul(gr, gr));
+      sq = sq ? g.add(sq, s) : s;
+    }
+    if (!sq) return { grads: [], norm: g.scalar(0) };
+    const norm = g.sqrt(sq);
+    const scale = g.min(g.s(1, norm), g.div(g.s(maxNorm, norm), g.add(norm, g.s(1e-6, norm))));
+    return { grads: grads.map((gr) => g.mul(gr, scale)), norm };
+  });
+}
+
+/** Appends one optimizer update for every parameter. `state[i]` follows `stateSlots(config)`. */
+export function applyOptimizer(g: Graph, config: OptimizerConfig, params: readonly Value[], grads: readonly Value[],
+  state: readonly (readonly Value[])[], inputs: StepInputs): ParamUpdate[] {
+  const o = optimizerDefaults(config);
+  return g.scope(o.kind, () => {
+    const bias = o.kind === 'sgd' ? null : {
+      // 1 - beta^t, computed once for all parameters.
+      c1: g.sub(g.s(1, inputs.step), g.pow(g.s(o.beta1, inputs.step), inputs.step)),
+      c2: g.sub(g.s(1, inputs.step), g.pow(g.s(o.beta2, inputs.step), inputs.step)),
+    };
+    return params.map((p, i) => g.scope(p.name.replace(/[^0-9A-Za-z_.-]/g, '_'), () => {
+      let grad = grads[i]!;
+      const st = state[i] ?? [];
+      if (o.weightDecay > 0 && o.kind !== 'adamw') grad = g.add(grad, g.mul(p, g.s(o.weightDecay, p)));
+      if (o.kind === 'sgd') {
+        if (o.momentum > 0) {
+          const buf = g.add(g.mul(st[0]!, g.s(o.momentum, p)), grad);
+          return { param: g.sub(p, g.mul(buf, inputs.lr)), state: [buf] };
+        }
+        return { param: g.sub(p, g.mul(grad, inputs.lr)), state: [] };
+      }
+      const m = g.add(g.mul(st[0]!, g.s(o.beta1, p)), g.mul(grad, g.s(1 - o.beta1, p)));
+      const v = g.add(g.mul(st[1]!, g.s(o.beta2, p)), g.mul(g.mul(grad, grad), g.s(1 - o.beta2, p)));
+      const mHat = g.div(m, bias!.c1);
+      const vHat = g.div(v, bias!.c2);
+      let update = g.div(mHat, g.add(g.sqrt(vHat), g.s(o.eps, p)));
+      if (o.kind === 'adamw' && o.weightDecay > 0) update = g.add(update, g.mul(p, g.s(o.weightDecay, p)));
+      return { param: g.sub(p, g.mul(update, inputs.lr)), state: [m, v] };
+    }));
+  });
+}

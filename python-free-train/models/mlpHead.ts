@@ -1,0 +1,303 @@
+/**
+ * The MLP classification head the trainer fits over cached features: hidden layers with an
+ * activation (and optional dropout), a softmax output, cross-entropy with optional class weights
+ * and an SGD/Adam/AdamW update, all run as ONNX graphs (see headGraphs.ts). Parameters and
+ * optimizer state live here as plain Float32Arrays between steps.
+ */
+import { mulberry32 } from '../../src/core/hash';
+import { type Backend, type Feeds, type Session, Tensor, defaultBackend } from '../backend';
+import { type OptimizerConfig, optimizerDefaults, stateSlots } from '../graph/optimizers';
+import { type HeadConfig, type ParamSpec, buildEvalGraph, buildInferGraph, buildTrainGraph, maskName, paramSpecs, stateName, updatedName, validateConfig } from './headGraphs';
+
+export type { HeadConfig, Activation } from './headGraphs';
+export type { OptimizerConfig } from '../graph/optimizers';
+
+export interface HeadTrainOptions {
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  classWeights?: Float32Array;
+}
+
+export interface NamedArray { name: string; shape: number[]; data: Float32Array }
+
+export interface HeadState {
+  /** Optimizer steps taken so far (Adam's bias correction continues from here). */
+  step: number;
+  params: NamedArray[];
+  /** Optimizer state tensors named `<param>.<slot>` (e.g. `layer0.weight.m`). */
+  optimizer: NamedArray[];
+}
+
+/** Rows per run when evaluating and scoring: bounds memory whatever n is. */
+const EVAL_CHUNK = 8192;
+const PREDICT_CHUNK = 65536;
+
+export class HeadModel {
+  private params: Float32Array[];
+  private state: Float32Array[][];
+  private step = 0;
+  /** Bumped whenever the weights change, so the inference session is rebuilt only when stale. */
+  private version = 0;
+  private evalSession?: Session;
+  private infer?: { version: number; session: Session };
+
+  private constructor(
+    readonly config: HeadConfig,
+    readonly options: HeadTrainOptions,
+    private readonly backend: Backend,
+    private readonly trainSession: Session,
+    private readonly specs: ParamSpec[],
+  ) {
+    this.params = initialParams(config, specs);
+    const slots = stateSlots(options.optimizer);
+    this.state = specs.map((s) => slots.map(() => new Float32Array(size(s))));
+  }
+
+  static async create(config: HeadConfig, options: HeadTrainOptions, backend?: Backend): Promise<HeadModel> {
+    validateConfig(config);
+    optimizerDefaults(options.optimizer);
+    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw new Error(`mlp head: batchSize must be a positive integer, got ${options.batchSize}`);
+    const b = backend ?? await defaultBackend();
+    const train = await b.session(buildTrainGraph(config, { optimizer: options.optimizer, classWeights: options.classWeights }), 'mlp head train step');
+    return new HeadModel(config, options, b, train, paramSpecs(config));
+  }
+
+  /** Which execution provider runs the graphs. */
+  get device(): Backend['device'] { return this.backend.device; }
+
+  /** One pass over n examples in the order given by `order`; returns the mean training loss. */
+  async trainEpoch(x: Float32Array, y: Int32Array, n: number, order: Int32Array): Promise<number> {
+    const d = this.config.inputDim;
+    this.checkInputs(x, n, y);
+    if (order.length !== n) throw new Error(`mlp head: order has ${order.length} entries for ${n} examples`);
+    const bs = this.options.batchSize;
+    const xb = new Float32Array(bs * d);
+    const yb = new Int32Array(bs);
+    const lr = Tensor.scalar(this.options.optimizer.lr);
+    const slots = stateSlots(this.options.optimizer);
+    let lossSum = 0;
+    for (let start = 0; start < n; start += bs) {
+      const b = Math.min(bs, n - start);
+      for (let i = 0; i < b; i++) {
+        const row = order[start + i]!;
+        if (!(row >= 0 && row < n)) throw new Error(`mlp head: order[${start + i}] = ${row} is not a row index below ${n}`);
+        xb.set(x.subarray(row * d, row * d + d), i * d);
+        yb[i] = y[row]!;
+      }
+      this.step++;
+      const feeds: Feeds = {
+        x: Tensor.float32(xb.subarray(0, b * d), [b, d]),
+        y: Tensor.int32(yb.subarray(0, b), [b]),
+        step: Tensor.scalar(this.step),
+        lr,
+      };
+      this.specs.forEach((s, i) => {
+        feeds[s.name] = Tensor.float32(this.params[i]!, s.shape);
+        slots.forEach((slot, k) => { feeds[stateName(s.name, slot)] = Tensor.float32(this.state[i]![k]!, s.shape); });
+      });
+      Object.assign(feeds, this.dropoutMasks(b));
+      const out = await this.trainSession.run(feeds);
+      this.specs.forEach((s, i) => {
+        this.params[i] = out[updatedName(s.name)]!.float32;
+        slots.forEach((slot, k) => { this.state[i]![k] = out[updatedName(stateName(s.name, slot))]!.float32; });
+      });
+      const loss = out.loss!.float32[0]!;
+      if (!Number.isFinite(loss)) throw new Error(`mlp head: training loss became ${loss} at step ${this.step}; lower the learning rate`);
+      lossSum += loss * b;
+    }
+    this.version++;
+    return n ? lossSum / n : NaN;
+  }
+
+  /** Mean test loss (class-weighted when weights were given) and probabilities n*classes. */
+  async evaluate(x: Float32Array, y: Int32Array, n: number): Promise<{ loss: number; probs: Float32Array }> {
+    this.checkInputs(x, n, y);
+    this.evalSession ??= await this.backend.session(buildEvalGraph(this.config, { classWeights: this.options.classWeights }), 'mlp head eval');
+    const d = this.config.inputDim, c = this.config.classes;
+    const probs = new Float32Array(n * c);
+    const w = this.options.classWeights;
+    let num = 0, den = 0;
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const b = Math.min(EVAL_CHUNK, n - start);
+      const feeds: Feeds = {
+        x: Tensor.float32(x.subarray(start * d, (start + b) * d), [b, d]),
+        y: Tensor.int32(y.subarray(start, start + b), [b]),
+      };
+      this.specs.forEach((s, i) => { feeds[s.name] = Tensor.float32(this.params[i]!, s.shape); });
+      const out = await this.evalSession.run(feeds, ['nll', 'probs']);
+      probs.set(out.probs!.float32, start * c);
+      const nll = out.nll!.float32;
+      for (let i = 0; i < b; i++) {
+        const weight = w ? w[y[start + i]!]! : 1;
+        num += weight * nll[i]!;
+        den += weight;
+      }
+    }
+    return { loss: den > 0 ? num / den : NaN, probs };
+  }
+
+  /** Probabilities n*classes, scored in chunks with the weights embedded in the graph. */
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    this.checkInputs(x, n);
+    const session = await this.inferSession();
+    const d = this.config.inputDim, c = this.config.classes;
+    const probs = new Float32Array(n * c);
+    for (let start = 0; start < n; start += PREDICT_CHUNK) {
+      const b = Math.min(PREDICT_CHUNK, n - start);
+      const out = await session.run({ x: Tensor.float32(x.subarray(start * d, (start + b) * d), [b, d]) });
+      probs.set(out.probs!.float32, start * c);
+    }
+    return probs;
+  }
+
+  getState(): HeadState {
+    const slots = stateSlots(this.options.optimizer);
+    return {
+      step: this.step,
+      params: this.specs.map((s, i) => ({ name: s.name, shape: [...s.shape], data: this.params[i]!.slice() })),
+      optimizer: this.specs.flatMap((s, i) => slots.map((slot, k) => ({ name: stateName(s.name, slot), shape: [...s.shape], data: this.state[i]![k]!.slice() }))),
+    };
+  }
+
+  /** Restores a state from getState (or deserialize). Optimizer state absent from `s` is reset to zeros. */
+  setState(s: HeadState): void {
+    const byName = new Map(s.params.map((p) => [p.name, p]));
+    const params = this.specs.map((spec) => {
+      const p = byName.get(spec.name);
+      if (!p) throw new Error(`mlp head: state lacks parameter ${spec.name}`);
+      if (p.data.length !== size(spec)) throw new Error(`mlp head: parameter ${spec.name} has ${p.data.length} values, expected ${size(spec)} for [${spec.shape.join(', ')}]`);
+      return p.data.slice();
+    });
+    const opt = new Map(s.optimizer.map((p) => [p.name, p]));
+    const slots = stateSlots(this.options.optimizer);
+    this.state = this.specs.map((spec) => slots.map((slot) => {
+      const t = opt.get(stateName(spec.name, slot));
+      return t && t.data.length === size(spec) ? t.data.slice() : new Float32Array(size(spec));
+    }));
+    this.params = params;
+    this.step = s.step;
+    this.version++;
+  }
+
+  /** Binary form: magic, a JSON header (config, step, tensor table), then float32 data. */
+  static serialize(state: HeadState, config: HeadConfig): Uint8Array {
+    const tensors = [...state.params.map((t) => ({ ...t, group: 'param' })), ...state.optimizer.map((t) => ({ ...t, group: 'optimizer' }))];
+    let offset = 0;
+    const table = tensors.map((t) => { const e = { name: t.name, group: t.group, shape: t.shape, offset, length: t.data.length }; offset += t.data.length; return e; });
+    const header = new TextEncoder().encode(JSON.stringify({ format: 1, config, step: state.step, tensors: table }));
+    const headerPadded = Math.ceil((MAGIC.length + 4 + header.length) / 4) * 4;
+    const out = new Uint8Array(headerPadded + offset * 4);
+    out.set(MAGIC, 0);
+    new DataView(out.buffer).setUint32(MAGIC.length, header.length, true);
+    out.set(header, MAGIC.length + 4);
+    const data = new Float32Array(out.buffer, headerPadded, offset);
+    tensors.forEach((t, i) => data.set(t.data, table[i]!.offset));
+    return out;
+  }
+
+  static deserialize(bytes: Uint8Array): { state: HeadState; config: HeadConfig } {
+    if (bytes.length < MAGIC.length + 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('mlp head: not a serialized head (bad magic)');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const headerLength = view.getUint32(MAGIC.length, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength))) as SerializedHeader;
+    if (header.format !== 1) throw new Error(`mlp head: unsupported format ${header.format}`);
+    const start = Math.ceil((MAGIC.length + 4 + headerLength) / 4) * 4;
+    // Copy to an aligned buffer: `bytes` may be a view at any offset (e.g. from fs.readFile).
+    const data = new Float32Array(bytes.slice(start).buffer);
+    const state: HeadState = { step: header.step, params: [], optimizer: [] };
+    for (const t of header.tensors) {
+      if (t.offset + t.length > data.length) throw new Error(`mlp head: serialized tensor ${t.name} is truncated`);
+      const entry = { name: t.name, shape: t.shape, data: data.slice(t.offset, t.offset + t.length) };
+      (t.group === 'param' ? state.params : state.optimizer).push(entry);
+    }
+    validateConfig(header.config);
+    return { state, config: header.config };
+  }
+
+  /** The ONNX inference graph (x [batch, inputDim] -> probs [batch, classes]) with the current weights. */
+  inferenceModel(): Uint8Array {
+    return buildInferGraph(this.config, this.params);
+  }
+
+  async release(): Promise<void> {
+    await this.trainSession.release();
+    await this.evalSession?.release();
+    await this.infer?.session.release();
+    this.evalSession = undefined;
+    this.infer = undefined;
+  }
+
+  private async inferSession(): Promise<Session> {
+    if (this.infer?.version === this.version) return this.infer.session;
+    await this.infer?.session.release();
+    this.infer = undefined;
+    const session = await this.backend.session(this.inferenceModel(), 'mlp head inference');
+    this.infer = { version: this.version, session };
+    return session;
+  }
+
+  private checkInputs(x: Float32Array, n: number, y?: Int32Array): void {
+    const d = this.config.inputDim;
+    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`mlp head: n must be a non-negative integer, got ${n}`);
+    if (x.length < n * d) throw new Error(`mlp head: x has ${x.length} values, fewer than n * inputDim = ${n} * ${d}`);
+    if (y) {
+      if (y.length < n) throw new Error(`mlp head: y has ${y.length} labels for ${n} examples`);
+      for (let i = 0; i < n; i++) {
+        const c = y[i]!;
+        if (!(c >= 0 && c < this.config.classes)) throw new Error(`mlp head: label y[${i}] = ${c} is not a class index below ${this.config.classes}`);
+      }
+    }
+  }
+
+  /** Scaled keep-masks for this step, drawn from (seed, step): reproducible and resumable. */
+  private dropoutMasks(batch: number): Feeds {
+    const p = this.config.dropout ?? 0;
+    if (p <= 0) return {};
+    const rng = mulberry32((this.config.seed ^ Math.imul(this.step, 0x9e3779b1)) >>> 0);
+    const keep = 1 / (1 - p);
+    const feeds: Feeds = {};
+    this.config.hidden.forEach((h, i) => {
+      const m = new Float32Array(batch * h);
+      for (let k = 0; k < m.length; k++) m[k] = rng() >= p ? keep : 0;
+      feeds[maskName(i)] = Tensor.float32(m, [batch, h]);
+    });
+    return feeds;
+  }
+}
+
+interface SerializedHeader {
+  format: number;
+  config: HeadConfig;
+  step: number;
+  tensors: { name: string; group: 'param' | 'optimizer'; shape: number[]; offset: number; length: number }[];
+}
+
+const MAGIC = new TextEncoder().encode('SRHEAD\n');
+
+const size = (s: ParamSpec) => s.shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Weights drawn from the seed: He normal (std sqrt(2 / fan_in)) for relu/gelu layers, Xavier
+ * uniform for tanh layers and the output layer; biases zero.
+ */
+export function initialParams(c: HeadConfig, specs: readonly ParamSpec[]): Float32Array[] {
+  const rng = mulberry32(c.seed >>> 0);
+  const normal = () => {
+    const u = Math.max(rng(), 1e-12), v = rng();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  return specs.map((s, i) => {
+    const out = new Float32Array(size(s));
+    if (s.shape.length === 1) return out;
+    const [fanIn, fanOut] = s.shape as [number, number];
+    const isOutput = i === specs.length - 2;
+    if (!isOutput && c.activation !== 'tanh') {
+      const std = Math.sqrt(2 / fanIn);
+      for (let k = 0; k < out.length; k++) out[k] = normal() * std;
+    } else {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let k = 0; k < out.length; k++) out[k] = (rng() * 2 - 1) * limit;
+    }
+    return out;
+  });
+}
