@@ -1,0 +1,91 @@
+/**
+ * The trainer process. Forked by the extension host or the CLI (`src/train/client.ts`) with an IPC
+ * channel; speaks the `src/protocol/trainer.ts` messages. Announces itself with `ready` (and the
+ * execution provider), runs one `train` request at a time, streams `progress`, answers with
+ * `result` or `error`. A `cancel` or the parent's death stops it; temporary model folders are
+ * removed on the way out.
+ *
+ * Bundled to dist/trainer.js; in development: `node --import tsx python-free-train/trainer.ts`.
+ */
+import {
+  TRAINER_PROTOCOL_VERSION, isParentToTrainer,
+  type ParentToTrainer, type TrainerErrorCode, type TrainerToParent,
+} from '../src/protocol/trainer';
+import { Backend } from './backend';
+import { RepresentationUnavailableError } from './features/representation';
+import { TrainJobError, runTrainJob } from './trainer/job';
+
+function send(msg: TrainerToParent): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) { resolve(); return; }
+    process.send(msg, undefined, undefined, () => resolve());
+  });
+}
+
+function errorCode(e: unknown): TrainerErrorCode {
+  if (e instanceof TrainJobError) return e.code;
+  if (e instanceof RepresentationUnavailableError) return 'representation-unavailable';
+  if (e instanceof Error && e.name === 'CancelledError') return 'cancelled';
+  return 'internal';
+}
+
+async function main(): Promise<void> {
+  if (!process.send) {
+    console.error('secreview trainer: this program is started by the extension or the secreview CLI (it needs an IPC channel); run "secreview train" instead');
+    process.exit(2);
+  }
+  const threads = Number(process.env.SECREVIEW_TRAINER_THREADS) || undefined;
+  const backend = await Backend.create({ threads });
+  let running: { requestId: string; controller: AbortController } | undefined;
+
+  const handle = async (msg: ParentToTrainer): Promise<void> => {
+    switch (msg.type) {
+      case 'cancel':
+        if (running?.requestId === msg.requestId) running.controller.abort();
+        return;
+      case 'train': {
+        if (running) {
+          await send({ type: 'error', requestId: msg.requestId, code: 'bad-request', message: `the trainer is busy with request ${running.requestId}` });
+          return;
+        }
+        const controller = new AbortController();
+        running = { requestId: msg.requestId, controller };
+        try {
+          const result = await runTrainJob(msg.workspaceDir, msg.options, {
+            backend, signal: controller.signal,
+            progress: (progress) => { void send({ type: 'progress', requestId: msg.requestId, progress }); },
+          });
+          await send({ type: 'result', requestId: msg.requestId, result });
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          const code = errorCode(err);
+          await send({ type: 'error', requestId: msg.requestId, code, message: err.message, stack: code === 'internal' ? err.stack : undefined });
+        } finally {
+          running = undefined;
+        }
+      }
+    }
+  };
+
+  process.on('message', (msg: unknown) => {
+    if (!isParentToTrainer(msg)) {
+      console.error(`secreview trainer: ignoring an unknown message ${JSON.stringify(msg).slice(0, 200)}`);
+      return;
+    }
+    void handle(msg);
+  });
+  // Parent gone (crash, window closed): stop the work; the job removes its temporary folder.
+  process.on('disconnect', () => {
+    if (!running) process.exit(0);
+    running.controller.abort();
+    setTimeout(() => process.exit(1), 5000).unref();
+    const poll = setInterval(() => { if (!running) process.exit(1); }, 50);
+    poll.unref();
+  });
+  await send({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, pid: process.pid, provider: backend.device, providerDetail: backend.describe() });
+}
+
+main().catch((e: unknown) => {
+  console.error(`secreview trainer: failed to start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,262 @@
+/**
+ * One training run, as the trainer process performs it: read labels and pool (read-only), fit the
+ * representation and the head, save the model version, score the pool in chunks, propose the next
+ * batch. Writes nothing but its own model folder; the parent records the result in labels.json.
+ */
+import path from 'node:path';
+import { open } from 'node:fs/promises';
+import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
+import { formatMixture, parseMixture, selectBatch } from '../../src/core/selection';
+import { Workspace } from '../../src/store/workspace';
+import type { Pool } from '../../src/store/pool';
+import type { EpochRecord, TrainOptions, TrainProgress, TrainResult, TrainedModelRecord } from '../../src/protocol/trainer';
+import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, type ModelManifest } from '../../src/train/modelFiles';
+import type { Backend } from '../backend';
+import { HeadModel } from '../models/mlpHead';
+import { assertAvailable, fitRepresentation } from '../features/registry';
+import type { Representation } from '../features/representation';
+import { cancelledError, fitHead } from './fit';
+import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
+import { stratifiedSplit } from './split';
+
+export const TRAINING_DEFAULTS = {
+  hashingDim: 4096,
+  hidden: [] as number[],
+  learningRate: 0.02,
+  miniBatch: 32,
+  weightDecay: 1e-4,
+  testShare: 0.3,
+  scoreChunk: 2048,
+  /** Pool rows (evenly spaced) the idf weights are fitted on. */
+  idfSample: 20000,
+} as const;
+
+/** Errors the parent can explain to the user without a stack trace. */
+export class TrainJobError extends Error {
+  constructor(readonly code: 'bad-request' | 'not-enough-labels' | 'workspace', message: string) {
+    super(message);
+    this.name = 'TrainJobError';
+  }
+}
+
+export interface JobContext {
+  progress(p: TrainProgress): void;
+  signal: AbortSignal;
+  backend: Backend;
+}
+
+function checkCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw cancelledError();
+}
+
+/** Lets queued IPC messages (a `cancel`) in during long synchronous stretches. */
+const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
+
+/** Labeled reviews the model learns from: rows and class indices, by pool row order. */
+export interface TrainingSet { rows: Int32Array; y: Int32Array; counts: Record<ModelLabel, number>; missingFromPool: number }
+
+export function collectTrainingSet(ws: Workspace): TrainingSet {
+  const items: { row: number; cls: number }[] = [];
+  const counts = Object.fromEntries(MODEL_LABELS.map((l) => [l, 0])) as Record<ModelLabel, number>;
+  let missingFromPool = 0;
+  for (const [id, cur] of ws.db.current()) {
+    if (!isModelLabel(cur.label)) continue; // broken and bot are not learned from
+    const row = ws.pool.rowOf(id);
+    if (row === undefined) { missingFromPool++; continue; }
+    items.push({ row, cls: MODEL_LABELS.indexOf(cur.label) });
+    counts[cur.label]++;
+  }
+  items.sort((a, b) => a.row - b.row);
+  return { rows: Int32Array.from(items.map((i) => i.row)), y: Int32Array.from(items.map((i) => i.cls)), counts, missingFromPool };
+}
+
+/** Evenly spaced pool bodies for fitting unsupervised parameters (idf). */
+async function* sampleBodies(pool: Pool, max: number): AsyncGenerator<string> {
+  if (pool.size <= max) {
+    for await (const { review } of pool.scan()) yield review.body;
+    return;
+  }
+  const step = pool.size / max;
+  for (let i = 0; i < max; i++) yield pool.get(Math.floor(i * step)).body;
+}
+
+function rate(done: number, total: number, startedAt: number): Pick<TrainProgress, 'rowsPerSecond' | 'etaSeconds'> {
+  const seconds = (performance.now() - startedAt) / 1000;
+  const rowsPerSecond = seconds > 0 ? done / seconds : 0;
+  return { rowsPerSecond: Math.round(rowsPerSecond), etaSeconds: rowsPerSecond > 0 ? Math.round((total - done) / rowsPerSecond) : undefined };
+}
+
+export async function runTrainJob(workspaceFolder: string, options: TrainOptions, ctx: JobContext): Promise<TrainResult> {
+  const t0 = performance.now();
+  const durationsMs: Record<string, number> = {};
+  const lap = (name: string, since: number) => { durationsMs[name] = Math.round(performance.now() - since); return performance.now(); };
+  validateOptions(options);
+  assertAvailable(options.representation);
+  const mixture = parseMixture(options.strategy);
+  const { signal } = ctx;
+
+  ctx.progress({ phase: 'loading', message: 'reading labels and pool' });
+  let ws: Workspace;
+  try {
+    ws = await Workspace.open(workspaceFolder, { readOnly: true });
+  } catch (e) {
+    throw new TrainJobError('workspace', (e as Error).message);
+  }
+  let writer: ModelFolderWriter | undefined;
+  let model: HeadModel | undefined;
+  try {
+    if (ws.db.models().some((m) => m.version === options.modelVersion)) {
+      throw new TrainJobError('bad-request', `model version ${options.modelVersion} is already recorded in labels.json`);
+    }
+    const set = collectTrainingSet(ws);
+    const present = MODEL_LABELS.filter((l) => set.counts[l] > 0);
+    if (set.rows.length < 4 || present.length < 2) {
+      throw new TrainJobError('not-enough-labels', `training needs at least 4 labeled reviews with at least 2 different labels among ${MODEL_LABELS.join(', ')}; there are ${set.rows.length} (${present.join(', ') || 'none'})`);
+    }
+    let tick = lap('loading', t0);
+
+    // Representation: fitted on a sample of the pool, then the labeled texts.
+    ctx.progress({ phase: 'featurizing', message: 'fitting the representation', done: 0, total: set.rows.length });
+    const representation: Representation = await fitRepresentation(
+      { id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim } },
+      sampleBodies(ws.pool, TRAINING_DEFAULTS.idfSample), { signal },
+    );
+    const featStart = performance.now();
+    const texts = Array.from(set.rows, (row) => ws.pool.get(row).body);
+    const x = await representation.featurize(texts);
+    ctx.progress({ phase: 'featurizing', done: texts.length, total: texts.length, ...rate(texts.length, texts.length, featStart) });
+    tick = lap('featurizing', tick);
+    checkCancelled(signal);
+
+    // Head.
+    const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
+    const epochsTotal = options.epochs;
+    const fit = await fitHead(x, set.y, representation.dim, split, {
+      epochs: epochsTotal, seed: options.seed,
+      hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
+      learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
+      miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
+      weightDecay: TRAINING_DEFAULTS.weightDecay,
+      classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
+      signal, backend: ctx.backend,
+      onEpoch: (r: EpochRecord) => {
+        const seconds = (performance.now() - tick) / 1000;
+        ctx.progress({
+          phase: 'training', epoch: r.epoch, epochs: epochsTotal, trainLoss: r.trainLoss, testLoss: r.testLoss,
+          precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
+        });
+      },
+    });
+    model = fit.model;
+    tick = lap('training', tick);
+    checkCancelled(signal);
+
+    // Model folder (temp until complete).
+    writer = new ModelFolderWriter(modelsDirOf(ws.dir), options.modelVersion);
+    removeStaleTempFolders(writer.modelsDir);
+    await writer.write(MODEL_FILES.representation, JSON.stringify(representation.params()) + '\n');
+    await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
+    await writer.write(MODEL_FILES.inference, model.inferenceModel());
+
+    // Scores for every pool row, streamed in chunks.
+    const total = ws.pool.size;
+    const classes = MODEL_LABELS.length;
+    const probs = new Float32Array(total * classes);
+    const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
+    const scoreStart = performance.now();
+    const out = await open(writer.file(MODEL_FILES.scores), 'w');
+    try {
+      let chunk: string[] = [];
+      let done = 0;
+      const flush = async () => {
+        const p = await model!.predict(await representation.featurize(chunk), chunk.length);
+        probs.set(p, done * classes);
+        await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+        done += chunk.length;
+        chunk = [];
+        ctx.progress({ phase: 'scoring', done, total, ...rate(done, total, scoreStart) });
+        checkCancelled(signal);
+        await yieldToEvents();
+      };
+      for await (const { review } of ws.pool.scan()) {
+        chunk.push(review.body);
+        if (chunk.length === chunkSize) await flush();
+      }
+      if (chunk.length) await flush();
+      if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
+    } finally {
+      await out.close();
+    }
+    tick = lap('scoring', tick);
+
+    // Next batch: not labeled, not in an earlier batch, body not labeled already.
+    ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
+    const excludedRows = new Set<number>();
+    const excludedBodies = new Set<string>();
+    for (const id of ws.db.current().keys()) {
+      const row = ws.pool.rowOf(id);
+      if (row !== undefined) { excludedRows.add(row); excludedBodies.add(ws.pool.bodyKeyOf(row)); }
+    }
+    for (const b of ws.db.batches()) {
+      for (const item of b.items) {
+        const row = ws.pool.rowOf(item.reviewId);
+        if (row !== undefined) excludedRows.add(row);
+      }
+    }
+    const proposals = selectBatch({
+      rowCount: total, probs, classes: MODEL_LABELS,
+      // The id fingerprint from the index: random order by review id without reading every record.
+      idOf: (row) => ws.pool.idKeyOf(row),
+      isExcluded: (row) => excludedRows.has(row),
+      bodyKeyOf: (row) => ws.pool.bodyKeyOf(row), excludedBodies,
+      mixture, size: options.batchSize, seed: options.seed,
+    });
+    tick = lap('selecting', tick);
+
+    const createdAt = new Date().toISOString();
+    const record: TrainedModelRecord = {
+      version: options.modelVersion, createdAt,
+      representation: options.representation, representationFingerprint: representation.fingerprint(),
+      epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device,
+      classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
+      labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: total,
+      seed: options.seed, options, durationsMs,
+    };
+    const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: total };
+    await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
+    await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
+    ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
+    checkCancelled(signal);
+    writer.commit();
+    durationsMs.total = Math.round(performance.now() - t0);
+    return {
+      model: record,
+      batch: {
+        strategy: formatMixture(mixture), seed: options.seed, modelVersion: options.modelVersion,
+        items: proposals.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: p.strategy, score: p.score })),
+      },
+      modelDir: path.relative(ws.folder, writer.finalDir),
+    };
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    await model?.release().catch(() => {});
+    await ws.close();
+  }
+}
+
+function validateOptions(o: TrainOptions): void {
+  const bad = (m: string) => { throw new TrainJobError('bad-request', m); };
+  if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 1000) bad(`epochs must be an integer in [1, 1000], got ${o.epochs}`);
+  if (!Number.isInteger(o.seed)) bad(`seed must be an integer, got ${o.seed}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 0) bad(`batch size must be a non-negative integer, got ${o.batchSize}`);
+  if (o.hidden && !o.hidden.every((h) => Number.isInteger(h) && h > 0)) bad(`hidden layer widths must be positive integers, got ${JSON.stringify(o.hidden)}`);
+  if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
+  if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
+  try {
+    parseMixture(o.strategy);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+}

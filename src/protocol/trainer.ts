@@ -1,0 +1,139 @@
+/**
+ * Messages between a parent (the extension host or the CLI) and the trainer process, over Node's
+ * `child_process.fork` IPC channel. The trainer only reads the workspace (labels and pool) and
+ * writes its own model folder; the parent is the single writer of `labels.json` and records the
+ * model and the proposed batch from the `result`.
+ *
+ * Order: trainer -> `ready`; parent -> `train`; trainer -> `progress`* then exactly one of
+ * `result` / `error` (both carrying the request id); parent may send `cancel` at any time.
+ */
+
+/** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
+export const TRAINER_PROTOCOL_VERSION = 1;
+
+export type TrainerRepresentation = 'hashing' | 'roberta';
+
+export interface TrainOptions {
+  representation: TrainerRepresentation;
+  epochs: number;
+  seed: number;
+  /** Candidate-selection mixture, e.g. `rare:0.45,entropy:0.45,random:0.1` (see `parseMixture`). */
+  strategy: string;
+  /** Size of the proposed batch. */
+  batchSize: number;
+  /** Width of the hashing representation (buckets). */
+  hashingDim?: number;
+  /** Hidden layer widths of the head; [] is a linear (softmax regression) head. */
+  hidden?: number[];
+  learningRate?: number;
+  /** Mini-batch size of gradient steps. */
+  miniBatch?: number;
+  /** Share of the labeled reviews held out for per-epoch test loss and precision@k. */
+  testShare?: number;
+  /** Pool rows scored per chunk (bounds the trainer's memory). */
+  scoreChunk?: number;
+  /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
+  modelVersion: string;
+}
+
+export type ParentToTrainer =
+  | { type: 'train'; requestId: string; workspaceDir: string; options: TrainOptions }
+  | { type: 'cancel'; requestId: string };
+
+export type TrainPhase = 'loading' | 'featurizing' | 'training' | 'scoring' | 'selecting' | 'saving';
+
+export interface TrainProgress {
+  phase: TrainPhase;
+  /** 1-based epoch during `training`. */
+  epoch?: number;
+  epochs?: number;
+  trainLoss?: number;
+  testLoss?: number;
+  precisionAtK?: number;
+  /** Rows done and total in the phase (featurizing, scoring). */
+  done?: number;
+  total?: number;
+  rowsPerSecond?: number;
+  etaSeconds?: number;
+  message?: string;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  /** Precision at k for `yes` on the test split, k = number of `yes` in the test split (NaN -> null). */
+  precisionAtK: number | null;
+  k: number;
+  /** ROC-AUC of p(yes) on the test split (null when the split lacks one of the classes). */
+  rocAuc: number | null;
+}
+
+/** What the parent records in `labels.json` (`LabelDb.addModel`). */
+export interface TrainedModelRecord {
+  version: string;
+  createdAt: string;
+  representation: TrainerRepresentation;
+  representationFingerprint: string;
+  epochs: EpochRecord[];
+  /** The epoch whose weights were kept: lowest test loss (first one on ties). */
+  selectedEpoch: number;
+  /** Execution provider that ran the training graphs, e.g. `cpu` or `cuda`. */
+  provider: string;
+  classes: readonly string[];
+  trainSize: number;
+  testSize: number;
+  /** Labeled reviews per class used for training and testing. */
+  labelCounts: Record<string, number>;
+  /** Labeled ids that are not in the pool (ignored). */
+  missingFromPool: number;
+  /** Pool rows scored into `scores.bin`. */
+  scoredRows: number;
+  seed: number;
+  options: TrainOptions;
+  durationsMs: Record<string, number>;
+}
+
+export interface ProposedItem {
+  reviewId: string;
+  strategy: 'rare' | 'entropy' | 'majority' | 'random';
+  score: number;
+}
+
+export interface ProposedBatch {
+  /** The mixture as `formatMixture` writes it. */
+  strategy: string;
+  seed: number;
+  modelVersion: string;
+  items: ProposedItem[];
+}
+
+export interface TrainResult {
+  model: TrainedModelRecord;
+  batch: ProposedBatch;
+  /** Folder of the saved model, relative to the workspace folder. */
+  modelDir: string;
+}
+
+export type TrainerErrorCode = 'cancelled' | 'bad-request' | 'not-enough-labels' | 'representation-unavailable' | 'workspace' | 'internal';
+
+export type TrainerToParent =
+  /** `provider`: the execution provider the training graphs run on (`cpu`, `cuda`); `providerDetail` says why (e.g. why not CUDA). */
+  | { type: 'ready'; protocol: number; pid: number; provider: string; providerDetail: string }
+  | { type: 'progress'; requestId: string; progress: TrainProgress }
+  | { type: 'result'; requestId: string; result: TrainResult }
+  | { type: 'error'; requestId: string; code: TrainerErrorCode; message: string; stack?: string };
+
+const PARENT_TYPES = new Set(['train', 'cancel']);
+const TRAINER_TYPES = new Set(['ready', 'progress', 'result', 'error']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Narrows an IPC message from the parent (structure checked shallowly: both ends share these types). */
+export function isParentToTrainer(msg: unknown): msg is ParentToTrainer {
+  return isObject(msg) && typeof msg.type === 'string' && PARENT_TYPES.has(msg.type) && typeof msg.requestId === 'string';
+}
+
+export function isTrainerToParent(msg: unknown): msg is TrainerToParent {
+  return isObject(msg) && typeof msg.type === 'string' && TRAINER_TYPES.has(msg.type);
+}
