@@ -1,4 +1,21 @@
 /** Every `secreview` subcommand, in the order `secreview --help` lists them. */
 import type { CliCommand } from '../types';
+import { initCommand } from './init';
+import { importCommand } from './import';
+import { bootstrapCommand } from './bootstrap';
+import { nextCommand } from './next';
+import { labelCommand } from './label';
+import { undoCommand } from './undo';
+import { statsCommand } from './stats';
+import { exportCommand } from './export';
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [
+  initCommand,
+  importCommand,
+  bootstrapCommand,
+  nextCommand,
+  labelCommand,
+  undoCommand,
+  statsCommand,
+  exportCommand,
+];

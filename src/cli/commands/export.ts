@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../../store/export';
+import { withWorkspace } from '../workspace';
+import { CliError, optString, type CliCommand } from '../types';
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'export the labeled dataset as JSONL or CSV',
+  usage: [
+    'Usage: secreview export --format jsonl|csv [--out PATH]',
+    '',
+    'One row per labeled review: the review fields, label, note, iteration, batch, strategy and score',
+    'that proposed it, model version, annotator, timestamps and the full label history.',
+    'Without --out the dataset goes to standard output.',
+  ].join('\n'),
+  options: { format: { type: 'string' }, out: { type: 'string' } },
+  async run(args, io) {
+    const format = (optString(args, 'format') ?? 'jsonl') as ExportFormat;
+    if (!EXPORT_FORMATS.includes(format)) throw new CliError(`unknown format "${format}"; use ${EXPORT_FORMATS.join(' or ')}`);
+    const out = optString(args, 'out');
+    return withWorkspace(io, 'export', async (ws) => {
+      const target = out ? path.resolve(io.cwd, out) : process.stdout;
+      const n = await writeExport(ws, format, target);
+      if (out) io.progress(`Exported ${n} labeled reviews to ${out}`);
+      return 0;
+    }, { readOnly: true });
+  },
+};

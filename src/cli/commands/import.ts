@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { withWorkspace, printJson } from '../workspace';
+import { CliError, optString, type CliCommand } from '../types';
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'import review comments (JSONL or JSONL.gz) into the pool',
+  usage: [
+    'Usage: secreview import <file...> [--label-field FIELD] [--max-problems N]',
+    '',
+    'Accepts GitHub REST review comments, GraphQL review-thread comments, the paper\'s crawl and label',
+    'files, and this tool\'s own exports. Reviews are deduplicated by id; bad lines are reported with',
+    'file, line and reason and skipped. Re-importing a file adds nothing.',
+    '',
+    '  --label-field FIELD   take existing labels from FIELD (e.g. tag_post_qa): yes, no, unclear,',
+    '                        broken, bot, language; recorded as the "imported" iteration 0',
+    '  --max-problems N      list at most N problems (default 20; counts stay exact)',
+  ].join('\n'),
+  options: { 'label-field': { type: 'string' }, 'max-problems': { type: 'string' } },
+  async run(args, io) {
+    const files = args.positionals.map((f) => path.resolve(io.cwd, f));
+    if (!files.length) throw new CliError('give at least one file to import');
+    const maxShown = Number(optString(args, 'max-problems') ?? 20);
+    return withWorkspace(io, 'import', async (ws) => {
+      const report = await ws.importFiles(files, {
+        labelField: optString(args, 'label-field'),
+        signal: io.signal,
+        onProgress: (p) => io.progress(`${path.basename(p.file)}: ${p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 100}% read, ${p.imported} imported, ${p.duplicates} duplicates, ${p.errors} problems`),
+      });
+      if (io.json) {
+        printJson(io, { imported: report.imported, duplicates: report.duplicates, errors: report.errors, pool: report.rows, seconds: report.seconds, files: report.files, problems: report.problems, labels: report.labelSummary });
+      } else {
+        io.out(`Imported ${report.imported} reviews (${report.duplicates} duplicates skipped, ${report.errors} problems) in ${report.seconds.toFixed(1)} s; the pool has ${report.rows} reviews.`);
+        if (report.labelSummary) {
+          const s = report.labelSummary;
+          io.out(`Labels: ${s.added} added${s.alreadySame ? `, ${s.alreadySame} already recorded` : ''}${s.conflicts ? `, ${s.conflicts} differ from existing labels (kept the existing ones)` : ''}.`);
+        }
+        for (const p of report.problems.slice(0, maxShown)) io.err(`${path.relative(io.cwd, p.file) || p.file}:${p.line}: ${p.reason}`);
+        if (report.errors > Math.min(maxShown, report.problems.length)) io.err(`... ${report.errors - Math.min(maxShown, report.problems.length)} more problems (use --json or --max-problems to see them)`);
+      }
+      return report.imported === 0 && report.errors > 0 && report.duplicates === 0 ? 1 : 0;
+    });
+  },
+};

@@ -1,0 +1,43 @@
+import { parseMixture } from '../../core/selection';
+import { proposeNextBatch, DEFAULT_BATCH_SIZE } from '../../store/batches';
+import { withWorkspace, printJson } from '../workspace';
+import { CliError, optInt, optString, type CliCommand } from '../types';
+
+export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
+
+export const nextCommand: CliCommand = {
+  name: 'next',
+  summary: 'propose the next batch from the latest model\'s scores',
+  usage: [
+    'Usage: secreview next [--strategy MIX] [--size N] [--seed S]',
+    '',
+    `  --strategy MIX   rare, entropy, majority, random, or a mixture such as ${DEFAULT_MIXTURE} (default)`,
+    `  --size N         batch size (default ${DEFAULT_BATCH_SIZE})`,
+    '  --seed S         seed for the random strategy (default: the batch number)',
+    '',
+    'Needs a trained model ("secreview train"); "--strategy random" works without one.',
+  ].join('\n'),
+  options: { strategy: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' } },
+  async run(args, io) {
+    let mixture;
+    try {
+      mixture = parseMixture(optString(args, 'strategy') ?? DEFAULT_MIXTURE);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    const size = optInt(args, 'size', DEFAULT_BATCH_SIZE, 1, 1_000_000);
+    return withWorkspace(io, 'next', async (ws) => {
+      const seed = optInt(args, 'seed', ws.db.batches().length + 1);
+      const { batch, unscored } = await proposeNextBatch(ws, { mixture, size, seed });
+      if (!batch) {
+        if (io.json) printJson(io, { batch: null, size: 0, unscored });
+        else io.out('Every scored review is labeled or already proposed: import more reviews, or retrain to score new ones.');
+      } else if (io.json) printJson(io, { batch: batch.id, iteration: batch.iteration, size: batch.items.length, modelVersion: batch.modelVersion, strategy: batch.strategy, unscored, items: batch.items });
+      else {
+        io.out(`Batch ${batch.id} (iteration ${batch.iteration}, model ${batch.modelVersion ?? 'none'}): ${batch.items.length} reviews by ${batch.strategy}.`);
+        if (unscored) io.out(`${unscored} reviews imported after this model was trained are not scored yet; retrain to include them.`);
+      }
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Durable file writes: write a temp file beside the target, fsync it, rename it over the target,
+ * fsync the folder. A crash at any point leaves either the old or the new file, never a mix.
+ */
+import { open, rename, unlink, mkdir } from 'node:fs/promises';
+import { openSync, fsyncSync, closeSync } from 'node:fs';
+import path from 'node:path';
+
+let counter = 0;
+
+function tempName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.${counter++}.tmp`);
+}
+
+/** fsync a folder so a rename inside it survives a power loss (a no-op where unsupported). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on folders; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempName(target);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, target);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  fsyncDir(path.dirname(target));
+}
+
+export async function writeJsonAtomic(target: string, value: unknown, pretty = true): Promise<void> {
+  await writeFileAtomic(target, JSON.stringify(value, null, pretty ? 1 : undefined) + '\n');
+}

@@ -1,0 +1,130 @@
+/**
+ * Proposing batches over a workspace's pool: the bootstrap batch (rule M1 and user patterns) and
+ * model-based batches (strategy mixtures over the latest model's scores). The choice itself is the
+ * pure `selectBatch` of the core; this module feeds it the pool's rows and records the result.
+ */
+import { bootstrapRule, type UserPattern } from '../core/bootstrap';
+import { formatMixture, selectBatch, type MixturePart } from '../core/selection';
+import type { Batch } from './labelDb';
+import { FLAG_M1 } from './pool';
+import { readScores, type Scores } from './scores';
+import type { Workspace } from './workspace';
+
+export const DEFAULT_BATCH_SIZE = 200;
+
+/** Rows whose review is labeled, and the body keys of labeled reviews (exact-duplicate exclusion). */
+export function labeledRows(ws: Workspace): { rows: Set<number>; bodies: Set<string> } {
+  const rows = new Set<number>();
+  const bodies = new Set<string>();
+  for (const id of ws.db.current().keys()) {
+    const row = ws.pool.rowOf(id);
+    if (row === undefined) continue;
+    rows.add(row);
+    bodies.add(ws.pool.bodyKeyOf(row));
+  }
+  return { rows, bodies };
+}
+
+/** Rows already proposed in a batch and not labeled yet (so two open batches never overlap). */
+export function openBatchRows(ws: Workspace): Set<number> {
+  const out = new Set<number>();
+  const current = ws.db.current();
+  for (const b of ws.db.batches()) {
+    for (const it of b.items) {
+      if (current.has(it.reviewId)) continue;
+      const row = ws.pool.rowOf(it.reviewId);
+      if (row !== undefined) out.add(row);
+    }
+  }
+  return out;
+}
+
+export interface BootstrapOptions { size?: number; seed?: number; useM1?: boolean; patterns?: readonly (UserPattern | string)[]; onProgress?: (rowsScanned: number) => void }
+
+/**
+ * The first batch: reviews the bootstrap rule flags (M1 from the index flags, user patterns by a
+ * streaming scan), not labeled, one per distinct body, in a seeded random order.
+ */
+export async function proposeBootstrapBatch(ws: Workspace, options: BootstrapOptions = {}): Promise<{ batch: Batch | undefined; candidates: number }> {
+  ws.assertWritable();
+  const size = options.size ?? DEFAULT_BATCH_SIZE;
+  const seed = options.seed ?? 1;
+  const rule = bootstrapRule({ useM1: options.useM1, patterns: options.patterns });
+  const useM1 = options.useM1 ?? true;
+  const hasPatterns = (options.patterns ?? []).length > 0;
+  const { rows: labeled, bodies } = labeledRows(ws);
+  const open = openBatchRows(ws);
+  const candidate = new Uint8Array(ws.pool.size);
+  if (useM1) for (let row = 0; row < ws.pool.size; row++) if (ws.pool.flags(row) & FLAG_M1) candidate[row] = 1;
+  if (hasPatterns) {
+    for await (const { row, review } of ws.pool.scan()) {
+      if (!candidate[row] && rule.test(review.body)) candidate[row] = 1;
+      if (row % 10000 === 0) options.onProgress?.(row);
+    }
+  }
+  let count = 0;
+  for (let row = 0; row < candidate.length; row++) if (candidate[row]) count++;
+  const picks = selectBatch({
+    rowCount: ws.pool.size,
+    idOf: (row) => ws.pool.idKeyOf(row),
+    isExcluded: (row) => !candidate[row] || labeled.has(row) || open.has(row),
+    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row),
+    excludedBodies: bodies,
+    mixture: [{ strategy: 'random', share: 1 }],
+    size, seed,
+  });
+  // An empty batch would only advance the iteration counter.
+  if (!picks.length) return { batch: undefined, candidates: count };
+  const batch = await ws.db.addBatch({
+    modelVersion: null,
+    strategy: `bootstrap: ${rule.describe()}`,
+    seed,
+    items: picks.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: 'bootstrap' as const, score: 1 })),
+  });
+  return { batch, candidates: count };
+}
+
+export class NoModelError extends Error {
+  constructor() {
+    super('no trained model yet: label the bootstrap batch ("secreview bootstrap", then label it), then train one with "secreview train" (or the command "Security Review: Retrain and Propose Next Batch")');
+    this.name = 'NoModelError';
+  }
+}
+
+export interface NextBatchOptions { mixture: readonly MixturePart[]; size?: number; seed?: number; scores?: Scores }
+
+/** A batch from the latest model's scores with a strategy mixture. */
+export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks: ReturnType<typeof selectBatch>; scores: Scores; unscored: number } {
+  const model = ws.db.latestModel();
+  const onlyRandom = options.mixture.every((m) => m.strategy === 'random');
+  const scores = options.scores ?? (model ? readScores(ws.dir, model.version) : undefined);
+  if (!scores && !onlyRandom) throw new NoModelError();
+  const usable = scores ? Math.min(scores.rows, ws.pool.size) : ws.pool.size;
+  const { rows: labeled, bodies } = labeledRows(ws);
+  const open = openBatchRows(ws);
+  const picks = selectBatch({
+    rowCount: usable,
+    probs: scores?.probs, classes: scores?.classes,
+    idOf: (row) => ws.pool.idKeyOf(row),
+    isExcluded: (row) => labeled.has(row) || open.has(row),
+    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row),
+    excludedBodies: bodies,
+    mixture: options.mixture,
+    size: options.size ?? DEFAULT_BATCH_SIZE,
+    seed: options.seed ?? 1,
+  });
+  return { picks, scores: scores ?? { version: 'none', classes: [], rows: 0, probs: new Float32Array(0) }, unscored: ws.pool.size - usable };
+}
+
+export async function proposeNextBatch(ws: Workspace, options: NextBatchOptions): Promise<{ batch: Batch | undefined; unscored: number }> {
+  ws.assertWritable();
+  const { picks, scores, unscored } = planNextBatch(ws, options);
+  if (!picks.length) return { batch: undefined, unscored };
+  const batch = await ws.db.addBatch({
+    modelVersion: scores.version === 'none' ? null : scores.version,
+    strategy: formatMixture(options.mixture),
+    seed: options.seed ?? 1,
+    items: picks.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: p.strategy, score: p.score })),
+  });
+  return { batch, unscored };
+}

@@ -1,0 +1,87 @@
+/**
+ * Dataset export: every labeled review with its label, note, provenance (iteration, batch, strategy
+ * and score that proposed it, model version), annotator, timestamps and full label history.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Review } from '../core/review';
+import type { Label } from '../core/labels';
+import type { LabelEvent } from './labelDb';
+import type { Workspace } from './workspace';
+
+export interface ExportRow extends Review {
+  label: Label;
+  note?: string;
+  iteration: number;
+  batchId?: string;
+  strategy?: string;
+  score?: number;
+  modelVersion?: string | null;
+  annotator: string;
+  labeledAt: string;
+  firstLabeledAt: string;
+  history: LabelEvent[];
+}
+
+export type ExportFormat = 'jsonl' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+
+/** Rows in label-event order (the order the reviews were first labeled). */
+export function* exportRows(ws: Workspace): Generator<ExportRow> {
+  const current = ws.db.current();
+  const history = new Map<string, LabelEvent[]>();
+  for (const ev of ws.db.events()) {
+    let h = history.get(ev.reviewId);
+    if (!h) history.set(ev.reviewId, (h = []));
+    h.push(ev);
+  }
+  const proposed = new Map<string, { batchId: string; strategy: string; score: number; modelVersion: string | null }>();
+  for (const b of ws.db.batches()) for (const it of b.items) if (!proposed.has(it.reviewId)) proposed.set(it.reviewId, { batchId: b.id, strategy: it.strategy, score: it.score, modelVersion: b.modelVersion });
+  for (const [reviewId, events] of history) {
+    const c = current.get(reviewId);
+    if (!c) continue;
+    const row = ws.pool.rowOf(reviewId);
+    if (row === undefined) continue;
+    const review = ws.pool.get(row);
+    const p = proposed.get(reviewId);
+    yield {
+      ...review,
+      label: c.label, note: c.note, iteration: c.iteration, batchId: c.batchId ?? p?.batchId,
+      strategy: p?.strategy ?? (c.source?.startsWith('import') ? 'imported' : 'manual'), score: p?.score, modelVersion: p?.modelVersion,
+      annotator: c.annotator, labeledAt: c.at, firstLabeledAt: events[0]!.at, history: events,
+    };
+  }
+}
+
+export const CSV_COLUMNS = ['id', 'url', 'repo', 'pull', 'path', 'line', 'author', 'createdAt', 'label', 'note', 'iteration', 'batchId', 'strategy', 'score', 'modelVersion', 'annotator', 'labeledAt', 'firstLabeledAt', 'revisions', 'body', 'diffHunk', 'history'] as const;
+
+/** RFC 4180 quoting; values starting with = + - @ are prefixed with ' so spreadsheets do not run them. */
+export function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  let s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(r: ExportRow): string {
+  const revisions = r.history.filter((e) => e.kind === 'set').length - 1;
+  const rec: Record<string, unknown> = { ...r, revisions };
+  return CSV_COLUMNS.map((c) => csvCell(rec[c])).join(',') + '\r\n';
+}
+
+/** Writes the export to a file (or a stream) and returns the number of rows. */
+export async function writeExport(ws: Workspace, format: ExportFormat, out: NodeJS.WritableStream | string): Promise<number> {
+  const stream = typeof out === 'string' ? createWriteStream(out) : out;
+  let n = 0;
+  const write = async (s: string) => { if (!stream.write(s)) await once(stream, 'drain'); };
+  if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\r\n');
+  for (const r of exportRows(ws)) {
+    await write(format === 'csv' ? csvLine(r) : JSON.stringify(r) + '\n');
+    n++;
+  }
+  if (typeof out === 'string') {
+    stream.end();
+    await once(stream, 'finish');
+  }
+  return n;
+}

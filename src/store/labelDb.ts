@@ -1,0 +1,393 @@
+/**
+ * The label database `.secreview/labels.json`: the one writer of labels. Label events are append-only
+ * (`set` and `undo`); current labels, history and batch progress are derived from them. Batches and
+ * model versions are recorded beside them. Every change is written atomically (temp + fsync +
+ * rename) before the promise resolves, so a label acknowledged to the user is on disk.
+ */
+import { Low, type Adapter } from 'lowdb';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { isLabel, type Label } from '../core/labels';
+import type { Provenance } from '../core/selection';
+import { writeFileAtomic } from './atomic';
+
+export const SCHEMA_VERSION = 1;
+
+export interface LabelEvent {
+  /** 1-based position in the event log. */
+  seq: number;
+  kind: 'set' | 'undo';
+  reviewId: string;
+  /** The label set (`set`), or null for `undo`. */
+  label: Label | null;
+  note?: string;
+  iteration: number;
+  batchId?: string;
+  at: string;
+  annotator: string;
+  /** For `undo`: the seq of the `set` event it reverts. */
+  undoes?: number;
+  /** How the label came to be, when not typed by the annotator in this tool (e.g. `import:file.jsonl`). */
+  source?: string;
+}
+
+export interface BatchItem { reviewId: string; strategy: Provenance; score: number }
+
+export interface Batch {
+  id: string;
+  iteration: number;
+  createdAt: string;
+  modelVersion: string | null;
+  /** The mixture or rule that built the batch, e.g. `rare:45%,entropy:45%,random:10%` or `bootstrap: M1 (secur)`. */
+  strategy: string;
+  seed?: number;
+  items: BatchItem[];
+}
+
+export interface EpochMetrics { epoch: number; trainLoss: number; testLoss: number; precisionAtK: number; k?: number; [extra: string]: number | undefined }
+
+export interface ModelRecord {
+  version: string;
+  createdAt: string;
+  representation: string;
+  epochs: EpochMetrics[];
+  selectedEpoch: number;
+  /** Further facts the trainer reports (execution provider, split sizes, durations...). */
+  [extra: string]: unknown;
+}
+
+export interface LabelData {
+  schema: number;
+  createdAt: string;
+  events: LabelEvent[];
+  batches: Batch[];
+  models: ModelRecord[];
+}
+
+export interface CurrentLabel {
+  reviewId: string;
+  label: Label;
+  note?: string;
+  iteration: number;
+  batchId?: string;
+  at: string;
+  annotator: string;
+  /** seq of the `set` event in force. */
+  seq: number;
+  source?: string;
+}
+
+export class ReadOnlyError extends Error {
+  constructor(reason: string) {
+    super(`the label database is read-only: ${reason}`);
+    this.name = 'ReadOnlyError';
+  }
+}
+
+/** Upgrades older files; key = the schema version a step upgrades from. */
+const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export function emptyLabelData(): LabelData {
+  return { schema: SCHEMA_VERSION, createdAt: new Date().toISOString(), events: [], batches: [], models: [] };
+}
+
+/** Validates and, where needed, migrates a parsed file. Throws with the file name and the problem. */
+export function upgradeLabelData(value: unknown, file: string): LabelData {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: expected a JSON object`);
+  let data = value as Record<string, unknown>;
+  if (typeof data.schema !== 'number' || !Number.isInteger(data.schema) || data.schema < 1) throw new Error(`${file}: missing or invalid "schema" version`);
+  let schema: number = data.schema;
+  if (schema > SCHEMA_VERSION) {
+    throw new Error(`${file} was written by a newer version of Security Review Labeler (schema ${schema}; this version reads up to ${SCHEMA_VERSION}); update the extension or CLI`);
+  }
+  while (schema < SCHEMA_VERSION) {
+    const step = MIGRATIONS[schema];
+    if (!step) throw new Error(`${file}: no migration from schema ${schema}`);
+    data = step(data);
+    schema = data.schema as number;
+  }
+  for (const key of ['events', 'batches', 'models'] as const) {
+    if (!Array.isArray(data[key])) throw new Error(`${file}: "${key}" must be an array`);
+  }
+  (data.events as unknown[]).forEach((e, i) => {
+    const ev = e as Partial<LabelEvent>;
+    if (ev.seq !== i + 1) throw new Error(`${file}: event ${i + 1} has seq ${String(ev.seq)}; the log must be contiguous`);
+    if (ev.kind !== 'set' && ev.kind !== 'undo') throw new Error(`${file}: event ${i + 1} has unknown kind ${String(ev.kind)}`);
+    if (ev.kind === 'set' && !isLabel(ev.label)) throw new Error(`${file}: event ${i + 1} has unknown label ${String(ev.label)}`);
+  });
+  return data as unknown as LabelData;
+}
+
+/** lowdb adapter: strict reads (a damaged file is an error, never "empty"), durable atomic writes. */
+class DurableJsonFile implements Adapter<LabelData> {
+  constructor(private readonly file: string) {}
+  async read(): Promise<LabelData | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${this.file} is not valid JSON (${(e as Error).message}); it was left untouched`);
+    }
+    return upgradeLabelData(parsed, this.file);
+  }
+  async write(data: LabelData): Promise<void> {
+    await writeFileAtomic(this.file, serializeLabelData(data));
+  }
+}
+
+/**
+ * One record per line (events, batches, models), so the file diffs well under version control
+ * and stays valid JSON.
+ */
+export function serializeLabelData(data: LabelData): string {
+  const list = (xs: readonly unknown[]) => (xs.length ? '[\n' + xs.map((x) => JSON.stringify(x)).join(',\n') + '\n]' : '[]');
+  return `{"schema":${data.schema},"createdAt":${JSON.stringify(data.createdAt)},\n` +
+    `"events":${list(data.events)},\n"batches":${list(data.batches)},\n"models":${list(data.models)}}\n`;
+}
+
+/** Derived state, rebuilt from the event log in one pass and kept up to date incrementally. */
+interface Derived {
+  current: Map<string, CurrentLabel>;
+  /** seqs of `set` events still in force or revertible, oldest first (the undo stack). */
+  undoStack: number[];
+  /** Per review, the seqs of its `set` events not undone, oldest first. */
+  perReview: Map<string, number[]>;
+}
+
+export class LabelDb {
+  private derived!: Derived;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly low: Low<LabelData>,
+    readonly file: string,
+    readonly annotator: string,
+    readonly readOnlyReason: string | undefined,
+  ) {}
+
+  static async open(file: string, options: { annotator?: string; readOnlyReason?: string; create?: boolean } = {}): Promise<LabelDb> {
+    const low = new Low<LabelData>(new DurableJsonFile(file), emptyLabelData());
+    await low.read();
+    const db = new LabelDb(low, file, options.annotator ?? defaultAnnotator(), options.readOnlyReason);
+    db.rebuild();
+    return db;
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyReason !== undefined;
+  }
+
+  get data(): Readonly<LabelData> {
+    return this.low.data;
+  }
+
+  events(): readonly LabelEvent[] {
+    return this.low.data.events;
+  }
+  batches(): readonly Batch[] {
+    return this.low.data.batches;
+  }
+  models(): readonly ModelRecord[] {
+    return this.low.data.models;
+  }
+  latestModel(): ModelRecord | undefined {
+    return this.low.data.models.at(-1);
+  }
+  latestBatch(): Batch | undefined {
+    return this.low.data.batches.at(-1);
+  }
+  batch(id: string): Batch | undefined {
+    return this.low.data.batches.find((b) => b.id === id);
+  }
+
+  /** Current label of every labeled review. */
+  current(): ReadonlyMap<string, CurrentLabel> {
+    return this.derived.current;
+  }
+  labelOf(reviewId: string): CurrentLabel | undefined {
+    return this.derived.current.get(reviewId);
+  }
+
+  /** Every event about one review, oldest first (its full history, including undone ones). */
+  history(reviewId: string): LabelEvent[] {
+    return this.low.data.events.filter((e) => e.reviewId === reviewId);
+  }
+
+  /** The iteration of the newest batch; 0 before any batch (imported labels live in iteration 0). */
+  currentIteration(): number {
+    return this.low.data.batches.reduce((m, b) => Math.max(m, b.iteration), 0);
+  }
+
+  /** Sets (or changes) a review's label. Resolves once the event is on disk. */
+  setLabel(input: { reviewId: string; label: Label; note?: string; batchId?: string; iteration?: number; annotator?: string; source?: string; at?: string }): Promise<LabelEvent> {
+    return this.mutate(() => {
+      if (!isLabel(input.label)) throw new Error(`unknown label "${String(input.label)}"`);
+      return this.appendSet(input);
+    });
+  }
+
+  /** Records many labels in one write (imports). Returns the events added. */
+  setLabels(inputs: readonly { reviewId: string; label: Label; note?: string; iteration?: number; batchId?: string; source?: string; at?: string }[]): Promise<LabelEvent[]> {
+    return this.mutate(() => inputs.map((i) => this.appendSet(i)));
+  }
+
+  /**
+   * Reverts the most recent label still in force (any review), as far back as the history goes.
+   * Returns the undo event, or undefined when there is nothing left to undo.
+   */
+  undo(): Promise<LabelEvent | undefined> {
+    return this.mutate(() => {
+      const seq = this.derived.undoStack.at(-1);
+      if (seq === undefined) return undefined;
+      const target = this.low.data.events[seq - 1]!;
+      const ev: LabelEvent = {
+        seq: this.low.data.events.length + 1, kind: 'undo', reviewId: target.reviewId, label: null,
+        iteration: target.iteration, batchId: target.batchId, at: new Date().toISOString(), annotator: this.annotator, undoes: seq,
+      };
+      this.low.data.events.push(stripUndefined(ev));
+      this.apply(ev);
+      return ev;
+    });
+  }
+
+  /** Records a new batch; its iteration is one past the newest unless given. */
+  addBatch(input: Omit<Batch, 'id' | 'createdAt' | 'iteration'> & { iteration?: number }): Promise<Batch> {
+    return this.mutate(() => {
+      const n = this.low.data.batches.length + 1;
+      const batch: Batch = stripUndefined({
+        id: `b${String(n).padStart(4, '0')}`,
+        iteration: input.iteration ?? this.currentIteration() + 1,
+        createdAt: new Date().toISOString(),
+        modelVersion: input.modelVersion, strategy: input.strategy, seed: input.seed, items: input.items,
+      });
+      this.low.data.batches.push(batch);
+      return batch;
+    });
+  }
+
+  /** The next model version name (`m0001`, ...), for the trainer to write its folder under. */
+  nextModelVersion(): string {
+    return `m${String(this.low.data.models.length + 1).padStart(4, '0')}`;
+  }
+
+  addModel(record: ModelRecord): Promise<ModelRecord> {
+    return this.mutate(() => {
+      if (this.low.data.models.some((m) => m.version === record.version)) throw new Error(`model version ${record.version} is already recorded`);
+      this.low.data.models.push(record);
+      return record;
+    });
+  }
+
+  /** Reloads from disk (e.g. after another process changed the file while we were read-only). */
+  async reload(): Promise<void> {
+    await this.low.read();
+    this.rebuild();
+  }
+
+  /** Writes the file if it does not exist yet (a new workspace). */
+  async ensureFile(): Promise<void> {
+    if (!existsSync(this.file)) await this.mutate(() => undefined);
+  }
+
+  /** Waits for pending writes. */
+  async flush(): Promise<void> {
+    await this.queue.catch(() => {});
+  }
+
+  private appendSet(input: { reviewId: string; label: Label; note?: string; batchId?: string; iteration?: number; annotator?: string; source?: string; at?: string }): LabelEvent {
+    if (!input.reviewId) throw new Error('a label needs a review id');
+    const batch = input.batchId ? this.batch(input.batchId) : undefined;
+    if (input.batchId && !batch) throw new Error(`unknown batch "${input.batchId}"`);
+    const ev: LabelEvent = stripUndefined({
+      seq: this.low.data.events.length + 1, kind: 'set' as const, reviewId: input.reviewId, label: input.label,
+      note: input.note?.trim() ? input.note : undefined,
+      iteration: input.iteration ?? batch?.iteration ?? this.currentIteration(),
+      batchId: input.batchId, at: input.at ?? new Date().toISOString(), annotator: input.annotator ?? this.annotator, source: input.source,
+    });
+    this.low.data.events.push(ev);
+    this.apply(ev);
+    return ev;
+  }
+
+  /**
+   * Serializes mutations: applies one in memory, writes the file, resolves. If the write fails, the
+   * in-memory change is rolled back so memory never claims what the disk does not hold.
+   */
+  private mutate<T>(change: () => T): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.readOnlyReason !== undefined) throw new ReadOnlyError(this.readOnlyReason);
+      const snapshot = { events: this.low.data.events.length, batches: this.low.data.batches.length, models: this.low.data.models.length };
+      let result: T;
+      try {
+        result = change();
+        await this.low.write();
+      } catch (e) {
+        this.low.data.events.length = snapshot.events;
+        this.low.data.batches.length = snapshot.batches;
+        this.low.data.models.length = snapshot.models;
+        this.rebuild();
+        throw e;
+      }
+      return result;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  private rebuild(): void {
+    this.derived = { current: new Map(), undoStack: [], perReview: new Map() };
+    for (const ev of this.low.data.events) this.apply(ev);
+  }
+
+  private apply(ev: LabelEvent): void {
+    const d = this.derived;
+    if (ev.kind === 'set') {
+      d.undoStack.push(ev.seq);
+      let list = d.perReview.get(ev.reviewId);
+      if (!list) d.perReview.set(ev.reviewId, (list = []));
+      list.push(ev.seq);
+      d.current.set(ev.reviewId, currentFrom(ev));
+      return;
+    }
+    const target = ev.undoes;
+    if (target === undefined) return;
+    const i = d.undoStack.lastIndexOf(target);
+    if (i >= 0) d.undoStack.splice(i, 1);
+    const list = d.perReview.get(ev.reviewId);
+    if (!list) return;
+    const j = list.lastIndexOf(target);
+    if (j >= 0) list.splice(j, 1);
+    const prev = list.at(-1);
+    if (prev === undefined) d.current.delete(ev.reviewId);
+    else d.current.set(ev.reviewId, currentFrom(this.low.data.events[prev - 1]!));
+  }
+}
+
+function currentFrom(ev: LabelEvent): CurrentLabel {
+  return stripUndefined({
+    reviewId: ev.reviewId, label: ev.label as Label, note: ev.note, iteration: ev.iteration, batchId: ev.batchId,
+    at: ev.at, annotator: ev.annotator, seq: ev.seq, source: ev.source,
+  });
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function defaultAnnotator(): string {
+  try {
+    return os.userInfo().username || 'annotator';
+  } catch {
+    return 'annotator';
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The review pool: `pool/reviews.jsonl` (append-only normalized records), `pool/index.bin` (one
+ * fixed-size record per row: byte offset, length, body and id fingerprints, flags) and
+ * `pool/meta.json` (the committed row count and byte length, and the import history).
+ *
+ * Rows past the committed counts are an interrupted import's tail: ignored by readers and cut off
+ * by the next writer, so a crash never leaves half a row visible. Reviews are read from disk on
+ * demand (O(1) by row via the index); only the index (32 bytes a row) lives in memory.
+ */
+import { closeSync, existsSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statSync, writeSync, createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { matchesM1 } from '../core/bootstrap';
+import { murmur3 } from '../core/hash';
+import { parseLabel, LABELS, type Label } from '../core/labels';
+import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
+import { writeJsonAtomic } from './atomic';
+import { readLines } from './lines';
+
+export const INDEX_RECORD_BYTES = 32;
+const POOL_FORMAT = 1;
+/** Index flag: the body matches the paper's bootstrap rule M1. */
+export const FLAG_M1 = 1;
+
+export interface PoolMeta {
+  format: number;
+  rows: number;
+  bytes: number;
+  updatedAt: string;
+  sources: ImportSource[];
+}
+
+export interface ImportSource {
+  file: string;
+  size: number;
+  at: string;
+  lines: number;
+  imported: number;
+  duplicates: number;
+  errors: number;
+  shapes: Partial<Record<InputShape, number>>;
+}
+
+export interface ImportProblem { file: string; line: number; reason: string }
+
+export interface ImportProgress { file: string; bytesRead: number; totalBytes: number; lines: number; imported: number; duplicates: number; errors: number }
+
+export interface ImportOptions {
+  /** Field (dotted path) holding an existing label for each record, e.g. `tag_post_qa`. */
+  labelField?: string;
+  onProgress?: (p: ImportProgress) => void;
+  signal?: AbortSignal;
+  /** Stop collecting problem details after this many (counts stay exact). Default 1000. */
+  maxProblems?: number;
+  /** Rows between commits (fsync + meta). Default 50,000. */
+  commitEvery?: number;
+}
+
+export interface ImportedLabel { reviewId: string; label: Label; file: string; line: number }
+
+export interface ImportReport {
+  files: ImportSource[];
+  imported: number;
+  duplicates: number;
+  errors: number;
+  problems: ImportProblem[];
+  /** Labels read from `labelField` (for reviews new or already in the pool). */
+  labels: ImportedLabel[];
+  rows: number;
+  seconds: number;
+}
+
+function fpWords(text: string): [number, number] {
+  return [murmur3(text, 0x9747b28c), murmur3(text, 0x5bd1e995)];
+}
+const hex = (a: number, b: number) => a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+
+export class Pool {
+  private index: Buffer;
+  private rows: number;
+  private bytes: number;
+  private fd: number | undefined;
+  /** Open-addressing table: slot -> row + 1 (0 = empty), keyed by the id fingerprint. */
+  private idTable: Int32Array | undefined;
+  private readBuf = Buffer.alloc(64 * 1024);
+
+  private constructor(readonly dir: string, private meta: PoolMeta, index: Buffer, readonly writable: boolean) {
+    this.index = index;
+    this.rows = meta.rows;
+    this.bytes = meta.bytes;
+  }
+
+  get reviewsFile(): string { return path.join(this.dir, 'reviews.jsonl'); }
+  get indexFile(): string { return path.join(this.dir, 'index.bin'); }
+  get metaFile(): string { return path.join(this.dir, 'meta.json'); }
+
+  /** Creates an empty pool folder if there is none. */
+  static async create(dir: string): Promise<void> {
+    const metaFile = path.join(dir, 'meta.json');
+    if (existsSync(metaFile)) return;
+    for (const f of ['reviews.jsonl', 'index.bin']) closeSync(openSync(path.join(dir, f), 'a'));
+    await writeJsonAtomic(metaFile, emptyMeta());
+  }
+
+  static async open(dir: string, options: { writable: boolean }): Promise<Pool> {
+    const metaFile = path.join(dir, 'meta.json');
+    let meta: PoolMeta;
+    try {
+      meta = JSON.parse(await readFile(metaFile, 'utf8')) as PoolMeta;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no review pool in ${dir} (missing meta.json); run "secreview init" first`);
+      throw new Error(`${metaFile} is damaged: ${(e as Error).message}`);
+    }
+    if (meta.format !== POOL_FORMAT || !Number.isInteger(meta.rows) || !Number.isInteger(meta.bytes)) throw new Error(`${metaFile}: unknown pool format`);
+    const reviewsFile = path.join(dir, 'reviews.jsonl');
+    const indexFile = path.join(dir, 'index.bin');
+    const reviewsSize = existsSync(reviewsFile) ? statSync(reviewsFile).size : 0;
+    const indexSize = existsSync(indexFile) ? statSync(indexFile).size : 0;
+    if (reviewsSize < meta.bytes || indexSize < meta.rows * INDEX_RECORD_BYTES) {
+      throw new Error(`the review pool in ${dir} is shorter than its meta.json says (${reviewsSize} of ${meta.bytes} bytes, ${indexSize / INDEX_RECORD_BYTES} of ${meta.rows} rows); the files were damaged or replaced`);
+    }
+    if (options.writable && (reviewsSize > meta.bytes || indexSize > meta.rows * INDEX_RECORD_BYTES)) {
+      // Roll back the uncommitted tail of an interrupted import.
+      for (const [f, size] of [[reviewsFile, meta.bytes], [indexFile, meta.rows * INDEX_RECORD_BYTES]] as const) {
+        const fd = openSync(f, 'r+');
+        try { ftruncateSync(fd, size); fsyncSync(fd); } finally { closeSync(fd); }
+      }
+    }
+    const index = Buffer.alloc(meta.rows * INDEX_RECORD_BYTES);
+    if (meta.rows) {
+      const fd = openSync(indexFile, 'r');
+      try { readFully(fd, index, 0); } finally { closeSync(fd); }
+    }
+    return new Pool(dir, meta, index, options.writable);
+  }
+
+  get size(): number { return this.rows; }
+  get sources(): readonly ImportSource[] { return this.meta.sources; }
+
+  private checkRow(row: number): void {
+    if (!Number.isInteger(row) || row < 0 || row >= this.rows) throw new RangeError(`row ${row} is outside the pool (0..${this.rows - 1})`);
+  }
+
+  /** The raw JSON text of a row. */
+  text(row: number): string {
+    this.checkRow(row);
+    const o = row * INDEX_RECORD_BYTES;
+    const offset = this.index.readDoubleLE(o);
+    const length = this.index.readUInt32LE(o + 8);
+    this.fd ??= openSync(this.reviewsFile, 'r');
+    if (length > this.readBuf.length) this.readBuf = Buffer.alloc(Math.max(length, this.readBuf.length * 2));
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd, this.readBuf, got, length - got, offset + got);
+      if (n === 0) throw new Error(`${this.reviewsFile}: unexpected end of file reading row ${row}`);
+      got += n;
+    }
+    return this.readBuf.toString('utf8', 0, length);
+  }
+
+  /** The review at a row (0-based, in import order). */
+  get(row: number): Review {
+    return JSON.parse(this.text(row)) as Review;
+  }
+
+  flags(row: number): number {
+    this.checkRow(row);
+    return this.index.readUInt32LE(row * INDEX_RECORD_BYTES + 28);
+  }
+
+  /** A 64-bit fingerprint of the row's body (hex): equal bodies have equal keys. */
+  bodyKeyOf(row: number): string {
+    const o = row * INDEX_RECORD_BYTES;
+    return hex(this.index.readUInt32LE(o + 12), this.index.readUInt32LE(o + 16));
+  }
+
+  /**
+   * A 64-bit fingerprint of the row's review id (hex), available without reading the record: the
+   * key seeded random selection hashes, so a random order is a function of review ids and the seed.
+   */
+  idKeyOf(row: number): string {
+    const o = row * INDEX_RECORD_BYTES;
+    return hex(this.index.readUInt32LE(o + 20), this.index.readUInt32LE(o + 24));
+  }
+
+  idOf(row: number): string {
+    return this.get(row).id;
+  }
+
+  /** The row of a review id, or undefined. */
+  rowOf(id: string): number | undefined {
+    const [a, b] = fpWords(id);
+    return this.findFp(a, b);
+  }
+
+  private findFp(a: number, b: number): number | undefined {
+    const table = this.ensureIdTable();
+    const mask = table.length - 1;
+    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
+      const v = table[slot]!;
+      if (v === 0) return undefined;
+      const o = (v - 1) * INDEX_RECORD_BYTES;
+      if (this.index.readUInt32LE(o + 20) === a && this.index.readUInt32LE(o + 24) === b) return v - 1;
+    }
+  }
+
+  private ensureIdTable(minRows = this.rows): Int32Array {
+    let cap = 1024;
+    while (cap < minRows * 2) cap *= 2;
+    if (this.idTable && this.idTable.length >= cap) return this.idTable;
+    const table = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let row = 0; row < this.rows; row++) {
+      const a = this.index.readUInt32LE(row * INDEX_RECORD_BYTES + 20);
+      let slot = a & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = row + 1;
+    }
+    this.idTable = table;
+    return table;
+  }
+
+  private insertId(a: number, row: number): void {
+    const table = this.ensureIdTable(row + 1);
+    const mask = table.length - 1;
+    let slot = a & mask;
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = row + 1;
+  }
+
+  /** Streams rows [from, to) in order, reading the file sequentially (for scoring millions of rows). */
+  async *scan(from = 0, to = this.rows): AsyncGenerator<{ row: number; review: Review }> {
+    if (from >= to) return;
+    this.checkRow(from);
+    const start = this.index.readDoubleLE(from * INDEX_RECORD_BYTES);
+    const end = to >= this.rows ? this.bytes : this.index.readDoubleLE(to * INDEX_RECORD_BYTES);
+    const stream = createReadStream(this.reviewsFile, { start, end: end - 1, highWaterMark: 1 << 20 });
+    const decoder = new StringDecoder('utf8'); // keeps multi-byte characters split across chunks whole
+    let row = from;
+    let carry = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = carry + decoder.write(chunk);
+      let i = 0;
+      for (let nl = text.indexOf('\n', i); nl !== -1; nl = text.indexOf('\n', i)) {
+        yield { row: row++, review: JSON.parse(text.slice(i, nl)) as Review };
+        i = nl + 1;
+      }
+      carry = text.slice(i);
+    }
+    carry += decoder.end();
+    if (carry.trim()) yield { row: row++, review: JSON.parse(carry) as Review };
+  }
+
+  /**
+   * Imports JSONL / JSONL.gz files. Each record is normalized (any input shape of `normalizeReview`),
+   * deduplicated by review id against the pool and earlier lines, and appended. Bad lines are
+   * reported with file, line number and reason and skipped; the rest imports. Re-importing a file
+   * adds nothing. Commits every `commitEvery` rows, so an interruption keeps whole committed rows.
+   */
+  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
+    if (!this.writable) throw new Error('the review pool is open read-only');
+    const t0 = Date.now();
+    const maxProblems = options.maxProblems ?? 1000;
+    const commitEvery = options.commitEvery ?? 50_000;
+    const report: ImportReport = { files: [], imported: 0, duplicates: 0, errors: 0, problems: [], labels: [], rows: this.rows, seconds: 0 };
+    const problem = (file: string, line: number, reason: string) => {
+      report.errors++;
+      if (report.problems.length < maxProblems) report.problems.push({ file, line, reason });
+    };
+    for (const f of files) {
+      if (!existsSync(f)) throw new Error(`${f}: no such file`);
+      if (statSync(f).isDirectory()) throw new Error(`${f}: is a folder, not a JSONL file`);
+    }
+    const dataFd = openSync(this.reviewsFile, 'a');
+    const indexFd = openSync(this.indexFile, 'a');
+    let pendingText: string[] = [];
+    let pendingIndex = Buffer.alloc(INDEX_RECORD_BYTES * 4096);
+    let pendingRows = 0;
+    let sinceCommit = 0;
+    const flush = () => {
+      if (pendingText.length) writeAll(dataFd, Buffer.from(pendingText.join(''), 'utf8'));
+      if (pendingRows) writeAll(indexFd, pendingIndex.subarray(0, pendingRows * INDEX_RECORD_BYTES));
+      pendingText = [];
+      pendingRows = 0;
+    };
+    const commit = async () => {
+      flush();
+      fsyncSync(dataFd);
+      fsyncSync(indexFd);
+      this.meta = { ...this.meta, rows: this.rows, bytes: this.bytes, updatedAt: new Date().toISOString() };
+      await writeJsonAtomic(this.metaFile, this.meta);
+      sinceCommit = 0;
+    };
+    // The index buffer in memory grows with the rows we append.
+    const growIndex = (rows: number) => {
+      if (rows * INDEX_RECORD_BYTES <= this.index.length) return;
+      const next = Buffer.alloc(Math.max(rows * INDEX_RECORD_BYTES, this.index.length * 2, 1 << 16));
+      this.index.copy(next);
+      this.index = next;
+    };
+    try {
+      for (const file of files) {
+        const totalBytes = statSync(file).size;
+        const src: ImportSource = { file: path.basename(file), size: totalBytes, at: new Date().toISOString(), lines: 0, imported: 0, duplicates: 0, errors: 0, shapes: {} };
+        let bytesRead = 0;
+        let lastProgress = 0;
+        const progress = (force = false) => {
+          if (!options.onProgress) return;
+          const now = Date.now();
+          if (!force && now - lastProgress < 200) return;
+          lastProgress = now;
+          options.onProgress({ file, bytesRead, totalBytes, lines: src.lines, imported: src.imported, duplicates: src.duplicates, errors: src.errors });
+        };
+        const errorsBefore = report.errors;
+        try {
+          for await (const line of readLines(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
+            src.lines = line.lineNo;
+            if ('error' in line) { problem(file, line.lineNo, line.error); continue; }
+            const text = line.text;
+            if (!text.trim()) continue;
+            let value: unknown;
+            try {
+              value = JSON.parse(text);
+            } catch (e) {
+              problem(file, line.lineNo, `invalid JSON: ${(e as Error).message}`);
+              continue;
+            }
+            const res = normalizeReview(value);
+            if (!res.ok) { problem(file, line.lineNo, res.reason); continue; }
+            const review = res.review;
+            src.shapes[res.shape] = (src.shapes[res.shape] ?? 0) + 1;
+            if (options.labelField) {
+              const v = fieldByPath(res.raw, options.labelField);
+              if (v !== undefined && v !== null && v !== '') {
+                const label = typeof v === 'string' ? parseLabel(v) : undefined;
+                if (label) report.labels.push({ reviewId: review.id, label, file, line: line.lineNo });
+                else problem(file, line.lineNo, `unknown label ${JSON.stringify(v)} in field "${options.labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
+              }
+            }
+            const [ia, ib] = fpWords(review.id);
+            if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
+            const json = JSON.stringify(review) + '\n';
+            const length = Buffer.byteLength(json, 'utf8');
+            const row = this.rows;
+            growIndex(row + 1);
+            const [ba, bb] = fpWords(review.body);
+            const o = row * INDEX_RECORD_BYTES;
+            this.index.writeDoubleLE(this.bytes, o);
+            this.index.writeUInt32LE(length, o + 8);
+            this.index.writeUInt32LE(ba, o + 12);
+            this.index.writeUInt32LE(bb, o + 16);
+            this.index.writeUInt32LE(ia, o + 20);
+            this.index.writeUInt32LE(ib, o + 24);
+            this.index.writeUInt32LE(matchesM1(review.body) ? FLAG_M1 : 0, o + 28);
+            if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) {
+              flush();
+            }
+            this.index.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES, o, o + INDEX_RECORD_BYTES);
+            pendingRows++;
+            pendingText.push(json);
+            this.rows++;
+            this.bytes += length;
+            this.insertId(ia, row);
+            src.imported++;
+            report.imported++;
+            if (++sinceCommit >= commitEvery) await commit();
+            progress();
+          }
+        } finally {
+          src.errors = report.errors - errorsBefore;
+          bytesRead = totalBytes;
+          progress(true);
+          this.meta.sources.push(src);
+          report.files.push(src);
+        }
+      }
+    } finally {
+      await commit();
+      closeSync(dataFd);
+      closeSync(indexFd);
+    }
+    report.rows = this.rows;
+    report.seconds = (Date.now() - t0) / 1000;
+    return report;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function emptyMeta(): PoolMeta {
+  return { format: POOL_FORMAT, rows: 0, bytes: 0, updatedAt: new Date().toISOString(), sources: [] };
+}
+
+function readFully(fd: number, buf: Buffer, position: number): void {
+  let got = 0;
+  const size = fstatSync(fd).size;
+  const want = Math.min(buf.length, size - position);
+  while (got < want) {
+    const n = readSync(fd, buf, got, want - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}

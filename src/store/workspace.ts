@@ -1,0 +1,129 @@
+/**
+ * A labeling workspace: the `.secreview/` folder inside the user's folder, holding the label
+ * database, the review pool, model versions and caches. Opening it for writing takes the lock; a
+ * second writer is refused (or, when asked, gets a read-only workspace that says why).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LabelDb } from './labelDb';
+import { FileLock, LockedError } from './lock';
+import { Pool, type ImportOptions, type ImportReport } from './pool';
+
+export const WORKSPACE_DIR = '.secreview';
+
+export class NoWorkspaceError extends Error {
+  constructor(readonly folder: string) {
+    super(`no Security Review workspace in ${folder} (no ${WORKSPACE_DIR}/ folder); run "secreview init" there, or the command "Security Review: Initialize Workspace"`);
+    this.name = 'NoWorkspaceError';
+  }
+}
+
+export interface OpenOptions {
+  /** Open without taking the lock; all writes are refused. */
+  readOnly?: boolean;
+  /** If another process holds the lock, open read-only instead of throwing. */
+  fallBackToReadOnly?: boolean;
+  /** Who is writing, shown to a second writer (e.g. `secreview import`, `VS Code window`). */
+  owner?: string;
+  annotator?: string;
+}
+
+export interface LabelImportSummary { added: number; alreadySame: number; conflicts: number; unknownReviews: number }
+
+export class Workspace {
+  private constructor(
+    readonly folder: string,
+    readonly dir: string,
+    readonly pool: Pool,
+    readonly db: LabelDb,
+    private readonly lock: FileLock | undefined,
+    readonly readOnlyReason: string | undefined,
+  ) {}
+
+  get readOnly(): boolean { return this.readOnlyReason !== undefined; }
+  get labelsFile(): string { return path.join(this.dir, 'labels.json'); }
+  get modelsDir(): string { return path.join(this.dir, 'models'); }
+  get cacheDir(): string { return path.join(this.dir, 'cache'); }
+  get lockFile(): string { return path.join(this.dir, 'lock'); }
+
+  static dirOf(folder: string): string {
+    return path.join(path.resolve(folder), WORKSPACE_DIR);
+  }
+
+  static exists(folder: string): boolean {
+    return existsSync(path.join(Workspace.dirOf(folder), 'labels.json'));
+  }
+
+  /** Creates the workspace folder (idempotent: an existing workspace is kept as it is) and opens it. */
+  static async init(folder: string, options: OpenOptions = {}): Promise<Workspace> {
+    const dir = Workspace.dirOf(folder);
+    for (const sub of ['', 'pool', 'models', 'cache']) mkdirSync(path.join(dir, sub), { recursive: true });
+    const ignore = path.join(dir, '.gitignore');
+    if (!existsSync(ignore)) {
+      // labels.json is the precious, small part worth versioning; the rest is derived or large.
+      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nlock\n.*.tmp\n');
+    }
+    await Pool.create(path.join(dir, 'pool'));
+    const ws = await Workspace.open(folder, options);
+    if (!ws.readOnly) await ws.db.ensureFile();
+    return ws;
+  }
+
+  static async open(folder: string, options: OpenOptions = {}): Promise<Workspace> {
+    const dir = Workspace.dirOf(folder);
+    if (!existsSync(dir)) throw new NoWorkspaceError(path.resolve(folder));
+    let lock: FileLock | undefined;
+    let readOnlyReason: string | undefined = options.readOnly ? 'opened read-only' : undefined;
+    if (!options.readOnly) {
+      try {
+        lock = FileLock.acquire(path.join(dir, 'lock'), options.owner ?? `secreview (pid ${process.pid})`);
+      } catch (e) {
+        if (!(e instanceof LockedError) || !options.fallBackToReadOnly) throw e;
+        readOnlyReason = e.message;
+      }
+    }
+    try {
+      const pool = await Pool.open(path.join(dir, 'pool'), { writable: lock !== undefined });
+      const db = await LabelDb.open(path.join(dir, 'labels.json'), { annotator: options.annotator, readOnlyReason });
+      return new Workspace(path.resolve(folder), dir, pool, db, lock, readOnlyReason);
+    } catch (e) {
+      lock?.releaseSync();
+      throw e;
+    }
+  }
+
+  /**
+   * Imports review files into the pool and, with `labelField`, their existing labels as events of
+   * the "imported" iteration 0. A review that already has a label keeps it (a different imported
+   * label is counted as a conflict, never applied over the annotator's).
+   */
+  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport & { labelSummary?: LabelImportSummary }> {
+    this.assertWritable();
+    const report = await this.pool.importFiles(files, options);
+    if (!options.labelField) return report;
+    const summary: LabelImportSummary = { added: 0, alreadySame: 0, conflicts: 0, unknownReviews: 0 };
+    const toAdd = new Map<string, { reviewId: string; label: typeof report.labels[number]['label']; iteration: number; source: string }>();
+    for (const l of report.labels) {
+      if (this.pool.rowOf(l.reviewId) === undefined) { summary.unknownReviews++; continue; }
+      const existing = this.db.labelOf(l.reviewId) ?? toAdd.get(l.reviewId);
+      if (existing) {
+        if (existing.label === l.label) summary.alreadySame++; else summary.conflicts++;
+        continue;
+      }
+      toAdd.set(l.reviewId, { reviewId: l.reviewId, label: l.label, iteration: 0, source: `import:${path.basename(l.file)}` });
+    }
+    if (toAdd.size) await this.db.setLabels([...toAdd.values()]);
+    summary.added = toAdd.size;
+    return { ...report, labelSummary: summary };
+  }
+
+  assertWritable(): void {
+    if (this.readOnlyReason) throw new Error(`this workspace is read-only: ${this.readOnlyReason}`);
+  }
+
+  async close(): Promise<void> {
+    await this.db.flush();
+    this.pool.close();
+    this.lock?.releaseSync();
+  }
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fingerprint64, hashUniform, mulberry32, murmur3 } from '../../../src/core/hash';
+
+test('murmur3 is deterministic and seed-dependent', () => {
+  assert.equal(murmur3('review', 1), murmur3('review', 1));
+  assert.notEqual(murmur3('review', 1), murmur3('review', 2));
+  assert.notEqual(murmur3('ab'), murmur3('ba'));
+  assert.equal(murmur3(''), murmur3('', 0));
+});
+
+test('hashUniform spreads over [0, 1)', () => {
+  let sum = 0;
+  for (let i = 0; i < 10000; i++) {
+    const u = hashUniform(`id${i}`, 42);
+    assert.ok(u >= 0 && u < 1);
+    sum += u;
+  }
+  assert.ok(Math.abs(sum / 10000 - 0.5) < 0.02);
+});
+
+test('fingerprints separate near-identical bodies', () => {
+  assert.match(fingerprint64('x'), /^[0-9a-f]{16}$/);
+  assert.equal(fingerprint64('same body'), fingerprint64('same body'));
+  assert.notEqual(fingerprint64('same body'), fingerprint64('same body '));
+  const seen = new Set<string>();
+  for (let i = 0; i < 50000; i++) seen.add(fingerprint64(`body number ${i}`));
+  assert.equal(seen.size, 50000);
+});
+
+test('mulberry32 is reproducible', () => {
+  const a = mulberry32(5), b = mulberry32(5);
+  for (let i = 0; i < 10; i++) assert.equal(a(), b());
+});
