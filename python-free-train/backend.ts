@@ -79,9 +79,9 @@ export class Backend {
     if (choice === 'cpu') return new Backend('cpu', options.threads);
     const listed = ort.listSupportedBackends().some((b) => b.name === 'cuda');
     // A failed CUDA probe is expected on CPU-only installs; onnxruntime would print it as an error
-    // on stderr. Its log is global and fixed at the first session, so keep it to fatal messages;
-    // every failure still reaches callers as an exception with onnxruntime's message.
-    ort.env.logLevel ??= 'fatal';
+    // on stderr. Its log is global and fixed at the first session, so keep it to fatal messages
+    // unless the caller chose a level; every failure still reaches callers as an exception.
+    if (ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
     let reason = 'onnxruntime-node was installed without the CUDA provider';
     if (listed) {
       try {
