@@ -58,16 +58,17 @@ export interface ReadLinesOptions { signal?: AbortSignal; onBytes?: (compressedB
  * right. A gzip stream that ends early throws after the lines read so far were yielded.
  */
 export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<Line> {
+  const gzip = await isGzip(file);
+  // No 'data' listener on `raw`: that would start the flow before the iterator below reads it.
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  let consumed = 0;
-  raw.on('data', (c) => { consumed += c.length; options.onBytes?.(consumed); });
-  const stream: Readable = (await isGzip(file)) ? raw.pipe(createGunzip()) : raw;
+  const stream: Readable = gzip ? raw.pipe(createGunzip()) : raw;
   if ((stream as unknown) !== raw) raw.on('error', (e) => stream.destroy(e));
   let carry: Buffer | undefined;
   let lineNo = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      options.onBytes?.(raw.bytesRead);
       let start = 0;
       let nl = chunk.indexOf(NEWLINE, start);
       while (nl !== -1) {
