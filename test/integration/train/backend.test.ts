@@ -1,0 +1,48 @@
+/**
+ * The onnxruntime backend: provider choice (CPU here; CUDA only when it can really start), the
+ * project's Tensor type in and out of sessions, and errors that say what failed.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Backend, type DeviceChoice, Tensor } from '../../../python-free-train/backend';
+import { Graph } from '../../../python-free-train/graph/ops';
+import { toModelBytes } from '../../../python-free-train/graph/serialize';
+
+function addModel(): Uint8Array {
+  const g = new Graph('add');
+  const a = g.input('a', 'float32', ['n']);
+  const i = g.input('i', 'int32', ['n']);
+  return toModelBytes(g, { outputs: { sum: g.add(a, g.cast(i, 'float32')), twice: g.mul(i, g.scalar(2, 'int32')) } });
+}
+
+describe('backend', () => {
+  test('auto picks CUDA only when a session can start on it, and says why not', async () => {
+    const b = await Backend.create({ device: 'auto', threads: 1 });
+    assert.ok(b.device === 'cpu' || b.device === 'cuda');
+    if (b.device === 'cpu') assert.match(b.describe(), /^onnxruntime-node \(CPU/);
+    const cpu = await Backend.create({ device: 'cpu' });
+    assert.equal(cpu.device, 'cpu');
+    assert.equal(cpu.describe(), 'onnxruntime-node (CPU)');
+  });
+
+  test('runs a model on project tensors', async () => {
+    const b = await Backend.create({ device: 'cpu', threads: 1 });
+    const s = await b.session(addModel(), 'adder');
+    assert.deepEqual([...s.inputNames], ['a', 'i']);
+    const out = await s.run({ a: Tensor.float32(Float32Array.from([0.5, 1.5]), [2]), i: Tensor.int32(Int32Array.from([1, 2]), [2]) });
+    assert.deepEqual(out.sum!.float32, Float32Array.from([1.5, 3.5]));
+    assert.deepEqual(out.twice!.data, Int32Array.from([2, 4]));
+    const only = await s.run({ a: Tensor.float32(Float32Array.from([1]), [1]), i: Tensor.int32(Int32Array.from([1]), [1]) }, ['twice']);
+    assert.deepEqual(Object.keys(only), ['twice']);
+    await assert.rejects(s.run({ a: Tensor.float32(Float32Array.from([1]), [1]) }), /backend: running adder failed/);
+    await s.release();
+  });
+
+  test('errors name the valid options and the broken input', async () => {
+    await assert.rejects(Backend.create({ device: 'tpu' as DeviceChoice }), /unsupported device "tpu". Should be one of: auto, cpu, cuda/);
+    assert.throws(() => Tensor.float32(new Float32Array(3), [2, 2]), /dims \[2, 2\] given 3 values/);
+    const b = await Backend.create({ device: 'cpu' });
+    await assert.rejects(b.session(Uint8Array.from([1, 2, 3]), 'garbage'), /backend: cannot load garbage/);
+    assert.throws(() => Tensor.scalar(1).float64, /expected a float64 tensor, got float32/);
+  });
+});
