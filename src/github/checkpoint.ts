@@ -1,0 +1,166 @@
+/**
+ * A crawl run folder and its checkpoint.
+ *
+ *   <run>/reviews.jsonl    normalized Review records, one per line (what the pool imports)
+ *   <run>/pulls.jsonl      pull-request metadata (repo, number, title, author, state, reviewComments)
+ *   <run>/checkpoint.json  progress, written atomically after every stored page
+ *   <run>/crawl.log        what happened (waits, faults, skipped records), tokens scrubbed
+ *
+ * Order of writes for each page: append its lines to both JSONL files, fsync them, then replace
+ * the checkpoint (temp file, fsync, rename). The checkpoint records the byte length of each file at
+ * that moment. On restart the files are cut back to those lengths: lines written after the last
+ * checkpoint belong to a page that will be fetched again, so nothing is duplicated and, because the
+ * resume position is the one stored with those lengths, nothing is skipped.
+ */
+import { open, readFile, stat, truncate, mkdir, appendFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { writeJsonAtomic } from '../store/atomic';
+import type { RepoPosition } from './repoCrawl';
+import type { CrawlSpec } from './spec';
+import { scrubSecrets } from './scrub';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface RepoResult {
+  repo: string;
+  status: 'done' | 'empty' | 'gone' | 'failed';
+  via: 'graphql' | 'rest';
+  reviews: number;
+  pulls: number;
+  error?: string;
+}
+
+export interface CurrentRepo {
+  index: number;
+  repo: string;
+  position: RepoPosition;
+  /** File lengths when this repository started: the REST fallback cuts back to them. */
+  startBytes: { reviews: number; pulls: number };
+  reviews: number;
+  pulls: number;
+  /** Why GraphQL was abandoned for REST, if it was. */
+  fellBack?: string;
+}
+
+export interface Checkpoint {
+  version: number;
+  runId: string;
+  createdAt: string;
+  updatedAt: string;
+  spec: CrawlSpec;
+  /** The repositories to crawl, in order; null until sampling has finished. */
+  repos: string[] | null;
+  sampling?: { createdFrom: string; createdTo: string; windows: number; requests: number; short: boolean };
+  /** Index of the first repository not finished. */
+  next: number;
+  current: CurrentRepo | null;
+  /** Committed lengths of the two JSONL files. */
+  bytes: { reviews: number; pulls: number };
+  totals: { reviews: number; pulls: number; skipped: number; requests: number };
+  results: RepoResult[];
+  complete: boolean;
+}
+
+export interface RunFiles { dir: string; reviews: string; pulls: string; checkpoint: string; log: string }
+
+export function runFiles(dir: string): RunFiles {
+  return {
+    dir,
+    reviews: path.join(dir, 'reviews.jsonl'),
+    pulls: path.join(dir, 'pulls.jsonl'),
+    checkpoint: path.join(dir, 'checkpoint.json'),
+    log: path.join(dir, 'crawl.log'),
+  };
+}
+
+export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete the run folder or start with --fresh`);
+  }
+  const cp = value as Checkpoint;
+  if (typeof cp !== 'object' || cp === null || cp.version !== CHECKPOINT_VERSION || typeof cp.bytes?.reviews !== 'number' || !Array.isArray(cp.results)) {
+    throw new Error(`${file} is not a version ${CHECKPOINT_VERSION} crawl checkpoint; delete the run folder or start with --fresh`);
+  }
+  return cp;
+}
+
+export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
+  checkpoint.updatedAt = new Date().toISOString();
+  await writeJsonAtomic(file, checkpoint);
+}
+
+/** An append-only JSONL file whose committed length is tracked for the checkpoint. */
+export class JsonlAppender {
+  private constructor(readonly file: string, private handle: FileHandle, public bytes: number) {}
+
+  /** Opens the file cut back to `committedBytes` (lines past it belong to an uncommitted page). */
+  static async open(file: string, committedBytes: number): Promise<JsonlAppender> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const handle = await open(file, 'a');
+    const size = (await stat(file)).size;
+    if (size < committedBytes) {
+      await handle.close();
+      throw new Error(`${file} is shorter (${size} bytes) than its checkpoint says (${committedBytes}); the run folder is damaged: delete it or start with --fresh`);
+    }
+    if (size > committedBytes) await truncate(file, committedBytes);
+    return new JsonlAppender(file, handle, committedBytes);
+  }
+
+  async append(records: readonly object[]): Promise<void> {
+    if (!records.length) return;
+    const data = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n', 'utf8');
+    await this.handle.write(data);
+    this.bytes += data.length;
+  }
+
+  async sync(): Promise<void> {
+    await this.handle.sync();
+  }
+
+  /** Cuts the file back (the REST fallback discards a repository's partial GraphQL pages). */
+  async cutTo(bytes: number): Promise<void> {
+    await this.handle.sync();
+    await truncate(this.file, bytes);
+    this.bytes = bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Appends scrubbed, timestamped lines to the run log. */
+export async function appendLog(file: string, lines: string[]): Promise<void> {
+  if (!lines.length) return;
+  const at = new Date().toISOString();
+  await appendFile(file, lines.map((l) => `${at} ${scrubSecrets(l).replace(/\n/g, ' ')}\n`).join(''), 'utf8');
+}
+
+/** Pull titles of one repository from a byte range of pulls.jsonl (rebuilds REST fallback state on resume). */
+export async function readPullTitles(file: string, from: number, to: number): Promise<Map<number, string>> {
+  const titles = new Map<number, string>();
+  if (to <= from) return titles;
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(to - from);
+    await handle.read(buf, 0, buf.length, from);
+    for (const line of buf.toString('utf8').split('\n')) {
+      if (!line) continue;
+      const rec = JSON.parse(line) as { number?: unknown; title?: unknown };
+      if (typeof rec.number === 'number' && typeof rec.title === 'string') titles.set(rec.number, rec.title);
+    }
+  } finally {
+    await handle.close();
+  }
+  return titles;
+}

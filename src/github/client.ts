@@ -1,0 +1,329 @@
+/**
+ * The one place that talks to GitHub: an octokit instance (with its retry and throttling plugins)
+ * behind a small interface that knows about rate-limit budgets, pacing, cancellation and token
+ * hygiene. Everything above it (crawler, sampling, diff context) sees plain data or a `GitHubError`
+ * whose message never contains the token.
+ */
+import { Octokit as OctokitCore } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import { registerSecret, scrubSecrets } from './scrub';
+
+export type RateResource = 'graphql' | 'core' | 'search';
+
+export interface RateBudget {
+  resource: RateResource;
+  limit: number;
+  remaining: number;
+  /** Epoch milliseconds when the budget resets. */
+  resetAt: number;
+}
+
+export type ClientEvent =
+  | { kind: 'wait'; reason: 'primary-rate-limit' | 'secondary-rate-limit' | 'malformed-response'; ms: number; until: number; detail: string }
+  | { kind: 'fault'; detail: string }
+  | { kind: 'rate'; budget: RateBudget };
+
+export type GitHubErrorKind = 'not-found' | 'unauthorized' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'graphql' | 'aborted' | 'other';
+
+/** An error from GitHub with a scrubbed message and a kind the crawler can decide on. */
+export class GitHubError extends Error {
+  constructor(message: string, readonly kind: GitHubErrorKind, readonly status?: number) {
+    super(scrubSecrets(message));
+    this.name = 'GitHubError';
+  }
+}
+
+export interface GitHubClientOptions {
+  token?: string;
+  /** REST base URL (default https://api.github.com; GitHub Enterprise: https://host/api/v3). */
+  apiUrl?: string;
+  /** GraphQL endpoint; derived from apiUrl when absent. */
+  graphqlUrl?: string;
+  signal?: AbortSignal;
+  /** Minimum pause between two requests to the same budget (GitHub asks clients to go serially; default 1000 ms for GraphQL, 0 for REST core). */
+  minIntervalMs?: number;
+  /** Minimum pause between search requests (search allows 30 per minute; default 2000 ms). */
+  searchIntervalMs?: number;
+  /** How long "one second" of a server-requested wait lasts; tests shorten it. Default 1000. */
+  waitUnitMs?: number;
+  /** Retries for server errors, dropped connections and malformed bodies (default 3). */
+  retries?: number;
+  /** Retries after rate-limit responses (default 10). */
+  rateLimitRetries?: number;
+  /** Longest single rate-limit wait accepted before giving up (default 2 h). */
+  maxWaitMs?: number;
+  onEvent?: (event: ClientEvent) => void;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface GraphQLErrorItem { message: string; type?: string; path?: (string | number)[] }
+export interface GraphQLResult { data: Record<string, unknown> | null; errors: GraphQLErrorItem[] }
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Resolves after `ms`, or rejects as soon as the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(abortError(signal)); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortError(signal?: AbortSignal): GitHubError {
+  const reason = signal?.reason;
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled';
+  return new GitHubError(`GitHub request cancelled (${why})`, 'aborted');
+}
+
+/** Settles with the promise, or rejects at once when the signal aborts (the request may still finish in the background). */
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {}); // settled after we stopped listening; its failure is expected
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+function resourceOf(url: string): RateResource {
+  const { pathname } = new URL(url);
+  if (/\/graphql$/.test(pathname)) return 'graphql';
+  if (/\/search\//.test(pathname)) return 'search';
+  return 'core';
+}
+
+/**
+ * The `octokit` package's own class is this same core with these same plugins plus App/OAuth and
+ * webhooks support, whose ESM-only dependencies cannot be required from the CommonJS test runner
+ * and would only bloat the extension bundle. Core is the plugins' peer dependency.
+ */
+const Octokit = OctokitCore.plugin(retry, throttling);
+
+type ThrottleGroup = NonNullable<ThrottlingOptions['write']>;
+
+/**
+ * A stand-in for the throttling plugin's built-in Bottleneck groups: this client paces requests
+ * itself (abortably, per budget, with visible waits), so the plugin's fixed 1-2 s gaps are not
+ * stacked on top. The plugin's reactive rate-limit handling (403/429, retry-after, reset) stays on.
+ */
+const passThroughGroup = {
+  key: () => ({
+    schedule: (...args: unknown[]) => {
+      const fn = args.find((a): a is (...xs: unknown[]) => unknown => typeof a === 'function');
+      const rest = args.slice(args.indexOf(fn) + 1);
+      return Promise.resolve(fn ? fn(...rest) : undefined);
+    },
+  }),
+} as unknown as ThrottleGroup;
+
+/** Converts anything octokit throws into a GitHubError with a scrubbed message. */
+export function toGitHubError(e: unknown, signal?: AbortSignal): GitHubError {
+  if (e instanceof GitHubError) return e;
+  if (signal?.aborted) return abortError(signal);
+  const err = e as { status?: unknown; message?: unknown; name?: unknown };
+  const status = typeof err?.status === 'number' ? err.status : undefined;
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  if (err?.name === 'AbortError') return new GitHubError(`GitHub request cancelled`, 'aborted');
+  if (status === 404 || status === 410 || status === 451) return new GitHubError(`not found (${status}): ${message}`, 'not-found', status);
+  if (status === 401) return new GitHubError(`GitHub rejected the token (401): ${message}. Check GITHUB_TOKEN or sign in again.`, 'unauthorized', status);
+  if (status === 403 || status === 429) return new GitHubError(`GitHub refused the request (${status}): ${message}`, 'rate-limited', status);
+  if (status === 500 && /fetch failed|socket|ECONNRESET|ECONNREFUSED|terminated|other side closed|network/i.test(message)) {
+    return new GitHubError(`network error talking to GitHub: ${message}`, 'network', status);
+  }
+  if (status !== undefined && status >= 500) return new GitHubError(`GitHub server error (${status}): ${message}`, 'server', status);
+  return new GitHubError(message, 'other', status);
+}
+
+export class GitHubClient {
+  readonly apiUrl: string;
+  readonly graphqlUrl: string;
+  /** Requests sent, retries included. */
+  requestCount = 0;
+  readonly budgets = new Map<RateResource, RateBudget>();
+  private readonly octokit: InstanceType<typeof Octokit>;
+  private readonly lastRequestAt = new Map<RateResource, number>();
+  private readonly signal?: AbortSignal;
+  private readonly options: GitHubClientOptions;
+  private readonly waitUnitMs: number;
+
+  constructor(options: GitHubClientOptions = {}) {
+    this.options = options;
+    this.signal = options.signal;
+    this.waitUnitMs = options.waitUnitMs ?? 1000;
+    registerSecret(options.token);
+    this.apiUrl = (options.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+    this.graphqlUrl = options.graphqlUrl ?? (/\/api\/v3$/.test(this.apiUrl) ? this.apiUrl.replace(/\/api\/v3$/, '/api/graphql') : `${this.apiUrl}/graphql`);
+    if (options.onEvent) this.listeners.add(options.onEvent);
+    const emit = (event: ClientEvent) => this.emit(event);
+    const rateLimitRetries = options.rateLimitRetries ?? 10;
+    const maxWaitMs = options.maxWaitMs ?? 2 * 3600_000;
+    const onLimit = (reason: 'primary-rate-limit' | 'secondary-rate-limit') =>
+      (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+        const ms = retryAfter * this.waitUnitMs;
+        const retry = retryCount < rateLimitRetries && ms <= maxWaitMs && !this.signal?.aborted;
+        emit({ kind: 'wait', reason, ms: retry ? ms : 0, until: Date.now() + (retry ? ms : 0), detail: scrubSecrets(`${request.method} ${new URL(request.url, this.apiUrl).pathname}${retry ? '' : ' (giving up)'}`) });
+        return retry;
+      };
+    const log = {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => emit({ kind: 'fault', detail: scrubSecrets(message) }),
+      error: (message: string) => emit({ kind: 'fault', detail: scrubSecrets(message) }),
+    };
+    this.octokit = new Octokit({
+      auth: options.token,
+      baseUrl: this.apiUrl,
+      userAgent: 'secreview-crawler',
+      log,
+      request: { fetch: this.pacedFetch.bind(this), signal: options.signal },
+      // 429 is left to the throttling plugin, which honours retry-after; the retry plugin would retry it on its own fixed backoff.
+      retry: { retries: options.retries ?? 3, retryAfterBaseValue: this.waitUnitMs, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle: {
+        onRateLimit: onLimit('primary-rate-limit'),
+        onSecondaryRateLimit: onLimit('secondary-rate-limit'),
+        retryAfterBaseValue: this.waitUnitMs,
+        fallbackSecondaryRateRetryAfter: 60,
+        write: passThroughGroup,
+        search: passThroughGroup,
+        notifications: passThroughGroup,
+      },
+    });
+  }
+
+  private readonly listeners = new Set<(event: ClientEvent) => void>();
+
+  private emit(event: ClientEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Subscribes to waits, faults and budget updates; returns the unsubscribe function. */
+  addListener(listener: (event: ClientEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The budget GitHub last reported for a resource, if any. */
+  budget(resource: RateResource): RateBudget | undefined {
+    return this.budgets.get(resource);
+  }
+
+  /**
+   * Every request goes through here: waits for an exhausted budget to reset (instead of spending a
+   * request on a 403), keeps the minimum interval, counts, and records the rate-limit headers.
+   */
+  private async pacedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const resource = resourceOf(url);
+    const budget = this.budgets.get(resource);
+    if (budget && budget.remaining <= 0 && budget.resetAt > Date.now()) {
+      const ms = budget.resetAt - Date.now() + this.waitUnitMs;
+      this.emit({ kind: 'wait', reason: 'primary-rate-limit', ms, until: Date.now() + ms, detail: `${resource} budget used up (${budget.limit} per hour)` });
+      await sleep(ms, this.signal);
+      budget.remaining = budget.limit;
+    }
+    const interval = resource === 'search' ? (this.options.searchIntervalMs ?? 2000) : (this.options.minIntervalMs ?? (resource === 'graphql' ? 1000 : 0));
+    const last = this.lastRequestAt.get(resource);
+    if (last !== undefined && interval > 0) await sleep(last + interval - Date.now(), this.signal);
+    this.lastRequestAt.set(resource, Date.now());
+    this.requestCount++;
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    let response: Response;
+    try {
+      response = await doFetch(input, init);
+    } catch (e) {
+      if (!this.signal?.aborted) this.emit({ kind: 'fault', detail: scrubSecrets(`network error on ${new URL(url).pathname}: ${describeCause(e)}; retrying`) });
+      throw e;
+    }
+    this.recordBudget(resource, response.headers);
+    if (response.status >= 500) this.emit({ kind: 'fault', detail: `server error ${response.status} on ${new URL(url).pathname}; retrying with backoff` });
+    return response;
+  }
+
+  private recordBudget(fallback: RateResource, headers: Headers): void {
+    const limit = Number(headers.get('x-ratelimit-limit'));
+    const remaining = Number(headers.get('x-ratelimit-remaining'));
+    const reset = Number(headers.get('x-ratelimit-reset'));
+    if (!headers.has('x-ratelimit-remaining') || !Number.isFinite(remaining) || !Number.isFinite(reset)) return;
+    const named = headers.get('x-ratelimit-resource');
+    const resource: RateResource = named === 'graphql' || named === 'search' || named === 'core' ? named : fallback;
+    const budget: RateBudget = { resource, limit: Number.isFinite(limit) ? limit : remaining, remaining, resetAt: reset * 1000 };
+    this.budgets.set(resource, budget);
+    this.emit({ kind: 'rate', budget });
+  }
+
+  /**
+   * Runs a GraphQL query. Returns data and errors as GitHub sent them (partial data is kept);
+   * throws a GitHubError for transport failures, and retries bodies that are not valid JSON.
+   */
+  async graphql(query: string, variables: Record<string, unknown>): Promise<GraphQLResult> {
+    const body = await this.withMalformedRetry('POST /graphql', () => this.octokit.request('POST /graphql', { url: this.graphqlUrl, query, variables }));
+    const data = isObj(body.data) ? body.data : null;
+    const errors: GraphQLErrorItem[] = Array.isArray(body.errors)
+      ? body.errors.filter(isObj).map((e) => ({
+          message: scrubSecrets(typeof e.message === 'string' ? e.message : 'unknown GraphQL error'),
+          type: typeof e.type === 'string' ? e.type : undefined,
+          path: Array.isArray(e.path) ? e.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number') : undefined,
+        }))
+      : [];
+    if (!data && !errors.length) throw new GitHubError('GitHub GraphQL answered without data or errors', 'malformed');
+    return { data, errors };
+  }
+
+  /** GET a REST route (`/repos/{owner}/{repo}/pulls`) and return the parsed JSON body. */
+  async rest(route: string, params: Record<string, string | number | undefined> = {}): Promise<unknown> {
+    return this.withMalformedRetry(`GET ${route}`, () => this.octokit.request(`GET ${route}`, params), true);
+  }
+
+  /** GET a REST route and return its body as text (raw file contents, diffs). */
+  async restText(route: string, params: Record<string, string | number | undefined>, accept: string): Promise<string> {
+    if (this.signal?.aborted) throw abortError(this.signal);
+    try {
+      const response = await abortable(this.octokit.request(`GET ${route}`, { ...params, headers: { accept } }), this.signal);
+      const data: unknown = response.data;
+      if (typeof data === 'string') return data;
+      if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+      throw new GitHubError(`GET ${route}: expected text, got ${typeof data}`, 'malformed');
+    } catch (e) {
+      throw toGitHubError(e, this.signal);
+    }
+  }
+
+  private async withMalformedRetry(what: string, send: () => Promise<{ data: unknown }>, allowArray = false): Promise<Obj> {
+    const retries = this.options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      let data: unknown;
+      if (this.signal?.aborted) throw abortError(this.signal);
+      try {
+        data = (await abortable(send(), this.signal)).data;
+      } catch (e) {
+        throw toGitHubError(e, this.signal);
+      }
+      if (isObj(data) || (allowArray && Array.isArray(data))) return data as Obj;
+      const preview = typeof data === 'string' ? data.slice(0, 60) : typeof data;
+      if (attempt >= retries) throw new GitHubError(`${what}: response is not valid JSON (${JSON.stringify(preview)}) after ${retries + 1} tries`, 'malformed');
+      const ms = (attempt + 1) * this.waitUnitMs;
+      this.emit({ kind: 'wait', reason: 'malformed-response', ms, until: Date.now() + ms, detail: scrubSecrets(`${what}: response is not valid JSON; retrying`) });
+      await sleep(ms, this.signal);
+    }
+  }
+}
+
+function describeCause(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${e.message} (${cause.message})` : e.message;
+  }
+  return String(e);
+}

@@ -1,0 +1,273 @@
+// The crawler against a loopback GitHub: exact results through faults, rate limits, cancellation,
+// SIGKILL and restart, and no token in any file or log line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Review } from '../../../src/core/review';
+import { GitHubClient, GitHubError, type ClientEvent } from '../../../src/github/client';
+import { runCrawl, type CrawlEvent } from '../../../src/github/crawler';
+import { readCheckpoint } from '../../../src/github/checkpoint';
+import type { CrawlSpec } from '../../../src/github/spec';
+import { expectedReviews, FakeGitHub, makeRepo, type FakeRepo } from '../../fixtures/github/fakeGitHub';
+
+const TOKEN = 'ghp_TESTtoken0123456789abcdefghijklmnopq';
+const repoRoot = path.resolve(__dirname, '../../..');
+
+function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'secreview-crawl-'));
+}
+
+function readJsonl<T>(file: string): T[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+}
+
+/** Every file under `dir` (recursively) with its text. */
+function allFiles(dir: string): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, name.name);
+    if (name.isDirectory()) out.push(...allFiles(p));
+    else out.push({ file: p, text: readFileSync(p, 'utf8') });
+  }
+  return out;
+}
+
+function assertNoToken(texts: { file: string; text: string }[]): void {
+  for (const { file, text } of texts) {
+    assert.ok(!text.includes(TOKEN), `token found in ${file}`);
+    assert.ok(!text.includes(TOKEN.slice(4)), `token body found in ${file}`);
+  }
+}
+
+function byId(reviews: Review[]): Map<string, Review> {
+  const map = new Map<string, Review>();
+  for (const r of reviews) {
+    assert.ok(!map.has(r.id), `duplicate review ${r.id}`);
+    map.set(r.id, r);
+  }
+  return map;
+}
+
+function fixtureRepos(): { alpha: FakeRepo; empty: FakeRepo; gone: FakeRepo; legacy: FakeRepo; beta: FakeRepo } {
+  return {
+    // 60 pull requests (3 pages of 25), one with 130 threads, one thread with 25 comments, one comment without a body.
+    alpha: makeRepo({ name: 'acme/alpha', pulls: 60, threadsOf: { 3: 2, 7: 130, 8: 1 }, commentsOf: { '8:0': 25 }, nullBody: ['3:0:0'] }, 11),
+    empty: makeRepo({ name: 'acme/empty', pulls: 0 }, 12),
+    // Small pull requests only, so its first page needs no follow-up query.
+    gone: makeRepo({ name: 'acme/gone', pulls: 30 }, 13),
+    legacy: makeRepo({ name: 'acme/legacy', pulls: 12, threadsOf: { 2: 4, 5: 3 } }, 14),
+    beta: makeRepo({ name: 'acme/beta', pulls: 5, threadsOf: { 1: 1 } }, 15),
+  };
+}
+
+const SPEC: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/gone', 'acme/legacy', 'acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } };
+
+test('crawl yields exactly the expected reviews through rate limits, server errors, dropped connections and malformed bodies', async () => {
+  const repos = fixtureRepos();
+  const gh = new FakeGitHub(Object.values(repos), { token: TOKEN });
+  gh.goneAfter.set('acme/gone', 1);
+  gh.graphqlBroken.add('acme/legacy');
+  gh.faults = [
+    { kind: 'secondary-403', times: 1, when: (r) => r.op === 'RepoPulls' && r.repo === 'acme/alpha' && r.variables.after === null },
+    { kind: 'secondary-429', times: 1, when: (r) => r.op === 'PullThreads' },
+    { kind: 'server-502', times: 1, when: (r) => r.op === 'ThreadComments' },
+    { kind: 'malformed-json', times: 1, when: (r) => r.op === 'RepoPulls' && r.repo === 'acme/alpha' && r.variables.after !== null },
+    { kind: 'drop', times: 1, when: (r) => r.op === 'RepoPulls' && r.repo === 'acme/beta' },
+    { kind: 'server-502', times: 1, when: (r) => r.op === 'REST' && r.path.endsWith('/pulls/comments') },
+  ];
+  await gh.start();
+  const dir = tempDir();
+  const clientEvents: ClientEvent[] = [];
+  const logs: string[] = [];
+  try {
+    // One "second" of waiting lasts 250 ms here; the next test checks real seconds.
+    const client = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 250, onEvent: (e) => clientEvents.push(e) });
+    const started = Date.now();
+    const summary = await runCrawl({ dir, spec: SPEC, client, restPerPage: 10, onEvent: (e: CrawlEvent) => { if (e.kind === 'log') logs.push(e.message); } });
+    const elapsed = Date.now() - started;
+
+    assert.equal(summary.complete, true);
+    const got = byId(readJsonl<Review>(summary.files.reviews));
+    const expected = [
+      ...expectedReviews(repos.alpha),
+      ...expectedReviews(repos.gone, (n) => n <= 25),
+      ...expectedReviews(repos.legacy),
+      ...expectedReviews(repos.beta),
+    ];
+    assert.equal(got.size, expected.length);
+    for (const e of expected) assert.deepEqual(got.get(e.id), e, `review ${e.id} of ${e.repo}#${e.pull}`);
+    assert.equal(summary.reviews, expected.length);
+
+    const status = Object.fromEntries(summary.repos.map((r) => [r.repo, `${r.status}/${r.via}`]));
+    assert.deepEqual(status, { 'acme/alpha': 'done/graphql', 'acme/empty': 'empty/graphql', 'acme/gone': 'gone/graphql', 'acme/legacy': 'done/rest', 'acme/beta': 'done/graphql' });
+    assert.equal(summary.skipped, 1, 'the comment without a body is reported and skipped');
+    // 130 threads: 25 in the page, then 100 and 5 (plus one retry after the 429); 25 comments: 10, then 15 (plus one retry after the 502).
+    assert.equal(gh.count('PullThreads'), 3);
+    assert.equal(gh.count('ThreadComments'), 2);
+
+    const pulls = readJsonl<{ repo: string; number: number; state: string; author: string }>(summary.files.pulls);
+    assert.equal(pulls.filter((p) => p.repo === 'acme/alpha').length, 60);
+    assert.equal(pulls.filter((p) => p.repo === 'acme/legacy').length, 12);
+    assert.deepEqual(pulls.find((p) => p.repo === 'acme/alpha' && p.number === 3), { repo: 'acme/alpha', number: 3, title: 'Change 3 of acme/alpha', author: 'author3', state: 'OPEN', reviewComments: expectedReviews(repos.alpha, (n) => n === 3).length });
+
+    assert.deepEqual([...new Set(gh.faultsServed)].sort(), ['drop', 'malformed-json', 'secondary-403', 'secondary-429', 'server-502']);
+    const waits = clientEvents.filter((e) => e.kind === 'wait');
+    assert.equal(waits.filter((e) => e.reason === 'secondary-rate-limit' && e.ms === 250).length, 2, 'both secondary limits (403 and 429) waited retry-after');
+    assert.ok(waits.some((e) => e.reason === 'malformed-response'));
+    assert.ok(elapsed >= 500, `retry-after waits were honoured (took ${elapsed} ms)`);
+    assert.ok(logs.some((l) => /secondary-rate-limit: waiting 0\.3 s/.test(l)), 'the wait is logged');
+    assert.ok(logs.some((l) => /acme\/legacy: GraphQL failed/.test(l)));
+
+    const log = readFileSync(summary.files.log, 'utf8');
+    assert.match(log, /Bad gateway|server error 502/);
+    assertNoToken([...allFiles(dir), { file: 'progress log', text: logs.join('\n') }, { file: 'client events', text: JSON.stringify(clientEvents) }]);
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('retry-after is honoured in real seconds', async () => {
+  const beta = makeRepo({ name: 'acme/beta', pulls: 3, threadsOf: { 1: 1 } }, 15);
+  const gh = new FakeGitHub([beta], { token: TOKEN });
+  gh.faults = [{ kind: 'secondary-403', times: 1, when: (r) => r.op === 'RepoPulls' }];
+  await gh.start();
+  const dir = tempDir();
+  try {
+    const client = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0 });
+    const summary = await runCrawl({ dir, spec: { repos: ['acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } }, client });
+    assert.equal(summary.reviews, expectedReviews(beta).length);
+    assert.ok(summary.elapsedMs >= 1000, `waited retry-after: 1 (took ${summary.elapsedMs} ms)`);
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an exhausted primary budget is waited out until its reset, never spent into a 403', async () => {
+  const alpha = makeRepo({ name: 'acme/alpha', pulls: 20 }, 21);
+  const gh = new FakeGitHub([alpha], { token: TOKEN, rateLimit: 5, rateWindowMs: 1000 });
+  await gh.start();
+  const dir = tempDir();
+  const waits: ClientEvent[] = [];
+  try {
+    const client = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 50, onEvent: (e) => { if (e.kind === 'wait') waits.push(e); } });
+    const summary = await runCrawl({ dir, spec: { repos: ['acme/alpha'], pageSizes: { pulls: 3, threads: 25, comments: 10 } }, client });
+    assert.equal(summary.complete, true);
+    assert.equal(byId(readJsonl<Review>(summary.files.reviews)).size, expectedReviews(alpha).length);
+    assert.equal(gh.primaryLimitHits, 0);
+    assert.ok(waits.some((e) => e.kind === 'wait' && e.reason === 'primary-rate-limit'), 'waited for the reset');
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad token stops the crawl with a message that does not contain it', async () => {
+  const gh = new FakeGitHub([makeRepo({ name: 'acme/beta', pulls: 2 })], { token: 'ghp_theRightOne000000000000000000000' });
+  await gh.start();
+  const dir = tempDir();
+  try {
+    const client = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20 });
+    await assert.rejects(runCrawl({ dir, spec: { repos: ['acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } }, client }), (e: unknown) => {
+      assert.ok(e instanceof GitHubError && e.kind === 'unauthorized');
+      assert.ok(!e.message.includes(TOKEN));
+      return true;
+    });
+    assertNoToken(allFiles(dir));
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cancelling through the AbortSignal stops after a stored page, and the next run completes the same file', async () => {
+  const repos = fixtureRepos();
+  const spec: CrawlSpec = { repos: ['acme/alpha', 'acme/beta'], pageSizes: { pulls: 4, threads: 5, comments: 3 } };
+  const gh = new FakeGitHub([repos.alpha, repos.beta], { token: TOKEN, latencyMs: 2 });
+  await gh.start();
+  const reference = tempDir();
+  const resumed = tempDir();
+  try {
+    const ref = await runCrawl({ dir: reference, spec, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20 }) });
+    assert.equal(ref.complete, true);
+    const controller = new AbortController();
+    let pages = 0;
+    const first = await runCrawl({
+      dir: resumed, spec, signal: controller.signal,
+      client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20, signal: controller.signal }),
+      onEvent: (e) => { if (e.kind === 'progress' && e.progress.reviews > 0 && ++pages === 4) controller.abort(); },
+    });
+    assert.equal(first.cancelled, true);
+    assert.equal(first.complete, false);
+    const cp = await readCheckpoint(first.files.checkpoint);
+    assert.ok(cp && cp.totals.reviews > 0 && cp.totals.reviews < ref.reviews);
+    const second = await runCrawl({ dir: resumed, spec, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20 }) });
+    assert.equal(second.resumed, true);
+    assert.equal(second.complete, true);
+    assert.equal(readFileSync(second.files.reviews, 'utf8'), readFileSync(ref.files.reviews, 'utf8'));
+    assert.equal(readFileSync(second.files.pulls, 'utf8'), readFileSync(ref.files.pulls, 'utf8'));
+  } finally {
+    await gh.close();
+    rmSync(reference, { recursive: true, force: true });
+    rmSync(resumed, { recursive: true, force: true });
+  }
+});
+
+/** Runs the crawl in a child process; kills it with SIGKILL once the server has seen `killAfter` requests from it. */
+function runChild(dir: string, spec: CrawlSpec, gh: FakeGitHub, killAfter?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/integration/github/crawlChild.ts'), dir, JSON.stringify(spec)], {
+      cwd: repoRoot,
+      env: { ...process.env, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    let seen = 0;
+    gh.onRequest = killAfter === undefined ? undefined : () => {
+      if (++seen === killAfter) child.kill('SIGKILL');
+    };
+    child.on('error', reject);
+    child.on('exit', (code, signal) => { gh.onRequest = undefined; resolve({ code, signal, output }); });
+  });
+}
+
+test('a crawl killed with SIGKILL mid-run resumes and ends with the same files, and no token anywhere', async () => {
+  const repos = fixtureRepos();
+  const spec: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/legacy', 'acme/beta'], pageSizes: { pulls: 4, threads: 5, comments: 3 } };
+  const gh = new FakeGitHub([repos.alpha, repos.empty, repos.legacy, repos.beta], { token: TOKEN, latencyMs: 4 });
+  gh.graphqlBroken.add('acme/legacy');
+  await gh.start();
+  const reference = tempDir();
+  const killed = tempDir();
+  try {
+    const ref = await runCrawl({ dir: reference, spec, restPerPage: 10, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 50 }) });
+    assert.equal(ref.complete, true);
+    const requestsForAll = gh.requests.length;
+    const outputs: string[] = [];
+    // Kill inside alpha's GraphQL pages, then inside legacy's REST fallback.
+    for (const killAt of [12, Math.floor(requestsForAll * 0.75) - 12]) {
+      const run = await runChild(killed, spec, gh, killAt);
+      outputs.push(run.output);
+      assert.equal(run.signal, 'SIGKILL', `run killed after ${killAt} requests (output: ${run.output.slice(-300)})`);
+    }
+    const last = await runChild(killed, spec, gh);
+    outputs.push(last.output);
+    assert.equal(last.code, 0, last.output);
+    assert.match(last.output, /"complete":true/);
+    assert.match(outputs.join('\n'), /resuming run/);
+    assert.equal(readFileSync(path.join(killed, 'reviews.jsonl'), 'utf8'), readFileSync(ref.files.reviews, 'utf8'));
+    assert.equal(readFileSync(path.join(killed, 'pulls.jsonl'), 'utf8'), readFileSync(ref.files.pulls, 'utf8'));
+    byId(readJsonl<Review>(path.join(killed, 'reviews.jsonl')));
+    assertNoToken([...allFiles(killed), ...outputs.map((text, i) => ({ file: `child output ${i}`, text }))]);
+  } finally {
+    await gh.close();
+    rmSync(reference, { recursive: true, force: true });
+    rmSync(killed, { recursive: true, force: true });
+  }
+});
