@@ -1,0 +1,256 @@
+/**
+ * Palette commands (category "Security Review"). Long work runs under `withProgress` with cancel;
+ * failures are shown to the user and logged with their cause.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { isLabel, LABEL_INFO, type Label } from '../core/labels';
+import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
+import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
+import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../store/export';
+import { formatStats, workspaceStats } from '../store/stats';
+import type { Workspace } from '../store/workspace';
+import { openReviewDiff } from './diffView';
+import type { FileAtCommitFetcher } from './github';
+import type { Log } from './log';
+import { LabelingPanel, type PanelHost } from './panel';
+import { settings } from './settings';
+import type { StatusBar } from './statusBar';
+import type { WorkspaceHost } from './workspaceHost';
+import { retrain } from './retrain';
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  host: WorkspaceHost;
+  log: Log;
+  status: StatusBar;
+  panelHost: PanelHost;
+  fetcher: FileAtCommitFetcher | undefined;
+}
+
+/** Runs a command body, turning errors into a message that says what failed (and logging the cause). */
+function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A) => Promise<unknown> | unknown): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await body(...args);
+    } catch (e) {
+      if (e instanceof vscode.CancellationError) return;
+      log.error(`${what} failed`, e);
+      void vscode.window.showErrorMessage(`Security Review: ${what} failed: ${(e as Error).message}`);
+    }
+  };
+}
+
+export function registerCommands(d: CommandDeps): void {
+  const { context, host, log } = d;
+  const reg = (id: string, what: string, body: (...args: never[]) => Promise<unknown> | unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(log, what, body as (...args: unknown[]) => Promise<unknown>)));
+  const panel = (reviewId?: string) => LabelingPanel.show(context.extensionUri, d.panelHost, reviewId);
+
+  reg('secreview.initWorkspace', 'initializing the workspace', async () => {
+    const ws = await host.init();
+    log.info(`initialized ${ws.dir}`);
+    const importNow = 'Import Reviews...';
+    const pick = await vscode.window.showInformationMessage(`Security Review workspace ready in ${path.basename(ws.folder)}/.secreview (${ws.pool.size} reviews).`, importNow);
+    if (pick === importNow) await vscode.commands.executeCommand('secreview.importReviews');
+  });
+
+  reg('secreview.importReviews', 'importing reviews', async (files?: vscode.Uri[] | vscode.Uri) => {
+    if (!host.workspace) await host.init();
+    const ws = host.writable();
+    let chosen = Array.isArray(files) ? files : files ? [files] : undefined;
+    let labelField: string | undefined;
+    if (!chosen) {
+      const picked = await pickImportSource(context, ws);
+      if (!picked) return;
+      chosen = picked.files;
+      labelField = picked.labelField;
+    }
+    await importFiles(ws, chosen.map((u) => u.fsPath), labelField, log);
+    host.changed();
+    LabelingPanel.current?.refresh();
+  });
+
+  reg('secreview.openLabelingPanel', 'opening the labeling panel', () => { panel(); });
+  reg('secreview.openReview', 'opening the review', (reviewId?: string) => { panel(typeof reviewId === 'string' ? reviewId : undefined); });
+  reg('secreview.openBatch', 'opening the batch', (batchId?: string) => {
+    const s = host.session();
+    if ('missing' in s || typeof batchId !== 'string') return;
+    s.selectBatch(batchId);
+    const p = panel();
+    p.showCurrent('open');
+  });
+
+  reg('secreview.proposeNextBatch', 'proposing the next batch', async () => {
+    const ws = host.writable();
+    const batch = await proposeBatch(ws, log);
+    if (!batch) return;
+    host.changed();
+    const s = host.session();
+    if (!('missing' in s)) s.selectBatch(batch);
+    panel().showCurrent('next');
+  });
+
+  reg('secreview.undoLastLabel', 'undoing the last label', async () => {
+    const p = LabelingPanel.current ?? panel();
+    await p.undo();
+  });
+
+  for (const info of LABEL_INFO) {
+    reg(`secreview.label.${info.id}`, `labeling as ${info.id}`, async () => {
+      const p = LabelingPanel.current;
+      const id = p?.currentReviewId();
+      if (p && id) await p.label(id, info.id);
+    });
+  }
+  reg('secreview.skip', 'skipping', () => {
+    const s = host.session();
+    if ('missing' in s || !s.currentId) return;
+    s.skip(s.currentId);
+    s.advance();
+    LabelingPanel.current?.showCurrent('next');
+  });
+  reg('secreview.addNote', 'adding a note', async () => {
+    const p = LabelingPanel.current;
+    const id = p?.currentReviewId();
+    if (p && id) await p.note(id);
+  });
+  reg('secreview.openOnGitHub', 'opening the comment on GitHub', async () => {
+    const s = host.session();
+    if ('missing' in s || !s.currentId) return;
+    const r = s.review(s.currentId);
+    if (r && /^https:\/\//.test(r.url)) await vscode.env.openExternal(vscode.Uri.parse(r.url, true));
+  });
+  reg('secreview.toggleKeys', 'showing the keys', () => LabelingPanel.current?.toggleHelp());
+  reg('secreview.showGuidelines', 'showing the guidelines', () => { (LabelingPanel.current ?? panel()).toggleGuidelines(); });
+
+  reg('secreview.openDiff', 'opening the diff', async (reviewId?: string) => {
+    const s = host.session();
+    if ('missing' in s) throw new Error(s.missing);
+    const id = typeof reviewId === 'string' ? reviewId : s.currentId;
+    if (!id) throw new Error('no review is shown in the labeling panel');
+    const review = s.review(id);
+    if (!review) throw new Error(`review ${id} is not in the pool`);
+    const mode = await openReviewDiff(review, d.fetcher, log);
+    log.info(`diff for review ${id} opened (${mode})`);
+  });
+
+  reg('secreview.showStatistics', 'computing statistics', () => {
+    const s = host.session();
+    if ('missing' in s) throw new Error(s.missing);
+    const text = formatStats(workspaceStats(s.ws));
+    log.channel.appendLine('\n' + text);
+    log.channel.show(true);
+  });
+
+  reg('secreview.exportDataset', 'exporting the dataset', async (target?: vscode.Uri, formatArg?: string) => {
+    const s = host.session();
+    if ('missing' in s) throw new Error(s.missing);
+    const format = (EXPORT_FORMATS as readonly string[]).includes(formatArg ?? '') ? formatArg as ExportFormat
+      : (await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: f === 'jsonl' ? 'one JSON record per review, with its label history' : 'spreadsheet-friendly' })), { title: 'Export format' }))?.label as ExportFormat | undefined;
+    if (!format) return;
+    const uri = target ?? await vscode.window.showSaveDialog({ title: 'Export labeled dataset', defaultUri: vscode.Uri.file(path.join(s.ws.folder, `security-reviews.${format}`)), filters: { [format.toUpperCase()]: [format] } });
+    if (!uri) return;
+    const rows = await writeExport(s.ws, format, uri.fsPath);
+    log.info(`exported ${rows} labeled reviews to ${uri.fsPath}`);
+    void vscode.window.showInformationMessage(`Security Review: exported ${rows} labeled reviews to ${path.basename(uri.fsPath)}.`);
+  });
+
+  reg('secreview.retrain', 'retraining', async () => {
+    const ws = host.writable();
+    await retrain(ws, d.status, log);
+    host.changed();
+    const s = host.session();
+    if (!('missing' in s)) { s.selectBatch(ws.db.latestBatch()!.id); LabelingPanel.current?.showCurrent('next'); }
+  });
+
+  reg('secreview.refreshBatches', 'refreshing', async () => { await host.open(); LabelingPanel.current?.refresh(); });
+}
+
+async function pickImportSource(context: vscode.ExtensionContext, ws: Workspace): Promise<{ files: vscode.Uri[]; labelField?: string } | undefined> {
+  type Item = vscode.QuickPickItem & { files?: vscode.Uri[]; browse?: boolean; labelField?: string };
+  const items: Item[] = [];
+  const demo = vscode.Uri.joinPath(context.extensionUri, 'demo', 'reviews.jsonl');
+  if (existsSync(demo.fsPath)) items.push({ label: 'Demo data', description: 'synthetic review comments shipped with the extension', files: [demo] });
+  const folderFiles = readdirSync(ws.folder, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(jsonl|ndjson|json)(\.gz)?$/i.test(e.name))
+    .map((e) => vscode.Uri.file(path.join(ws.folder, e.name)));
+  for (const f of folderFiles) items.push({ label: path.basename(f.fsPath), description: 'in this folder', files: [f] });
+  items.push({ label: 'Choose files...', description: 'JSONL (optionally .gz): paper crawl, GitHub REST or GraphQL review comments', browse: true });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Import reviews into the pool', placeHolder: 'Where are the review comments?' });
+  if (!pick) return undefined;
+  if (pick.browse) {
+    const files = await vscode.window.showOpenDialog({ canSelectMany: true, title: 'Review comments to import', filters: { 'Review comments': ['jsonl', 'ndjson', 'json', 'gz'] } });
+    if (!files?.length) return undefined;
+    const labelField = await vscode.window.showInputBox({ title: 'Existing labels (optional)', prompt: 'A field holding labels to import as well (e.g. tag_post_qa); leave empty for none' });
+    if (labelField === undefined) return undefined;
+    return { files, labelField: labelField.trim() || undefined };
+  }
+  return { files: pick.files! };
+}
+
+async function importFiles(ws: Workspace, files: string[], labelField: string | undefined, log: Log): Promise<void> {
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: importing reviews', cancellable: true }, async (progress, token) => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    let lastPct = 0;
+    return ws.importFiles(files, {
+      labelField, signal: controller.signal,
+      onProgress: (p) => {
+        const pct = p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 0;
+        progress.report({ message: `${path.basename(p.file)}: ${p.imported.toLocaleString('en-US')} imported, ${p.duplicates} duplicates, ${p.errors} errors`, increment: Math.max(0, pct - lastPct) });
+        lastPct = pct;
+      },
+    });
+  });
+  for (const p of report.problems.slice(0, 50)) log.warn(`${p.file}:${p.line}: ${p.reason}`);
+  const labels = report.labelSummary ? `; labels: ${report.labelSummary.added} added, ${report.labelSummary.conflicts} conflicts` : '';
+  const msg = `imported ${report.imported.toLocaleString('en-US')} reviews (${report.duplicates} duplicates, ${report.errors} bad lines${report.errors ? ': see the output channel' : ''}); pool: ${report.rows.toLocaleString('en-US')}${labels}`;
+  log.info(msg);
+  void vscode.window.showInformationMessage(`Security Review: ${msg}.`);
+}
+
+/** Strategy and size pickers; the first batch (no model yet) comes from the keyword rule. Returns the batch id. */
+async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined> {
+  const cfg = settings();
+  const hasModel = ws.db.latestModel() !== undefined;
+  type Item = vscode.QuickPickItem & { spec: string };
+  const items: Item[] = [];
+  if (!hasModel) items.push({ label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
+  items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
+  for (const st of STRATEGIES) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
+  items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });
+  if (!pick) return undefined;
+  let spec = pick.spec;
+  if (spec === 'custom') {
+    const typed = await vscode.window.showInputBox({ title: 'Strategy mixture', value: cfg.mixture, validateInput: (v) => { try { parseMixture(v); return undefined; } catch (e) { return (e as Error).message; } } });
+    if (!typed) return undefined;
+    spec = typed;
+  }
+  const sizeText = await vscode.window.showInputBox({ title: 'Batch size', value: String(cfg.batchSize || DEFAULT_BATCH_SIZE), validateInput: (v) => /^\d+$/.test(v.trim()) && Number(v) > 0 ? undefined : 'a positive whole number' });
+  if (!sizeText) return undefined;
+  const size = Number(sizeText.trim());
+  const seed = ws.db.batches().length + 1;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: proposing a batch', cancellable: false }, async () => {
+    if (spec === 'bootstrap') {
+      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed });
+      if (!batch) {
+        void vscode.window.showWarningMessage('Security Review: no unlabeled review matches the keyword rule; propose a random batch instead.');
+        return undefined;
+      }
+      log.info(`bootstrap batch ${batch.id}: ${batch.items.length} of ${candidates} keyword matches`);
+      return batch.id;
+    }
+    const { batch, unscored } = await proposeNextBatch(ws, { mixture: parseMixture(spec), size, seed });
+    if (!batch) {
+      void vscode.window.showWarningMessage('Security Review: no unlabeled reviews left to propose.');
+      return undefined;
+    }
+    log.info(`batch ${batch.id}: ${batch.items.length} reviews by ${batch.strategy}${unscored ? ` (${unscored} newer reviews not scored yet)` : ''}`);
+    return batch.id;
+  });
+}
+
+export function isLabelArg(v: unknown): v is Label { return isLabel(v); }

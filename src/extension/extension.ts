@@ -1,0 +1,84 @@
+/**
+ * Entry point: wires the workspace, the labeling panel (and its serializer), the diff view, the
+ * side bar, the status bar and the commands. VS Code adapters only; the logic lives in core/store.
+ */
+import * as vscode from 'vscode';
+import { LABELING_VIEW_TYPE } from '../protocol/webview';
+import type { SecreviewApi } from './api';
+import { BatchesTreeProvider } from './batchesView';
+import { registerCommands } from './commands';
+import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
+import { registerExtensionTests } from './extensionTests';
+import { GitHubFileFetcher } from './github';
+import { Log } from './log';
+import { LabelingPanel, LabelingPanelSerializer, type PanelHost } from './panel';
+import { StatusBar } from './statusBar';
+import { WorkspaceHost } from './workspaceHost';
+// ---- Self-contained command modules (simulation study, GitHub crawl) ------------------------------
+// They are registered below, in "Registration point for self-contained modules". Each exports
+// `registerXCommands(context, output, ...)` and owns its own commands.
+// (imports are added here once src/extension/simulation.ts and src/extension/crawl.ts exist)
+// ---------------------------------------------------------------------------------------------------
+
+let workspaceHost: WorkspaceHost | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<SecreviewApi> {
+  const log = new Log();
+  const host = new WorkspaceHost(log);
+  workspaceHost = host;
+  const status = new StatusBar(host);
+  const fetcher = new GitHubFileFetcher(() => host.workspace?.cacheDir);
+  context.subscriptions.push(log, host, status);
+
+  const latencies: number[] = [];
+  const renderTimes: number[] = [];
+  const panelHost: PanelHost = {
+    session: () => host.session(),
+    log,
+    changed: () => host.changed(),
+    openDiff: async (reviewId) => {
+      const s = host.session();
+      const review = 'missing' in s ? undefined : s.review(reviewId);
+      if (review) await openReviewDiff(review, fetcher, log);
+    },
+    recordLatency: (ms, renderMs) => {
+      latencies.push(ms);
+      renderTimes.push(renderMs);
+      if (latencies.length > 100_000) { latencies.splice(0, 50_000); renderTimes.splice(0, 50_000); }
+    },
+    recordProbe: (report) => { api.lastProbe = report; },
+  };
+  const api: SecreviewApi = { host, panelHost, status, latencies, renderTimes };
+
+  registerCommands({ context, host, log, status, panelHost, fetcher });
+
+  const tree = new BatchesTreeProvider(host);
+  context.subscriptions.push(
+    vscode.window.registerTreeDataProvider('secreview.batches', tree),
+    vscode.window.registerWebviewPanelSerializer(LABELING_VIEW_TYPE, new LabelingPanelSerializer(context.extensionUri, panelHost)),
+    vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, new DiffContentProvider(() => {
+      const s = host.session();
+      return 'missing' in s ? undefined : s;
+    }, fetcher, log)),
+    host.onDidChange(() => { tree.refresh(); status.update(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('secreview.keys')) LabelingPanel.current?.refresh();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(async () => { await host.open(); LabelingPanel.current?.refresh(); }),
+  );
+
+  // ---- Registration point for self-contained modules ------------------------------------------
+  // registerSimulationCommands(context, log.channel);
+  // registerCrawlCommands(context, log.channel, async () => { await host.open(); LabelingPanel.current?.refresh(); });
+  // ---------------------------------------------------------------------------------------------
+
+  registerExtensionTests(context, api, log.line);
+  await host.open();
+  LabelingPanel.current?.refresh();
+  return api;
+}
+
+export async function deactivate(): Promise<void> {
+  // Releases the workspace lock so another window can write at once.
+  await workspaceHost?.close();
+}

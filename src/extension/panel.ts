@@ -1,0 +1,309 @@
+/**
+ * The labeling panel: a webview with a strict CSP (default-src 'none', a fresh nonce per render,
+ * local resources only from media/ and dist/webview/), restored after a window reload by a
+ * serializer (state from the webview's setState), never kept alive with retainContextWhenHidden.
+ * The host awaits every store write before it posts the next candidate.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { isLabel, type Label } from '../core/labels';
+import { isWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
+import type { Log } from './log';
+import type { LabelingSession } from './session';
+import { guidelines } from './settings';
+import { isSafeLink } from './render/markdown';
+
+export interface PanelHost {
+  /** The session of the open workspace, or a reason why there is none. */
+  session(): LabelingSession | { missing: string };
+  log: Log;
+  /** Called after labels change (status bar, side bar). */
+  changed(): void;
+  openDiff(reviewId: string): Promise<void>;
+  /** Latency samples (keypress to painted next candidate), for the speed figure. */
+  recordLatency(ms: number, renderMs: number): void;
+  recordProbe?(report: import('../protocol/webview').ProbeReport): void;
+}
+
+export class LabelingPanel implements vscode.Disposable {
+  static current: LabelingPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private seq = 0;
+  private ready = false;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  static show(extensionUri: vscode.Uri, host: PanelHost, reviewId?: string): LabelingPanel {
+    if (LabelingPanel.current) {
+      LabelingPanel.current.panel.reveal(vscode.ViewColumn.Active);
+      if (reviewId) LabelingPanel.current.openReview(reviewId);
+      return LabelingPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(LABELING_VIEW_TYPE, 'Security Review Labeling', vscode.ViewColumn.Active, LabelingPanel.options(extensionUri));
+    return new LabelingPanel(panel, extensionUri, host, reviewId ? { reviewId } : undefined);
+  }
+
+  static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableFindWidget: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+    };
+  }
+
+  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private restoreState?: LabelingPanelState) {
+    LabelingPanel.current = this;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    panel.webview.options = LabelingPanel.options(extensionUri);
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isWebviewToHost(m)) { host.log.warn(`labeling panel: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`); return; }
+        void this.handle(m);
+      }),
+      panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', panel.active)),
+    );
+    void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', true);
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Runs actions one at a time, in key order, so fast typing never reorders writes. */
+  private serial<T>(action: () => Promise<T>): Promise<T> {
+    const p = this.busy.then(action, action);
+    this.busy = p.catch(() => {});
+    return p;
+  }
+
+  private async handle(m: WebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready': {
+        this.ready = true;
+        const state = m.state?.reviewId ? m.state : this.restoreState;
+        this.restoreState = undefined;
+        const s = this.host.session();
+        if (!('missing' in s) && state?.reviewId && s.open(state.reviewId)) this.showCurrent('restore');
+        else this.refresh();
+        return;
+      }
+      case 'label':
+        if (!isLabel(m.label)) return;
+        await this.serial(() => this.label(m.reviewId, m.label, m.requestId));
+        return;
+      case 'undo':
+        await this.serial(() => this.undo(m.requestId));
+        return;
+      case 'skip':
+        await this.serial(async () => {
+          const s = this.host.session();
+          if ('missing' in s) return this.ack(m.requestId, s.missing);
+          s.skip(m.reviewId);
+          s.advance();
+          this.ack(m.requestId);
+          this.showCurrent('next');
+        });
+        return;
+      case 'note':
+        await this.serial(() => this.note(m.reviewId, m.requestId));
+        return;
+      case 'openComment': {
+        const s = this.host.session();
+        const r = 'missing' in s ? undefined : s.review(m.reviewId);
+        if (r && isSafeLink(r.url)) await vscode.env.openExternal(vscode.Uri.parse(r.url, true));
+        return;
+      }
+      case 'openDiff':
+        await this.host.openDiff(m.reviewId);
+        return;
+      case 'openLink':
+        await this.openLink(m.url);
+        return;
+      case 'showMore': {
+        const s = this.host.session();
+        if ('missing' in s) return;
+        const v = s.view(m.reviewId, 'open', m.limit);
+        if (v) this.post({ type: 'bodyMore', reviewId: m.reviewId, bodyHtml: v.bodyHtml, bodyShown: v.bodyShown, bodyTotal: v.bodyTotal });
+        return;
+      }
+      case 'rendered':
+        if (m.latencyMs !== undefined) this.host.recordLatency(m.latencyMs, m.renderMs);
+        return;
+      case 'probe':
+        this.host.recordProbe?.(m.report);
+        return;
+    }
+  }
+
+  private ack(requestId: number, error?: string): void {
+    this.post({ type: 'ack', requestId, ok: !error, error });
+    if (error) this.post({ type: 'notice', level: 'error', text: error });
+  }
+
+  async label(reviewId: string, label: Label, requestId = 0): Promise<void> {
+    const s = this.host.session();
+    if ('missing' in s) return this.ack(requestId, s.missing);
+    if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    try {
+      await s.label(reviewId, label);
+    } catch (e) {
+      this.host.log.error(`saving label ${label} for review ${reviewId} failed`, e);
+      return this.ack(requestId, `The label was NOT saved: ${(e as Error).message}`);
+    }
+    this.ack(requestId);
+    s.advance();
+    this.showCurrent('next');
+    this.host.changed();
+  }
+
+  async undo(requestId = 0): Promise<void> {
+    const s = this.host.session();
+    if ('missing' in s) return this.ack(requestId, s.missing);
+    if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    let reviewId: string | undefined;
+    try {
+      reviewId = await s.undo();
+    } catch (e) {
+      this.host.log.error('undo failed', e);
+      return this.ack(requestId, `Undo failed: ${(e as Error).message}`);
+    }
+    this.ack(requestId);
+    if (!reviewId) {
+      this.post({ type: 'notice', level: 'info', text: 'Nothing to undo: the label history is empty.' });
+      this.showCurrent('next');
+      return;
+    }
+    this.showCurrent('undo');
+    this.host.changed();
+  }
+
+  async note(reviewId: string, requestId = 0): Promise<void> {
+    const s = this.host.session();
+    if ('missing' in s) return this.ack(requestId, s.missing);
+    if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    const note = await vscode.window.showInputBox({
+      title: 'Note for this review', prompt: 'Saved with the review\'s label (Enter to save, Escape to cancel)',
+      value: s.noteOf(reviewId) ?? '', ignoreFocusOut: true,
+    });
+    if (note === undefined) { this.ack(requestId); this.panel.reveal(undefined, false); return; }
+    try {
+      const how = await s.setNote(reviewId, note);
+      this.ack(requestId);
+      this.post({ type: 'notice', level: 'info', text: how === 'saved' ? 'Note saved.' : 'Note kept; it is saved with the label you give this review.' });
+    } catch (e) {
+      return this.ack(requestId, `The note was NOT saved: ${(e as Error).message}`);
+    }
+    this.showCurrent('open');
+    this.panel.reveal(undefined, false);
+    this.host.changed();
+  }
+
+  private async openLink(url: string): Promise<void> {
+    if (!isSafeLink(url)) {
+      void vscode.window.showWarningMessage(`Security Review: refused to open a link that is not http(s) or mailto: ${url.slice(0, 200)}`);
+      return;
+    }
+    const open = 'Open';
+    const choice = await vscode.window.showWarningMessage(`Open a link from an untrusted review comment?\n\n${url.slice(0, 500)}`, { modal: true }, open);
+    if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(url, true));
+  }
+
+  openReview(reviewId: string): void {
+    const s = this.host.session();
+    if ('missing' in s) return this.refresh();
+    if (!s.open(reviewId)) {
+      this.post({ type: 'notice', level: 'error', text: `Review ${reviewId} is not in the pool.` });
+      return;
+    }
+    this.showCurrent('open');
+  }
+
+  /** Re-reads the session (new batch, reload) and shows its current candidate. */
+  refresh(): void {
+    const s = this.host.session();
+    if ('missing' in s) {
+      if (this.ready) this.post({ type: 'show', seq: ++this.seq, candidate: null, emptyMessage: s.missing, progress: emptyProgress(), guidelines: guidelines() });
+      return;
+    }
+    if (!s.currentId || s.ws.db.labelOf(s.currentId)) {
+      const b = s.defaultBatch();
+      if (b && b.id !== s.batchId && !s.nextCandidateId()) s.batchId = b.id;
+      s.advance();
+    }
+    this.showCurrent('next');
+  }
+
+  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore'): void {
+    if (!this.ready) return;
+    const s = this.host.session();
+    if ('missing' in s) return this.refresh();
+    const id = s.currentId;
+    const candidate = id ? s.view(id, reason) ?? null : null;
+    const batch = s.batch();
+    const emptyMessage = candidate ? undefined
+      : !batch ? 'No batch to label yet. Run "Security Review: Propose Next Batch" (the first batch comes from the keyword rule).'
+      : `Batch ${batch.id} is fully labeled. Retrain, or propose the next batch ("Security Review: Propose Next Batch").`;
+    this.post({ type: 'show', seq: ++this.seq, candidate, emptyMessage, progress: s.progress(), readOnlyReason: s.readOnlyReason, guidelines: guidelines() });
+    setTimeout(() => s.prefetch(), 0);
+  }
+
+  /** Commands that run from contributed keybindings or the palette, acting on the shown candidate. */
+  currentReviewId(): string | undefined {
+    const s = this.host.session();
+    return 'missing' in s ? undefined : s.currentId;
+  }
+
+  toggleHelp(): void { this.post({ type: 'toggleHelp' }); }
+  toggleGuidelines(): void { this.post({ type: 'toggleGuidelines' }); }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(18).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'labeling.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'labeling.css'));
+    const codicons = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'hljs.css'));
+    // No remote origin anywhere: images only from the extension (none today), no connect/frame.
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource}`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      "base-uri 'none'", "form-action 'none'", "frame-src 'none'", "connect-src 'none'", "object-src 'none'",
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}" nonce="${nonce}">
+<link rel="stylesheet" href="${codicons}" nonce="${nonce}">
+<title>Security Review Labeling</title>
+</head>
+<body>
+<div id="app" data-nonce="${nonce}"><p class="loading">Loading...</p></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    if (LabelingPanel.current === this) LabelingPanel.current = undefined;
+    void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', false);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function emptyProgress(): import('../protocol/webview').BatchProgress {
+  return { done: 0, total: 0, counts: { yes: 0, no: 0, unclear: 0, broken: 0, bot: 0, language: 0 }, sessionLabeled: 0, sessionPositive: 0, totalLabeled: 0 };
+}
+
+export class LabelingPanelSerializer implements vscode.WebviewPanelSerializer<LabelingPanelState> {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly host: PanelHost) {}
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LabelingPanelState | undefined): Promise<void> {
+    new LabelingPanel(panel, this.extensionUri, this.host, state ?? undefined);
+  }
+}

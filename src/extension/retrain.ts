@@ -1,0 +1,42 @@
+/**
+ * "Retrain": the trainer child process refits the model on all labels and proposes the next batch;
+ * the window stays usable (labeling goes on while it trains). Progress and cancel via withProgress.
+ */
+import * as vscode from 'vscode';
+import type { Workspace } from '../store/workspace';
+import { retrainAndPropose } from '../train/retrain';
+import type { Log } from './log';
+import { settings } from './settings';
+import type { StatusBar } from './statusBar';
+
+export async function retrain(ws: Workspace, status: StatusBar, log: Log): Promise<void> {
+  const cfg = settings();
+  if (cfg.representation === 'roberta' && !cfg.modelPath) {
+    throw new Error('the "roberta" representation needs a local model folder: set secreview.model.path (config.json, model.safetensors, tokenizer.json), or use "hashing"');
+  }
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: retraining', cancellable: true }, async (progress, token) => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    status.setTrainer({ state: 'running', detail: 'starting' });
+    try {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize }, {
+        signal: controller.signal,
+        env: cfg.modelPath ? { ...process.env, SECREVIEW_MODEL_PATH: cfg.modelPath } : undefined,
+        onLog: (line) => log.info(`trainer: ${line}`),
+        onReady: (info) => log.info(`trainer ready (pid ${info.pid}, ${info.provider}: ${info.providerDetail})`),
+        onProgress: (p) => {
+          const detail = p.phase === 'training' && p.epoch ? `epoch ${p.epoch}/${p.epochs}` : p.phase;
+          status.setTrainer({ state: 'running', detail });
+          progress.report({ message: `${detail}${p.testLoss !== undefined ? `, test loss ${p.testLoss.toFixed(4)}` : ''}${p.precisionAtK !== undefined ? `, precision@k ${p.precisionAtK.toFixed(3)}` : ''}` });
+        },
+      });
+      status.setTrainer({ state: 'done', detail: `model ${outcome.model.version}` });
+      log.info(`model ${outcome.model.version} trained (selected epoch ${outcome.model.selectedEpoch}); next batch ${outcome.batch.id} with ${outcome.batch.items.length} reviews (${outcome.batch.strategy})`);
+      void vscode.window.showInformationMessage(`Security Review: model ${outcome.model.version} trained; batch ${outcome.batch.id} (${outcome.batch.items.length} reviews) is ready to label.`);
+    } catch (e) {
+      status.setTrainer(token.isCancellationRequested ? { state: 'idle' } : { state: 'failed', detail: (e as Error).message });
+      if (token.isCancellationRequested) throw new vscode.CancellationError();
+      throw e;
+    }
+  });
+}

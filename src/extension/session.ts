@@ -1,0 +1,255 @@
+/**
+ * The labeling session behind the panel: which batch and candidate are shown, and the actions on
+ * them (label, undo, skip, note). Every change goes through the workspace's LabelDb and is awaited,
+ * so the panel advances only once the label is on disk. Rendering of untrusted text happens here
+ * (host side) with the safe renderers; rendered views are cached and the next one is prefetched.
+ */
+import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
+import { emptyCounts } from '../core/metrics';
+import type { Review } from '../core/review';
+import type { Batch, BatchItem } from '../store/labelDb';
+import { readScores, type Scores } from '../store/scores';
+import type { Workspace } from '../store/workspace';
+import type { BatchProgress, CandidateView } from '../protocol/webview';
+import { renderBody, DEFAULT_RENDER_LIMIT } from './render/markdown';
+import { renderDiffHunk } from './render/diffHtml';
+import { revealInvisibleText } from './render/reveal';
+
+interface Located { batch: Batch; index: number; item: BatchItem }
+
+export class LabelingSession {
+  batchId: string | undefined;
+  currentId: string | undefined;
+  private readonly skipped = new Set<string>();
+  /** Notes typed before the review had a label: saved with its label. */
+  private readonly pendingNotes = new Map<string, string>();
+  private sessionLabeled = 0;
+  private sessionPositive = 0;
+  private readonly views = new Map<string, CandidateView>();
+  private itemIndex: Map<string, Located> | undefined;
+  private indexedBatches = -1;
+  private scores: Scores | null | undefined;
+  private scoresVersion: string | undefined;
+
+  constructor(readonly ws: Workspace) {
+    this.batchId = this.defaultBatch()?.id;
+  }
+
+  get readOnlyReason(): string | undefined {
+    return this.ws.readOnlyReason;
+  }
+
+  /** The newest batch that still has unlabeled items, else the newest batch. */
+  defaultBatch(): Batch | undefined {
+    const batches = this.ws.db.batches();
+    const current = this.ws.db.current();
+    for (let i = batches.length - 1; i >= 0; i--) {
+      if (batches[i]!.items.some((it) => !current.has(it.reviewId))) return batches[i];
+    }
+    return batches.at(-1);
+  }
+
+  batch(): Batch | undefined {
+    return this.batchId ? this.ws.db.batch(this.batchId) : undefined;
+  }
+
+  /** Where a review was proposed (its latest batch). */
+  locate(reviewId: string): Located | undefined {
+    const batches = this.ws.db.batches();
+    if (!this.itemIndex || this.indexedBatches !== batches.length) {
+      this.itemIndex = new Map();
+      for (const batch of batches) batch.items.forEach((item, index) => this.itemIndex!.set(item.reviewId, { batch, index, item }));
+      this.indexedBatches = batches.length;
+    }
+    return this.itemIndex.get(reviewId);
+  }
+
+  /** The next review to label in the current batch: unlabeled and not skipped, else a skipped one. */
+  nextCandidateId(): string | undefined {
+    const batch = this.batch();
+    if (!batch) return undefined;
+    const current = this.ws.db.current();
+    let skippedOne: string | undefined;
+    for (const it of batch.items) {
+      if (current.has(it.reviewId)) continue;
+      if (this.skipped.has(it.reviewId)) { skippedOne ??= it.reviewId; continue; }
+      return it.reviewId;
+    }
+    return skippedOne;
+  }
+
+  /** Moves to a review (restore after reload, relabel from the side bar). */
+  open(reviewId: string): boolean {
+    if (this.ws.pool.rowOf(reviewId) === undefined) return false;
+    const at = this.locate(reviewId);
+    if (at) this.batchId = at.batch.id;
+    this.currentId = reviewId;
+    return true;
+  }
+
+  selectBatch(batchId: string): void {
+    this.batchId = batchId;
+    this.currentId = this.nextCandidateId();
+  }
+
+  advance(): string | undefined {
+    this.currentId = this.nextCandidateId();
+    return this.currentId;
+  }
+
+  async label(reviewId: string, label: Label): Promise<void> {
+    const at = this.locate(reviewId);
+    const previous = this.ws.db.labelOf(reviewId);
+    const note = this.pendingNotes.get(reviewId) ?? previous?.note;
+    await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id });
+    this.pendingNotes.delete(reviewId);
+    this.skipped.delete(reviewId);
+    this.views.delete(reviewId);
+    if (!previous) {
+      this.sessionLabeled++;
+      if (label === TARGET_LABEL) this.sessionPositive++;
+    }
+  }
+
+  /** Undoes the newest label still in force; returns the review it was on. */
+  async undo(): Promise<string | undefined> {
+    const ev = await this.ws.db.undo();
+    if (!ev) return undefined;
+    this.views.delete(ev.reviewId);
+    if (this.sessionLabeled > 0 && !this.ws.db.labelOf(ev.reviewId)) {
+      const undone = this.ws.db.events()[ev.undoes! - 1];
+      this.sessionLabeled--;
+      if (undone?.label === TARGET_LABEL) this.sessionPositive = Math.max(0, this.sessionPositive - 1);
+    }
+    this.open(ev.reviewId);
+    return ev.reviewId;
+  }
+
+  skip(reviewId: string): void {
+    this.skipped.add(reviewId);
+  }
+
+  noteOf(reviewId: string): string | undefined {
+    return this.pendingNotes.get(reviewId) ?? this.ws.db.labelOf(reviewId)?.note;
+  }
+
+  /** A labeled review gets a new event with the same label and the note; an unlabeled one keeps it for its label. */
+  async setNote(reviewId: string, note: string): Promise<'saved' | 'pending'> {
+    const current = this.ws.db.labelOf(reviewId);
+    this.views.delete(reviewId);
+    if (!current) {
+      this.pendingNotes.set(reviewId, note);
+      return 'pending';
+    }
+    await this.ws.db.setLabel({ reviewId, label: current.label, note, batchId: current.batchId ?? this.locate(reviewId)?.batch.id });
+    return 'saved';
+  }
+
+  review(reviewId: string): Review | undefined {
+    const row = this.ws.pool.rowOf(reviewId);
+    return row === undefined ? undefined : this.ws.pool.get(row);
+  }
+
+  progress(): BatchProgress {
+    const batch = this.batch();
+    const counts = emptyCounts() as Record<Label, number>;
+    let done = 0;
+    const current = this.ws.db.current();
+    for (const it of batch?.items ?? []) {
+      const c = current.get(it.reviewId);
+      if (c) { counts[c.label]++; done++; }
+    }
+    return {
+      batchId: batch?.id, iteration: batch?.iteration, done, total: batch?.items.length ?? 0, counts,
+      sessionLabeled: this.sessionLabeled, sessionPositive: this.sessionPositive,
+      sessionIdentificationRate: this.sessionLabeled ? this.sessionPositive / this.sessionLabeled : undefined,
+      totalLabeled: current.size,
+    };
+  }
+
+  private modelScores(): Scores | undefined {
+    const model = this.ws.db.latestModel();
+    if (!model) return undefined;
+    if (this.scoresVersion !== model.version) {
+      this.scoresVersion = model.version;
+      try {
+        this.scores = readScores(this.ws.dir, model.version) ?? null;
+      } catch {
+        this.scores = null;
+      }
+    }
+    return this.scores ?? undefined;
+  }
+
+  /** The rendered view of a review (cached; invalidated when its label or note changes). */
+  view(reviewId: string, reason: CandidateView['reason'], bodyLimit = DEFAULT_RENDER_LIMIT): CandidateView | undefined {
+    const cached = bodyLimit === DEFAULT_RENDER_LIMIT ? this.views.get(reviewId) : undefined;
+    if (cached) return { ...cached, reason };
+    const row = this.ws.pool.rowOf(reviewId);
+    if (row === undefined) return undefined;
+    const r = this.ws.pool.get(row);
+    const at = this.locate(reviewId);
+    const body = renderBody(r.body, bodyLimit);
+    const diff = r.diffHunk ? renderDiffHunk(r.diffHunk, r.path, r) : undefined;
+    const scores = this.modelScores();
+    const label = this.ws.db.labelOf(reviewId);
+    const view: CandidateView = {
+      reviewId, reason,
+      batchId: at?.batch.id, iteration: at?.batch.iteration, index: at ? at.index + 1 : undefined, batchSize: at?.batch.items.length,
+      strategy: at ? (at.item.strategy === 'bootstrap' ? at.batch.strategy : at.item.strategy) : undefined,
+      score: at?.item.score, modelVersion: at?.batch.modelVersion,
+      prediction: scores && row < scores.rows
+        ? { labels: [...scores.classes], probabilities: Array.from(scores.probs.subarray(row * scores.classes.length, (row + 1) * scores.classes.length)), modelVersion: scores.version }
+        : undefined,
+      meta: {
+        repo: revealInvisibleText(r.repo), pull: r.pull, url: r.url, pullUrl: `https://github.com/${r.repo}/pull/${r.pull}`,
+        path: revealInvisibleText(r.path), lineLabel: lineLabel(r),
+        author: r.author === undefined ? undefined : revealInvisibleText(r.author), createdAt: r.createdAt,
+        prTitle: r.prTitle === undefined ? undefined : revealInvisibleText(r.prTitle), commit: r.commit ?? r.originalCommit,
+      },
+      bodyHtml: body.html, bodyShown: body.shown, bodyTotal: body.total,
+      diffHtml: diff?.html, diffLanguage: diff?.language,
+      currentLabel: label?.label, note: this.noteOf(reviewId),
+    };
+    if (bodyLimit === DEFAULT_RENDER_LIMIT) {
+      this.views.set(reviewId, view);
+      if (this.views.size > 16) this.views.delete(this.views.keys().next().value!);
+    }
+    return view;
+  }
+
+  /** Renders the review that would come after the current one, so the next keypress finds it ready. */
+  prefetch(): void {
+    const batch = this.batch();
+    if (!batch) return;
+    const current = this.ws.db.current();
+    let seen = 0;
+    for (const it of batch.items) {
+      if (it.reviewId === this.currentId || current.has(it.reviewId) || this.skipped.has(it.reviewId)) continue;
+      this.view(it.reviewId, 'next');
+      if (++seen >= 2) break;
+    }
+  }
+
+  /** Labels counted per batch and label, for the side bar. */
+  static countsOf(ws: Workspace, batch: Batch): { done: number; counts: Record<Label, number> } {
+    const counts = emptyCounts() as Record<Label, number>;
+    let done = 0;
+    const current = ws.db.current();
+    for (const it of batch.items) {
+      const c = current.get(it.reviewId);
+      if (c) { counts[c.label]++; done++; }
+    }
+    return { done, counts };
+  }
+}
+
+function lineLabel(r: Review): string | undefined {
+  const end = r.line ?? r.originalLine;
+  if (end === undefined) return undefined;
+  const start = r.line !== undefined ? r.startLine : r.originalStartLine;
+  const range = start !== undefined && start !== end ? `L${start}-L${end}` : `L${end}`;
+  return r.line === undefined ? `${range} (outdated)` : range;
+}
+
+export const LABEL_ORDER: readonly Label[] = LABELS;

@@ -1,0 +1,41 @@
+/** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
+import * as vscode from 'vscode';
+import { LABEL_INFO, type Label } from '../core/labels';
+import type { LabelGuideline } from '../protocol/webview';
+
+export interface Settings {
+  batchSize: number;
+  mixture: string;
+  representation: 'hashing' | 'roberta';
+  modelPath: string;
+  epochs: number;
+  annotator: string | undefined;
+  keys: Record<Label, string>;
+}
+
+export function settings(): Settings {
+  const c = vscode.workspace.getConfiguration('secreview');
+  const keys = Object.fromEntries(LABEL_INFO.map((l) => [l.id, l.key])) as Record<Label, string>;
+  const custom = c.get<Record<string, unknown>>('keys') ?? {};
+  for (const l of LABEL_INFO) {
+    const k = custom[l.id];
+    // One printable character, not one of the panel's own action keys.
+    if (typeof k === 'string' && k.length === 1 && !'sSnNoOdDgG?'.includes(k)) keys[l.id] = k;
+  }
+  const annotator = c.get<string>('annotator')?.trim();
+  return {
+    batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? 200)),
+    mixture: c.get<string>('strategy.mixture') || 'rare:0.45,entropy:0.45,random:0.1',
+    representation: c.get<string>('model.representation') === 'roberta' ? 'roberta' : 'hashing',
+    modelPath: c.get<string>('model.path') ?? '',
+    epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? 20)),
+    annotator: annotator || undefined,
+    keys,
+  };
+}
+
+/** Table 4 with the keys the user configured. */
+export function guidelines(): LabelGuideline[] {
+  const keys = settings().keys;
+  return LABEL_INFO.map((l) => ({ id: l.id, key: keys[l.id], title: l.title, description: l.description }));
+}

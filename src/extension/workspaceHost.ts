@@ -1,0 +1,97 @@
+/**
+ * The window's labeling workspace: opened from the first workspace folder when it has a
+ * `.secreview/` folder, for writing when this window can take the lock, read-only (saying who holds
+ * it) when another window or a CLI run does. Everything else asks this object for the session.
+ */
+import * as vscode from 'vscode';
+import { LockedError } from '../store/lock';
+import { Workspace } from '../store/workspace';
+import type { Log } from './log';
+import { LabelingSession } from './session';
+import { settings } from './settings';
+
+export class WorkspaceHost implements vscode.Disposable {
+  private ws: Workspace | undefined;
+  private current: LabelingSession | undefined;
+  private openError: string | undefined;
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  /** Fires after labels, batches or the workspace itself changed. */
+  readonly onDidChange = this.changedEmitter.event;
+
+  constructor(private readonly log: Log) {}
+
+  folder(): string | undefined {
+    return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  }
+
+  get workspace(): Workspace | undefined { return this.ws; }
+
+  /** The open session, or a sentence saying why there is none and what to do. */
+  session(): LabelingSession | { missing: string } {
+    if (this.current) return this.current;
+    if (this.openError) return { missing: this.openError };
+    if (!this.folder()) return { missing: 'Open a folder first (File > Open Folder), then run "Security Review: Initialize Workspace".' };
+    return { missing: 'No Security Review workspace in this folder yet: run "Security Review: Initialize Workspace", then "Security Review: Import Reviews...".' };
+  }
+
+  /** Opens the folder's workspace if it has one; safe to call again (reopens after an init). */
+  async open(): Promise<Workspace | undefined> {
+    const folder = this.folder();
+    if (!folder || !Workspace.exists(folder)) return undefined;
+    await this.close();
+    try {
+      this.ws = await Workspace.open(folder, { fallBackToReadOnly: true, owner: `VS Code window (pid ${process.pid})`, annotator: settings().annotator });
+      this.openError = undefined;
+      this.current = new LabelingSession(this.ws);
+      if (this.ws.readOnly) this.log.warn(`workspace opened read-only: ${this.ws.readOnlyReason}`);
+      else this.log.info(`workspace opened: ${this.ws.dir} (${this.ws.pool.size} reviews, ${this.ws.db.current().size} labeled)`);
+    } catch (e) {
+      this.openError = `The Security Review workspace could not be opened: ${(e as Error).message}`;
+      this.log.error('opening the workspace failed', e);
+    }
+    void vscode.commands.executeCommand('setContext', 'secreview.workspaceOpen', this.ws !== undefined);
+    this.changed();
+    return this.ws;
+  }
+
+  /** Creates `.secreview/` in the folder (idempotent) and opens it. */
+  async init(): Promise<Workspace> {
+    const folder = this.folder();
+    if (!folder) throw new Error('open a folder first (File > Open Folder)');
+    await this.close();
+    try {
+      const ws = await Workspace.init(folder, { owner: `VS Code window (pid ${process.pid})`, annotator: settings().annotator });
+      await ws.close();
+    } catch (e) {
+      if (e instanceof LockedError) throw new Error(`another window or process is writing this workspace: ${e.message}`);
+      throw e;
+    }
+    const ws = await this.open();
+    if (!ws) throw new Error(`the workspace in ${folder} could not be opened after initializing it`);
+    return ws;
+  }
+
+  /** A writable workspace, or an error that says why not. */
+  writable(): Workspace {
+    const s = this.session();
+    if ('missing' in s) throw new Error(s.missing);
+    if (s.ws.readOnly) throw new Error(`this window has the workspace read-only: ${s.ws.readOnlyReason}`);
+    return s.ws;
+  }
+
+  changed(): void {
+    this.changedEmitter.fire();
+  }
+
+  async close(): Promise<void> {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.current = undefined;
+    if (ws) await ws.close();
+  }
+
+  dispose(): void {
+    void this.close();
+    this.changedEmitter.dispose();
+  }
+}

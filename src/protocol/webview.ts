@@ -1,0 +1,124 @@
+/**
+ * Messages between the extension host and the labeling panel (webview). The webview says `ready`
+ * first; the host answers with `show`. Requests that change data carry a `requestId`; the host
+ * answers each with `ack` (after the change is on disk) and, where the view changes, a new `show`.
+ * Untrusted text arrives pre-rendered: `*Html` fields are built by the host's renderer from escaped
+ * text (and are sanitized again by the webview); all other strings are set as text, never as HTML.
+ */
+import type { Label } from '../core/labels';
+
+export const LABELING_VIEW_TYPE = 'secreview.labeling';
+
+/** What the webview keeps with `setState`, so a reloaded window reopens on the same candidate. */
+export interface LabelingPanelState {
+  reviewId?: string;
+  batchId?: string;
+  theme?: string;
+}
+
+export interface CandidateMeta {
+  repo: string;
+  pull: number;
+  /** The comment on GitHub (http(s) only; opened by the host). */
+  url: string;
+  pullUrl: string;
+  path: string;
+  /** e.g. `L42` or `L40-L42`, or `L17 (outdated)`. */
+  lineLabel?: string;
+  author?: string;
+  createdAt?: string;
+  prTitle?: string;
+  commit?: string;
+}
+
+export interface Prediction {
+  /** Model label ids, in the model's column order. */
+  labels: string[];
+  probabilities: number[];
+  modelVersion: string;
+}
+
+export interface CandidateView {
+  reviewId: string;
+  batchId?: string;
+  iteration?: number;
+  /** 1-based position in the batch. */
+  index?: number;
+  batchSize?: number;
+  /** The strategy (or rule) and score that proposed this review. */
+  strategy?: string;
+  score?: number;
+  modelVersion?: string | null;
+  prediction?: Prediction;
+  meta: CandidateMeta;
+  bodyHtml: string;
+  bodyShown: number;
+  bodyTotal: number;
+  diffHtml?: string;
+  diffLanguage?: string;
+  currentLabel?: Label;
+  note?: string;
+  /** Why this candidate is shown: the next one of the batch, an undo, or an explicit pick (relabel). */
+  reason: 'next' | 'undo' | 'open' | 'restore';
+}
+
+export interface BatchProgress {
+  batchId?: string;
+  iteration?: number;
+  /** Items of the batch with a label. */
+  done: number;
+  total: number;
+  /** Labels in this batch so far, per label. */
+  counts: Record<Label, number>;
+  /** Labels set in this session (since the panel opened) and how many were `yes`. */
+  sessionLabeled: number;
+  sessionPositive: number;
+  /** Positives / labeled (excluding broken and bot, as in the paper), over the session. */
+  sessionIdentificationRate?: number;
+  totalLabeled: number;
+}
+
+export interface LabelGuideline { id: Label; key: string; title: string; description: string }
+
+export type HostToWebview =
+  | {
+      type: 'show';
+      /** Increases with each show; the webview reports it back in `rendered`. */
+      seq: number;
+      candidate: CandidateView | null;
+      /** Shown instead of a candidate: no workspace, no batch, batch finished... */
+      emptyMessage?: string;
+      progress: BatchProgress;
+      readOnlyReason?: string;
+      guidelines: LabelGuideline[];
+    }
+  | { type: 'progress'; progress: BatchProgress }
+  | { type: 'bodyMore'; reviewId: string; bodyHtml: string; bodyShown: number; bodyTotal: number }
+  | { type: 'ack'; requestId: number; ok: boolean; error?: string }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  /** Sent by commands run from the palette or keybindings while the panel has focus. */
+  | { type: 'toggleHelp' }
+  | { type: 'toggleGuidelines' };
+
+export type WebviewToHost =
+  | { type: 'ready'; state?: LabelingPanelState }
+  | { type: 'label'; requestId: number; reviewId: string; label: Label; keyAt?: number }
+  | { type: 'undo'; requestId: number; keyAt?: number }
+  | { type: 'skip'; requestId: number; reviewId: string; keyAt?: number }
+  | { type: 'note'; requestId: number; reviewId: string }
+  | { type: 'openComment'; reviewId: string }
+  | { type: 'openDiff'; reviewId: string }
+  | { type: 'openLink'; url: string }
+  | { type: 'showMore'; reviewId: string; limit: number }
+  /** After a `show` is painted: `latencyMs` is keypress to paint when a key caused it. */
+  | { type: 'rendered'; seq: number; reviewId: string | null; latencyMs?: number; renderMs: number }
+  | { type: 'probe'; report: ProbeReport };
+
+/** Facts the end-to-end tests read from the page (no script of a body ever ran, layout stayed in its box). */
+export interface ProbeReport { scriptRan: boolean; bodyWidth: number; viewportWidth: number; bodyHeight: number }
+
+export function isWebviewToHost(value: unknown): value is WebviewToHost {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = (value as { type?: unknown }).type;
+  return typeof t === 'string' && ['ready', 'label', 'undo', 'skip', 'note', 'openComment', 'openDiff', 'openLink', 'showMore', 'rendered', 'probe'].includes(t);
+}

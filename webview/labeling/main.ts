@@ -1,0 +1,286 @@
+/**
+ * The labeling panel's UI. Keyboard first: keys are handled here (and stopped, so the workbench does
+ * not act on them twice); every action is a message to the host, which answers with the next view
+ * only after the label is on disk. Untrusted text arrives as host-rendered HTML and is sanitized
+ * again before insertion; everything else is set as text.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, WebviewToHost } from '../../src/protocol/webview';
+import type { Label } from '../../src/core/labels';
+import { sanitizeToFragment } from '../shared/sanitize';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): LabelingPanelState | undefined;
+  setState(state: LabelingPanelState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+
+let guidelines: LabelGuideline[] = [];
+let candidate: CandidateView | null = null;
+let readOnlyReason: string | undefined;
+let nextRequestId = 1;
+/** performance.now() of the key that asked for the next view, to report keypress-to-paint latency. */
+let pendingKeyAt: number | undefined;
+/** True from a label/undo/skip request until the host's next `show`: keys typed meanwhile wait in `queuedKeys`. */
+let awaitingShow = false;
+const queuedKeys: KeyboardEvent[] = [];
+
+function send(message: WebviewToHost): void {
+  vscode.postMessage(message);
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function isolated(text: string, cls = ''): HTMLElement {
+  // <bdi> keeps right-to-left or override characters in one field from reordering its neighbours.
+  return el('bdi', cls ? { class: cls } : {}, text);
+}
+
+function keyOf(label: Label): string {
+  return guidelines.find((g) => g.id === label)?.key ?? '?';
+}
+
+function renderProgress(p: BatchProgress): HTMLElement {
+  const rate = p.sessionIdentificationRate === undefined ? 'n/a' : `${(100 * p.sessionIdentificationRate).toFixed(1)}%`;
+  const bar = el('vscode-progress-bar' as 'div', { value: String(p.done), max: String(Math.max(1, p.total)), 'aria-label': 'batch progress' });
+  const counts = el('div', { class: 'counts' }, ...guidelines.map((g) => el('span', { class: `count count-${g.id}`, title: g.title },
+    `${g.id} `, el('vscode-badge' as 'span', {}, String(p.counts[g.id] ?? 0)))));
+  return el('div', { class: 'progress', id: 'progress' },
+    el('div', { class: 'progress-line' },
+      el('strong', { id: 'position' }, candidate?.index && candidate.batchSize ? `${candidate.index} of ${candidate.batchSize}` : `${p.done} of ${p.total} labeled`),
+      el('span', {}, p.batchId ? ` batch ${p.batchId}, iteration ${p.iteration ?? '?'}; ${p.done}/${p.total} labeled` : ' no batch'),
+      el('span', { class: 'session', id: 'session-rate' }, ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`)),
+    bar, counts);
+}
+
+function renderPrediction(c: CandidateView): HTMLElement | null {
+  if (!c.prediction) return c.strategy ? el('div', { class: 'prediction muted' }, 'No model prediction yet (bootstrap batch).') : null;
+  const rows = c.prediction.labels.map((label, i) => {
+    const p = c.prediction!.probabilities[i] ?? 0;
+    const meter = el('span', { class: 'meter' }, el('span', { class: `meter-fill w${Math.round(p * 20) * 5}` }));
+    return el('div', { class: 'prob' }, el('span', { class: 'prob-label' }, label), meter, el('span', { class: 'prob-value' }, p.toFixed(3)));
+  });
+  return el('div', { class: 'prediction', title: `model ${c.prediction.modelVersion}` }, el('div', { class: 'muted' }, `Model ${c.prediction.modelVersion} predicts:`), ...rows);
+}
+
+function linkButton(text: string, url: string): HTMLElement {
+  const a = el('a', { class: 'meta-link', 'data-href': url, tabindex: '0', role: 'link', title: url }, text);
+  return a;
+}
+
+function renderCandidate(c: CandidateView): HTMLElement {
+  const m = c.meta;
+  const meta = el('div', { class: 'meta' },
+    el('div', { class: 'meta-title' },
+      linkButton(`${m.repo}`, `https://github.com/${m.repo}`), ' ',
+      linkButton(`#${m.pull}`, m.pullUrl), m.prTitle ? el('span', { class: 'muted' }, ' ', isolated(m.prTitle)) : null),
+    el('div', {}, el('span', { class: 'path' }, isolated(m.path || '(no file path)')), m.lineLabel ? el('span', { class: 'muted' }, ` ${m.lineLabel}`) : null),
+    el('div', { class: 'muted' }, 'by ', isolated(m.author ?? 'unknown author'), m.createdAt ? ` on ${m.createdAt.slice(0, 10)}` : '', ' · ',
+      linkButton('comment on GitHub', m.url)),
+    el('div', { class: 'muted', id: 'provenance' },
+      c.batchId ? `Batch ${c.batchId}, iteration ${c.iteration}, item ${c.index} of ${c.batchSize}; proposed by ${c.strategy ?? '?'}` : 'Not in a batch',
+      c.score !== undefined ? ` (score ${formatScore(c.score)})` : '', c.modelVersion ? `, model ${c.modelVersion}` : ''));
+  const body = el('div', { class: 'body', id: 'body', dir: 'auto' });
+  body.append(sanitizeToFragment(c.bodyHtml));
+  const more = c.bodyShown < c.bodyTotal
+    ? el('div', { class: 'truncated', id: 'truncated' }, `Showing ${c.bodyShown.toLocaleString()} of ${c.bodyTotal.toLocaleString()} characters. `,
+        el('vscode-button' as 'button', { id: 'show-more', secondary: '' }, 'Show more'))
+    : null;
+  const labelRow = el('div', { class: 'labels', role: 'group', 'aria-label': 'labels' },
+    ...guidelines.map((g) => {
+      const b = el('vscode-button' as 'button', { class: `label-button${c.currentLabel === g.id ? ' current' : ''}`, 'data-label': g.id, title: g.description }, `${g.key} ${g.title}`);
+      if (c.currentLabel !== g.id) b.setAttribute('secondary', '');
+      return b;
+    }));
+  const status = el('div', { class: 'label-status', id: 'label-status' },
+    c.currentLabel ? `Labeled: ${c.currentLabel} (press a key to change it)` : 'Not labeled yet',
+    c.note ? el('div', { class: 'note', id: 'note' }, 'Note: ', isolated(c.note)) : null);
+  const diff = el('div', { class: 'diff-pane', id: 'diff' });
+  if (c.diffHtml) diff.append(sanitizeToFragment(c.diffHtml));
+  else diff.append(el('p', { class: 'muted' }, 'No diff hunk recorded for this review. Press D to fetch the files from GitHub.'));
+  return el('div', { class: 'candidate', 'data-review-id': c.reviewId },
+    el('section', { class: 'left' }, meta, renderPrediction(c), body, more, labelRow, status),
+    el('section', { class: 'right' }, el('div', { class: 'muted diff-title' }, `Diff${c.diffLanguage ? ` (${c.diffLanguage})` : ''}: D opens the full files`), diff));
+}
+
+function formatScore(s: number): string {
+  return Math.abs(s) >= 0.001 || s === 0 ? s.toFixed(3) : s.toExponential(2);
+}
+
+function renderKeys(): HTMLElement {
+  const keys: [string, string][] = [
+    ...guidelines.map((g): [string, string] => [g.key, `${g.title} (and advance)`]),
+    ['Backspace / Ctrl+Z', 'undo the last label (any review, across sessions)'], ['S', 'skip'], ['N', 'add a note'],
+    ['O', 'open the comment on GitHub'], ['D', 'open the diff view'], ['G', 'labeling guidelines'], ['?', 'show or hide these keys'],
+  ];
+  return el('div', { class: 'keys', id: 'keys' }, ...keys.map(([k, v]) => el('span', { class: 'key-hint' }, el('kbd', {}, k), ` ${v}`)));
+}
+
+function renderGuidelines(): HTMLElement {
+  return el('div', { class: 'guidelines', id: 'guidelines' },
+    el('h3', {}, 'Labeling guidelines (Table 4)'),
+    el('table', {}, ...guidelines.map((g) => el('tr', {}, el('td', {}, el('kbd', {}, g.key)), el('td', {}, el('strong', {}, g.title)), el('td', {}, g.description)))));
+}
+
+let helpVisible = false;
+let guidelinesVisible = false;
+
+function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
+  guidelines = msg.guidelines;
+  candidate = msg.candidate;
+  readOnlyReason = msg.readOnlyReason;
+  const root = el('div', { class: 'root' });
+  if (readOnlyReason) root.append(el('div', { class: 'banner readonly', id: 'readonly', role: 'alert' }, `Read-only: ${readOnlyReason}`));
+  root.append(renderProgress(msg.progress));
+  if (candidate) root.append(renderCandidate(candidate));
+  else root.append(el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
+  const guide = renderGuidelines();
+  guide.hidden = !guidelinesVisible;
+  const keys = renderKeys();
+  keys.hidden = !helpVisible;
+  root.append(el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
+    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, '?'), ' all keys')), keys, guide);
+  app.replaceChildren(root);
+  vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId });
+}
+
+function toast(level: 'info' | 'warning' | 'error', text: string): void {
+  const t = el('div', { class: `toast ${level}`, role: level === 'error' ? 'alert' : 'status' }, text);
+  document.body.append(t);
+  setTimeout(() => t.remove(), level === 'error' ? 8000 : 3000);
+}
+
+function act(e: KeyboardEvent): boolean {
+  const key = e.key;
+  const c = candidate;
+  if ((key === 'z' || key === 'Z') && (e.ctrlKey || e.metaKey) && !e.shiftKey) return request({ type: 'undo', requestId: nextRequestId++ }, e);
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
+  if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, e);
+  if (key === '?') { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
+  if (key === 'g' || key === 'G') { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
+  const label = guidelines.find((g) => g.key === key)?.id;
+  if (!c) return label !== undefined;
+  if (label) {
+    if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return true; }
+    return request({ type: 'label', requestId: nextRequestId++, reviewId: c.reviewId, label }, e);
+  }
+  switch (key.toLowerCase()) {
+    case 's': return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, e);
+    case 'n': send({ type: 'note', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
+    case 'o': send({ type: 'openComment', reviewId: c.reviewId }); return true;
+    case 'd': send({ type: 'openDiff', reviewId: c.reviewId }); return true;
+    default: return false;
+  }
+}
+
+/** Requests that lead to a new view: later keys wait until it arrives, so each key acts on what is shown. */
+function request(message: WebviewToHost, e: KeyboardEvent): boolean {
+  pendingKeyAt = e.timeStamp || performance.now();
+  awaitingShow = true;
+  send({ ...message, keyAt: pendingKeyAt } as WebviewToHost);
+  return true;
+}
+
+function isActionKey(e: KeyboardEvent): boolean {
+  if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z')) return true;
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
+  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || 'sSnNoOdDgG'.includes(e.key));
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.repeat && e.key === 'Backspace') return;
+  if (!isActionKey(e)) return; // everything else goes to the workbench as usual
+  // Stop here: VS Code forwards unhandled webview keys to its keybinding service, which would act twice.
+  e.preventDefault();
+  e.stopPropagation();
+  if (awaitingShow) { if (queuedKeys.length < 20) queuedKeys.push(e); return; }
+  act(e);
+});
+
+document.addEventListener('click', (e) => {
+  const target = e.target as Element | null;
+  const labelButton = target?.closest('[data-label]');
+  if (labelButton && candidate && !awaitingShow) {
+    if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return; }
+    pendingKeyAt = performance.now();
+    awaitingShow = true;
+    send({ type: 'label', requestId: nextRequestId++, reviewId: candidate.reviewId, label: labelButton.getAttribute('data-label') as Label });
+    return;
+  }
+  if (target?.closest('#show-more') && candidate) {
+    send({ type: 'showMore', reviewId: candidate.reviewId, limit: candidate.bodyShown * 4 });
+    return;
+  }
+  const link = target?.closest('[data-href]');
+  if (link) {
+    e.preventDefault();
+    send({ type: 'openLink', url: link.getAttribute('data-href') ?? '' });
+  }
+});
+
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+  const msg = event.data;
+  switch (msg.type) {
+    case 'show': {
+      const t0 = performance.now();
+      render(msg);
+      const keyAt = pendingKeyAt;
+      pendingKeyAt = undefined;
+      const seq = msg.seq;
+      const reviewId = msg.candidate?.reviewId ?? null;
+      // Two frames: the first runs before paint, the second after the new view has been painted.
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const now = performance.now();
+        const latencyMs = keyAt === undefined ? undefined : now - keyAt;
+        document.body.dataset.renderedSeq = String(seq);
+        if (latencyMs !== undefined) document.body.dataset.lastLatencyMs = latencyMs.toFixed(2);
+        send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
+      }));
+      awaitingShow = false;
+      const next = queuedKeys.shift();
+      if (next) act(next);
+      return;
+    }
+    case 'progress': {
+      document.getElementById('progress')?.replaceWith(renderProgress(msg.progress));
+      return;
+    }
+    case 'bodyMore': {
+      if (candidate?.reviewId !== msg.reviewId) return;
+      candidate = { ...candidate, bodyHtml: msg.bodyHtml, bodyShown: msg.bodyShown, bodyTotal: msg.bodyTotal };
+      const body = document.getElementById('body');
+      body?.replaceChildren(sanitizeToFragment(msg.bodyHtml));
+      const t = document.getElementById('truncated');
+      if (t && msg.bodyShown >= msg.bodyTotal) t.remove();
+      else if (t?.firstChild) t.firstChild.textContent = `Showing ${msg.bodyShown.toLocaleString()} of ${msg.bodyTotal.toLocaleString()} characters. `;
+      return;
+    }
+    case 'ack':
+      if (!msg.ok) { awaitingShow = false; queuedKeys.length = 0; pendingKeyAt = undefined; }
+      return;
+    case 'notice':
+      toast(msg.level, msg.text);
+      return;
+    case 'toggleHelp':
+      helpVisible = !helpVisible;
+      document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible);
+      return;
+    case 'toggleGuidelines':
+      guidelinesVisible = !guidelinesVisible;
+      document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible);
+      return;
+  }
+});
+
+send({ type: 'ready', state: vscode.getState() });
