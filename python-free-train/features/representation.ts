@@ -57,6 +57,8 @@ export interface HashingConfig {
   maxChars: number;
   /** Seed of the murmur3 feature hash. */
   hashSeed: number;
+  /** Weight of the feature "the bootstrap rule M1 matches" (0 = no such feature). */
+  ruleWeight: number;
 }
 
 /** A representation that learns parameters from unlabeled text (e.g. idf weights) before use. */

@@ -23,6 +23,11 @@ export interface HeadFitOptions {
   /** Index of the target class (`yes`) among the classes. */
   targetClass: number;
   classes: number;
+  /**
+   * Per-class loss weights: `balanced` weighs each class by n / (classes * count) over the
+   * training split (clipped to [0.25, 4]), so the rare `yes` counts as much as the common `no`.
+   */
+  classWeighting?: 'none' | 'balanced';
   onEpoch?: (record: EpochRecord) => void;
   signal?: AbortSignal;
   backend?: Backend;
@@ -64,6 +69,14 @@ export function targetMetrics(probs: Float32Array, y: Int32Array, classes: numbe
   return { precisionAtK: Number.isNaN(p) ? null : p, k, rocAuc: Number.isNaN(auc) ? null : auc };
 }
 
+export function balancedWeights(y: Int32Array, classes: number): Float32Array {
+  const counts = new Float64Array(classes);
+  for (const c of y) counts[c]!++;
+  const w = new Float32Array(classes);
+  for (let c = 0; c < classes; c++) w[c] = counts[c] ? Math.min(4, Math.max(0.25, y.length / (classes * counts[c]!))) : 1;
+  return w;
+}
+
 export function cancelledError(): Error {
   const e = new Error('training was cancelled');
   e.name = 'CancelledError';
@@ -78,6 +91,7 @@ export async function fitHead(x: Float32Array, y: Int32Array, dim: number, split
   const config: HeadConfig = { inputDim: dim, hidden: options.hidden, classes: options.classes, seed: options.seed };
   const model = await HeadModel.create(config, {
     batchSize: options.miniBatch,
+    classWeights: options.classWeighting === 'balanced' ? balancedWeights(yTrain, options.classes) : undefined,
     optimizer: { kind: 'adamw', lr: options.learningRate, weightDecay: options.weightDecay },
   }, options.backend);
   const random = mulberry32(options.seed ^ 0x7e57);

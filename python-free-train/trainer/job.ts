@@ -25,6 +25,7 @@ export const TRAINING_DEFAULTS = {
   learningRate: 0.02,
   miniBatch: 32,
   weightDecay: 1e-4,
+  classWeighting: 'balanced' as const,
   testShare: 0.3,
   scoreChunk: 2048,
   /** Pool rows (evenly spaced) the idf weights are fitted on. */
@@ -138,6 +139,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
       weightDecay: TRAINING_DEFAULTS.weightDecay,
       classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
+      classWeighting: TRAINING_DEFAULTS.classWeighting,
       signal, backend: ctx.backend,
       onEpoch: (r: EpochRecord) => {
         const seconds = (performance.now() - tick) / 1000;

@@ -36,10 +36,13 @@ test('empty text gives a zero vector rather than NaN', async () => {
 });
 
 test('features: unigrams, bigrams and character n-grams inside word boundaries', () => {
-  const f = extractFeatures('XSS risk', DEFAULT_HASHING_CONFIG);
+  const f = extractFeatures('XSS risk', { ...DEFAULT_HASHING_CONFIG, charNgramMin: 3, charNgramMax: 5 });
   assert.ok(f.words.has('w xss') && f.words.has('w risk') && f.words.has('b xss risk'));
   assert.ok(f.chars.has(' xs') && f.chars.has('xss ') && f.chars.has(' risk'));
   assert.ok(![...f.chars.keys()].some((k) => k.includes('s r')), 'no character n-gram crosses a word boundary');
+  assert.ok(!f.words.has('r m1'));
+  assert.equal(extractFeatures('this is insecure', DEFAULT_HASHING_CONFIG).words.get('r m1'), DEFAULT_HASHING_CONFIG.ruleWeight, 'the M1 rule is a feature');
+  assert.ok(!extractFeatures('see src/security/Foo.java', DEFAULT_HASHING_CONFIG).words.has('r m1'));
 });
 
 test('stored parameters rebuild the same representation (same fingerprint and vectors)', async () => {

@@ -1,0 +1,80 @@
+/**
+ * The trainer's pipeline over texts held in memory (no workspace, no process): fit the
+ * representation on unlabeled texts, fit the head with the same split and best-epoch rule as the
+ * trainer process, and score texts. Benchmarks, tests and replays use it.
+ */
+import { readFileSync } from 'node:fs';
+import { MODEL_LABELS, isModelLabel, parseLabel, type Label } from '../../src/core/labels';
+import { normalizeReview, fieldByPath } from '../../src/core/review';
+import type { EpochRecord } from '../../src/protocol/trainer';
+import type { Backend } from '../backend';
+import type { HashingConfig } from '../features/representation';
+import { HashingRepresentation } from '../features/hashing';
+import { fitHead } from './fit';
+import { stratifiedSplit } from './split';
+import { TRAINING_DEFAULTS } from './job';
+
+export interface LabeledText { id: string; body: string; label: Label }
+
+/** Reads a labeled JSONL file (any shape `normalizeReview` accepts) with its label in `labelField`. */
+export function readLabeledJsonl(file: string, labelField: string): LabeledText[] {
+  const out: LabeledText[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const r = normalizeReview(JSON.parse(line));
+    if (!r.ok) throw new Error(`${file}:${i + 1}: ${r.reason}`);
+    const raw = fieldByPath(r.raw, labelField);
+    const label = typeof raw === 'string' ? parseLabel(raw) : undefined;
+    if (!label) throw new Error(`${file}:${i + 1}: no label in field "${labelField}"`);
+    out.push({ id: r.review.id, body: r.review.body, label });
+  });
+  return out;
+}
+
+/** Class index in MODEL_LABELS, or -1 for labels the model does not learn (broken, bot). */
+export function classOf(label: Label): number {
+  return isModelLabel(label) ? MODEL_LABELS.indexOf(label) : -1;
+}
+
+export interface InMemoryOptions {
+  epochs: number;
+  seed: number;
+  hidden?: number[];
+  learningRate?: number;
+  miniBatch?: number;
+  weightDecay?: number;
+  testShare?: number;
+  classWeighting?: 'none' | 'balanced';
+  backend?: Backend;
+}
+
+export interface InMemoryModel {
+  epochs: EpochRecord[];
+  selectedEpoch: number;
+  /** Probabilities (rows x 4, MODEL_LABELS order) of feature rows. */
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export async function fitHashing(unlabeledTexts: readonly string[], config: Partial<HashingConfig> = {}): Promise<HashingRepresentation> {
+  return HashingRepresentation.fit(unlabeledTexts, { dim: TRAINING_DEFAULTS.hashingDim, ...config });
+}
+
+/** Trains on feature rows `x` (n x dim) with classes `y`; uses the trainer's split and best-epoch rule. */
+export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: number, options: InMemoryOptions): Promise<InMemoryModel> {
+  const split = stratifiedSplit(y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
+  const fit = await fitHead(x, y, dim, split, {
+    epochs: options.epochs, seed: options.seed,
+    hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
+    learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
+    miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
+    weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
+    classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'), backend: options.backend,
+    classWeighting: options.classWeighting ?? TRAINING_DEFAULTS.classWeighting,
+  });
+  return {
+    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch,
+    predict: (xs, n) => fit.model.predict(xs, n),
+    release: () => fit.model.release(),
+  };
+}
