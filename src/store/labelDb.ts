@@ -92,6 +92,19 @@ export function emptyLabelData(): LabelData {
   return { schema: SCHEMA_VERSION, createdAt: new Date().toISOString(), events: [], batches: [], models: [] };
 }
 
+/** Checks one label event read from a file or an export; returns the reason it is unusable, if any. */
+export function labelEventProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const e = value as Partial<LabelEvent>;
+  if (!Number.isInteger(e.seq) || (e.seq as number) < 1) return `invalid seq ${String(e.seq)}`;
+  if (e.kind !== 'set' && e.kind !== 'undo') return `unknown kind ${String(e.kind)}`;
+  if (e.kind === 'set' && !isLabel(e.label)) return `unknown label ${String(e.label)}`;
+  if (typeof e.reviewId !== 'string' || !e.reviewId) return 'missing reviewId';
+  if (typeof e.at !== 'string' || typeof e.annotator !== 'string') return 'missing time or annotator';
+  if (typeof e.iteration !== 'number') return 'missing iteration';
+  return undefined;
+}
+
 /** Validates and, where needed, migrates a parsed file. Throws with the file name and the problem. */
 export function upgradeLabelData(value: unknown, file: string): LabelData {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: expected a JSON object`);
@@ -111,10 +124,9 @@ export function upgradeLabelData(value: unknown, file: string): LabelData {
     if (!Array.isArray(data[key])) throw new Error(`${file}: "${key}" must be an array`);
   }
   (data.events as unknown[]).forEach((e, i) => {
-    const ev = e as Partial<LabelEvent>;
-    if (ev.seq !== i + 1) throw new Error(`${file}: event ${i + 1} has seq ${String(ev.seq)}; the log must be contiguous`);
-    if (ev.kind !== 'set' && ev.kind !== 'undo') throw new Error(`${file}: event ${i + 1} has unknown kind ${String(ev.kind)}`);
-    if (ev.kind === 'set' && !isLabel(ev.label)) throw new Error(`${file}: event ${i + 1} has unknown label ${String(ev.label)}`);
+    const problem = labelEventProblem(e);
+    if (problem) throw new Error(`${file}: event ${i + 1}: ${problem}`);
+    if ((e as LabelEvent).seq !== i + 1) throw new Error(`${file}: event ${i + 1} has seq ${(e as LabelEvent).seq}; the log must be contiguous`);
   });
   return data as unknown as LabelData;
 }
@@ -290,6 +302,30 @@ export class LabelDb {
   async reload(): Promise<void> {
     await this.low.read();
     this.rebuild();
+  }
+
+  /**
+   * Appends events from another workspace's history (an export), keeping their order, labels,
+   * notes, iterations, batches, annotators and times; seqs are renumbered and `undoes` remapped.
+   */
+  restoreEvents(events: readonly LabelEvent[]): Promise<LabelEvent[]> {
+    return this.mutate(() => {
+      const sorted = [...events].sort((a, b) => a.seq - b.seq);
+      const remap = new Map<number, number>();
+      const out: LabelEvent[] = [];
+      for (const e of sorted) {
+        const seq = this.low.data.events.length + 1;
+        if (e.kind === 'undo' && (e.undoes === undefined || !remap.has(e.undoes))) {
+          throw new Error(`event ${e.seq} for review ${e.reviewId} undoes event ${String(e.undoes)}, which is not in its history`);
+        }
+        const ev: LabelEvent = stripUndefined({ ...e, seq, undoes: e.kind === 'undo' ? remap.get(e.undoes!) : undefined });
+        remap.set(e.seq, seq);
+        this.low.data.events.push(ev);
+        this.apply(ev);
+        out.push(ev);
+      }
+      return out;
+    });
   }
 
   /** Writes the file if it does not exist yet (a new workspace). */

@@ -59,6 +59,9 @@ export interface ImportOptions {
 
 export interface ImportedLabel { reviewId: string; label: Label; file: string; line: number }
 
+/** A label history carried by a record (this tool's own export), restored on import. */
+export interface ImportedHistory { reviewId: string; events: unknown[]; file: string; line: number }
+
 export interface ImportReport {
   files: ImportSource[];
   imported: number;
@@ -67,6 +70,8 @@ export interface ImportReport {
   problems: ImportProblem[];
   /** Labels read from `labelField` (for reviews new or already in the pool). */
   labels: ImportedLabel[];
+  /** Label histories found in records (`history` arrays of this tool's exports). */
+  histories: ImportedHistory[];
   rows: number;
   seconds: number;
 }
@@ -263,7 +268,7 @@ export class Pool {
     const t0 = Date.now();
     const maxProblems = options.maxProblems ?? 1000;
     const commitEvery = options.commitEvery ?? 50_000;
-    const report: ImportReport = { files: [], imported: 0, duplicates: 0, errors: 0, problems: [], labels: [], rows: this.rows, seconds: 0 };
+    const report: ImportReport = { files: [], imported: 0, duplicates: 0, errors: 0, problems: [], labels: [], histories: [], rows: this.rows, seconds: 0 };
     const problem = (file: string, line: number, reason: string) => {
       report.errors++;
       if (report.problems.length < maxProblems) report.problems.push({ file, line, reason });
@@ -338,6 +343,7 @@ export class Pool {
                 else problem(file, line.lineNo, `unknown label ${JSON.stringify(v)} in field "${options.labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
               }
             }
+            if (Array.isArray(res.raw.history) && res.raw.history.length) report.histories.push({ reviewId: review.id, events: res.raw.history, file, line: line.lineNo });
             const [ia, ib] = fpWords(review.id);
             if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
             const json = JSON.stringify(review) + '\n';

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LabelDb } from './labelDb';
+import { LabelDb, labelEventProblem, type LabelEvent } from './labelDb';
 import { FileLock, LockedError } from './lock';
 import { Pool, type ImportOptions, type ImportReport } from './pool';
 
@@ -29,6 +29,9 @@ export interface OpenOptions {
 }
 
 export interface LabelImportSummary { added: number; alreadySame: number; conflicts: number; unknownReviews: number }
+
+/** Label histories restored from records that carry them (this tool's exports). */
+export interface HistoryImportSummary { reviews: number; events: number; skippedLabeled: number; invalid: number }
 
 export class Workspace {
   private constructor(
@@ -97,9 +100,10 @@ export class Workspace {
    * the "imported" iteration 0. A review that already has a label keeps it (a different imported
    * label is counted as a conflict, never applied over the annotator's).
    */
-  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport & { labelSummary?: LabelImportSummary }> {
+  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport & { labelSummary?: LabelImportSummary; historySummary?: HistoryImportSummary }> {
     this.assertWritable();
-    const report = await this.pool.importFiles(files, options);
+    const imported = await this.pool.importFiles(files, options);
+    const report = imported.histories.length ? { ...imported, historySummary: await this.restoreHistories(imported) } : imported;
     if (!options.labelField) return report;
     const summary: LabelImportSummary = { added: 0, alreadySame: 0, conflicts: 0, unknownReviews: 0 };
     const toAdd = new Map<string, { reviewId: string; label: typeof report.labels[number]['label']; iteration: number; source: string }>();
@@ -115,6 +119,32 @@ export class Workspace {
     if (toAdd.size) await this.db.setLabels([...toAdd.values()]);
     summary.added = toAdd.size;
     return { ...report, labelSummary: summary };
+  }
+
+  /**
+   * Restores the label histories carried by exported records, for reviews that have no label
+   * events here yet (a review labeled in this workspace keeps its own history).
+   */
+  private async restoreHistories(report: ImportReport): Promise<HistoryImportSummary> {
+    const summary: HistoryImportSummary = { reviews: 0, events: 0, skippedLabeled: 0, invalid: 0 };
+    const known = new Set(this.db.events().map((e) => e.reviewId));
+    const events: LabelEvent[] = [];
+    for (const h of report.histories) {
+      if (known.has(h.reviewId)) { summary.skippedLabeled++; continue; }
+      const problem = h.events.map(labelEventProblem).find(Boolean);
+      const foreign = h.events.some((e) => (e as LabelEvent).reviewId !== h.reviewId);
+      if (problem || foreign) {
+        summary.invalid++;
+        report.errors++;
+        report.problems.push({ file: h.file, line: h.line, reason: `label history not restored: ${problem ?? 'it names another review'}` });
+        continue;
+      }
+      known.add(h.reviewId);
+      events.push(...(h.events as LabelEvent[]));
+      summary.reviews++;
+    }
+    if (events.length) summary.events = (await this.db.restoreEvents(events)).length;
+    return summary;
   }
 
   assertWritable(): void {

@@ -28,9 +28,10 @@ export const importCommand: CliCommand = {
         onProgress: (p) => io.progress(`${path.basename(p.file)}: ${p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 100}% read, ${p.imported} imported, ${p.duplicates} duplicates, ${p.errors} problems`),
       });
       if (io.json) {
-        printJson(io, { imported: report.imported, duplicates: report.duplicates, errors: report.errors, pool: report.rows, seconds: report.seconds, files: report.files, problems: report.problems, labels: report.labelSummary });
+        printJson(io, { imported: report.imported, duplicates: report.duplicates, errors: report.errors, pool: report.rows, seconds: report.seconds, files: report.files, problems: report.problems, labels: report.labelSummary, histories: report.historySummary });
       } else {
         io.out(`Imported ${report.imported} reviews (${report.duplicates} duplicates skipped, ${report.errors} problems) in ${report.seconds.toFixed(1)} s; the pool has ${report.rows} reviews.`);
+        if (report.historySummary?.reviews) io.out(`Restored the label histories of ${report.historySummary.reviews} reviews (${report.historySummary.events} events).`);
         if (report.labelSummary) {
           const s = report.labelSummary;
           io.out(`Labels: ${s.added} added${s.alreadySame ? `, ${s.alreadySame} already recorded` : ''}${s.conflicts ? `, ${s.conflicts} differ from existing labels (kept the existing ones)` : ''}.`);
