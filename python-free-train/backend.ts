@@ -128,6 +128,8 @@ function toOrt(t: Tensor): ort.Tensor {
     case 'float64': return new ort.Tensor('float64', t.data as Float64Array, dims);
     case 'int32': return new ort.Tensor('int32', t.data as Int32Array, dims);
     case 'int64': return new ort.Tensor('int64', t.data as BigInt64Array, dims);
+    case 'int8': return new ort.Tensor('int8', t.data as Int8Array, dims);
+    case 'uint8': return new ort.Tensor('uint8', t.data as Uint8Array, dims);
     case 'bool': return new ort.Tensor('bool', t.data as Uint8Array, dims);
   }
 }
@@ -139,6 +141,8 @@ function fromOrt(name: string, v: ort.OnnxValue): Tensor {
     case 'float64': return new Tensor('float64', dims, v.data as Float64Array);
     case 'int32': return new Tensor('int32', dims, v.data as Int32Array);
     case 'int64': return new Tensor('int64', dims, v.data as BigInt64Array);
+    case 'int8': return new Tensor('int8', dims, v.data as Int8Array);
+    case 'uint8': return new Tensor('uint8', dims, v.data as Uint8Array);
     case 'bool': return new Tensor('bool', dims, v.data as Uint8Array);
     default: throw new Error(`backend: output "${name}" has unsupported type ${v.type}`);
   }

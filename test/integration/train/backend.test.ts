@@ -46,3 +46,21 @@ describe('backend', () => {
     assert.throws(() => Tensor.scalar(1).float64, /expected a float64 tensor, got float32/);
   });
 });
+
+describe('backend: int8 tensors', () => {
+  test('a dynamically quantized MatMul approximates the float product', async () => {
+    const g = new Graph('quantized');
+    const x = g.input('x', 'float32', ['n', 3]);
+    const wq = g.input('wq', 'int8', [3, 2]);
+    const [xq, scale, zeroPoint] = g.dynamicQuantizeLinear(x);
+    const y = g.mul(g.cast(g.matmulInteger(xq, wq, zeroPoint), 'float32'), g.mul(scale, g.scalar(1 / 100)));
+    const b = await Backend.create({ device: 'cpu', threads: 1 });
+    const s = await b.session(toModelBytes(g, { outputs: { y, xq } }));
+    const out = await s.run({ x: Tensor.float32(Float32Array.from([0.5, -1, 0.25, 1, 0, -0.5]), [2, 3]), wq: new Tensor('int8', [3, 2], Int8Array.from([100, 0, 0, 100, 50, -50])) });
+    assert.equal(out.xq!.dtype, 'uint8');
+    // w = wq / 100 = [[1, 0], [0, 1], [0.5, -0.5]]; x @ w = [[0.625, -1.125], [0.75, 0.25]].
+    const want = [0.625, -1.125, 0.75, 0.25];
+    out.y!.float32.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 0.02, `y[${i}] = ${v}, want ${want[i]}`));
+    await s.release();
+  });
+});

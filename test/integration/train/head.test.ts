@@ -79,7 +79,7 @@ describe('MLP head', () => {
     let num = 0, den = 0;
     for (let i = 0; i < n; i++) { const w = weights[y[i]!]!; num += w * -Math.log(ev.probs[i * C + y[i]!]!); den += w; }
     assert.ok(Math.abs(ev.loss - num / den) < 1e-4, `weighted loss ${ev.loss} vs ${num / den}`);
-    // More rows than one scoring chunk (65,536).
+    // Many scoring chunks, the last one partial.
     const probs = await model.predict(x, 70_000);
     assert.equal(probs.length, 70_000 * C);
     for (let i = 0; i < n * C; i++) assert.ok(Math.abs(probs[i]! - ev.probs[i]!) < 1e-6);
