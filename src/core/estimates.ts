@@ -31,7 +31,8 @@ export function poolPrevalence(sample: RandomSample, options: { priorSample?: Ra
     : `${k} of ${n} randomly chosen reviews${prior ? ` (${prior.sampled} from your earlier sample)` : ''} are potential security defects. ` +
       `The pool's share is most likely near ${pct(est.mean)}; with ${level}% credibility it lies between ${pct(est.lower)} and ${pct(est.upper)}, ` +
       `and it is below ${pct(est.upperBound)} with ${level}% credibility.`;
-  return { ...est, priorSample: prior, explanation };
+  // Counts cover both samples, so consumers see how much evidence the interval rests on.
+  return { ...est, positives: k, sampled: n, priorSample: prior, explanation };
 }
 
 export interface PositivesLeft { expectedTotal: number; found: number; expectedLeft: number; lower: number; upper: number; estimatedRecall: number; explanation: string }

@@ -3,7 +3,8 @@
  * progress, and the prevalence estimate from randomly proposed items.
  */
 import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
-import { emptyCounts, identificationRates, prevalence, type IterationRates, type LabelCounts, type PrevalenceEstimate } from '../core/metrics';
+import { emptyCounts, identificationRates, type IterationRates, type LabelCounts } from '../core/metrics';
+import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yieldFactor, type KneeResult, type PoolPrevalence, type PositivesLeft, type RandomSample, type TargetRecallResult } from '../core/estimates';
 import type { Workspace } from './workspace';
 
 export interface BatchProgress { id: string; iteration: number; strategy: string; modelVersion: string | null; size: number; labeled: number; counts: LabelCounts; createdAt: string }
@@ -19,10 +20,36 @@ export interface WorkspaceStats {
   latestModel: string | null;
   events: number;
   /** Prevalence of `yes` estimated from items proposed by the random strategy (undefined without any). */
-  randomSample?: PrevalenceEstimate;
+  randomSample?: PoolPrevalence;
+  estimates: {
+    positivesLeft?: PositivesLeft;
+    /** Identification rate of `yes` over everything labeled, divided by the estimated prevalence. */
+    yieldFactor?: number;
+    knee: KneeResult;
+    targetRecall?: TargetRecallResult;
+  };
 }
 
-export function workspaceStats(ws: Workspace): WorkspaceStats {
+export interface StatsOptions { priorSample?: RandomSample; targetRecall?: number; kneeMinLabels?: number }
+
+/** Positives found after each label, in the order reviews were first labeled (broken and bot left out). */
+export function gainCurve(ws: Workspace): number[] {
+  const current = ws.db.current();
+  const seen = new Set<string>();
+  const gain: number[] = [];
+  let found = 0;
+  for (const ev of ws.db.events()) {
+    if (ev.kind !== 'set' || seen.has(ev.reviewId)) continue;
+    seen.add(ev.reviewId);
+    const c = current.get(ev.reviewId);
+    if (!c || c.label === 'broken' || c.label === 'bot') continue;
+    if (c.label === TARGET_LABEL) found++;
+    gain.push(found);
+  }
+  return gain;
+}
+
+export function workspaceStats(ws: Workspace, options: StatsOptions = {}): WorkspaceStats {
   const current = ws.db.current();
   const byLabel = emptyCounts();
   for (const c of current.values()) byLabel[c.label]++;
@@ -46,6 +73,10 @@ export function workspaceStats(ws: Workspace): WorkspaceStats {
       if (c.label === TARGET_LABEL) pos++;
     }
   }
+  const randomSample = n || options.priorSample ? poolPrevalence({ positives: pos, sampled: n }, { priorSample: options.priorSample }) : undefined;
+  const gain = gainCurve(ws);
+  const found = byLabel[TARGET_LABEL];
+  const rate = gain.length ? found / gain.length : 0;
   return {
     pool: ws.pool.size,
     labeled: current.size,
@@ -56,7 +87,13 @@ export function workspaceStats(ws: Workspace): WorkspaceStats {
     models: ws.db.models().length,
     latestModel: ws.db.latestModel()?.version ?? null,
     events: ws.db.events().length,
-    randomSample: n ? prevalence(pos, n) : undefined,
+    randomSample,
+    estimates: {
+      positivesLeft: randomSample && positivesLeft(ws.pool.size, found, randomSample),
+      yieldFactor: randomSample && gain.length ? yieldFactor(rate, randomSample.mean) : undefined,
+      knee: kneeStopping(gain, { minLabels: options.kneeMinLabels }),
+      targetRecall: randomSample && targetRecallStopping(ws.pool.size, found, randomSample, options.targetRecall),
+    },
   };
 }
 
@@ -78,9 +115,15 @@ export function formatStats(s: WorkspaceStats): string {
     lines.push('', 'Batches:');
     for (const b of s.batchProgress) lines.push(`  ${b.id}  iteration ${b.iteration}  ${b.labeled}/${b.size} labeled  yes ${b.counts.yes}  ${b.strategy}`);
   }
+  lines.push('', 'Estimates:');
   if (s.randomSample) {
-    const r = s.randomSample;
-    lines.push('', `Prevalence of "yes" from ${r.sampled} randomly proposed reviews: ${pct(r.mean)} (95% credible interval ${pct(r.lower)} to ${pct(r.upper)})`);
+    lines.push(`  Prevalence: ${s.randomSample.explanation}`);
+    if (s.estimates.positivesLeft) lines.push(`  Left to find: ${s.estimates.positivesLeft.explanation}`);
+    if (s.estimates.yieldFactor !== undefined && Number.isFinite(s.estimates.yieldFactor)) lines.push(`  Yield: ${s.estimates.yieldFactor.toFixed(1)} times the rate of random sampling.`);
+    if (s.estimates.targetRecall) lines.push(`  Target-recall rule: ${s.estimates.targetRecall.explanation}`);
+  } else {
+    lines.push('  Prevalence: no randomly proposed reviews are labeled yet; include a random share (e.g. --strategy rare:0.9,random:0.1) to estimate it.');
   }
+  lines.push(`  Knee rule: ${s.estimates.knee.explanation}`);
   return lines.join('\n');
 }
