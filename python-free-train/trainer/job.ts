@@ -154,8 +154,9 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     checkCancelled(signal);
 
     // Model folder (temp until complete).
+    ctx.progress({ phase: 'saving', message: `writing model ${options.modelVersion}` });
+    removeStaleTempFolders(modelsDirOf(ws.dir));
     writer = new ModelFolderWriter(modelsDirOf(ws.dir), options.modelVersion);
-    removeStaleTempFolders(writer.modelsDir);
     await writer.write(MODEL_FILES.representation, JSON.stringify(representation.params()) + '\n');
     await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
     await writer.write(MODEL_FILES.inference, model.inferenceModel());

@@ -31,13 +31,13 @@ function fsyncPath(p: string): void {
   }
 }
 
-/** Removes temporary folders of trainers that are no longer running. Returns how many. */
+/** Removes temporary folders of trainers that are no longer running (not this one's). Returns how many. */
 export function removeStaleTempFolders(modelsDir: string): number {
   if (!existsSync(modelsDir)) return 0;
   let removed = 0;
   for (const name of readdirSync(modelsDir)) {
     const m = /^\.(?:tmp|replaced)-.*-(\d+)$/.exec(name);
-    if (!m || (Number(m[1]) !== process.pid && alive(Number(m[1])))) continue;
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     rmSync(path.join(modelsDir, name), { recursive: true, force: true });
     removed++;
   }
