@@ -9,6 +9,7 @@
  * whole crawl; cancellation stops after the last stored page.
  */
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
 import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readPullTitles, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles } from './checkpoint';
@@ -67,9 +68,9 @@ export interface CrawlSummary {
   elapsedMs: number;
 }
 
-/** The run folder name used for a spec under `<workspace>/.secreview/crawl/`. */
-export function crawlRunId(spec: CrawlSpec): string {
-  return runIdOf(spec);
+/** The run folder of a spec inside a workspace folder: `<folder>/.secreview/crawl/<run id>`. */
+export function crawlDirFor(folder: string, spec: CrawlSpec): string {
+  return path.join(path.resolve(folder), '.secreview', 'crawl', runIdOf(spec));
 }
 
 export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {

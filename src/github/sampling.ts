@@ -12,7 +12,7 @@
  */
 import { mulberry32 } from '../core/hash';
 import { GitHubClient, GitHubError } from './client';
-import { SEARCH_REPOS_QUERY } from './queries';
+import { repoTotalsQuery, SEARCH_REPOS_QUERY } from './queries';
 import { connectionOf, isObj } from './records';
 import type { SampleSpec } from './spec';
 
@@ -132,4 +132,25 @@ export async function sampleRepositories(client: GitHubClient, sample: SampleSpe
   }
   const repos = seededShuffle([...chosen.values()], sample.seed ^ 0x5eed);
   return { repos, created, windows, requests: client.requestCount - requestsBefore, short: repos.length < sample.count };
+}
+
+/** Pull-request totals of explicit repositories (50 per request); a missing repository maps to undefined. */
+export async function fetchPullTotals(client: GitHubClient, repos: readonly string[]): Promise<Map<string, number | undefined>> {
+  const totals = new Map<string, number | undefined>();
+  for (let i = 0; i < repos.length; i += 50) {
+    const chunk = repos.slice(i, i + 50);
+    const variables: Record<string, string> = {};
+    chunk.forEach((r, k) => {
+      const [owner = '', name = ''] = r.split('/');
+      variables[`o${k}`] = owner;
+      variables[`n${k}`] = name;
+    });
+    const result = await client.graphql(repoTotalsQuery(chunk.length), variables);
+    chunk.forEach((r, k) => {
+      const node = result.data?.[`r${k}`];
+      const count = isObj(node) && isObj(node.pullRequests) && typeof node.pullRequests.totalCount === 'number' ? node.pullRequests.totalCount : undefined;
+      totals.set(r, count);
+    });
+  }
+  return totals;
 }

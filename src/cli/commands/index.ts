@@ -8,6 +8,7 @@ import { labelCommand } from './label';
 import { undoCommand } from './undo';
 import { statsCommand } from './stats';
 import { exportCommand } from './export';
+import { crawlCommand } from './crawl';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   undoCommand,
   statsCommand,
   exportCommand,
+  crawlCommand,
 ];

@@ -1,0 +1,121 @@
+// `secreview crawl` as a user runs it: a real process, GITHUB_TOKEN from the environment, a loopback GitHub.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { main } from '../../../src/cli/main';
+import { FakeGitHub, expectedReviews, makeRepo } from '../../fixtures/github/fakeGitHub';
+
+const TOKEN = 'ghp_CLItoken0123456789abcdefghijklmnopqrs';
+const repoRoot = path.resolve(__dirname, '../../..');
+// The CLI runs in a temporary folder, so tsx is named by its location rather than resolved from there.
+const TSX = pathToFileURL(require.resolve('tsx')).href;
+
+function cli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  // Async spawn: the loopback server lives in this process and must keep answering.
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, path.join(repoRoot, 'src/cli/main.ts'), ...args], { cwd, env: { ...process.env, GITHUB_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The CLI in this process (fast), with its own output buffers and environment. */
+async function cliInProcess(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const status = await main(args, {
+    cwd, env: { ...process.env, GITHUB_TOKEN: TOKEN, ...env },
+    out: (t) => { stdout += t + '\n'; }, err: (t) => { stderr += t + '\n'; }, progress: (t) => { stderr += t + '\n'; },
+  });
+  return { status, stdout, stderr };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+}
+
+test('secreview crawl fetches listed repositories, imports them into the pool, and resumes as a no-op', async () => {
+  const alpha = makeRepo({ name: 'acme/alpha', pulls: 30, threadsOf: { 2: 30 } }, 31);
+  const beta = makeRepo({ name: 'acme/beta', pulls: 4 }, 32);
+  const gh = new FakeGitHub([alpha, beta], { token: TOKEN });
+  await gh.start();
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-crawl-'));
+  try {
+    const init = spawnSync(process.execPath, ['--import', TSX, path.join(repoRoot, 'src/cli/main.ts'), 'init'], { cwd: folder, encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    const run = await cli(folder, ['crawl', '--repos', 'acme/alpha,acme/beta', '--api-url', gh.url, '--min-interval-ms', '0', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as { complete: boolean; reviews: number; reviewsFile: string; imported: { imported: number; pool: number } };
+    const expected = expectedReviews(alpha).length + expectedReviews(beta).length;
+    assert.equal(out.complete, true);
+    assert.equal(out.reviews, expected);
+    assert.equal(out.imported.imported, expected);
+    assert.equal(out.imported.pool, expected);
+    assert.ok(out.reviewsFile.startsWith(path.join(folder, '.secreview', 'crawl')));
+
+    const again = await cliInProcess(folder, ['crawl', '--repos', 'acme/alpha,acme/beta', '--api-url', gh.url, '--min-interval-ms', '0']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /Crawl complete: \d+ reviews/);
+    assert.match(again.stdout, /Imported 0 new reviews/);
+
+    for (const f of filesUnder(path.join(folder, '.secreview'))) assert.ok(!readFileSync(f).includes(TOKEN), `token in ${f}`);
+    assert.ok(!(run.stdout + run.stderr + again.stdout + again.stderr).includes(TOKEN));
+  } finally {
+    await gh.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('secreview crawl --dry-run samples with the paper filters and estimates requests and time without crawling', async () => {
+  // 200 sampling-only repositories over 2012-2019; a third fail the pull-request filter, some the star filter.
+  const repos = Array.from({ length: 200 }, (_, i) => ({
+    ...makeRepo({ name: `org${i}/proj${i}`, pulls: 0, stars: i % 7 === 0 ? 50 : 100 + i * 13, createdAt: new Date(Date.UTC(2012, 0, 1) + i * 14 * 86_400_000).toISOString() }),
+    pullCount: i % 3 === 0 ? 4 : 20 + i,
+    language: i % 5 === 0 ? 'Kotlin' : 'Java',
+  }));
+  const gh = new FakeGitHub(repos, { token: TOKEN });
+  await gh.start();
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-dry-'));
+  try {
+    const args = ['crawl', '--dry-run', '--count', '8', '--seed', '3', '--created', '2012-01-01..2019-12-31', '--api-url', gh.url, '--min-interval-ms', '0', '--json'];
+    const first = await cliInProcess(folder, args);
+    assert.equal(first.status, 0, first.stderr);
+    const a = JSON.parse(first.stdout) as { repos: string[]; estimate: { requests: number; estimatedHours: number; pulls: number } };
+    assert.equal(a.repos.length, 8);
+    for (const name of a.repos) {
+      const r = repos.find((x) => x.nameWithOwner === name)!;
+      assert.ok(r.stars >= 100 && r.pullCount >= 10 && r.language === 'Java', `${name} passes the filters`);
+    }
+    assert.equal(a.estimate.pulls, a.repos.reduce((s, n) => s + repos.find((x) => x.nameWithOwner === n)!.pullCount, 0));
+    assert.ok(a.estimate.requests >= 8 && a.estimate.estimatedHours > 0);
+    assert.equal(gh.count('RepoPulls'), 0, 'a dry run fetches no reviews');
+    assert.ok(!existsSync(path.join(folder, '.secreview')), 'a dry run writes nothing');
+
+    const second = await cliInProcess(folder, args);
+    assert.deepEqual((JSON.parse(second.stdout) as { repos: string[] }).repos, a.repos, 'same seed, same sample');
+    const other = await cliInProcess(folder, [...args.slice(0, 5), '4', ...args.slice(6)]);
+    assert.notDeepEqual((JSON.parse(other.stdout) as { repos: string[] }).repos, a.repos, 'another seed, another sample');
+  } finally {
+    await gh.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('secreview crawl without a token says how to get one', async () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-notoken-'));
+  try {
+    const run = await cliInProcess(folder, ['crawl', '--repos', 'acme/alpha'], { GITHUB_TOKEN: '', GH_TOKEN: '' });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /GITHUB_TOKEN is not set/);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
