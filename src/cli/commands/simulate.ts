@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { CORRELATIONS, DEFAULT_CONFIG, parseArms, parseCorrelation, type SimulationConfig } from '../../simulation/config';
+import { parseEngineChoice } from '../../simulation/engines';
+import { armName } from '../../simulation/figures';
+import { runStudy } from '../../simulation/runner';
+import { CliError, optInt, optNumber, optString, type CliCommand, type ParsedArgs } from '../types';
+
+function numberList(args: ParsedArgs, name: string, fallback: number[], integer: boolean): number[] {
+  const v = optString(args, name);
+  if (v === undefined) return fallback;
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = parts.map(Number);
+  if (!parts.length || out.some((n) => !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))) {
+    throw new CliError(`--${name} must be a comma-separated list of positive ${integer ? 'whole numbers' : 'numbers'}, got "${v}"`);
+  }
+  return out;
+}
+
+function wrap<T>(name: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new CliError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+/** The study configuration from the command line (exported for tests). */
+export function configFromArgs(args: ParsedArgs): SimulationConfig {
+  const d = DEFAULT_CONFIG;
+  const corr = optString(args, 'correlation');
+  const strategies = optString(args, 'strategies');
+  const budget = optString(args, 'budget');
+  return {
+    rows: optInt(args, 'rows', d.rows, 10),
+    inputs: optInt(args, 'inputs', d.inputs, 1, 10_000),
+    generatorHidden: numberList(args, 'generator-layers', d.generatorHidden, true),
+    classifierHidden: numberList(args, 'classifier-layers', d.classifierHidden, true),
+    predictability: numberList(args, 'predictability', d.predictability, false),
+    balance: optNumber(args, 'balance', d.balance, -50, 50),
+    correlation: corr === undefined ? d.correlation : wrap('correlation', () => corr.split(',').map(parseCorrelation)),
+    start: optInt(args, 'start', d.start, 1),
+    increment: numberList(args, 'increment', d.increment, true),
+    iterations: optInt(args, 'iterations', d.iterations, 1, 100_000),
+    ...(budget === undefined ? {} : { labelBudget: optInt(args, 'budget', 0, 1) }),
+    epochs: numberList(args, 'epochs', d.epochs, true),
+    batchSize: optInt(args, 'batch-size', d.batchSize, 1),
+    learningRate: optNumber(args, 'learning-rate', d.learningRate, 1e-9, 10),
+    strategies: strategies === undefined ? d.strategies : wrap('strategies', () => parseArms(strategies)),
+    stopYield: optNumber(args, 'stop-yield', d.stopYield, 0, 1),
+    stopPatience: optInt(args, 'stop-patience', d.stopPatience, 1),
+    seed: optInt(args, 'seed', d.seed, 0, 2 ** 32 - 1),
+  };
+}
+
+export const simulateCommand: CliCommand = {
+  name: 'simulate',
+  summary: "the paper's active-learning simulation study: identification rates by strategy, with plots",
+  usage: [
+    'Usage: secreview simulate [--runs N] [--increment 200] [--iterations 20] [--epochs 10] [--predictability 1.0]',
+    '                          [--correlation none] [--strategies rare,entropy,random,majority] [--seed S] [--out DIR] [--json]',
+    '',
+    'Simulates labeling a pool of random rows whose rare label comes from a random neural network, as in the',
+    "paper's section 5, and compares candidate-selection strategies. A list for --predictability, --epochs,",
+    '--correlation or --increment is drawn uniformly per run. Runs go to worker threads; with --out, every run',
+    'is saved as it finishes, and running the same command again skips the runs already there.',
+    '',
+    '  --runs N                 repetitions (default 10)',
+    `  --rows N                 pool size (default ${DEFAULT_CONFIG.rows})`,
+    `  --inputs N               input columns (default ${DEFAULT_CONFIG.inputs})`,
+    '  --generator-layers L     hidden widths of the label-generating network (default 15,15,15)',
+    '  --classifier-layers L    hidden widths of the classifier (default 15,15,15)',
+    '  --predictability S       standard deviation of the true logits: 0.7 low, 1.0 normal, 1.3 high',
+    '  --balance B              mean true logit (default log(0.01/0.99), about 1.7% positives)',
+    `  --correlation C          ${CORRELATIONS.join(', ')} (AAt as deployed; cholesky as the paper describes)`,
+    '  --start N                random start rows, shared by all strategies of a run (default 200)',
+    '  --increment N            rows labeled per iteration (default 200)',
+    '  --iterations N           iterations per run (default 20)',
+    '  --budget N               rows to label after the start; sets iterations = N / increment',
+    '  --epochs N               training epochs per iteration (default 10)',
+    '  --batch-size N           mini-batch size (default 128)',
+    '  --learning-rate R        Adam learning rate (default 0.01)',
+    '  --strategies LIST        arms: rare, entropy, random, majority, or mixtures like rare:0.9+random:0.1',
+    '  --stop-yield Y           stopping rule: a batch below this share of positives counts as low (default 0.02)',
+    '  --stop-patience K        stop after K low batches in a row, once batches have paid off (default 2)',
+    '  --seed S                 study seed: the same seed and run number give the same run (default 1)',
+    '  --workers N              worker threads (default: all cores)',
+    '  --engine E               auto, onnxruntime or dense (default auto)',
+    '  --out DIR                save runs, CSVs, summary and SVG figures there (resumable)',
+    '  --json                   print per strategy the mean identification rate at the end, its 90% interval and runs',
+  ].join('\n'),
+  options: {
+    runs: { type: 'string' }, rows: { type: 'string' }, inputs: { type: 'string' }, 'generator-layers': { type: 'string' },
+    'classifier-layers': { type: 'string' }, predictability: { type: 'string' }, balance: { type: 'string' },
+    correlation: { type: 'string' }, start: { type: 'string' }, increment: { type: 'string' }, iterations: { type: 'string' },
+    budget: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
+    strategies: { type: 'string' }, 'stop-yield': { type: 'string' }, 'stop-patience': { type: 'string' }, seed: { type: 'string' },
+    workers: { type: 'string' }, engine: { type: 'string' }, out: { type: 'string' },
+  },
+  async run(args, io) {
+    const config = configFromArgs(args);
+    const runs = optInt(args, 'runs', 10, 1, 1_000_000);
+    const workersOpt = optString(args, 'workers');
+    const workers = workersOpt === undefined ? undefined : optInt(args, 'workers', 1, 1, 1024);
+    const engineOpt = optString(args, 'engine');
+    const engine = engineOpt === undefined ? 'auto' : wrap('engine', () => parseEngineChoice(engineOpt));
+    const outOpt = optString(args, 'out');
+    const out = outOpt === undefined ? undefined : path.resolve(io.cwd, outOpt);
+    let result;
+    try {
+      result = await runStudy({ config, runs, out, workers, engine, signal: io.signal, onProgress: (p) => io.progress(`[${p.done}/${p.total}] ${p.message}`) });
+    } catch (err) {
+      if (io.signal.aborted) {
+        io.err(`simulate: cancelled${out ? `; finished runs are kept in ${out} and skipped when you run the same command again` : ''}`);
+        return 130;
+      }
+      const message = (err as Error).message;
+      if (/^(simulation: .*different configuration|.* must be|labeling .* needs)/.test(message)) throw new CliError(message);
+      throw err;
+    }
+    if (io.json) {
+      io.out(JSON.stringify({
+        runs,
+        rows: config.rows,
+        engine: result.engine,
+        strategies: result.arms.map((a) => ({
+          strategy: a.arm, runs: a.runs, labeled: a.labeled, identificationRate: a.rate.mean, interval90: [a.rate.lo, a.rate.hi],
+          prevalence: a.prevalence.mean, stop: { iteration: a.stopIteration, labeled: a.labeledAtStop, positives: a.positivesAtStop },
+        })),
+        ...(out ? { out } : {}),
+      }, null, 2));
+      return 0;
+    }
+    const p = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
+    io.out(`${runs} runs, ${config.rows} rows, engine ${result.engine}${result.skipped ? ` (${result.skipped} runs read from ${out})` : ''}`);
+    io.out('strategy                       rate after last iteration (90% CI)   x prevalence   stop rule: iteration / positives');
+    for (const a of result.arms) {
+      io.out(`${armName(a.arm).padEnd(30)} ${`${p(a.rate.mean)} (${p(a.rate.lo)} - ${p(a.rate.hi)})`.padEnd(37)} ${a.lift.toFixed(1).padStart(12)}   ${a.stopIteration.toFixed(1)} / ${a.positivesAtStop.toFixed(1)}`);
+    }
+    if (out) io.out(`results and figures in ${out}`);
+    return 0;
+  },
+};

@@ -1,0 +1,165 @@
+/**
+ * The engine on onnxruntime-node: the graphs of `graphs.ts` run by `InferenceSession` on the CPU.
+ * The only module of the simulation that loads onnxruntime, lazily, so the rest works without the
+ * native binding.
+ */
+import type * as Ort from 'onnxruntime-node';
+import { ADAM, type Engine } from './engine';
+import { buildScoringGraph, buildTrainStepGraph } from './graphs';
+import { parameterCount } from './network';
+
+type OrtModule = typeof Ort;
+
+async function loadOrt(): Promise<OrtModule> {
+  const mod = (await import('onnxruntime-node')) as OrtModule & { default?: OrtModule };
+  return mod.InferenceSession ? mod : mod.default!;
+}
+
+export interface OrtEngineOptions {
+  /** onnxruntime intra-op threads; 1 when runs are spread over worker threads. */
+  threads?: number;
+  /** Rows per scoring call: activations of a chunk stay in the L2 cache. */
+  chunkRows?: number;
+}
+
+export async function createOrtEngine(sizes: readonly number[], options: OrtEngineOptions = {}): Promise<Engine> {
+  const ort = await loadOrt();
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: options.threads ?? 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  const L = sizes.length - 1;
+  const scoreSizes = [...sizes.slice(0, L), 1];
+  const inputs = sizes[0]!;
+  const classes = sizes[L]!;
+  const P = parameterCount(sizes);
+  const scoreP = parameterCount(scoreSizes);
+  const sessions = new Map<string, Ort.InferenceSession>();
+  const session = async (key: string, build: () => Uint8Array): Promise<Ort.InferenceSession> => {
+    let s = sessions.get(key);
+    if (!s) sessions.set(key, (s = await ort.InferenceSession.create(build(), sessionOptions)));
+    return s;
+  };
+  const chunkRows = options.chunkRows ?? 16384;
+
+  return {
+    kind: 'onnxruntime',
+    async fit(nets, x, y, lists, fit, rngs) {
+      if (!nets.length) return;
+      const S = nets.length;
+      const n = lists[0]!.length;
+      if (lists.some((l) => l.length !== n)) throw new Error('networks fitted together need equally many rows');
+      for (const net of nets) if (net.sizes.join() !== sizes.join()) throw new Error(`engine built for ${sizes.join('-')}, got ${net.sizes.join('-')}`);
+      const step = await session('train', () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon));
+      const orders = lists.map((l) => Int32Array.from(l));
+      let params: Float32Array = new Float32Array(S * P);
+      nets.forEach((net, k) => params.set(net.params, k * P));
+      let m: Float32Array = new Float32Array(S * P);
+      let v: Float32Array = new Float32Array(S * P);
+      const B = Math.max(1, Math.min(fit.batchSize, n));
+      const xb = new Float32Array(S * B * inputs);
+      const yb = new Float32Array(S * B * classes);
+      let t = 0;
+      for (let epoch = 0; epoch < fit.epochs; epoch++) {
+        orders.forEach((o, k) => rngs[k]!.shuffle(o));
+        for (let start = 0; start < n; start += B) {
+          const b = Math.min(B, n - start);
+          yb.fill(0, 0, S * b * classes);
+          for (let k = 0; k < S; k++) {
+            const order = orders[k]!;
+            for (let r = 0; r < b; r++) {
+              const row = order[start + r]!;
+              xb.set(x.subarray(row * inputs, row * inputs + inputs), (k * b + r) * inputs);
+              yb[(k * b + r) * classes + y[row]!] = 1;
+            }
+          }
+          t++;
+          const alpha = (fit.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
+          const result = await step.run({
+            x: new ort.Tensor('float32', xb.subarray(0, S * b * inputs), [S, b, inputs]),
+            y: new ort.Tensor('float32', yb.subarray(0, S * b * classes), [S, b, classes]),
+            params: new ort.Tensor('float32', params, [S, P]),
+            m: new ort.Tensor('float32', m, [S, P]),
+            v: new ort.Tensor('float32', v, [S, P]),
+            alpha: new ort.Tensor('float32', Float32Array.of(alpha), []),
+            inv_b: new ort.Tensor('float32', Float32Array.of(1 / b), []),
+          });
+          params = result.params_out!.data as Float32Array;
+          m = result.m_out!.data as Float32Array;
+          v = result.v_out!.data as Float32Array;
+        }
+      }
+      nets.forEach((net, k) => net.params.set(params.subarray(k * P, (k + 1) * P)));
+    },
+    async score(nets, x, rows, y) {
+      const S = nets.length;
+      const run = await session(`score-${S}`, () => buildScoringGraph(scoreSizes, S));
+      const params = new Float32Array(S * scoreP);
+      nets.forEach((net, k) => {
+        if (net.sizes.length !== sizes.length || net.sizes.slice(0, L).join() !== sizes.slice(0, L).join()) {
+          throw new Error(`engine built for ${sizes.join('-')}, got ${net.sizes.join('-')}`);
+        }
+        params.set(collapsed(net.params, net.sizes), k * scoreP);
+      });
+      const paramsTensor = new ort.Tensor('float32', params, [S * scoreP]);
+      const blocks = transposedBlocks(x, rows, inputs, chunkRows);
+      const d = nets.map(() => new Float32Array(rows));
+      const lossSum = new Float64Array(S);
+      const zeros = y ? undefined : new Float32Array(Math.min(chunkRows, rows));
+      for (let r0 = 0, b = 0; r0 < rows; r0 += chunkRows, b++) {
+        const n = Math.min(chunkRows, rows - r0);
+        const result = await run.run({
+          x: new ort.Tensor('float32', blocks.subarray(r0 * inputs, (r0 + n) * inputs), [inputs, n]),
+          y: new ort.Tensor('float32', y ? y.subarray(r0, r0 + n) : zeros!.subarray(0, n), [1, n]),
+          params: paramsTensor,
+        });
+        for (let k = 0; k < S; k++) {
+          d[k]!.set(result[`d${k}`]!.data as Float32Array, r0);
+          lossSum[k] += (result[`loss${k}`]!.data as Float32Array)[0]!;
+        }
+      }
+      return { d, meanLoss: Array.from(lossSum, (s) => (y ? s / rows : NaN)) };
+    },
+    async close() {
+      for (const s of sessions.values()) await s.release();
+      sessions.clear();
+    },
+  };
+}
+
+/**
+ * The pool in the scoring layout: consecutive blocks of `blockRows` rows, each stored transposed
+ * (inputs x rows), built once per pool and kept while the pool's array is alive.
+ */
+const transposedCache = new WeakMap<Float32Array, { blockRows: number; rows: number; data: Float32Array }>();
+
+function transposedBlocks(x: Float32Array, rows: number, inputs: number, blockRows: number): Float32Array {
+  const hit = transposedCache.get(x);
+  if (hit && hit.blockRows === blockRows && hit.rows >= rows) return hit.data;
+  const data = new Float32Array(rows * inputs);
+  for (let r0 = 0; r0 < rows; r0 += blockRows) {
+    const n = Math.min(blockRows, rows - r0);
+    const base = r0 * inputs;
+    for (let r = 0; r < n; r++) {
+      const src = (r0 + r) * inputs;
+      for (let i = 0; i < inputs; i++) data[base + i * n + r] = x[src + i]!;
+    }
+  }
+  transposedCache.set(x, { blockRows, rows, data });
+  return data;
+}
+
+/** A network's params with a two-class output collapsed to yes - no (the scoring graph's layout). */
+function collapsed(params: Float32Array, sizes: readonly number[]): Float32Array {
+  const L = sizes.length - 1;
+  if (sizes[L] === 1) return params;
+  const fin = sizes[L - 1]!;
+  const lastW = parameterCount(sizes.slice(0, L));
+  const out = new Float32Array(lastW + fin + 1);
+  out.set(params.subarray(0, lastW));
+  for (let i = 0; i < fin; i++) out[lastW + i] = params[lastW + 2 * i + 1]! - params[lastW + 2 * i]!;
+  out[lastW + fin] = params[lastW + 2 * fin + 1]! - params[lastW + 2 * fin]!;
+  return out;
+}
