@@ -12,7 +12,7 @@ import { isLabel, type Label } from '../core/labels';
 import type { Provenance } from '../core/selection';
 import { writeFileAtomic } from './atomic';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface LabelEvent {
   /** 1-based position in the event log. */
@@ -28,8 +28,27 @@ export interface LabelEvent {
   annotator: string;
   /** For `undo`: the seq of the `set` event it reverts. */
   undoes?: number;
-  /** How the label came to be, when not typed by the annotator in this tool (e.g. `import:file.jsonl`). */
+  /** How the label came to be, when not typed by the annotator in this tool (e.g. `import:file.jsonl`, `adjudication`). */
   source?: string;
+  /** For adjudications: the label in force before this decision (the original value). */
+  previous?: Label;
+}
+
+/** A language model's second opinion on a labeled review (votes of several independent samples). */
+export interface OpinionRecord {
+  reviewId: string;
+  model: string;
+  at: string;
+  samples: number;
+  /** The human label and the seq of its event when the opinion was asked. */
+  humanLabel: Label;
+  humanSeq: number;
+  counts: Partial<Record<Label, number>>;
+  majority?: Label;
+  agreement: number;
+  disagreement: boolean;
+  failures: number;
+  votes: { label?: Label; reasoning: string }[];
 }
 
 export interface BatchItem { reviewId: string; strategy: Provenance; score: number }
@@ -63,6 +82,7 @@ export interface LabelData {
   events: LabelEvent[];
   batches: Batch[];
   models: ModelRecord[];
+  opinions: OpinionRecord[];
 }
 
 export interface CurrentLabel {
@@ -86,10 +106,13 @@ export class ReadOnlyError extends Error {
 }
 
 /** Upgrades older files; key = the schema version a step upgrades from. */
-const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {
+  // 2 adds second opinions.
+  1: (data) => ({ ...data, schema: 2, opinions: [] }),
+};
 
 export function emptyLabelData(): LabelData {
-  return { schema: SCHEMA_VERSION, createdAt: new Date().toISOString(), events: [], batches: [], models: [] };
+  return { schema: SCHEMA_VERSION, createdAt: new Date().toISOString(), events: [], batches: [], models: [], opinions: [] };
 }
 
 /** Checks one label event read from a file or an export; returns the reason it is unusable, if any. */
@@ -120,7 +143,7 @@ export function upgradeLabelData(value: unknown, file: string): LabelData {
     data = step(data);
     schema = data.schema as number;
   }
-  for (const key of ['events', 'batches', 'models'] as const) {
+  for (const key of ['events', 'batches', 'models', 'opinions'] as const) {
     if (!Array.isArray(data[key])) throw new Error(`${file}: "${key}" must be an array`);
   }
   (data.events as unknown[]).forEach((e, i) => {
@@ -162,7 +185,7 @@ class DurableJsonFile implements Adapter<LabelData> {
 export function serializeLabelData(data: LabelData): string {
   const list = (xs: readonly unknown[]) => (xs.length ? '[\n' + xs.map((x) => JSON.stringify(x)).join(',\n') + '\n]' : '[]');
   return `{"schema":${data.schema},"createdAt":${JSON.stringify(data.createdAt)},\n` +
-    `"events":${list(data.events)},\n"batches":${list(data.batches)},\n"models":${list(data.models)}}\n`;
+    `"events":${list(data.events)},\n"batches":${list(data.batches)},\n"models":${list(data.models)},\n"opinions":${list(data.opinions)}}\n`;
 }
 
 /** Derived state, rebuilt from the event log in one pass and kept up to date incrementally. */
@@ -209,6 +232,9 @@ export class LabelDb {
   }
   models(): readonly ModelRecord[] {
     return this.low.data.models;
+  }
+  opinions(): readonly OpinionRecord[] {
+    return this.low.data.opinions;
   }
   latestModel(): ModelRecord | undefined {
     return this.low.data.models.at(-1);
@@ -298,6 +324,32 @@ export class LabelDb {
     });
   }
 
+  addOpinion(record: OpinionRecord): Promise<OpinionRecord> {
+    return this.mutate(() => {
+      this.low.data.opinions.push(record);
+      return record;
+    });
+  }
+
+  /**
+   * Reviews where the newest second opinion disagrees with the human label and nobody has looked
+   * again since (the label in force is still the one the opinion was asked about).
+   */
+  adjudicationQueue(): OpinionRecord[] {
+    const newest = new Map<string, OpinionRecord>();
+    for (const o of this.low.data.opinions) newest.set(o.reviewId, o);
+    return [...newest.values()].filter((o) => o.disagreement && this.derived.current.get(o.reviewId)?.seq === o.humanSeq);
+  }
+
+  /** Records the annotator's final decision on a disagreement, keeping the original value beside it. */
+  adjudicate(input: { reviewId: string; label: Label; note?: string }): Promise<LabelEvent> {
+    return this.mutate(() => {
+      const before = this.derived.current.get(input.reviewId);
+      if (!before) throw new Error(`review ${input.reviewId} has no label to adjudicate`);
+      return this.appendSet({ ...input, batchId: before.batchId, iteration: before.iteration, source: 'adjudication', previous: before.label });
+    });
+  }
+
   /** Reloads from disk (e.g. after another process changed the file while we were read-only). */
   async reload(): Promise<void> {
     await this.low.read();
@@ -338,7 +390,7 @@ export class LabelDb {
     await this.queue.catch(() => {});
   }
 
-  private appendSet(input: { reviewId: string; label: Label; note?: string; batchId?: string; iteration?: number; annotator?: string; source?: string; at?: string }): LabelEvent {
+  private appendSet(input: { reviewId: string; label: Label; note?: string; batchId?: string; iteration?: number; annotator?: string; source?: string; at?: string; previous?: Label }): LabelEvent {
     if (!input.reviewId) throw new Error('a label needs a review id');
     const batch = input.batchId ? this.batch(input.batchId) : undefined;
     if (input.batchId && !batch) throw new Error(`unknown batch "${input.batchId}"`);
@@ -346,7 +398,7 @@ export class LabelDb {
       seq: this.low.data.events.length + 1, kind: 'set' as const, reviewId: input.reviewId, label: input.label,
       note: input.note?.trim() ? input.note : undefined,
       iteration: input.iteration ?? batch?.iteration ?? this.currentIteration(),
-      batchId: input.batchId, at: input.at ?? new Date().toISOString(), annotator: input.annotator ?? this.annotator, source: input.source,
+      batchId: input.batchId, at: input.at ?? new Date().toISOString(), annotator: input.annotator ?? this.annotator, source: input.source, previous: input.previous,
     });
     this.low.data.events.push(ev);
     this.apply(ev);
@@ -360,7 +412,7 @@ export class LabelDb {
   private mutate<T>(change: () => T): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.readOnlyReason !== undefined) throw new ReadOnlyError(this.readOnlyReason);
-      const snapshot = { events: this.low.data.events.length, batches: this.low.data.batches.length, models: this.low.data.models.length };
+      const snapshot = { events: this.low.data.events.length, batches: this.low.data.batches.length, models: this.low.data.models.length, opinions: this.low.data.opinions.length };
       let result: T;
       try {
         result = change();
@@ -369,6 +421,7 @@ export class LabelDb {
         this.low.data.events.length = snapshot.events;
         this.low.data.batches.length = snapshot.batches;
         this.low.data.models.length = snapshot.models;
+        this.low.data.opinions.length = snapshot.opinions;
         this.rebuild();
         throw e;
       }
