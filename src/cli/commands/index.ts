@@ -9,7 +9,6 @@ import { undoCommand } from './undo';
 import { statsCommand } from './stats';
 import { exportCommand } from './export';
 import { crawlCommand } from './crawl';
-import { simulateCommand } from './simulate';
 import { trainCommand } from './train';
 import { predictCommand } from './predict';
 import { simulateCommand } from './simulate';

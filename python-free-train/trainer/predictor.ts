@@ -1,0 +1,38 @@
+/**
+ * Scores new texts with a saved model version: rebuilds its representation from
+ * `representation.json` and runs its inference graph `head.onnx` (features -> probabilities).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MODEL_FILES, readManifest } from '../../src/train/modelFiles';
+import { Backend, Tensor, type Session } from '../backend';
+import { loadRepresentation } from '../features/registry';
+import type { Representation, RepresentationParams } from '../features/representation';
+
+export class Predictor {
+  private constructor(readonly version: string, readonly classes: string[], readonly representation: Representation, private readonly session: Session) {}
+
+  static async load(modelDir: string, backend?: Backend): Promise<Predictor> {
+    const manifest = readManifest(modelDir);
+    const params = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.representation), 'utf8')) as RepresentationParams;
+    const representation = loadRepresentation(params);
+    if (representation.fingerprint() !== manifest.record.representationFingerprint) {
+      throw new Error(`${modelDir}: the stored representation does not match the one the model was trained with (fingerprint ${representation.fingerprint()} vs ${manifest.record.representationFingerprint})`);
+    }
+    const b = backend ?? await Backend.create({ device: 'cpu' });
+    const session = await b.session(new Uint8Array(readFileSync(path.join(modelDir, MODEL_FILES.inference))), `model ${manifest.record.version}`);
+    return new Predictor(manifest.record.version, manifest.classes, representation, session);
+  }
+
+  /** Probabilities, texts.length x classes, row-major in `classes` order. */
+  async predict(texts: readonly string[]): Promise<Float32Array> {
+    if (!texts.length) return new Float32Array(0);
+    const x = await this.representation.featurize(texts);
+    const out = await this.session.run({ x: Tensor.float32(x, [texts.length, this.representation.dim]) }, ['probs']);
+    return out.probs!.float32;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,76 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { normalizeReview } from '../../core/review';
+import { readLines } from '../../store/lines';
+import { Workspace } from '../../store/workspace';
+import { findModel } from '../../train/modelFiles';
+import { Predictor } from '../../../python-free-train/trainer/predictor';
+import { CliError, optString, type CliCommand } from '../types';
+
+const CHUNK = 1024;
+
+export const predictCommand: CliCommand = {
+  name: 'predict',
+  summary: 'print the latest model\'s label probabilities for the reviews in a JSONL file',
+  usage: [
+    'Usage: secreview predict <file.jsonl[.gz]> [--out FILE] [--model VERSION]',
+    '',
+    'Writes one JSON line per input review: {"id": ..., "probs": {"yes": p, "no": p, "unclear": p, "language": p}}.',
+    'Accepts the same input shapes as "secreview import"; bad lines are reported with their line number',
+    'and skipped.',
+    '',
+    '  --out FILE       write the lines to FILE instead of standard output',
+    '  --model VERSION  use this model version instead of the latest',
+  ].join('\n'),
+  options: { out: { type: 'string' }, model: { type: 'string' } },
+  async run(args, io) {
+    const [input, ...extra] = args.positionals;
+    if (!input || extra.length) throw new CliError('give exactly one JSONL file to score');
+    const file = path.resolve(io.cwd, input);
+    if (!Workspace.exists(io.cwd) && !findModel(Workspace.dirOf(io.cwd))) throw new CliError(`no Security Review workspace in ${io.cwd}; run "secreview init" and "secreview train" first`);
+    const version = optString(args, 'model');
+    const model = findModel(Workspace.dirOf(io.cwd), version);
+    if (!model) throw new CliError(version ? `no model version "${version}" in this workspace` : 'no trained model yet: run "secreview train" first');
+    const predictor = await Predictor.load(model.dir);
+    const outFile = optString(args, 'out');
+    let sink: WriteStream | undefined;
+    if (outFile) sink = createWriteStream(path.resolve(io.cwd, outFile));
+    const emit = async (line: string) => {
+      if (!sink) { io.out(line); return; }
+      if (!sink.write(line + '\n')) await new Promise<void>((r) => sink!.once('drain', () => r()));
+    };
+    let written = 0, problems = 0;
+    let ids: string[] = [], texts: string[] = [];
+    const flush = async () => {
+      const probs = await predictor.predict(texts);
+      const C = predictor.classes.length;
+      for (let i = 0; i < ids.length; i++) {
+        const p: Record<string, number> = {};
+        predictor.classes.forEach((c, k) => { p[c] = +probs[i * C + k]!.toFixed(6); });
+        await emit(JSON.stringify({ id: ids[i], probs: p }));
+      }
+      written += ids.length;
+      ids = []; texts = [];
+      io.progress(`${written} reviews scored`);
+    };
+    try {
+      for await (const line of readLines(file, { signal: io.signal })) {
+        if ('error' in line) { problems++; io.err(`${input}:${line.lineNo}: ${line.error}`); continue; }
+        if (!line.text.trim()) continue;
+        let value: unknown;
+        try { value = JSON.parse(line.text); } catch (e) { problems++; io.err(`${input}:${line.lineNo}: invalid JSON: ${(e as Error).message}`); continue; }
+        const r = normalizeReview(value);
+        if (!r.ok) { problems++; io.err(`${input}:${line.lineNo}: ${r.reason}`); continue; }
+        ids.push(r.review.id); texts.push(r.review.body);
+        if (ids.length === CHUNK) await flush();
+      }
+      if (ids.length) await flush();
+    } finally {
+      await predictor.release();
+      if (sink) await new Promise<void>((resolve, reject) => sink!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    }
+    if (outFile) io.err(`Scored ${written} reviews with model ${predictor.version} into ${outFile}${problems ? ` (${problems} lines skipped)` : ''}.`);
+    else if (problems) io.err(`${problems} lines skipped.`);
+    return written === 0 && problems > 0 ? 1 : 0;
+  },
+};

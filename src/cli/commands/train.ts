@@ -1,0 +1,92 @@
+import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
+import { parseMixture } from '../../core/selection';
+import type { TrainOptions, TrainProgress } from '../../protocol/trainer';
+import { TrainerFailedError } from '../../train/client';
+import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
+import { withWorkspace, printJson } from '../workspace';
+import { CliError, optInt, optString, type CliCommand } from '../types';
+
+const D = DEFAULT_TRAIN_OPTIONS;
+
+/** One progress line, e.g. `training: epoch 3/20, train loss 0.812, test loss 0.901, precision@k 0.42`. */
+export function progressLine(p: TrainProgress): string {
+  const parts: string[] = [];
+  if (p.epoch !== undefined) parts.push(`epoch ${p.epoch}${p.epochs ? `/${p.epochs}` : ''}`);
+  if (p.trainLoss !== undefined) parts.push(`train loss ${p.trainLoss.toFixed(3)}`);
+  if (p.testLoss !== undefined) parts.push(`test loss ${p.testLoss.toFixed(3)}`);
+  if (p.precisionAtK !== undefined) parts.push(`precision@k ${p.precisionAtK.toFixed(2)}`);
+  if (p.done !== undefined && p.total !== undefined) parts.push(`${p.done}/${p.total} rows`);
+  if (p.rowsPerSecond) parts.push(`${p.rowsPerSecond} rows/s`);
+  if (p.etaSeconds !== undefined && p.etaSeconds > 0) parts.push(`${p.etaSeconds} s left`);
+  if (p.message) parts.push(p.message);
+  return `${p.phase}: ${parts.join(', ')}`;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
+  usage: [
+    'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
+    '',
+    `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
+    `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
+    `  --seed S            seed of the 70/30 split, the example order and the random strategy (default ${D.seed})`,
+    `  --strategy MIX      next-batch strategy mixture (default ${D.strategy})`,
+    `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
+    '  --dim D             width of the hashing representation (default 4096)',
+    '',
+    'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',
+    'process; prints per-epoch train loss, test loss and precision@k for "yes". The model is saved',
+    'under .secreview/models/<version>/ and the batch recorded in labels.json. Ctrl+C cancels cleanly.',
+  ].join('\n'),
+  options: {
+    representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
+    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' },
+  },
+  async run(args, io) {
+    const representation = (optString(args, 'representation') ?? D.representation).trim().toLowerCase();
+    if (!(REPRESENTATION_IDS as readonly string[]).includes(representation)) {
+      throw new CliError(`--representation must be one of ${REPRESENTATION_IDS.join(', ')}, got "${representation}"`);
+    }
+    const strategy = optString(args, 'strategy') ?? D.strategy;
+    try { parseMixture(strategy); } catch (e) { throw new CliError((e as Error).message); }
+    const options: Partial<Omit<TrainOptions, 'modelVersion'>> = {
+      representation: representation as RepresentationId,
+      epochs: optInt(args, 'epochs', D.epochs, 1, 1000),
+      seed: optInt(args, 'seed', D.seed, -2147483648, 2147483647),
+      strategy,
+      batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
+      hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
+    };
+    return withWorkspace(io, 'train', async (ws) => {
+      let outcome;
+      try {
+        outcome = await retrainAndPropose(ws, options, {
+          signal: io.signal,
+          onReady: (r) => io.progress(`trainer started (pid ${r.pid}, ${r.providerDetail})`),
+          onProgress: (p) => io.progress(progressLine(p)),
+        });
+      } catch (e) {
+        if (!(e instanceof TrainerFailedError)) throw e;
+        if (e.code === 'cancelled') { io.err('Training cancelled; nothing was recorded.'); return 130; }
+        const userFixable = e.code === 'not-enough-labels' || e.code === 'representation-unavailable' || e.code === 'bad-request' || e.code === 'workspace';
+        throw new CliError(e.message, userFixable ? 2 : 1);
+      }
+      const { model, batch, training } = outcome;
+      const selected = training.model.epochs.find((x) => x.epoch === training.model.selectedEpoch);
+      if (io.json) {
+        printJson(io, { model: training.model, modelDir: training.modelDir, batch: { id: batch.id, iteration: batch.iteration, size: batch.items.length, strategy: batch.strategy, items: batch.items } });
+        return 0;
+      }
+      io.out(`Model ${model.version} (${training.model.representation}, ${training.provider}): trained on ${training.model.trainSize} reviews, tested on ${training.model.testSize}.`);
+      io.out('epoch  train loss  test loss  precision@k  ROC-AUC');
+      for (const e of training.model.epochs) {
+        const f = (v: number | null) => (v === null ? '   -' : v.toFixed(3));
+        io.out(`${String(e.epoch).padStart(5)}  ${e.trainLoss.toFixed(4).padStart(10)}  ${e.testLoss.toFixed(4).padStart(9)}  ${f(e.precisionAtK).padStart(11)}  ${f(e.rocAuc).padStart(7)}${e.epoch === training.model.selectedEpoch ? '  <- kept (lowest test loss)' : ''}`);
+      }
+      if (selected?.precisionAtK != null) io.out(`Kept epoch ${selected.epoch}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
+      io.out(`Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} (iteration ${batch.iteration}) proposes ${batch.items.length} reviews by ${batch.strategy}.`);
+      return 0;
+    });
+  },
+};
