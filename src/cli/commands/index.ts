@@ -9,13 +9,17 @@ import { undoCommand } from './undo';
 import { statsCommand } from './stats';
 import { exportCommand } from './export';
 import { crawlCommand } from './crawl';
+import { trainCommand } from './train';
+import { predictCommand } from './predict';
 import { simulateCommand } from './simulate';
 
 export const commands: CliCommand[] = [
   initCommand,
   importCommand,
   bootstrapCommand,
+  trainCommand,
   nextCommand,
+  predictCommand,
   labelCommand,
   undoCommand,
   statsCommand,
