@@ -1,0 +1,157 @@
+/**
+ * "Ask a Language Model for a Second Opinion" and "Adjudicate Second-Opinion Disagreements": the
+ * paper's quality assurance through VS Code's Language Model API. Votes and reasoning are stored in
+ * labels.json as they arrive; disagreements are queued; the annotator's decision is recorded as an
+ * adjudication event that keeps the original label beside the revised one.
+ */
+import * as vscode from 'vscode';
+import { labelInfo, LABEL_INFO, type Label } from '../core/labels';
+import { collectOpinions, OPINION_LABELS, type LanguageModelClient, type OpinionPrompt } from '../core/secondOpinion';
+import type { OpinionRecord } from '../store/labelDb';
+import type { Workspace } from '../store/workspace';
+import type { Log } from './log';
+
+/** What the commands need from the window: the open workspace and a way to announce changes. */
+export interface SecondOpinionHost {
+  workspace: Workspace | undefined;
+  changed(): void;
+}
+
+/** Adapts a VS Code chat model to the core's client interface. */
+export function chatModelClient(model: vscode.LanguageModelChat): LanguageModelClient {
+  return {
+    name: `${model.vendor}/${model.id}`,
+    async complete(prompt: OpinionPrompt, signal: AbortSignal): Promise<string> {
+      const cts = new vscode.CancellationTokenSource();
+      const onAbort = () => cts.cancel();
+      signal.addEventListener('abort', onAbort);
+      try {
+        // Chat models take user and assistant turns only: the guidelines go first as a user turn.
+        const response = await model.sendRequest([vscode.LanguageModelChatMessage.User(prompt.system), vscode.LanguageModelChatMessage.User(prompt.user)], {
+          justification: 'Security Review Labeler asks for a second opinion on labels you set, following your labeling guidelines.',
+        }, cts.token);
+        let text = '';
+        for await (const part of response.text) text += part;
+        return text;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        cts.dispose();
+      }
+    },
+  };
+}
+
+export function registerSecondOpinionCommands(context: vscode.ExtensionContext, host: SecondOpinionHost, log: Log): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('secreview.secondOpinion', () => askSecondOpinion(host, log)),
+    vscode.commands.registerCommand('secreview.adjudicate', () => adjudicate(host, log)),
+  );
+}
+
+function writableWorkspace(host: SecondOpinionHost): Workspace | undefined {
+  const ws = host.workspace;
+  if (!ws) void vscode.window.showWarningMessage('No Security Review workspace is open: run "Security Review: Initialize Workspace" first.');
+  else if (ws.readOnly) void vscode.window.showWarningMessage(`This workspace is read-only here: ${ws.readOnlyReason}`);
+  else return ws;
+  return undefined;
+}
+
+async function askSecondOpinion(host: SecondOpinionHost, log: Log, test: { client?: LanguageModelClient; confirm?: boolean; adjudicateAfter?: boolean } = {}): Promise<number> {
+  const injected = test.client;
+  const ws = writableWorkspace(host);
+  if (!ws) return 0;
+  let client = injected;
+  if (!client) {
+    const models = await vscode.lm.selectChatModels();
+    if (!models.length) {
+      void vscode.window.showInformationMessage('No language model is available in this window (for example, sign in to GitHub Copilot Chat). Nothing was changed.');
+      return 0;
+    }
+    const pick = models.length === 1 ? models[0] : (await vscode.window.showQuickPick(models.map((m) => ({ label: m.name, description: `${m.vendor} / ${m.family}`, model: m })), { title: 'Second opinion: which language model?' }))?.model;
+    if (!pick) return 0;
+    client = chatModelClient(pick);
+  }
+  const samples = Math.max(1, Math.floor(vscode.workspace.getConfiguration('secreview').get<number>('secondOpinion.samples') ?? 16));
+  const asked = new Set(ws.db.opinions().map((o) => `${o.reviewId}:${o.humanSeq}`));
+  const items = [...ws.db.current().values()]
+    .filter((c) => OPINION_LABELS.includes(c.label) && !asked.has(`${c.reviewId}:${c.seq}`))
+    .map((c) => ({ c, row: ws.pool.rowOf(c.reviewId) }))
+    .filter((x): x is { c: typeof x.c; row: number } => x.row !== undefined);
+  if (!items.length) {
+    void vscode.window.showInformationMessage('Every review labeled yes, no or unclear already has a second opinion for its current label.');
+    return 0;
+  }
+  const requests = items.length * samples;
+  if (test.confirm !== false) {
+    const go = await vscode.window.showInformationMessage(
+      `Ask ${client.name} about ${items.length} labeled reviews, ${samples} independent samples each: ${requests} requests. Continue?`,
+      { modal: true }, 'Ask');
+    if (go !== 'Ask') return 0;
+  }
+  let disagreements = 0;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Second opinion', cancellable: true }, async (progress, token) => {
+    const ctrl = new AbortController();
+    token.onCancellationRequested(() => ctrl.abort());
+    let last = 0;
+    await collectOpinions(items.map((x) => ({ review: ws.pool.get(x.row), label: x.c.label })), client!, {
+      samples, signal: ctrl.signal,
+      onProgress: (done, total) => {
+        const pct = (100 * done) / total;
+        progress.report({ message: `${done} of ${total} requests`, increment: pct - last });
+        last = pct;
+      },
+      onResult: async (r) => {
+        const human = ws.db.labelOf(r.reviewId);
+        if (!human) return;
+        const record: OpinionRecord = {
+          reviewId: r.reviewId, model: r.model, at: new Date().toISOString(), samples, humanLabel: r.humanLabel, humanSeq: human.seq,
+          counts: r.summary.counts, majority: r.summary.majority, agreement: r.summary.agreement, disagreement: r.disagreement, failures: r.failures, votes: r.votes,
+        };
+        await ws.db.addOpinion(record);
+        if (r.disagreement) disagreements++;
+      },
+    });
+  });
+  log.info(`second opinion: ${disagreements} disagreements queued`);
+  host.changed();
+  if (test.adjudicateAfter === false) return disagreements;
+  if (disagreements) {
+    const open = await vscode.window.showInformationMessage(`${disagreements} disagreements are queued for adjudication.`, 'Adjudicate Now');
+    if (open) await adjudicate(host, log);
+  } else void vscode.window.showInformationMessage('The second opinion agrees with every label it saw.');
+  return disagreements;
+}
+
+async function adjudicate(host: SecondOpinionHost, log: Log): Promise<void> {
+  const ws = writableWorkspace(host);
+  if (!ws) return;
+  for (;;) {
+    const queue = ws.db.adjudicationQueue();
+    const o = queue[0];
+    if (!o) {
+      void vscode.window.showInformationMessage('No second-opinion disagreements are waiting.');
+      return;
+    }
+    const row = ws.pool.rowOf(o.reviewId);
+    const body = row === undefined ? '(review not in the pool)' : ws.pool.get(row).body;
+    const votes = Object.entries(o.counts).map(([l, c]) => `${l} ${c}`).join(', ');
+    const reasoning = o.votes.find((v) => v.label === o.majority)?.reasoning ?? '';
+    const options: (vscode.QuickPickItem & { label2?: Label })[] = [
+      { label: `Keep "${labelInfo(o.humanLabel).title}"`, description: 'your label', label2: o.humanLabel },
+      ...(o.majority && o.majority !== o.humanLabel ? [{ label: `Change to "${labelInfo(o.majority).title}"`, description: `the model's majority (${Math.round(o.agreement * 100)}%)`, label2: o.majority }] : []),
+      ...LABEL_INFO.filter((l) => l.id !== o.humanLabel && l.id !== o.majority).map((l) => ({ label: `Change to "${l.title}"`, label2: l.id })),
+    ];
+    const pick = await vscode.window.showQuickPick(options, {
+      title: `Adjudicate (${queue.length} left): you said ${o.humanLabel}, ${o.model} voted ${votes}`,
+      placeHolder: `${body.replace(/\s+/g, ' ').slice(0, 300)}${reasoning ? `  | Model: ${reasoning.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`,
+      ignoreFocusOut: true,
+    });
+    if (!pick?.label2) return;
+    await ws.db.adjudicate({ reviewId: o.reviewId, label: pick.label2, note: `second opinion ${o.model}: ${votes}` });
+    log.info(`adjudicated ${o.reviewId}: ${o.humanLabel} -> ${pick.label2}`);
+    host.changed();
+  }
+}
+
+/** For tests in the extension host: run the flow with a test double instead of a real model. */
+export const testing = { askSecondOpinion };
