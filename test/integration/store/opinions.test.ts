@@ -47,7 +47,8 @@ test('a schema-1 label file is migrated on open and keeps every event', async ()
   await ws.close();
   const file = path.join(dir, '.secreview/labels.json');
   const v2 = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const { opinions: _dropped, ...v1 } = { ...v2, schema: 1 };
+  const v1: Record<string, unknown> = { ...v2, schema: 1 };
+  delete v1.opinions;
   writeFileSync(file, JSON.stringify(v1));
   const again = await Workspace.open(dir);
   try {
