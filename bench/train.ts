@@ -4,8 +4,10 @@
  *   chunks of 65,536 rows (never more than one chunk in memory), and the peak RSS while doing it;
  * - train-step time at batch 32 for D=768 and D=4096 (H=256, 4 classes);
  * - seconds per epoch over 4000 examples at D=768.
- * Usage: npm run bench -- train [--rows N] [--threads T]. Prints JSON.
+ * Usage: npm run bench -- train [--rows N] [--threads T] [--spin]. Prints JSON.
  */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { Backend } from '../python-free-train/backend';
 import { HeadModel } from '../python-free-train/models/mlpHead';
 
@@ -16,6 +18,7 @@ const arg = (name: string, fallback: number) => {
 };
 const ROWS = arg('rows', 1_000_000);
 const THREADS = arg('threads', 0);
+const SPIN = args.includes('--spin');
 const CHUNK = 65_536;
 const CLASSES = 4;
 
@@ -37,7 +40,7 @@ async function scoring(backend: Backend) {
   const chunk = new Float32Array(CHUNK * D);
   fillRandom(chunk, 99);
   await model.predict(chunk, 1024); // session creation and warm-up, not timed
-  let scoringMs = 0, generateMs = 0, scored = 0, checksum = 0;
+  let scoringMs = 0, generateMs = 0, scored = 0, checksum = 0, scoringCpuMs = 0;
   const wall = now();
   for (let start = 0; start < ROWS; start += CHUNK) {
     const n = Math.min(CHUNK, ROWS - start);
@@ -45,8 +48,11 @@ async function scoring(backend: Backend) {
     fillRandom(chunk.subarray(0, n * D), start + 1);
     generateMs += now() - t;
     t = now();
+    const cpu = process.cpuUsage();
     const probs = await model.predict(chunk, n);
     scoringMs += now() - t;
+    const used = process.cpuUsage(cpu);
+    scoringCpuMs += (used.user + used.system) / 1000;
     checksum += probs[0]!;
     scored += n;
   }
@@ -56,6 +62,8 @@ async function scoring(backend: Backend) {
     rows: scored, inputDim: D, hidden: 256, chunkRows: CHUNK,
     scoringSeconds: +(scoringMs / 1000).toFixed(3),
     rowsPerSecond: Math.round(scored / (scoringMs / 1000)),
+    // CPU time of all onnxruntime threads: a load-independent figure (rows per core-second).
+    rowsPerCpuSecond: Math.round(scored / (scoringCpuMs / 1000)),
     featureGenerationSeconds: +(generateMs / 1000).toFixed(3),
     wallSeconds: +(wallMs / 1000).toFixed(3),
     peakRssMB: mb(process.resourceUsage().maxRSS),
@@ -73,14 +81,16 @@ async function trainStep(backend: Backend, D: number) {
   const order = Int32Array.from({ length: n }, (_, i) => i);
   await model.trainEpoch(x.subarray(0, batch * 5 * D), y, batch * 5, order.subarray(0, batch * 5)); // warm-up
   // Best of three runs: the machine is shared, and the minimum is the least disturbed figure.
-  const runs: number[] = [];
+  const runs: number[] = [], cpuRuns: number[] = [];
   for (let r = 0; r < 3; r++) {
-    const t = now();
+    const t = now(), cpu = process.cpuUsage();
     await model.trainEpoch(x, y, n, order);
     runs.push((now() - t) / steps);
+    const used = process.cpuUsage(cpu);
+    cpuRuns.push((used.user + used.system) / 1000 / steps);
   }
   await model.release();
-  return { inputDim: D, hidden: H, batch, msPerStep: +Math.min(...runs).toFixed(3), msPerStepRuns: runs.map((v) => +v.toFixed(3)) };
+  return { inputDim: D, hidden: H, batch, msPerStep: +Math.min(...runs).toFixed(3), msPerStepRuns: runs.map((v) => +v.toFixed(3)), cpuMsPerStep: +Math.min(...cpuRuns).toFixed(3) };
 }
 
 async function epoch(backend: Backend) {
@@ -104,8 +114,28 @@ async function epoch(backend: Backend) {
   return { examples: n, inputDim: D, hidden: 256, batch: 32, secondsPerEpoch: +Math.min(...times).toFixed(3), epochSeconds: times.map((s) => +s.toFixed(3)), evaluateSeconds: +evalSeconds.toFixed(3) };
 }
 
+/**
+ * The same scoring work (8192 x 768 @ 768 x 256, relu, @ 256 x 4) in numpy/OpenBLAS when a python3
+ * with numpy is on the machine: a peer figure for what this CPU does per core-second. Optional.
+ */
+function numpyPeer(): Record<string, number> | string {
+  const script = [
+    'import numpy as np, time, json',
+    'x = (np.random.rand(8192, 768) - 0.5).astype(np.float32); w = (np.random.rand(768, 256) - 0.5).astype(np.float32)',
+    'w2 = np.random.rand(256, 4).astype(np.float32)',
+    'f = lambda: np.maximum(x @ w, 0) @ w2',
+    'f(); t = time.perf_counter(); c = time.process_time()',
+    'for _ in range(12): f()',
+    'wall = time.perf_counter() - t; cpu = time.process_time() - c',
+    'print(json.dumps({"rowsPerSecond": round(8192 * 12 / wall), "rowsPerCpuSecond": round(8192 * 12 / cpu)}))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) return `not measured (${(r.stderr || r.error?.message || 'python3 with numpy unavailable').trim().split('\n').pop()})`;
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
 async function main() {
-  const backend = await Backend.create(THREADS > 0 ? { threads: THREADS } : {});
+  const backend = await Backend.create({ ...(THREADS > 0 ? { threads: THREADS } : {}), spin: SPIN });
   // Scoring first, so the peak RSS reported is the scoring run's (training needs far less).
   const score = await scoring(backend);
   const steps = [await trainStep(backend, 768), await trainStep(backend, 4096)];
@@ -114,8 +144,12 @@ async function main() {
     benchmark: 'train',
     backend: backend.describe(),
     threads: THREADS || 'default (all cores)',
+    spinning: SPIN,
     node: process.version,
+    loadAverage: os.loadavg().map((v) => +v.toFixed(2)),
+    cores: os.cpus().length,
     scoring: { ...score, targets: { rowsPerSecond: 500_000, peakRssMB: 1024 } },
+    scoringPeerNumpy: numpyPeer(),
     trainStep: steps,
     epoch: ep,
     peakRssMBOverall: mb(process.resourceUsage().maxRSS),

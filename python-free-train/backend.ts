@@ -17,6 +17,12 @@ export interface BackendOptions {
   device?: DeviceChoice;
   /** Intra-op threads (default: onnxruntime's choice, i.e. the number of cores). */
   threads?: number;
+  /**
+   * Let idle worker threads spin between ops (default false). Spinning shaves latency on an idle
+   * machine but burns the cores others need; on a loaded 2-core machine it made a train step 3-5x
+   * slower, because a descheduled thread stalls every op that waits for it.
+   */
+  spin?: boolean;
 }
 
 /** A tensor in the project's own terms: element type, dimensions and a typed array. */
@@ -65,7 +71,9 @@ export class Session {
 }
 
 export class Backend {
-  private constructor(readonly device: Device, readonly threads: number | undefined, readonly fallbackReason?: string) {}
+  private constructor(readonly device: Device, private readonly options: BackendOptions, readonly fallbackReason?: string) {}
+
+  get threads(): number | undefined { return this.options.threads; }
 
   /**
    * Chooses the execution provider. CUDA is probed by creating a tiny session with it, because a
@@ -76,7 +84,7 @@ export class Backend {
     if (!DEVICE_CHOICES.includes(choice)) {
       throw new Error(`backend: unsupported device "${String(choice)}". Should be one of: ${DEVICE_CHOICES.join(', ')}`);
     }
-    if (choice === 'cpu') return new Backend('cpu', options.threads);
+    if (choice === 'cpu') return new Backend('cpu', options);
     const listed = ort.listSupportedBackends().some((b) => b.name === 'cuda');
     // A failed CUDA probe is expected on CPU-only installs; onnxruntime would print it as an error
     // on stderr. Its log is global and fixed at the first session, so keep it to fatal messages
@@ -87,13 +95,13 @@ export class Backend {
       try {
         const probe = await ort.InferenceSession.create(probeModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
         await probe.release();
-        return new Backend('cuda', options.threads);
+        return new Backend('cuda', options);
       } catch (e) {
         reason = `CUDA provider failed to start: ${(e as Error).message}`;
       }
     }
     if (choice === 'cuda') throw new Error(`backend: device "cuda" requested but ${reason}`);
-    return new Backend('cpu', options.threads, reason);
+    return new Backend('cpu', options, reason);
   }
 
   async session(model: Uint8Array, label = 'model'): Promise<Session> {
@@ -101,6 +109,7 @@ export class Backend {
       executionProviders: this.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
       graphOptimizationLevel: 'all',
       ...(this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {}),
+      extra: { session: { intra_op: { allow_spinning: this.options.spin ? '1' : '0' }, inter_op: { allow_spinning: this.options.spin ? '1' : '0' } } },
     };
     try {
       return new Session(await ort.InferenceSession.create(model, options), this.device, label);

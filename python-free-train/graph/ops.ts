@@ -92,6 +92,9 @@ export class Graph extends GraphCore {
   /**
    * Inverted dropout. With a mask input the caller draws the mask (reproducible from its seed); with
    * a seed the graph draws it with RandomUniformLike. Either way backward multiplies by the same mask.
+   * A seeded RandomUniformLike advances its generator at every run of a session, so its masks repeat
+   * only for the same sequence of runs in a fresh session: trainers that resume or must reproduce
+   * exactly should feed masks.
    */
   dropout(x: Value, options: DropoutOptions): Value {
     if (options.ratio <= 0) return x;
