@@ -61,7 +61,7 @@ async function incompleteRuns(folder: string): Promise<{ label: string; descript
       const cp = await readCheckpoint(runFiles(path.join(root, name)).checkpoint);
       if (!cp || cp.complete) continue;
       const what = cp.spec.repos ? `${cp.spec.repos.length} listed repositories` : `${cp.spec.sample?.count} sampled repositories (seed ${cp.spec.sample?.seed})`;
-      runs.push({ label: name, description: `${what}: ${cp.next}/${cp.repos?.length ?? '?'} done, ${cp.totals.reviews} reviews`, spec: cp.spec });
+      runs.push({ label: name, description: `${what}: ${cp.next}/${cp.repoCount ?? '?'} done, ${cp.totals.reviews} reviews`, spec: cp.spec });
     } catch {
       // A damaged run folder is not offered; the CLI explains it with --fresh.
     }

@@ -3,10 +3,12 @@
  *
  *   <run>/reviews.jsonl    normalized Review records, one per line (what the pool imports)
  *   <run>/pulls.jsonl      pull-request metadata (repo, number, title, author, state, reviewComments)
- *   <run>/checkpoint.json  progress, written atomically after every stored page
+ *   <run>/repos.jsonl      one result per finished repository (status, via, counts, error)
+ *   <run>/sample.json      the sampled repository list, written once (sampled runs only)
+ *   <run>/checkpoint.json  progress, written atomically after every stored page (small: no lists)
  *   <run>/crawl.log        what happened (waits, faults, skipped records), tokens scrubbed
  *
- * Order of writes for each page: append its lines to both JSONL files, fsync them, then replace
+ * Order of writes for each page: append its lines to the JSONL files, fsync them, then replace
  * the checkpoint (temp file, fsync, rename). The checkpoint records the byte length of each file at
  * that moment. On restart the files are cut back to those lengths: lines written after the last
  * checkpoint belong to a page that will be fetched again, so nothing is duplicated and, because the
@@ -48,26 +50,35 @@ export interface Checkpoint {
   createdAt: string;
   updatedAt: string;
   spec: CrawlSpec;
-  /** The repositories to crawl, in order; null until sampling has finished. */
-  repos: string[] | null;
-  sampling?: { createdFrom: string; createdTo: string; windows: number; requests: number; short: boolean };
+  /** Number of repositories to crawl; null until sampling has finished (the list is in sample.json or the spec). */
+  repoCount: number | null;
   /** Index of the first repository not finished. */
   next: number;
   current: CurrentRepo | null;
-  /** Committed lengths of the two JSONL files. */
-  bytes: { reviews: number; pulls: number };
+  /** Committed lengths of the JSONL files. */
+  bytes: { reviews: number; pulls: number; results: number };
   totals: { reviews: number; pulls: number; skipped: number; requests: number };
-  results: RepoResult[];
   complete: boolean;
 }
 
-export interface RunFiles { dir: string; reviews: string; pulls: string; checkpoint: string; log: string }
+export interface SampleFile {
+  repos: { repo: string; stars: number; pulls: number; language?: string; createdAt?: string }[];
+  createdFrom: string;
+  createdTo: string;
+  windows: number;
+  requests: number;
+  short: boolean;
+}
+
+export interface RunFiles { dir: string; reviews: string; pulls: string; results: string; sample: string; checkpoint: string; log: string }
 
 export function runFiles(dir: string): RunFiles {
   return {
     dir,
     reviews: path.join(dir, 'reviews.jsonl'),
     pulls: path.join(dir, 'pulls.jsonl'),
+    results: path.join(dir, 'repos.jsonl'),
+    sample: path.join(dir, 'sample.json'),
     checkpoint: path.join(dir, 'checkpoint.json'),
     log: path.join(dir, 'crawl.log'),
   };
@@ -88,7 +99,7 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
     throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete the run folder or start with --fresh`);
   }
   const cp = value as Checkpoint;
-  if (typeof cp !== 'object' || cp === null || cp.version !== CHECKPOINT_VERSION || typeof cp.bytes?.reviews !== 'number' || !Array.isArray(cp.results)) {
+  if (typeof cp !== 'object' || cp === null || cp.version !== CHECKPOINT_VERSION || typeof cp.bytes?.reviews !== 'number' || typeof cp.bytes.results !== 'number') {
     throw new Error(`${file} is not a version ${CHECKPOINT_VERSION} crawl checkpoint; delete the run folder or start with --fresh`);
   }
   return cp;
@@ -96,7 +107,7 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
 
 export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   checkpoint.updatedAt = new Date().toISOString();
-  await writeJsonAtomic(file, checkpoint);
+  await writeJsonAtomic(file, checkpoint, false);
 }
 
 /** An append-only JSONL file whose committed length is tracked for the checkpoint. */
@@ -124,7 +135,7 @@ export class JsonlAppender {
   }
 
   async sync(): Promise<void> {
-    await this.handle.sync();
+    await this.handle.datasync();
   }
 
   /** Cuts the file back (the REST fallback discards a repository's partial GraphQL pages). */
@@ -163,4 +174,16 @@ export async function readPullTitles(file: string, from: number, to: number): Pr
     await handle.close();
   }
   return titles;
+}
+
+/** Reads a whole (small) JSONL file, e.g. repos.jsonl; a missing file is empty. */
+export async function readJsonlFile<T>(file: string): Promise<T[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 }

@@ -8,11 +8,12 @@
  * partial GraphQL pages are cut away first, so nothing is stored twice); a bad token stops the
  * whole crawl; cancellation stops after the last stored page.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
-import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readPullTitles, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles } from './checkpoint';
+import { writeJsonAtomic } from '../store/atomic';
+import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readPullTitles, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
 import { crawlRepoGraphql, crawlRepoRest, type RepoPage } from './repoCrawl';
 import { sampleRepositories, type SamplingOptions } from './sampling';
 import { errorText } from './scrub';
@@ -104,18 +105,24 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
     const now = new Date().toISOString();
     cp = {
       version: CHECKPOINT_VERSION, runId, createdAt: now, updatedAt: now,
-      spec, repos: spec.repos ? [...spec.repos] : null, next: 0, current: null,
-      bytes: { reviews: 0, pulls: 0 }, totals: { reviews: 0, pulls: 0, skipped: 0, requests: 0 },
-      results: [], complete: false,
+      spec, repoCount: spec.repos ? spec.repos.length : null, next: 0, current: null,
+      bytes: { reviews: 0, pulls: 0, results: 0 }, totals: { reviews: 0, pulls: 0, skipped: 0, requests: 0 },
+      complete: false,
     };
   }
   const checkpoint: Checkpoint = cp;
+  let repoList: string[] | null = spec.repos ? [...spec.repos] : null;
+  if (!repoList && checkpoint.repoCount !== null) {
+    const sample = JSON.parse(await readFile(files.sample, 'utf8')) as SampleFile;
+    repoList = sample.repos.map((r) => r.repo);
+    if (repoList.length !== checkpoint.repoCount) throw new Error(`${files.sample} lists ${repoList.length} repositories, the checkpoint ${checkpoint.repoCount}; the run folder is damaged: start with --fresh`);
+  }
   const pageSizes = spec.pageSizes ?? DEFAULT_PAGE_SIZES;
 
   const progress = (phase: CrawlProgress['phase']): CrawlProgress => ({
     runId, phase,
     reposDone: checkpoint.next,
-    reposTotal: checkpoint.repos?.length ?? spec.sample?.count ?? 0,
+    reposTotal: checkpoint.repoCount ?? spec.sample?.count ?? 0,
     currentRepo: checkpoint.current?.repo,
     reviews: checkpoint.totals.reviews,
     pulls: checkpoint.totals.pulls,
@@ -125,7 +132,7 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
     budget,
     waitingUntil: waitingUntil !== undefined && waitingUntil > Date.now() ? waitingUntil : undefined,
   });
-  let phase: CrawlProgress['phase'] = checkpoint.repos ? 'crawling' : 'sampling';
+  let phase: CrawlProgress['phase'] = repoList ? 'crawling' : 'sampling';
   const onClientEvent = (event: ClientEvent) => {
     if (event.kind === 'rate') {
       budget = event.budget;
@@ -144,10 +151,11 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
 
   const reviewsOut = await JsonlAppender.open(files.reviews, checkpoint.bytes.reviews);
   const pullsOut = await JsonlAppender.open(files.pulls, checkpoint.bytes.pulls);
+  const resultsOut = await JsonlAppender.open(files.results, checkpoint.bytes.results);
   let cancelled = false;
   let requestsCounted = client.requestCount;
   const commit = async () => {
-    checkpoint.bytes = { reviews: reviewsOut.bytes, pulls: pullsOut.bytes };
+    checkpoint.bytes = { reviews: reviewsOut.bytes, pulls: pullsOut.bytes, results: resultsOut.bytes };
     checkpoint.totals.requests += client.requestCount - requestsCounted;
     requestsCounted = client.requestCount;
     await writeCheckpoint(files.checkpoint, checkpoint);
@@ -155,19 +163,21 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
   };
 
   try {
-    if (resumed) log('info', `resuming run ${runId}: ${checkpoint.next} of ${checkpoint.repos?.length ?? '?'} repositories done, ${checkpoint.totals.reviews} reviews stored`);
-    if (!checkpoint.repos) {
+    if (resumed) log('info', `resuming run ${runId}: ${checkpoint.next} of ${checkpoint.repoCount ?? '?'} repositories done, ${checkpoint.totals.reviews} reviews stored`);
+    if (!repoList) {
       const sample = spec.sample!;
       emit({ kind: 'progress', progress: progress('sampling') });
       const sampled = await sampleRepositories(client, sample, { ...options.sampling, log: (m) => log('info', m) });
-      checkpoint.repos = sampled.repos.map((r) => r.repo);
-      checkpoint.sampling = { createdFrom: sampled.created.from, createdTo: sampled.created.to, windows: sampled.windows, requests: sampled.requests, short: sampled.short };
+      repoList = sampled.repos.map((r) => r.repo);
+      const sampleFile: SampleFile = { repos: sampled.repos, createdFrom: sampled.created.from, createdTo: sampled.created.to, windows: sampled.windows, requests: sampled.requests, short: sampled.short };
+      await writeJsonAtomic(files.sample, sampleFile);
+      checkpoint.repoCount = repoList.length;
       if (sampled.short) log('warn', `sampling found only ${sampled.repos.length} of ${sample.count} repositories after ${sampled.windows} windows`);
-      log('info', `sampled ${sampled.repos.length} repositories: ${checkpoint.repos.join(', ')}`);
+      log('info', `sampled ${sampled.repos.length} repositories: ${repoList.join(', ')}`);
       await commit();
     }
     phase = 'crawling';
-    const repos = checkpoint.repos;
+    const repos = repoList;
     while (checkpoint.next < repos.length) {
       const index = checkpoint.next;
       const repo = repos[index]!;
@@ -237,7 +247,8 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
           }
         }
       }
-      checkpoint.results.push(result);
+      await resultsOut.append([result]);
+      await resultsOut.sync();
       checkpoint.next = index + 1;
       checkpoint.current = null;
       log('info', `${repo}: ${result.status} via ${result.via}, ${result.reviews} reviews from ${result.pulls} pull requests`);
@@ -261,12 +272,13 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
     detach();
     await reviewsOut.close();
     await pullsOut.close();
+    await resultsOut.close();
   }
   emit({ kind: 'progress', progress: progress(phase) });
   return {
     runId, files, complete: checkpoint.complete, cancelled, resumed,
     reviews: checkpoint.totals.reviews, pulls: checkpoint.totals.pulls, skipped: checkpoint.totals.skipped,
-    repos: checkpoint.results, reposTotal: checkpoint.repos?.length ?? 0,
+    repos: await readJsonlFile<RepoResult>(files.results), reposTotal: checkpoint.repoCount ?? 0,
     requests: client.requestCount - requestsAtStart, elapsedMs: Date.now() - started,
   };
 }

@@ -271,3 +271,40 @@ test('a crawl killed with SIGKILL mid-run resumes and ends with the same files, 
     rmSync(killed, { recursive: true, force: true });
   }
 });
+
+test('a sampled crawl freezes its sample: resuming never searches again, and the result matches the sample', async () => {
+  const repos = Array.from({ length: 40 }, (_, i) => makeRepo({
+    name: `org${i}/svc${i}`, pulls: i % 4 === 0 ? 5 : 12, stars: 100 + i * 10,
+    createdAt: new Date(Date.UTC(2014, 0, 1) + i * 30 * 86_400_000).toISOString(),
+  }, 200 + i));
+  const gh = new FakeGitHub(repos, { token: TOKEN });
+  await gh.start();
+  const dir = tempDir();
+  try {
+    const spec: CrawlSpec = {
+      sample: { count: 6, seed: 9, minStars: 100, minPulls: 10, languages: ['Java'], created: { from: '2014-01-01', to: '2017-12-31' }, includeForks: false, includeArchived: true },
+      pageSizes: { pulls: 25, threads: 25, comments: 10 },
+    };
+    const controller = new AbortController();
+    const first = await runCrawl({
+      dir, spec, signal: controller.signal, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, searchIntervalMs: 0, waitUnitMs: 20, signal: controller.signal }),
+      onEvent: (e) => { if (e.kind === 'progress' && e.progress.reposDone === 2) controller.abort(); },
+    });
+    assert.equal(first.cancelled, true);
+    const searches = gh.count('SearchRepos');
+    assert.ok(searches > 0);
+    const sample = JSON.parse(readFileSync(path.join(dir, 'sample.json'), 'utf8')) as { repos: { repo: string; pulls: number; stars: number }[] };
+    assert.equal(sample.repos.length, 6);
+    for (const r of sample.repos) assert.ok(r.pulls >= 10 && r.stars >= 100, `${r.repo} passes the filters`);
+
+    const second = await runCrawl({ dir, spec, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, searchIntervalMs: 0, waitUnitMs: 20 }) });
+    assert.equal(second.complete, true);
+    assert.equal(gh.count('SearchRepos'), searches, 'no new search on resume');
+    assert.deepEqual(second.repos.map((r) => r.repo), sample.repos.map((r) => r.repo));
+    const expected = sample.repos.flatMap((s) => expectedReviews(repos.find((r) => r.nameWithOwner === s.repo)!));
+    assert.deepEqual(readJsonl<Review>(second.files.reviews), expected);
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
