@@ -134,9 +134,10 @@ export class GraphCore {
     const label = dims.length === 0 ? `${values[0]}` : `${values.slice(0, 4).join('_')}${values.length > 4 ? '_etc' : ''}`;
     const name = `const/${dtype}_${label.replace(/[^0-9A-Za-z_.-]/g, '_')}`;
     const data = typedFrom(dtype, values);
-    const v = new Value(name, dtype, dims);
-    if (this.usedNames.has(name)) v.name = `${name}_${this.constCache.size}`;
-    this.usedNames.add(v.name);
+    let unique = name;
+    for (let k = 1; this.usedNames.has(unique); k++) unique = `${name}_${k}`;
+    const v = new Value(unique, dtype, dims);
+    this.usedNames.add(unique);
     this.initializers.set(v, { value: v, data });
     this.constCache.set(key, v);
     return v;

@@ -70,11 +70,20 @@ export function applyOptimizer(g: Graph, config: OptimizerConfig, params: readon
   state: readonly (readonly Value[])[], inputs: StepInputs): ParamUpdate[] {
   const o = optimizerDefaults(config);
   return g.scope(o.kind, () => {
-    const bias = o.kind === 'sgd' ? null : {
-      // 1 - beta^t, computed once for all parameters.
-      c1: g.sub(g.s(1, inputs.step), g.pow(g.s(o.beta1, inputs.step), inputs.step)),
-      c2: g.sub(g.s(1, inputs.step), g.pow(g.s(o.beta2, inputs.step), inputs.step)),
-    };
+    // Per-step scalars, computed once for all parameters. Adam's update
+    //   lr * (m / c1) / (sqrt(v / c2) + eps),   c1 = 1 - beta1^t, c2 = 1 - beta2^t
+    // is rewritten as stepSize * m / (sqrt(v) + epsHat) with stepSize = lr * sqrt(c2) / c1 and
+    // epsHat = eps * sqrt(c2): the same value with 3 fewer passes over every parameter tensor.
+    const { lr, step } = inputs;
+    const one = g.s(1, step);
+    let adam: { stepSize: Value; epsHat: Value } | undefined;
+    if (o.kind !== 'sgd') {
+      const sqrtC2 = g.sqrt(g.sub(one, g.pow(g.s(o.beta2, step), step)));
+      const c1 = g.sub(one, g.pow(g.s(o.beta1, step), step));
+      adam = { stepSize: g.div(g.mul(lr, sqrtC2), c1), epsHat: g.mul(g.s(o.eps, step), sqrtC2) };
+    }
+    // AdamW's decoupled decay p * (1 - lr * wd), as one scalar factor.
+    const decay = o.kind === 'adamw' && o.weightDecay > 0 ? g.sub(one, g.mul(lr, g.s(o.weightDecay, step))) : undefined;
     return params.map((p, i) => g.scope(p.name.replace(/[^0-9A-Za-z_.-]/g, '_'), () => {
       let grad = grads[i]!;
       const st = state[i] ?? [];
@@ -82,17 +91,15 @@ export function applyOptimizer(g: Graph, config: OptimizerConfig, params: readon
       if (o.kind === 'sgd') {
         if (o.momentum > 0) {
           const buf = g.add(g.mul(st[0]!, g.s(o.momentum, p)), grad);
-          return { param: g.sub(p, g.mul(buf, inputs.lr)), state: [buf] };
+          return { param: g.sub(p, g.mul(buf, lr)), state: [buf] };
         }
-        return { param: g.sub(p, g.mul(grad, inputs.lr)), state: [] };
+        return { param: g.sub(p, g.mul(grad, lr)), state: [] };
       }
       const m = g.add(g.mul(st[0]!, g.s(o.beta1, p)), g.mul(grad, g.s(1 - o.beta1, p)));
       const v = g.add(g.mul(st[1]!, g.s(o.beta2, p)), g.mul(g.mul(grad, grad), g.s(1 - o.beta2, p)));
-      const mHat = g.div(m, bias!.c1);
-      const vHat = g.div(v, bias!.c2);
-      let update = g.div(mHat, g.add(g.sqrt(vHat), g.s(o.eps, p)));
-      if (o.kind === 'adamw' && o.weightDecay > 0) update = g.add(update, g.mul(p, g.s(o.weightDecay, p)));
-      return { param: g.sub(p, g.mul(update, inputs.lr)), state: [m, v] };
+      const update = g.mul(g.div(m, g.add(g.sqrt(v), adam!.epsHat)), adam!.stepSize);
+      const base = decay ? g.mul(p, decay) : p;
+      return { param: g.sub(base, update), state: [m, v] };
     }));
   });
 }
