@@ -28,6 +28,8 @@ export type GitHubErrorKind = 'not-found' | 'unauthorized' | 'rate-limited' | 's
 
 /** An error from GitHub with a scrubbed message and a kind the crawler can decide on. */
 export class GitHubError extends Error {
+  /** For rate-limit refusals: how long GitHub asked to wait (retry-after, or until the budget resets). */
+  retryAfterMs?: number;
   constructor(message: string, readonly kind: GitHubErrorKind, readonly status?: number) {
     super(scrubSecrets(message));
     this.name = 'GitHubError';
@@ -111,6 +113,9 @@ function resourceOf(url: string): RateResource {
  */
 const Octokit = OctokitCore.plugin(retry, throttling);
 
+/** Rate-limit waits up to this many seconds are done by the throttling plugin itself. */
+const SHORT_WAIT_UNITS = 10;
+
 type ThrottleGroup = NonNullable<ThrottlingOptions['write']>;
 
 /**
@@ -129,16 +134,36 @@ const passThroughGroup = {
 } as unknown as ThrottleGroup;
 
 /** Converts anything octokit throws into a GitHubError with a scrubbed message. */
-export function toGitHubError(e: unknown, signal?: AbortSignal): GitHubError {
+/** The wait a rate-limit response asks for, from its headers: retry-after, else the budget reset. */
+function requestedWaitMs(headers: unknown, waitUnitMs: number): number | undefined {
+  if (!isObj(headers)) return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter)) return Math.max(0, retryAfter) * waitUnitMs;
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (String(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset)) return Math.max(0, reset * 1000 - Date.now()) + waitUnitMs;
+  return undefined;
+}
+
+export function toGitHubError(e: unknown, signal?: AbortSignal, waitUnitMs = 1000): GitHubError {
   if (e instanceof GitHubError) return e;
   if (signal?.aborted) return abortError(signal);
-  const err = e as { status?: unknown; message?: unknown; name?: unknown };
+  const err = e as { status?: unknown; message?: unknown; name?: unknown; response?: { headers?: unknown } };
   const status = typeof err?.status === 'number' ? err.status : undefined;
   const message = typeof err?.message === 'string' ? err.message : String(e);
   if (err?.name === 'AbortError') return new GitHubError(`GitHub request cancelled`, 'aborted');
+  const wait = requestedWaitMs(err?.response?.headers, waitUnitMs);
+  if (/rate limit/i.test(message) && (status === undefined || status === 200 || status === 403 || status === 429)) {
+    const limited = new GitHubError(`GitHub rate limit: ${message}`, 'rate-limited', status);
+    limited.retryAfterMs = wait;
+    return limited;
+  }
   if (status === 404 || status === 410 || status === 451) return new GitHubError(`not found (${status}): ${message}`, 'not-found', status);
   if (status === 401) return new GitHubError(`GitHub rejected the token (401): ${message}. Check GITHUB_TOKEN or sign in again.`, 'unauthorized', status);
-  if (status === 403 || status === 429) return new GitHubError(`GitHub refused the request (${status}): ${message}`, 'rate-limited', status);
+  if (status === 403 || status === 429) {
+    const refused = new GitHubError(`GitHub refused the request (${status}): ${message}`, 'rate-limited', status);
+    refused.retryAfterMs = wait;
+    return refused;
+  }
   if (status === 500 && /fetch failed|socket|ECONNRESET|ECONNREFUSED|terminated|other side closed|network/i.test(message)) {
     return new GitHubError(`network error talking to GitHub: ${message}`, 'network', status);
   }
@@ -168,13 +193,15 @@ export class GitHubClient {
     if (options.onEvent) this.listeners.add(options.onEvent);
     const emit = (event: ClientEvent) => this.emit(event);
     const rateLimitRetries = options.rateLimitRetries ?? 10;
-    const maxWaitMs = options.maxWaitMs ?? 2 * 3600_000;
     const onLimit = (reason: 'primary-rate-limit' | 'secondary-rate-limit') =>
       (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
         const ms = retryAfter * this.waitUnitMs;
-        const retry = retryCount < rateLimitRetries && ms <= maxWaitMs && !this.signal?.aborted;
-        emit({ kind: 'wait', reason, ms: retry ? ms : 0, until: Date.now() + (retry ? ms : 0), detail: scrubSecrets(`${request.method} ${new URL(request.url, this.apiUrl).pathname}${retry ? '' : ' (giving up)'}`) });
-        return retry;
+        // Short waits are left to the plugin; long ones (a primary budget reset can be an hour
+        // away) come back as errors and are waited out in withRetries, where cancelling is instant.
+        const retry = retryCount < rateLimitRetries && ms <= SHORT_WAIT_UNITS * this.waitUnitMs && !this.signal?.aborted;
+        if (!retry) return false;
+        emit({ kind: 'wait', reason, ms, until: Date.now() + ms, detail: scrubSecrets(`${request.method} ${new URL(request.url, this.apiUrl).pathname}`) });
+        return true;
       };
     const log = {
       debug: () => {},
@@ -288,32 +315,45 @@ export class GitHubClient {
 
   /** GET a REST route and return its body as text (raw file contents, diffs). */
   async restText(route: string, params: Record<string, string | number | undefined>, accept: string): Promise<string> {
-    if (this.signal?.aborted) throw abortError(this.signal);
-    try {
-      const response = await abortable(this.octokit.request(`GET ${route}`, { ...params, headers: { accept } }), this.signal);
-      const data: unknown = response.data;
-      if (typeof data === 'string') return data;
-      if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-      throw new GitHubError(`GET ${route}: expected text, got ${typeof data}`, 'malformed');
-    } catch (e) {
-      throw toGitHubError(e, this.signal);
-    }
+    const data = await this.withRetries(`GET ${route}`, () => this.octokit.request(`GET ${route}`, { ...params, headers: { accept } }), (d) => typeof d === 'string' || d instanceof ArrayBuffer);
+    return typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
   }
 
   private async withMalformedRetry(what: string, send: () => Promise<{ data: unknown }>, allowArray = false): Promise<Obj> {
+    return (await this.withRetries(what, send, (d) => isObj(d) || (allowArray && Array.isArray(d)))) as Obj;
+  }
+
+  /**
+   * Sends a request until its body has the expected shape: bodies that are not valid JSON are
+   * retried with backoff, and rate-limit refusals too long for the throttling plugin are waited out
+   * here (abortably, shown as waits) until GitHub's retry-after or budget reset has passed.
+   */
+  private async withRetries(what: string, send: () => Promise<{ data: unknown }>, wellFormed: (data: unknown) => boolean): Promise<unknown> {
     const retries = this.options.retries ?? 3;
-    for (let attempt = 0; ; attempt++) {
+    const rateLimitRetries = this.options.rateLimitRetries ?? 10;
+    const maxWaitMs = this.options.maxWaitMs ?? 2 * 3600_000;
+    let malformed = 0;
+    let limited = 0;
+    for (;;) {
       let data: unknown;
       if (this.signal?.aborted) throw abortError(this.signal);
       try {
         data = (await abortable(send(), this.signal)).data;
       } catch (e) {
-        throw toGitHubError(e, this.signal);
+        const err = toGitHubError(e, this.signal, this.waitUnitMs);
+        if (err.kind !== 'rate-limited' || err.retryAfterMs === undefined || limited >= rateLimitRetries || err.retryAfterMs > maxWaitMs) throw err;
+        limited++;
+        const ms = err.retryAfterMs;
+        const reason = /secondary/i.test(err.message) ? 'secondary-rate-limit' : 'primary-rate-limit';
+        this.emit({ kind: 'wait', reason, ms, until: Date.now() + ms, detail: scrubSecrets(`${what}: ${err.message.slice(0, 120)}`) });
+        await sleep(ms, this.signal);
+        continue;
       }
-      if (isObj(data) || (allowArray && Array.isArray(data))) return data as Obj;
+      if (wellFormed(data)) return data;
       const preview = typeof data === 'string' ? data.slice(0, 60) : typeof data;
-      if (attempt >= retries) throw new GitHubError(`${what}: response is not valid JSON (${JSON.stringify(preview)}) after ${retries + 1} tries`, 'malformed');
-      const ms = (attempt + 1) * this.waitUnitMs;
+      if (malformed >= retries) throw new GitHubError(`${what}: response is not valid JSON (${JSON.stringify(preview)}) after ${retries + 1} tries`, 'malformed');
+      malformed++;
+      const ms = malformed * this.waitUnitMs;
       this.emit({ kind: 'wait', reason: 'malformed-response', ms, until: Date.now() + ms, detail: scrubSecrets(`${what}: response is not valid JSON; retrying`) });
       await sleep(ms, this.signal);
     }

@@ -147,6 +147,35 @@ test('retry-after is honoured in real seconds', async () => {
   }
 });
 
+test('long rate-limit waits are shown, honoured, and cancellable at once', async () => {
+  const beta = makeRepo({ name: 'acme/beta', pulls: 3, threadsOf: { 1: 1 } }, 15);
+  const gh = new FakeGitHub([beta], { token: TOKEN });
+  gh.faults = [{ kind: 'secondary-429', times: 1, retryAfterSeconds: 30, when: (r) => r.op === 'RepoPulls' }];
+  await gh.start();
+  const dir = tempDir();
+  try {
+    const waits: ClientEvent[] = [];
+    // 30 "seconds" of 20 ms: longer than the plugin's short waits, so the client's own abortable wait takes it.
+    const client = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20, onEvent: (e) => { if (e.kind === 'wait') waits.push(e); } });
+    const summary = await runCrawl({ dir, spec: { repos: ['acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } }, client });
+    assert.equal(summary.reviews, expectedReviews(beta).length);
+    assert.deepEqual(waits.map((w) => w.kind === 'wait' && [w.reason, w.ms]), [['secondary-rate-limit', 600]]);
+
+    // An hour-long wait, cancelled after 300 ms: the crawl stops at once.
+    gh.faults = [{ kind: 'secondary-403', times: 1, retryAfterSeconds: 3600, when: (r) => r.op === 'RepoPulls' }];
+    const controller = new AbortController();
+    const slow = new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, signal: controller.signal, onEvent: (e) => { if (e.kind === 'wait') setTimeout(() => controller.abort(), 300); } });
+    const started = Date.now();
+    const cancelled = await runCrawl({ dir: tempDir(), spec: { repos: ['acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } }, client: slow, signal: controller.signal });
+    assert.equal(cancelled.cancelled, true);
+    assert.ok(Date.now() - started < 3000, `cancelled within ${Date.now() - started} ms`);
+    rmSync(cancelled.files.dir, { recursive: true, force: true });
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an exhausted primary budget is waited out until its reset, never spent into a 403', async () => {
   const alpha = makeRepo({ name: 'acme/alpha', pulls: 20 }, 21);
   const gh = new FakeGitHub([alpha], { token: TOKEN, rateLimit: 5, rateWindowMs: 1000 });
