@@ -1,0 +1,85 @@
+/**
+ * RoBERTa inference through onnxruntime (via the project's backend): texts -> `<s>` embeddings
+ * and, with a classification head, logits. fp32 or dynamic int8; texts are sorted by token count
+ * and batched so each batch is padded only to its own longest text.
+ */
+import type { Backend, Session } from '../backend';
+import { Tensor } from '../backend';
+import { Graph } from '../graph/ops';
+import { toModelBytes } from '../graph/serialize';
+import type { RobertaConfig } from './config';
+import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from './encoderGraph';
+import { quantizeMatMulsDynamic } from './quantize';
+import type { EncodedBatch, RobertaTokenizer } from './tokenizer';
+import type { RobertaWeights } from './weights';
+
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+export interface EncoderOptions {
+  precision?: Precision;
+  /** Texts per onnxruntime run (default 32). */
+  batchSize?: number;
+}
+
+export interface EncoderResult {
+  /** [texts, hidden] `<s>` embeddings. */
+  embeddings: Float32Array;
+  /** [texts, numLabels] when the weights have a head. */
+  logits?: Float32Array;
+}
+
+/** The inference model bytes: inputs input_ids, attention_mask (int64 [batch, seq]); outputs cls [, logits]. */
+export function robertaInferenceModel(c: RobertaConfig, w: RobertaWeights, precision: Precision = 'fp32'): Uint8Array {
+  const g = new Graph('roberta');
+  const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
+  const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
+  const params = encoderValues(declareParams(g, robertaParamTensors(w)), c);
+  const out = buildRobertaEncoder(g, c, params, ids, mask);
+  const bytes = toModelBytes(g, { outputs: { cls: out.cls, ...(out.logits ? { logits: out.logits } : {}) }, inputs: [ids, mask] });
+  if (precision === 'fp32') return bytes;
+  if (precision !== 'int8') throw new Error(`roberta encoder: unsupported precision "${String(precision)}". Should be one of: ${PRECISIONS.join(', ')}`);
+  return quantizeMatMulsDynamic(bytes).bytes;
+}
+
+export class RobertaEncoder {
+  private constructor(private readonly session: Session, readonly config: RobertaConfig, readonly tokenizer: RobertaTokenizer,
+    readonly precision: Precision, readonly batchSize: number, readonly hasHead: boolean) {}
+
+  static async create(backend: Backend, model: { config: RobertaConfig; weights: RobertaWeights; tokenizer: RobertaTokenizer }, o: EncoderOptions = {}): Promise<RobertaEncoder> {
+    const precision = o.precision ?? 'fp32';
+    const bytes = robertaInferenceModel(model.config, model.weights, precision);
+    const session = await backend.session(bytes, `roberta encoder (${precision})`);
+    return new RobertaEncoder(session, model.config, model.tokenizer, precision, o.batchSize ?? 32, !!model.weights.head);
+  }
+
+  get dim(): number { return this.config.hiddenSize; }
+
+  /** Runs one already-encoded batch. */
+  async runBatch(b: EncodedBatch): Promise<EncoderResult> {
+    const dims = [b.batch, b.seqLen];
+    const out = await this.session.run({ [INPUT_IDS]: new Tensor('int64', dims, b.inputIds), [ATTENTION_MASK]: new Tensor('int64', dims, b.attentionMask) });
+    return { embeddings: out.cls!.float32, ...(out.logits ? { logits: out.logits.float32 } : {}) };
+  }
+
+  /** Embeddings (and logits) of `texts` in their order; batches group texts of similar length. */
+  async encode(texts: readonly string[], onProgress?: (done: number) => void): Promise<EncoderResult> {
+    const H = this.dim, L = this.config.numLabels;
+    const lengths = texts.map((t) => this.tokenizer.encode(t).length);
+    const order = texts.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+    const embeddings = new Float32Array(texts.length * H);
+    const logits = this.hasHead ? new Float32Array(texts.length * L) : undefined;
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const rows = order.slice(start, start + this.batchSize);
+      const r = await this.runBatch(this.tokenizer.encodeBatch(rows.map((i) => texts[i]!)));
+      rows.forEach((row, k) => {
+        embeddings.set(r.embeddings.subarray(k * H, (k + 1) * H), row * H);
+        if (logits && r.logits) logits.set(r.logits.subarray(k * L, (k + 1) * L), row * L);
+      });
+      onProgress?.(Math.min(order.length, start + rows.length));
+    }
+    return { embeddings, ...(logits ? { logits } : {}) };
+  }
+
+  async release(): Promise<void> { await this.session.release(); }
+}
