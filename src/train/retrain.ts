@@ -22,6 +22,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'modelVersion'> = {
 export interface RetrainOutcome {
   training: TrainingOutcome;
   model: ModelRecord;
+  /** The recorded batch; it has no items when nothing is left to propose (or the size was 0). */
   batch: Batch;
 }
 
@@ -49,9 +50,7 @@ export async function retrainAndPropose(ws: Workspace, options: Partial<Omit<Tra
   const model = await ws.db.addModel(toModelRecord(training.model));
   // Labels may have arrived while training: drop proposals labeled in the meantime.
   const labeled = ws.db.current();
-  const batch = await ws.db.addBatch({
-    modelVersion: training.batch.modelVersion, strategy: training.batch.strategy, seed: training.batch.seed,
-    items: training.batch.items.filter((i) => !labeled.has(i.reviewId)),
-  });
+  const items = training.batch.items.filter((i) => !labeled.has(i.reviewId));
+  const batch = await ws.db.addBatch({ modelVersion: training.batch.modelVersion, strategy: training.batch.strategy, seed: training.batch.seed, items });
   return { training, model, batch };
 }

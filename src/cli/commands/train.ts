@@ -85,7 +85,9 @@ export const trainCommand: CliCommand = {
         io.out(`${String(e.epoch).padStart(5)}  ${e.trainLoss.toFixed(4).padStart(10)}  ${e.testLoss.toFixed(4).padStart(9)}  ${f(e.precisionAtK).padStart(11)}  ${f(e.rocAuc).padStart(7)}${e.epoch === training.model.selectedEpoch ? '  <- kept (lowest test loss)' : ''}`);
       }
       if (selected?.precisionAtK != null) io.out(`Kept epoch ${selected.epoch}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
-      io.out(`Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} (iteration ${batch.iteration}) proposes ${batch.items.length} reviews by ${batch.strategy}.`);
+      io.out(batch.items.length
+        ? `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} (iteration ${batch.iteration}) proposes ${batch.items.length} reviews by ${batch.strategy}.`
+        : `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} is empty (${options.batchSize === 0 ? '--size 0' : 'every scored review is labeled or already proposed: import more reviews'}).`);
       return 0;
     });
   },

@@ -32,6 +32,7 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
     const batch = ws.db.batches()[0]!;
     assert.equal(batch.modelVersion, 'm0001');
     assert.equal(batch.items.length, 40);
+    assert.equal(out.batch.id, batch.id);
     const labeledBodies = new Set([...ws.db.current().keys()].map((id) => ws.pool.bodyKeyOf(ws.pool.rowOf(id)!)));
     for (const item of batch.items) {
       assert.equal(ws.db.labelOf(item.reviewId), undefined, 'proposed reviews are unlabeled');
