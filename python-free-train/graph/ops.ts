@@ -70,20 +70,27 @@ export class Graph extends GraphCore {
 
   // ---------- composites (built from standard ops, so autodiff needs no extra rules)
 
-  /** GELU (exact, erf form): x * 0.5 * (1 + erf(x / sqrt(2))). */
+  /**
+   * GELU (exact, erf form): x * (1 + erf(x / sqrt(2))) * 0.5. Written in the op pattern
+   * onnxruntime's GeluFusion recognizes, so inference graphs run one fused Gelu kernel.
+   */
   gelu(x: Value): Value {
     return this.scope(this.uniqueScope('Gelu'), () => {
-      const e = this.erf(this.mul(x, this.s(Math.SQRT1_2, x)));
-      return this.mul(this.mul(x, this.s(0.5, x)), this.add(e, this.s(1, x)));
+      const e = this.erf(this.div(x, this.s(Math.SQRT2, x)));
+      return this.mul(this.mul(x, this.add(e, this.s(1, x))), this.s(0.5, x));
     });
   }
 
-  /** Layer normalization over the last axis, decomposed into Reduce/Sub/Div ops. */
+  /**
+   * Layer normalization over the last axis, decomposed into standard ops in the pattern
+   * onnxruntime's LayerNormFusion recognizes (ReduceMean, Sub, Pow 2, ReduceMean, Add, Sqrt, Div,
+   * Mul, Add): inference graphs get the fused kernel, train graphs keep ops autodiff knows.
+   */
   layerNorm(x: Value, scale: Value, bias: Value, epsilon = 1e-5): Value {
     return this.scope(this.uniqueScope('LayerNorm'), () => {
       const axis = x.rank - 1;
       const centered = this.sub(x, this.reduceMean(x, [axis], true));
-      const variance = this.reduceMean(this.mul(centered, centered), [axis], true);
+      const variance = this.reduceMean(this.pow(centered, this.s(2, x)), [axis], true);
       const normed = this.div(centered, this.sqrt(this.add(variance, this.s(epsilon, x))));
       return this.add(this.mul(normed, scale), bias);
     });
