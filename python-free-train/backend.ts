@@ -104,8 +104,13 @@ export class Backend {
     return new Backend('cpu', options, reason);
   }
 
-  async session(model: Uint8Array, label = 'model'): Promise<Session> {
+  /**
+   * A session for `model`. `optimizedModelPath` saves the graph as onnxruntime optimized it (fused
+   * kernels included), for inspection.
+   */
+  async session(model: Uint8Array, label = 'model', extra: { optimizedModelPath?: string } = {}): Promise<Session> {
     const options: ort.InferenceSession.SessionOptions = {
+      ...(extra.optimizedModelPath ? { optimizedModelFilePath: extra.optimizedModelPath } : {}),
       executionProviders: this.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
       graphOptimizationLevel: 'all',
       ...(this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {}),

@@ -3,7 +3,11 @@
  * project's Tensor type in and out of sessions, and errors that say what failed.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { onnx } from 'onnx-proto';
 import { Backend, type DeviceChoice, Tensor } from '../../../python-free-train/backend';
 import { Graph } from '../../../python-free-train/graph/ops';
 import { toModelBytes } from '../../../python-free-train/graph/serialize';
@@ -62,5 +66,26 @@ describe('backend: int8 tensors', () => {
     const want = [0.625, -1.125, 0.75, 0.25];
     out.y!.float32.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 0.02, `y[${i}] = ${v}, want ${want[i]}`));
     await s.release();
+  });
+});
+
+describe('backend: fused kernels', () => {
+  test('gelu and layerNorm composites run as fused Gelu and LayerNormalization at inference', async () => {
+    const g = new Graph('fusion');
+    const x = g.input('x', 'float32', ['n', 4, 8]);
+    const scale = g.initializer('scale', 'float32', [8], new Float32Array(8).fill(1));
+    const bias = g.initializer('bias', 'float32', [8], new Float32Array(8));
+    const y = g.gelu(g.layerNorm(x, scale, bias));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fusion-'));
+    try {
+      const file = path.join(dir, 'optimized.onnx');
+      const b = await Backend.create({ device: 'cpu', threads: 1 });
+      const s = await b.session(toModelBytes(g, { outputs: { y } }), 'fusion', { optimizedModelPath: file });
+      await s.release();
+      const ops = (onnx.ModelProto.decode(readFileSync(file)).graph as onnx.GraphProto).node.map((n) => n.opType);
+      assert.ok(ops.includes('LayerNormalization') && ops.includes('Gelu'), `optimized ops: ${ops.join(', ')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
