@@ -151,7 +151,8 @@ export function toGitHubError(e: unknown, signal?: AbortSignal, waitUnitMs = 100
   const status = typeof err?.status === 'number' ? err.status : undefined;
   const message = typeof err?.message === 'string' ? err.message : String(e);
   if (err?.name === 'AbortError') return new GitHubError(`GitHub request cancelled`, 'aborted');
-  const wait = requestedWaitMs(err?.response?.headers, waitUnitMs);
+  // GitHub asks for "a few minutes" when a secondary limit comes without retry-after; octokit waits 60 s.
+  const wait = requestedWaitMs(err?.response?.headers, waitUnitMs) ?? (/secondary rate/i.test(message) ? 60 * waitUnitMs : undefined);
   if (/rate limit/i.test(message) && (status === undefined || status === 200 || status === 403 || status === 429)) {
     const limited = new GitHubError(`GitHub rate limit: ${message}`, 'rate-limited', status);
     limited.retryAfterMs = wait;
@@ -159,6 +160,7 @@ export function toGitHubError(e: unknown, signal?: AbortSignal, waitUnitMs = 100
   }
   if (status === 404 || status === 410 || status === 451) return new GitHubError(`not found (${status}): ${message}`, 'not-found', status);
   if (status === 401) return new GitHubError(`GitHub rejected the token (401): ${message}. Check GITHUB_TOKEN or sign in again.`, 'unauthorized', status);
+  if (status === 403 && wait === undefined) return new GitHubError(`GitHub refused access (403): ${message}`, 'other', status);
   if (status === 403 || status === 429) {
     const refused = new GitHubError(`GitHub refused the request (${status}): ${message}`, 'rate-limited', status);
     refused.retryAfterMs = wait;

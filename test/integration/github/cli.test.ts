@@ -1,7 +1,7 @@
 // `secreview crawl` as a user runs it: a real process, GITHUB_TOKEN from the environment, a loopback GitHub.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,7 +49,7 @@ test('secreview crawl fetches listed repositories, imports them into the pool, a
   await gh.start();
   const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-crawl-'));
   try {
-    const init = spawnSync(process.execPath, ['--import', TSX, path.join(repoRoot, 'src/cli/main.ts'), 'init'], { cwd: folder, encoding: 'utf8' });
+    const init = await cliInProcess(folder, ['init']);
     assert.equal(init.status, 0, init.stderr);
     const run = await cli(folder, ['crawl', '--repos', 'acme/alpha,acme/beta', '--api-url', gh.url, '--min-interval-ms', '0', '--json']);
     assert.equal(run.status, 0, run.stderr);

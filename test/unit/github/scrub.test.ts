@@ -25,6 +25,16 @@ test('a registered secret is masked in every GitHubError message, whatever its s
 
 test('toGitHubError sorts failures into kinds the crawler decides on', () => {
   const kinds = [404, 401, 403, 429, 503].map((status) => toGitHubError(Object.assign(new Error('x'), { status })).kind);
-  assert.deepEqual(kinds, ['not-found', 'unauthorized', 'rate-limited', 'rate-limited', 'server']);
+  assert.deepEqual(kinds, ['not-found', 'unauthorized', 'other', 'rate-limited', 'server'], 'a 403 that is no rate limit is a refusal, not a wait');
   assert.equal(toGitHubError(Object.assign(new Error('fetch failed'), { status: 500 })).kind, 'network');
+});
+
+test('rate-limit refusals carry the wait GitHub asked for', () => {
+  const secondary = (headers: Record<string, string>) => toGitHubError(Object.assign(new Error('You have exceeded a secondary rate limit.'), { status: 403, response: { headers } }), undefined, 1000);
+  assert.equal(secondary({ 'retry-after': '30' }).retryAfterMs, 30_000);
+  assert.equal(secondary({}).retryAfterMs, 60_000, 'no retry-after: a minute');
+  const reset = Math.floor(Date.now() / 1000) + 120;
+  const primary = toGitHubError(Object.assign(new Error('API rate limit exceeded'), { status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } } }), undefined, 1000);
+  assert.equal(primary.kind, 'rate-limited');
+  assert.ok(primary.retryAfterMs! > 115_000 && primary.retryAfterMs! <= 122_000);
 });
