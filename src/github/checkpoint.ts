@@ -40,6 +40,8 @@ export interface CurrentRepo {
   startBytes: { reviews: number; pulls: number };
   reviews: number;
   pulls: number;
+  /** Records of this repository reported and skipped (malformed). */
+  skipped?: number;
   /** Why GraphQL was abandoned for REST, if it was. */
   fellBack?: string;
 }

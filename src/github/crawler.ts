@@ -217,6 +217,7 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
             checkpoint.totals.reviews += fresh.length;
             checkpoint.totals.pulls += page.pulls.length;
             checkpoint.totals.skipped += page.problems.length;
+            current.skipped = (current.skipped ?? 0) + page.problems.length;
             sessionReviews += fresh.length;
             await commit();
             waitingUntil = undefined;
@@ -236,10 +237,11 @@ export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
             log('warn', `${repo}: GraphQL failed (${err.message}); fetching the repository again over REST`);
             checkpoint.totals.reviews -= current.reviews;
             checkpoint.totals.pulls -= current.pulls;
+            checkpoint.totals.skipped -= current.skipped ?? 0;
             await reviewsOut.cutTo(current.startBytes.reviews);
             await pullsOut.cutTo(current.startBytes.pulls);
             seen.clear();
-            Object.assign(current, { position: { mode: 'rest', phase: 'pulls', page: 1 }, reviews: 0, pulls: 0, fellBack: `GraphQL failed: ${err.message}` });
+            Object.assign(current, { position: { mode: 'rest', phase: 'pulls', page: 1 }, reviews: 0, pulls: 0, skipped: 0, fellBack: `GraphQL failed: ${err.message}` });
             await commit();
           } else {
             log('warn', `${repo}: REST failed too (${err.message}); keeping the ${current.reviews} reviews stored and moving on`);
