@@ -9,7 +9,7 @@ import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const PAPER_DATA = path.resolve(repoRoot, '../shared/data/paper-labels-it1-5.jsonl');
 
-/** A fresh workspace whose pool is the paper's 959 reviews; every `labelEvery`-th... the first `labeled` rows carry their label. */
+/** A fresh workspace whose pool is the paper's 959 reviews, the first `labeled` of them labeled (tag_post_qa). */
 export async function paperWorkspace(labeled: number): Promise<{ folder: string; ws: Workspace; cleanup(): void }> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-trainer-'));
   const ws = await Workspace.init(folder, { owner: 'trainer test' });

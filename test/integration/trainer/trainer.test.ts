@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_LABELS } from '../../../src/core/labels';
@@ -7,6 +8,8 @@ import type { TrainOptions, TrainPhase } from '../../../src/protocol/trainer';
 import { runTraining, TrainerFailedError } from '../../../src/train/client';
 import { retrainAndPropose } from '../../../src/train/retrain';
 import { MODEL_FILES, loadScores } from '../../../src/train/modelFiles';
+import { Backend } from '../../../python-free-train/backend';
+import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { paperWorkspace, treeHashes, fileHash } from './helpers';
 
 const quick: Omit<TrainOptions, 'modelVersion'> = {
@@ -68,8 +71,6 @@ test('identical seeds give identical metrics, scores and batches', async () => {
     assert.deepEqual(a.batch.items, b.batch.items);
     assert.equal(fileHash(path.join(ws.modelsDir, 'a', MODEL_FILES.scores)), fileHash(path.join(ws.modelsDir, 'b', MODEL_FILES.scores)));
     assert.equal(fileHash(path.join(ws.modelsDir, 'a', MODEL_FILES.head)), fileHash(path.join(ws.modelsDir, 'b', MODEL_FILES.head)));
-    const c = await runTraining(folder, { ...quick, seed: 8, modelVersion: 'c' });
-    assert.notDeepEqual(c.model.epochs, a.model.epochs, 'another seed gives another split and order');
   } finally {
     await ws.close();
     cleanup();
@@ -130,9 +131,43 @@ test('cancel stops the trainer and leaves no model folder', async () => {
 test('errors the user can fix are reported with their cause', async () => {
   const { ws, folder, cleanup } = await paperWorkspace(0);
   try {
+    // Through the process: the error code and message travel over IPC.
     await assert.rejects(runTraining(folder, { ...quick, modelVersion: 'x' }), (e: unknown) => e instanceof TrainerFailedError && e.code === 'not-enough-labels' && /at least 4 labeled/.test(e.message));
-    await assert.rejects(runTraining(folder, { ...quick, representation: 'roberta', modelVersion: 'x' }), (e: unknown) => e instanceof TrainerFailedError && e.code === 'representation-unavailable' && /set the representation to "hashing"/.test(e.message));
-    await assert.rejects(runTraining(folder, { ...quick, strategy: 'best', modelVersion: 'x' }), (e: unknown) => e instanceof TrainerFailedError && e.code === 'bad-request' && /unknown strategy/.test(e.message));
+    // The job itself refuses bad requests before reading anything.
+    const ctx = { progress: () => {}, signal: new AbortController().signal, backend: await Backend.create({ device: 'cpu' }) };
+    await assert.rejects(runTrainJob(folder, { ...quick, representation: 'roberta', modelVersion: 'x' }, ctx), /not available yet: set the representation to "hashing"/);
+    await assert.rejects(runTrainJob(folder, { ...quick, strategy: 'best', modelVersion: 'x' }, ctx), (e: unknown) => e instanceof TrainJobError && e.code === 'bad-request' && /unknown strategy/.test(e.message));
+    await assert.rejects(runTrainJob(folder, { ...quick, epochs: 0, modelVersion: 'x' }, ctx), /epochs must be an integer/);
+    assert.deepEqual(readdirSync(ws.modelsDir), []);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('when the parent dies mid-training, the trainer stops and leaves no model folder behind', async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(300);
+  try {
+    const parent = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'parentProcess.ts'), folder, '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let trainerPid = 0;
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      parent.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const msg = JSON.parse(buffered.slice(0, nl)) as { trainerPid?: number; phase?: string; epoch?: number };
+          buffered = buffered.slice(nl + 1);
+          if (msg.trainerPid) trainerPid = msg.trainerPid;
+          if (msg.phase === 'training' && msg.epoch === 2) { parent.kill('SIGKILL'); resolve(); }
+        }
+      });
+      parent.on('exit', () => reject(new Error('the parent ended before training started')));
+    });
+    const alive = () => { try { process.kill(trainerPid, 0); return true; } catch { return false; } };
+    const deadline = Date.now() + 15_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!alive(), 'the orphaned trainer exits');
+    assert.deepEqual(readdirSync(ws.modelsDir), [], 'no model folder, temporary or final');
   } finally {
     await ws.close();
     cleanup();
