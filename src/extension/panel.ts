@@ -145,6 +145,7 @@ export class LabelingPanel implements vscode.Disposable {
     const s = this.host.session();
     if ('missing' in s) return this.ack(requestId, s.missing);
     if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    const t0 = performance.now();
     try {
       await s.label(reviewId, label);
     } catch (e) {
@@ -153,7 +154,7 @@ export class LabelingPanel implements vscode.Disposable {
     }
     this.ack(requestId);
     s.advance();
-    this.showCurrent('next');
+    this.showCurrent('next', performance.now() - t0);
     this.host.changed();
   }
 
@@ -234,8 +235,9 @@ export class LabelingPanel implements vscode.Disposable {
     this.showCurrent('next');
   }
 
-  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore'): void {
+  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore', saveMs?: number): void {
     if (!this.ready) return;
+    const t0 = performance.now();
     const s = this.host.session();
     if ('missing' in s) return this.refresh();
     const id = s.currentId;
@@ -244,7 +246,9 @@ export class LabelingPanel implements vscode.Disposable {
     const emptyMessage = candidate ? undefined
       : !batch ? 'No batch to label yet. Run "Security Review: Propose Next Batch" (the first batch comes from the keyword rule).'
       : `Batch ${batch.id} is fully labeled. Retrain, or propose the next batch ("Security Review: Propose Next Batch").`;
-    this.post({ type: 'show', seq: ++this.seq, candidate, emptyMessage, progress: s.progress(), readOnlyReason: s.readOnlyReason, guidelines: guidelines() });
+    const progress = s.progress();
+    const hostTiming = saveMs === undefined ? undefined : { saveMs, viewMs: performance.now() - t0 };
+    this.post({ type: 'show', seq: ++this.seq, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
     setTimeout(() => s.prefetch(), 0);
   }
 

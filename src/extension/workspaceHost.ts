@@ -40,7 +40,15 @@ export class WorkspaceHost implements vscode.Disposable {
     if (!folder || !Workspace.exists(folder)) return undefined;
     await this.close();
     try {
-      this.ws = await Workspace.open(folder, { fallBackToReadOnly: true, owner: `VS Code window (pid ${process.pid})`, annotator: settings().annotator });
+      const options = { fallBackToReadOnly: true, owner: `VS Code window (pid ${process.pid})`, annotator: settings().annotator };
+      this.ws = await Workspace.open(folder, options);
+      // After a window reload the previous extension host may take a moment to exit and release
+      // its lock: wait for it briefly before settling for read-only.
+      for (let i = 0; i < 12 && this.ws.readOnly; i++) {
+        await this.ws.close();
+        await new Promise((r) => setTimeout(r, 500));
+        this.ws = await Workspace.open(folder, options);
+      }
       this.openError = undefined;
       this.current = new LabelingSession(this.ws);
       if (this.ws.readOnly) this.log.warn(`workspace opened read-only: ${this.ws.readOnlyReason}`);

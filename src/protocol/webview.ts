@@ -91,6 +91,8 @@ export type HostToWebview =
       progress: BatchProgress;
       readOnlyReason?: string;
       guidelines: LabelGuideline[];
+      /** Host-side milliseconds of the action that led here: awaiting the store's write, building the view. */
+      hostTiming?: { saveMs: number; viewMs: number };
     }
   | { type: 'progress'; progress: BatchProgress }
   | { type: 'bodyMore'; reviewId: string; bodyHtml: string; bodyShown: number; bodyTotal: number }

@@ -8,14 +8,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$ROOT/.e2e}
 CS_VERSION=4.100.3
 mkdir -p "$E2E/tmp"
-export TMPDIR=$E2E/tmp
+export TMPDIR=$E2E/tmp XDG_CONFIG_HOME=$E2E/xdg/config XDG_DATA_HOME=$E2E/xdg/data XDG_CACHE_HOME=$E2E/xdg/cache
 
 for tool in chromium rg pkg-config; do
   command -v "$tool" >/dev/null || { echo "setup.sh: '$tool' is missing; install the Debian packages chromium ripgrep libkrb5-dev pkg-config" >&2; exit 1; }
 done
 
 CS=$E2E/cs/node_modules/.bin/code-server
-if [ -x "$CS" ] && "$CS" --version 2>/dev/null | grep -q "^$CS_VERSION"; then
+if [ -x "$CS" ] && "$CS" --version 2>/dev/null | grep -q "^$CS_VERSION "; then
   echo "code-server $CS_VERSION already installed"
 else
   # @vscode/ripgrep's postinstall downloads rg from GitHub; pre-seed its cache with Debian's rg instead.
@@ -28,7 +28,7 @@ else
   echo "installing code-server $CS_VERSION (a few minutes)..."
   (cd "$E2E/cs" && npm_config_unsafe_perm=true npm_config_yes=true npm install --no-save --no-audit --no-fund "code-server@$CS_VERSION" >"$E2E/cs-install.log" 2>&1) \
     || { tail -40 "$E2E/cs-install.log"; exit 1; }
-  echo "installed $("$CS" --version | head -1)"
+  echo "installed code-server $("$CS" --version 2>/dev/null | grep -o "^[0-9.]* [0-9a-f]*" | head -1)"
 fi
 
 if [ -f "$E2E/pw/node_modules/playwright-core/package.json" ]; then

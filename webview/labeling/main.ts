@@ -65,7 +65,7 @@ function renderProgress(p: BatchProgress): HTMLElement {
 }
 
 function renderPrediction(c: CandidateView): HTMLElement | null {
-  if (!c.prediction) return c.strategy ? el('div', { class: 'prediction muted' }, 'No model prediction yet (bootstrap batch).') : null;
+  if (!c.prediction) return c.strategy ? el('div', { class: 'prediction muted' }, 'No model prediction: no trained model yet.') : null;
   const rows = c.prediction.labels.map((label, i) => {
     const p = c.prediction!.probabilities[i] ?? 0;
     const meter = el('span', { class: 'meter' }, el('span', { class: `meter-fill w${Math.round(p * 20) * 5}` }));
@@ -235,18 +235,21 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     case 'show': {
       const t0 = performance.now();
       render(msg);
+      document.body.dataset.lastDomMs = (performance.now() - t0).toFixed(2);
       const keyAt = pendingKeyAt;
       pendingKeyAt = undefined;
       const seq = msg.seq;
       const reviewId = msg.candidate?.reviewId ?? null;
-      // Two frames: the first runs before paint, the second after the new view has been painted.
-      requestAnimationFrame(() => requestAnimationFrame(() => {
+      // The frame callback runs just before the new view is painted; a task queued from it runs right after the paint.
+      requestAnimationFrame(() => setTimeout(() => {
         const now = performance.now();
         const latencyMs = keyAt === undefined ? undefined : now - keyAt;
         document.body.dataset.renderedSeq = String(seq);
         if (latencyMs !== undefined) document.body.dataset.lastLatencyMs = latencyMs.toFixed(2);
+        if (msg.hostTiming) document.body.dataset.lastHostTiming = JSON.stringify(msg.hostTiming);
+        document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
         send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
-      }));
+      }, 0));
       awaitingShow = false;
       const next = queuedKeys.shift();
       if (next) act(next);

