@@ -297,6 +297,20 @@ export class GitHubClient {
    * throws a GitHubError for transport failures, and retries bodies that are not valid JSON.
    */
   async graphql(query: string, variables: Record<string, unknown>): Promise<GraphQLResult> {
+    const rateLimitRetries = this.options.rateLimitRetries ?? 10;
+    for (let limited = 0; ; limited++) {
+      const result = await this.graphqlOnce(query, variables);
+      // The throttling plugin catches RATE_LIMITED only on github.com's /graphql path; Enterprise's
+      // /api/graphql (and any answer it let through) is waited out here until the budget resets.
+      if (!result.errors.some((e) => e.type === 'RATE_LIMITED') || limited >= rateLimitRetries) return result;
+      const resetAt = this.budgets.get('graphql')?.resetAt;
+      const ms = resetAt !== undefined && resetAt > Date.now() ? resetAt - Date.now() + this.waitUnitMs : 60 * this.waitUnitMs;
+      this.emit({ kind: 'wait', reason: 'primary-rate-limit', ms, until: Date.now() + ms, detail: 'GraphQL budget used up (RATE_LIMITED)' });
+      await sleep(ms, this.signal);
+    }
+  }
+
+  private async graphqlOnce(query: string, variables: Record<string, unknown>): Promise<GraphQLResult> {
     const body = await this.withMalformedRetry('POST /graphql', () => this.octokit.request('POST /graphql', { url: this.graphqlUrl, query, variables }));
     const data = isObj(body.data) ? body.data : null;
     const errors: GraphQLErrorItem[] = Array.isArray(body.errors)

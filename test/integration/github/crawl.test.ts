@@ -179,6 +179,7 @@ test('long rate-limit waits are shown, honoured, and cancellable at once', async
 test('an exhausted primary budget is waited out until its reset, never spent into a 403', async () => {
   const alpha = makeRepo({ name: 'acme/alpha', pulls: 20 }, 21);
   const gh = new FakeGitHub([alpha], { token: TOKEN, rateLimit: 5, rateWindowMs: 1000 });
+  gh.faults = [{ kind: 'graphql-rate-limited', times: 1, when: (r) => r.op === 'RepoPulls' && r.variables.after === null }];
   await gh.start();
   const dir = tempDir();
   const waits: ClientEvent[] = [];
@@ -188,6 +189,7 @@ test('an exhausted primary budget is waited out until its reset, never spent int
     assert.equal(summary.complete, true);
     assert.equal(byId(readJsonl<Review>(summary.files.reviews)).size, expectedReviews(alpha).length);
     assert.equal(gh.primaryLimitHits, 0);
+    assert.deepEqual(gh.faultsServed, ['graphql-rate-limited'], 'a GraphQL RATE_LIMITED answer is waited out and retried');
     assert.ok(waits.some((e) => e.kind === 'wait' && e.reason === 'primary-rate-limit'), 'waited for the reset');
   } finally {
     await gh.close();

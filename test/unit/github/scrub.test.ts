@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerSecret, scrubSecrets } from '../../../src/github/scrub';
-import { GitHubError, toGitHubError } from '../../../src/github/client';
+import { GitHubClient, GitHubError, toGitHubError } from '../../../src/github/client';
 
 test('scrubSecrets masks the given token, token-shaped strings and Authorization values', () => {
   const custom = 'my-enterprise-token-value';
@@ -37,4 +37,10 @@ test('rate-limit refusals carry the wait GitHub asked for', () => {
   const primary = toGitHubError(Object.assign(new Error('API rate limit exceeded'), { status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } } }), undefined, 1000);
   assert.equal(primary.kind, 'rate-limited');
   assert.ok(primary.retryAfterMs! > 115_000 && primary.retryAfterMs! <= 122_000);
+});
+
+test('GraphQL is found beside the REST base URL on github.com and on GitHub Enterprise Server', () => {
+  assert.equal(new GitHubClient({}).graphqlUrl, 'https://api.github.com/graphql');
+  assert.equal(new GitHubClient({ apiUrl: 'https://ghe.example.com/api/v3/' }).graphqlUrl, 'https://ghe.example.com/api/graphql');
+  assert.equal(new GitHubClient({ apiUrl: 'http://127.0.0.1:9999' }).graphqlUrl, 'http://127.0.0.1:9999/graphql');
 });
