@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HashingRepresentation, extractFeatures, DEFAULT_HASHING_CONFIG } from '../../../python-free-train/features/hashing';
+import { murmur3 } from '../../../src/core/hash';
 import { fitRepresentation, loadRepresentation, parseRepresentationId, assertAvailable } from '../../../python-free-train/features/registry';
 import { MemoryFeatureCache, featurizeCached } from '../../../python-free-train/features/cache';
 
@@ -74,4 +75,24 @@ test('feature cache computes each distinct text once and returns the same vector
   assert.deepEqual(first, await rep.featurize(texts));
   assert.deepEqual(second, first);
   await assert.rejects(featurizeCached(counting, new MemoryFeatureCache('other', 256), texts), /not/);
+});
+
+test('vectors are exactly the signed, tf-idf weighted, normalized hashes of the named features', async () => {
+  const texts = ['Possible XSS: the `name` parameter is not escaped; this is insecure, insecure. 日本語のコメント', 'nit nit nit'];
+  const rep = await HashingRepresentation.fit(corpus.concat(texts), { dim: 512 });
+  const { idf, config } = { idf: Buffer.from(rep.params().idfBase64, 'base64'), config: rep.config };
+  const idfAt = (b: number) => idf.readFloatLE(b * 4);
+  const got = await rep.featurize(texts);
+  texts.forEach((text, r) => {
+    const named = extractFeatures(text, config);
+    const want = new Float64Array(config.dim);
+    for (const [m, weight] of [[named.words, config.wordWeight], [named.chars, 1]] as const) {
+      for (const [f, count] of m) {
+        const h = murmur3(f, config.hashSeed);
+        want[h % config.dim] += (h >>> 31 ? -1 : 1) * weight * (1 + Math.log(count)) * idfAt(h % config.dim);
+      }
+    }
+    const norm = Math.sqrt(want.reduce((a, v) => a + v * v, 0));
+    for (let i = 0; i < config.dim; i++) assert.ok(Math.abs(got[r * config.dim + i]! - want[i]! / norm) < 1e-5, `text ${r}, bucket ${i}`);
+  });
 });
