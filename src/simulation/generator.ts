@@ -17,6 +17,8 @@ export interface SimulatedData {
   y: Uint8Array;
   /** The same labels as floats (the scoring graph's loss input). */
   yFloat: Float32Array;
+  /** The true logits (after rescaling and shifting): what a perfect classifier would know. */
+  logits: Float32Array;
   /** Share of positives in the pool. */
   prevalence: number;
 }
@@ -52,9 +54,11 @@ export async function generateData(o: GeneratorOptions, engine: Engine): Promise
   const scale = o.predictability / sd;
   const y = new Uint8Array(o.rows);
   const yFloat = new Float32Array(o.rows);
+  const logits = raw; // rescaled in place
   let positives = 0;
   for (let i = 0; i < o.rows; i++) {
     const logit = (raw[i]! - mean) * scale + o.balance;
+    logits[i] = logit;
     const p = 1 / (1 + Math.exp(-logit));
     if (rng.uniform() < p) {
       y[i] = 1;
@@ -62,7 +66,7 @@ export async function generateData(o: GeneratorOptions, engine: Engine): Promise
       positives++;
     }
   }
-  return { rows: o.rows, inputs: o.inputs, x, y, yFloat, prevalence: positives / o.rows };
+  return { rows: o.rows, inputs: o.inputs, x, y, yFloat, logits, prevalence: positives / o.rows };
 }
 
 /**

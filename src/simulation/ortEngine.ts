@@ -10,6 +10,9 @@ import { parameterCount } from './network';
 
 type OrtModule = typeof Ort;
 
+/** Most mini-batches unrolled into one training run (a power of two). */
+const MAX_UNROLL = 16;
+
 async function loadOrt(): Promise<OrtModule> {
   const mod = (await import('onnxruntime-node')) as OrtModule & { default?: OrtModule };
   return mod.InferenceSession ? mod : mod.default!;
@@ -52,44 +55,62 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
       const n = lists[0]!.length;
       if (lists.some((l) => l.length !== n)) throw new Error('networks fitted together need equally many rows');
       for (const net of nets) if (net.sizes.join() !== sizes.join()) throw new Error(`engine built for ${sizes.join('-')}, got ${net.sizes.join('-')}`);
-      const step = await session('train', () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon));
       const orders = lists.map((l) => Int32Array.from(l));
       let params: Float32Array = new Float32Array(S * P);
       nets.forEach((net, k) => params.set(net.params, k * P));
       let m: Float32Array = new Float32Array(S * P);
       let v: Float32Array = new Float32Array(S * P);
       const B = Math.max(1, Math.min(fit.batchSize, n));
-      const xb = new Float32Array(S * B * inputs);
-      const yb = new Float32Array(S * B * classes);
+      const fullBatches = Math.floor(n / B);
+      const rest = n - fullBatches * B;
+      let maxSteps = 1;
+      while (maxSteps * 2 <= Math.min(MAX_UNROLL, fullBatches)) maxSteps *= 2;
+      const xb = new Float32Array(maxSteps * S * B * inputs);
+      const yb = new Float32Array(maxSteps * S * B * classes);
       let t = 0;
-      for (let epoch = 0; epoch < fit.epochs; epoch++) {
-        orders.forEach((o, k) => rngs[k]!.shuffle(o));
-        for (let start = 0; start < n; start += B) {
-          const b = Math.min(B, n - start);
-          yb.fill(0, 0, S * b * classes);
-          for (let k = 0; k < S; k++) {
-            const order = orders[k]!;
+      /** Runs `steps` mini-batches of `b` rows starting at row `start` of each network's order. */
+      const runSteps = async (start: number, steps: number, b: number) => {
+        const graph = await session(`train-${steps}`, () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon, steps));
+        const count = steps * S * b;
+        yb.fill(0, 0, count * classes);
+        const alpha = new Float32Array(steps);
+        for (let k = 0; k < steps; k++) {
+          for (let s = 0; s < S; s++) {
+            const order = orders[s]!;
             for (let r = 0; r < b; r++) {
-              const row = order[start + r]!;
-              xb.set(x.subarray(row * inputs, row * inputs + inputs), (k * b + r) * inputs);
-              yb[(k * b + r) * classes + y[row]!] = 1;
+              const row = order[start + k * b + r]!;
+              const at = (k * S + s) * b + r;
+              xb.set(x.subarray(row * inputs, row * inputs + inputs), at * inputs);
+              yb[at * classes + y[row]!] = 1;
             }
           }
           t++;
-          const alpha = (fit.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
-          const result = await step.run({
-            x: new ort.Tensor('float32', xb.subarray(0, S * b * inputs), [S, b, inputs]),
-            y: new ort.Tensor('float32', yb.subarray(0, S * b * classes), [S, b, classes]),
-            params: new ort.Tensor('float32', params, [S, P]),
-            m: new ort.Tensor('float32', m, [S, P]),
-            v: new ort.Tensor('float32', v, [S, P]),
-            alpha: new ort.Tensor('float32', Float32Array.of(alpha), []),
-            inv_b: new ort.Tensor('float32', Float32Array.of(1 / b), []),
-          });
-          params = result.params_out!.data as Float32Array;
-          m = result.m_out!.data as Float32Array;
-          v = result.v_out!.data as Float32Array;
+          alpha[k] = (fit.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
         }
+        const result = await graph.run({
+          x: new ort.Tensor('float32', xb.subarray(0, count * inputs), [steps, S, b, inputs]),
+          y: new ort.Tensor('float32', yb.subarray(0, count * classes), [steps, S, b, classes]),
+          params: new ort.Tensor('float32', params, [S, P]),
+          m: new ort.Tensor('float32', m, [S, P]),
+          v: new ort.Tensor('float32', v, [S, P]),
+          alpha: new ort.Tensor('float32', alpha, [steps]),
+          inv_b: new ort.Tensor('float32', Float32Array.of(1 / b), []),
+        });
+        params = result.params_out!.data as Float32Array;
+        m = result.m_out!.data as Float32Array;
+        v = result.v_out!.data as Float32Array;
+      };
+      for (let epoch = 0; epoch < fit.epochs; epoch++) {
+        orders.forEach((o, k) => rngs[k]!.shuffle(o));
+        // Full batches in unrolled groups of 16, 8, 4, 2, 1 steps, then the partial batch (Keras' order).
+        let done = 0;
+        for (let steps = maxSteps; done < fullBatches; ) {
+          if (fullBatches - done >= steps) {
+            await runSteps(done * B, steps, B);
+            done += steps;
+          } else steps >>= 1;
+        }
+        if (rest) await runSteps(fullBatches * B, 1, rest);
       }
       nets.forEach((net, k) => net.params.set(params.subarray(k * P, (k + 1) * P)));
     },

@@ -24,7 +24,7 @@ export function rowsOfRun(result: RunResult, seconds: number): IterationRow[] {
 }
 
 function cell(v: string | number): string {
-  if (typeof v === 'number') return Number.isNaN(v) ? '' : String(+v.toPrecision(8));
+  if (typeof v === 'number') return Number.isNaN(v) ? '' : String(v);
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
