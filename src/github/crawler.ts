@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
 import { writeJsonAtomic } from '../store/atomic';
+import { FileLock, LockedError } from '../store/lock';
 import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readPullTitles, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
 import { crawlRepoGraphql, crawlRepoRest, type RepoPage } from './repoCrawl';
 import { sampleRepositories, type SamplingOptions } from './sampling';
@@ -75,13 +76,30 @@ export function crawlDirFor(folder: string, spec: CrawlSpec): string {
 }
 
 export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {
-  const { spec, client, signal } = options;
+  const { spec } = options;
   const problems = specProblems(spec);
   if (problems.length) throw new Error(`crawl: ${problems.join('; ')}`);
   const runId = runIdOf(spec);
   const files = runFiles(options.dir);
   await mkdir(files.dir, { recursive: true });
   const started = Date.now();
+  let lock: FileLock;
+  try {
+    lock = FileLock.acquire(path.join(files.dir, 'lock'), `secreview crawl (pid ${process.pid})`);
+  } catch (e) {
+    if (!(e instanceof LockedError)) throw e;
+    const who = e.holder ? ` (process ${e.holder.pid} on ${e.holder.host}, since ${e.holder.since})` : '';
+    throw new Error(`another crawl is writing ${files.dir}${who}; let it finish or stop it first`);
+  }
+  try {
+    return await crawlLocked(options, runId, files, started);
+  } finally {
+    lock.releaseSync();
+  }
+}
+
+async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles, started: number): Promise<CrawlSummary> {
+  const { spec, client, signal } = options;
   const requestsAtStart = client.requestCount;
   let sessionReviews = 0;
   let budget: RateBudget | undefined;

@@ -248,6 +248,25 @@ test('cancelling through the AbortSignal stops after a stored page, and the next
   }
 });
 
+test('a second crawl into the same run folder is refused while the first is running', async () => {
+  const beta = makeRepo({ name: 'acme/beta', pulls: 5 }, 15);
+  const gh = new FakeGitHub([beta], { token: TOKEN, latencyMs: 150 });
+  await gh.start();
+  const dir = tempDir();
+  try {
+    const spec: CrawlSpec = { repos: ['acme/beta'], pageSizes: { pulls: 1, threads: 25, comments: 10 } };
+    const client = () => new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20 });
+    const first = runCrawl({ dir, spec, client: client() });
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(runCrawl({ dir, spec, client: client() }), /another crawl is writing/);
+    assert.equal((await first).complete, true);
+    assert.equal((await runCrawl({ dir, spec, client: client() })).complete, true, 'the lock is released when a crawl ends');
+  } finally {
+    await gh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** Runs the crawl in a child process; kills it with SIGKILL once the server has seen `killAfter` requests from it. */
 function runChild(dir: string, spec: CrawlSpec, gh: FakeGitHub, killAfter?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   return new Promise((resolve, reject) => {
