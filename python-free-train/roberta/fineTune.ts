@@ -1,0 +1,158 @@
+/**
+ * Fine-tuning the classification head and the top K encoder layers: one ONNX train-step graph
+ * (forward through the whole encoder, loss, reverse-mode gradients of the trainable tensors,
+ * AdamW update) run by onnxruntime. Frozen layers are initializers inside the graph, so only the
+ * trainable tensors and their optimizer state travel between steps. K = 0 trains the head alone.
+ */
+import { type Backend, type Feeds, type Session, Tensor } from '../backend';
+import { gradients } from '../graph/autodiff';
+import type { Value } from '../graph/core';
+import { softmaxCrossEntropy } from '../graph/losses';
+import { Graph } from '../graph/ops';
+import { type OptimizerConfig, applyOptimizer, clipByGlobalNorm, optimizerDefaults, stateSlots } from '../graph/optimizers';
+import { toModelBytes } from '../graph/serialize';
+import { mulberry32 } from '../../src/core/hash';
+import type { RobertaConfig } from './config';
+import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, type ParamTensor, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from './encoderGraph';
+import type { EncodedBatch } from './tokenizer';
+import type { RobertaHeadWeights, RobertaWeights } from './weights';
+
+export interface FineTuneOptions {
+  /** Encoder layers trained from the top (0 = head only). */
+  topLayers: number;
+  optimizer?: OptimizerConfig;
+  /** Seed of the head's initialization when the checkpoint has none (e.g. roberta-base). */
+  seed?: number;
+}
+
+const LABELS = 'labels';
+const next = (name: string) => `${name}.next`;
+const slotName = (name: string, slot: string) => `${name}.${slot}`;
+
+/** Whether parameter `name` is trained when the top `k` of `layers` layers are. */
+export function isTrainable(name: string, layers: number, k: number): boolean {
+  if (name.startsWith('head.')) return true;
+  const m = name.match(/^layer\.(\d+)\./);
+  return !!m && Number(m[1]) >= layers - k;
+}
+
+/** A classification head like RobertaClassificationHead's initialization: normal(0, 0.02), zero bias. */
+export function initialHead(c: RobertaConfig, seed = 1): RobertaHeadWeights {
+  const random = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+  const matrix = (rows: number, cols: number) => ({ shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, () => 0.02 * normal()) });
+  const h = c.hiddenSize;
+  return {
+    dense: { weight: matrix(h, h), bias: { shape: [h], data: new Float32Array(h) } },
+    outProj: { weight: matrix(c.numLabels, h), bias: { shape: [c.numLabels], data: new Float32Array(c.numLabels) } },
+  };
+}
+
+export function buildFineTuneStep(c: RobertaConfig, params: readonly ParamTensor[], o: FineTuneOptions): Uint8Array {
+  const optimizer = o.optimizer ?? { kind: 'adamw', lr: 2e-5 };
+  const g = new Graph('roberta_finetune_step');
+  const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
+  const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
+  const labels = g.input(LABELS, 'int64', [BATCH]);
+  const trainable = (name: string) => isTrainable(name, c.numHiddenLayers, o.topLayers);
+  const byName = declareParams(g, params, { asInput: trainable });
+  const out = buildRobertaEncoder(g, c, encoderValues(byName, c), ids, mask);
+  if (!out.logits) throw new Error('roberta fine-tuning: the model has no classification head');
+  const { loss } = softmaxCrossEntropy(g, out.logits, labels);
+  const trained = params.filter((p) => trainable(p.name));
+  const values = trained.map((p) => byName.get(p.name)!);
+  let grads = gradients(g, loss, values);
+  const clip = optimizerDefaults(optimizer).clipNorm;
+  if (clip > 0) grads = clipByGlobalNorm(g, grads, clip).grads;
+  const slots = stateSlots(optimizer);
+  const state = trained.map((p) => slots.map((s) => g.input(slotName(p.name, s), 'float32', p.shape)));
+  const step = g.input('step', 'float32', []);
+  const lr = g.input('lr', 'float32', []);
+  const updates = applyOptimizer(g, optimizer, values, grads, state, { lr, step });
+  const outputs: Record<string, Value> = { loss, logits: out.logits };
+  trained.forEach((p, i) => {
+    outputs[next(p.name)] = updates[i]!.param;
+    slots.forEach((s, k) => { outputs[next(slotName(p.name, s))] = updates[i]!.state[k]!; });
+  });
+  return toModelBytes(g, { outputs });
+}
+
+export class RobertaFineTuner {
+  private steps = 0;
+  private constructor(private readonly session: Session, readonly config: RobertaConfig, private readonly base: RobertaWeights,
+    private readonly trained: ParamTensor[], private readonly state: Map<string, Float32Array>, private readonly slots: readonly string[],
+    readonly optimizer: OptimizerConfig) {}
+
+  static async create(backend: Backend, c: RobertaConfig, w: RobertaWeights, o: FineTuneOptions): Promise<RobertaFineTuner> {
+    if (!(Number.isInteger(o.topLayers) && o.topLayers >= 0 && o.topLayers <= c.numHiddenLayers)) {
+      throw new Error(`roberta fine-tuning: topLayers must be an integer in [0, ${c.numHiddenLayers}], got ${o.topLayers}`);
+    }
+    const weights: RobertaWeights = w.head ? w : { ...w, head: initialHead(c, o.seed) };
+    const params = robertaParamTensors(weights);
+    const optimizer = o.optimizer ?? { kind: 'adamw', lr: 2e-5 };
+    const session = await backend.session(buildFineTuneStep(c, params, { ...o, optimizer }), `roberta fine-tune step (top ${o.topLayers} layers + head)`);
+    const trained = params.filter((p) => isTrainable(p.name, c.numHiddenLayers, o.topLayers)).map((p) => ({ ...p, data: p.data.slice() }));
+    const slots = stateSlots(optimizer);
+    const state = new Map<string, Float32Array>();
+    for (const p of trained) for (const s of slots) state.set(slotName(p.name, s), new Float32Array(p.data.length));
+    return new RobertaFineTuner(session, c, weights, trained, state, slots, optimizer);
+  }
+
+  /** One optimizer step on a batch; returns the batch loss before the update. */
+  async step(batch: EncodedBatch, labels: readonly number[], lr = this.optimizer.lr): Promise<number> {
+    if (labels.length !== batch.batch) throw new Error(`roberta fine-tuning: ${labels.length} labels for ${batch.batch} texts`);
+    this.steps++;
+    const dims = [batch.batch, batch.seqLen];
+    const feeds: Feeds = {
+      [INPUT_IDS]: new Tensor('int64', dims, batch.inputIds),
+      [ATTENTION_MASK]: new Tensor('int64', dims, batch.attentionMask),
+      [LABELS]: new Tensor('int64', [batch.batch], BigInt64Array.from(labels, (l) => BigInt(l))),
+      step: Tensor.scalar(this.steps),
+      lr: Tensor.scalar(lr),
+    };
+    for (const p of this.trained) {
+      feeds[p.name] = Tensor.float32(p.data, p.shape);
+      for (const s of this.slots) feeds[slotName(p.name, s)] = Tensor.float32(this.state.get(slotName(p.name, s))!, p.shape);
+    }
+    const out = await this.session.run(feeds);
+    for (const p of this.trained) {
+      p.data = out[next(p.name)]!.float32;
+      for (const s of this.slots) this.state.set(slotName(p.name, s), out[next(slotName(p.name, s))]!.float32);
+    }
+    return out.loss!.float32[0]!;
+  }
+
+  /** The current weights in Hugging Face layout (frozen tensors shared with the original). */
+  weights(): RobertaWeights {
+    const byName = new Map(this.trained.map((p) => [p.name, p]));
+    const linear = (name: string, original: { weight: { shape: readonly number[]; data: Float32Array }; bias: { shape: readonly number[]; data: Float32Array } }) => {
+      const w = byName.get(`${name}.weight`), b = byName.get(`${name}.bias`);
+      if (!w || !b) return original;
+      const [inDim, outDim] = w.shape as [number, number];
+      return { weight: { shape: [outDim, inDim], data: transpose(w.data, inDim, outDim) }, bias: { shape: b.shape, data: b.data } };
+    };
+    const norm = (name: string, original: { weight: { shape: readonly number[]; data: Float32Array }; bias: { shape: readonly number[]; data: Float32Array } }) => {
+      const w = byName.get(`${name}.weight`), b = byName.get(`${name}.bias`);
+      return w && b ? { weight: { shape: w.shape, data: w.data }, bias: { shape: b.shape, data: b.data } } : original;
+    };
+    const base = this.base;
+    return {
+      ...base,
+      layers: base.layers.map((l, i) => ({
+        query: linear(`layer.${i}.query`, l.query), key: linear(`layer.${i}.key`, l.key), value: linear(`layer.${i}.value`, l.value),
+        attentionOutput: linear(`layer.${i}.attention_output`, l.attentionOutput), attentionLayerNorm: norm(`layer.${i}.attention_norm`, l.attentionLayerNorm),
+        intermediate: linear(`layer.${i}.intermediate`, l.intermediate), output: linear(`layer.${i}.output`, l.output),
+        outputLayerNorm: norm(`layer.${i}.output_norm`, l.outputLayerNorm),
+      })),
+      head: { dense: linear('head.dense', base.head!.dense), outProj: linear('head.out_proj', base.head!.outProj) },
+    };
+  }
+
+  async release(): Promise<void> { await this.session.release(); }
+}
+
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = data[r * cols + k]!;
+  return out;
+}

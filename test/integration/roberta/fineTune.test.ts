@@ -1,0 +1,65 @@
+/**
+ * Fine-tuning the head and the top K encoder layers through the ONNX train step: the loss falls
+ * on a small labeled set, frozen layers stay as they were, and the exported weights give the
+ * same logits in the plain TypeScript reference as in the trained graph.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Backend } from '../../../python-free-train/backend';
+import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { RobertaFineTuner, isTrainable } from '../../../python-free-train/roberta/fineTune';
+import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
+import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
+
+const DATA: [string, number][] = [
+  ['This is vulnerable to SQL injection through the id parameter', 0],
+  ['nit: rename this variable', 1],
+  ['The token is compared with == which leaks timing', 0],
+  ['Please add a unit test for this branch', 1],
+  ['User input reaches the shell command unescaped', 0],
+  ['Typo in the comment', 1],
+  ['Possible XSS: the title is rendered as raw HTML', 0],
+  ['Can we move this helper to utils?', 1],
+];
+
+describe('roberta fine-tuning (head + top K layers)', () => {
+  it('selects the top K layers and the head as trainable', () => {
+    assert.ok(isTrainable('head.dense.weight', 12, 0));
+    assert.ok(!isTrainable('layer.11.query.weight', 12, 0));
+    assert.ok(isTrainable('layer.10.output_norm.bias', 12, 2));
+    assert.ok(!isTrainable('layer.9.query.weight', 12, 2));
+    assert.ok(!isTrainable('embeddings.word', 12, 12));
+  });
+
+  it('lowers the loss, keeps frozen layers, and exports weights the reference agrees with', async () => {
+    const config = tinyRobertaConfig({ layers: 2, hidden: 32, heads: 4, intermediate: 64, bpeTokens: 1000, numLabels: 2 });
+    const original = randomRobertaWeights(config, 9, 0.2, false);
+    const tokenizer = RobertaTokenizer.fromJson(robertaTokenizerJson(1000));
+    const backend = await Backend.create({ device: 'cpu', threads: 1 });
+    const tuner = await RobertaFineTuner.create(backend, config, original, { topLayers: 1, optimizer: { kind: 'adamw', lr: 3e-3 } });
+    const batch = tokenizer.encodeBatch(DATA.map(([t]) => t));
+    const labels = DATA.map(([, y]) => y);
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) losses.push(await tuner.step(batch, labels));
+    assert.ok(losses[0]! > 0.5, `initial loss ${losses[0]}`);
+    assert.ok(losses.at(-1)! < 0.1 * losses[0]!, `loss went from ${losses[0]} to ${losses.at(-1)}`);
+
+    const tuned = tuner.weights();
+    assert.equal(tuned.layers[0]!.query.weight, original.layers[0]!.query.weight, 'layer 0 is frozen');
+    assert.notDeepEqual(Array.from(tuned.layers[1]!.query.weight.data), Array.from(original.layers[1]!.query.weight.data));
+    const ref = robertaForwardReference(config, tuned, batch);
+    let correct = 0;
+    for (let i = 0; i < DATA.length; i++) if ((ref.logits![2 * i]! > ref.logits![2 * i + 1]! ? 0 : 1) === labels[i]) correct++;
+    assert.equal(correct, DATA.length, 'the exported weights classify the training texts');
+    // One more step reports the loss of the current weights: the reference must agree.
+    let refLoss = 0;
+    for (let i = 0; i < DATA.length; i++) {
+      const a = ref.logits![2 * i]!, b = ref.logits![2 * i + 1]!;
+      const m = Math.max(a, b), lse = m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+      refLoss += lse - (labels[i] === 0 ? a : b);
+    }
+    const graphLoss = await tuner.step(batch, labels, 0);
+    assert.ok(Math.abs(graphLoss - refLoss / DATA.length) < 1e-4, `graph loss ${graphLoss}, reference ${refLoss / DATA.length}`);
+    await tuner.release();
+  });
+});
