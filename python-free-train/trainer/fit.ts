@@ -83,10 +83,18 @@ export function cancelledError(): Error {
   return e;
 }
 
-export async function fitHead(x: Float32Array, y: Int32Array, dim: number, split: Split, options: HeadFitOptions): Promise<HeadFitResult> {
-  const xTrain = gatherRows(x, dim, split.train), yTrain = gatherLabels(y, split.train);
-  const xTest = gatherRows(x, dim, split.test), yTest = gatherLabels(y, split.test);
-  const nTrain = split.train.length, nTest = split.test.length;
+/** Features and classes of the two splits (rows of width `dim`, row-major). */
+export interface SplitData { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array }
+
+/** Cuts a feature matrix into the two splits. */
+export function splitData(x: Float32Array, y: Int32Array, dim: number, split: Split): SplitData {
+  return { xTrain: gatherRows(x, dim, split.train), yTrain: gatherLabels(y, split.train), xTest: gatherRows(x, dim, split.test), yTest: gatherLabels(y, split.test) };
+}
+
+export async function fitHead(data: SplitData, dim: number, options: HeadFitOptions): Promise<HeadFitResult> {
+  const { xTrain, yTrain, xTest, yTest } = data;
+  const nTrain = yTrain.length, nTest = yTest.length;
+  if (xTrain.length !== nTrain * dim || xTest.length !== nTest * dim) throw new Error(`feature rows do not match ${nTrain} + ${nTest} examples of width ${dim}`);
   if (nTrain === 0) throw new Error('no training examples');
   const config: HeadConfig = { inputDim: dim, hidden: options.hidden, classes: options.classes, seed: options.seed };
   const model = await HeadModel.create(config, {

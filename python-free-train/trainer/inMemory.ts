@@ -10,7 +10,7 @@ import type { EpochRecord } from '../../src/protocol/trainer';
 import type { Backend } from '../backend';
 import type { HashingConfig } from '../features/representation';
 import { HashingRepresentation } from '../features/hashing';
-import { fitHead } from './fit';
+import { fitHead, splitData } from './fit';
 import { stratifiedSplit } from './split';
 import { TRAINING_DEFAULTS } from './job';
 
@@ -63,7 +63,7 @@ export async function fitHashing(unlabeledTexts: readonly string[], config: Part
 /** Trains on feature rows `x` (n x dim) with classes `y`; uses the trainer's split and best-epoch rule. */
 export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: number, options: InMemoryOptions): Promise<InMemoryModel> {
   const split = stratifiedSplit(y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
-  const fit = await fitHead(x, y, dim, split, {
+  const fit = await fitHead(splitData(x, y, dim, split), dim, {
     epochs: options.epochs, seed: options.seed,
     hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
     learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,

@@ -122,17 +122,22 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       { id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim } },
       sampleBodies(ws.pool, TRAINING_DEFAULTS.idfSample), { signal },
     );
+    // Split first, then featurize each side straight into its own matrix (no full copy).
+    const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
     const featStart = performance.now();
-    const texts = Array.from(set.rows, (row) => ws.pool.get(row).body);
-    const x = await representation.featurize(texts);
-    ctx.progress({ phase: 'featurizing', done: texts.length, total: texts.length, ...rate(texts.length, texts.length, featStart) });
+    const featurizeRows = async (idx: Int32Array) => representation.featurize(Array.from(idx, (i) => ws.pool.get(set.rows[i]!).body));
+    const data = {
+      xTrain: await featurizeRows(split.train), yTrain: Int32Array.from(split.train, (i) => set.y[i]!),
+      xTest: await featurizeRows(split.test), yTest: Int32Array.from(split.test, (i) => set.y[i]!),
+    };
+    const labeledCount = set.rows.length;
+    ctx.progress({ phase: 'featurizing', done: labeledCount, total: labeledCount, ...rate(labeledCount, labeledCount, featStart) });
     tick = lap('featurizing', tick);
     checkCancelled(signal);
 
     // Head.
-    const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
     const epochsTotal = options.epochs;
-    const fit = await fitHead(x, set.y, representation.dim, split, {
+    const fit = await fitHead(data, representation.dim, {
       epochs: epochsTotal, seed: options.seed,
       hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
       learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
