@@ -65,13 +65,13 @@ export class RobertaEncoder {
   /** Embeddings (and logits) of `texts` in their order; batches group texts of similar length. */
   async encode(texts: readonly string[], onProgress?: (done: number) => void): Promise<EncoderResult> {
     const H = this.dim, L = this.config.numLabels;
-    const lengths = texts.map((t) => this.tokenizer.encode(t).length);
-    const order = texts.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+    const ids = texts.map((t) => this.tokenizer.encode(t));
+    const order = texts.map((_, i) => i).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b);
     const embeddings = new Float32Array(texts.length * H);
     const logits = this.hasHead ? new Float32Array(texts.length * L) : undefined;
     for (let start = 0; start < order.length; start += this.batchSize) {
       const rows = order.slice(start, start + this.batchSize);
-      const r = await this.runBatch(this.tokenizer.encodeBatch(rows.map((i) => texts[i]!)));
+      const r = await this.runBatch(this.tokenizer.batchOf(rows.map((i) => ids[i]!)));
       rows.forEach((row, k) => {
         embeddings.set(r.embeddings.subarray(k * H, (k + 1) * H), row * H);
         if (logits && r.logits) logits.set(r.logits.subarray(k * L, (k + 1) * L), row * L);

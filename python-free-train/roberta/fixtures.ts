@@ -6,13 +6,13 @@
  * `<unk>`=3 and GPT-2's tokens after them, possibly truncated to keep the embedding table small.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { mulberry32 } from '../../src/core/hash';
-import { type RobertaConfig, toHfConfig } from './config';
-import { type FloatTensor, type TensorToWrite, encodeSafetensors } from './safetensors';
-import { type RobertaWeights, robertaTensorEntries } from './weights';
+import type { RobertaConfig } from './config';
+import type { FloatTensor } from './safetensors';
+import { saveRobertaModel } from './save';
+import type { RobertaWeights } from './weights';
 
 export interface TinyRobertaOptions {
   layers?: number;
@@ -97,15 +97,7 @@ export async function writeTinyRoberta(dir: string, o: TinyRobertaOptions = {}):
 /** Writes `config.json`, `model.safetensors` and a GPT-2-based `tokenizer.json` for given weights. */
 export async function writeRobertaFolder(dir: string, config: RobertaConfig, weights: RobertaWeights,
   o: { bpeTokens: number; unprefixed?: boolean; dtype?: 'F32' | 'F16' | 'BF16' }): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, t] of robertaTensorEntries(weights)) {
-    tensors[o.unprefixed ? name.replace(/^roberta\./, '') : name] = { shape: t.shape, data: t.data, dtype: o.dtype ?? 'F32' };
-  }
-  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(toHfConfig(config), null, 2)}\n`);
-  await writeFile(path.join(dir, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
-  await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(robertaTokenizerJson(o.bpeTokens)));
-  await writeFile(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify({ tokenizer_class: 'RobertaTokenizer', model_max_length: 512 }, null, 2)}\n`);
+  await saveRobertaModel(dir, config, weights, { unprefixed: o.unprefixed, dtype: o.dtype, tokenizerJson: robertaTokenizerJson(o.bpeTokens) });
 }
 
 let gpt2Cache: { vocab: [string, number][]; merges: [string, string][] } | undefined;

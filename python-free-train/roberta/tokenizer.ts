@@ -80,7 +80,11 @@ export class RobertaTokenizer {
   }
 
   encodeBatch(texts: readonly string[]): EncodedBatch {
-    const rows = texts.map((t) => this.encode(t));
+    return this.batchOf(texts.map((t) => this.encode(t)));
+  }
+
+  /** A padded batch of already-encoded rows (from `encode`). */
+  batchOf(rows: readonly (readonly number[])[]): EncodedBatch {
     const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
     const batch = rows.length;
     const inputIds = new BigInt64Array(batch * seqLen).fill(BigInt(this.special.pad));

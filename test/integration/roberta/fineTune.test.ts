@@ -1,13 +1,20 @@
 /**
  * Fine-tuning the head and the top K encoder layers through the ONNX train step: the loss falls
  * on a small labeled set, frozen layers stay as they were, and the exported weights give the
- * same logits in the plain TypeScript reference as in the trained graph.
+ * same logits in the plain TypeScript reference as in the trained graph, also once saved in
+ * Hugging Face layout and loaded back.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Backend } from '../../../python-free-train/backend';
 import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { RobertaEncoder } from '../../../python-free-train/roberta/encoder';
 import { RobertaFineTuner, isTrainable } from '../../../python-free-train/roberta/fineTune';
+import { loadRobertaModel } from '../../../python-free-train/roberta/model';
+import { saveRobertaModel } from '../../../python-free-train/roberta/save';
 import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
 import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
 
@@ -61,5 +68,18 @@ describe('roberta fine-tuning (head + top K layers)', () => {
     const graphLoss = await tuner.step(batch, labels, 0);
     assert.ok(Math.abs(graphLoss - refLoss / DATA.length) < 1e-4, `graph loss ${graphLoss}, reference ${refLoss / DATA.length}`);
     await tuner.release();
+
+    // Saved in Hugging Face layout and loaded back, the tuned model scores as it trained.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'secreview-tuned-'));
+    try {
+      await saveRobertaModel(dir, config, tuned, { tokenizerJson: robertaTokenizerJson(1000) });
+      const loaded = await loadRobertaModel(dir);
+      const encoder = await RobertaEncoder.create(backend, loaded);
+      const { logits } = await encoder.encode(DATA.map(([t]) => t));
+      for (let i = 0; i < logits!.length; i++) assert.ok(Math.abs(logits![i]! - ref.logits![i]!) < 1e-4);
+      await encoder.release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

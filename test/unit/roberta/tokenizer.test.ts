@@ -26,7 +26,7 @@ describe('roberta tokenizer (byte-level BPE from GPT-2 merges)', () => {
     const long = `${'The session cookie lacks the Secure flag; '.repeat(200)}${'a'.repeat(5000)}`;
     const cut = prefixForTokens(long, 62);
     assert.ok(cut.length < long.length);
-    const raw = RobertaTokenizer.fromJson(robertaTokenizerJson(50256), { maxTokens: 10_000 });
+    const raw = full.withMaxTokens(10_000);
     assert.deepEqual(full.encode(long).slice(1, -1), raw.encode(long).slice(1, 63));
     // A long text without spaces falls back to tokenizing all of it.
     const word = 'x'.repeat(3000);
