@@ -151,6 +151,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
         ctx.progress({
           phase: 'training', epoch: r.epoch, epochs: epochsTotal, trainLoss: r.trainLoss, testLoss: r.testLoss,
           precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
+          rowsPerSecond: seconds > 0 ? Math.round((data.yTrain.length * r.epoch) / seconds) : undefined,
         });
       },
     });
