@@ -51,11 +51,20 @@ export async function loadRobertaModel(dir: string, options: { maxTokens?: numbe
     throw new RobertaModelError(`maxTokens ${maxTokens} exceeds what ${configPath} allows (${maxSequenceLength(config)})`);
   }
   const weightsPath = path.join(dir, MODEL_FILES.weights);
-  const weights = mapRobertaWeights(await readSafetensors(weightsPath), config, weightsPath);
+  const weights = mapRobertaWeights(await readSafetensors(weightsPath, { select: isEncoderTensor }), config, weightsPath);
   const tokenizer = await RobertaTokenizer.fromFile(path.join(dir, MODEL_FILES.tokenizer), {
     maxTokens, configJson: path.join(dir, MODEL_FILES.tokenizerConfig),
   });
   return { dir, config, weights, tokenizer, weightsSha256: await sha256File(weightsPath) };
+}
+
+/**
+ * Tensors the encoder and classification head read. Checkpoints also hold int64 buffers
+ * (`embeddings.position_ids`), the pooler and the masked-LM head, which are never decoded.
+ */
+export function isEncoderTensor(name: string): boolean {
+  const n = name.replace(/^roberta\./, '');
+  return (n.startsWith('embeddings.') || n.startsWith('encoder.') || n.startsWith('classifier.')) && !n.endsWith('position_ids');
 }
 
 export function sha256File(file: string): Promise<string> {

@@ -25,18 +25,23 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 interface HeaderEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
 
-export async function readSafetensors(file: string): Promise<Map<string, FloatTensor>> {
+export interface ReadOptions {
+  /** Tensors to decode; others are skipped unchecked (e.g. int64 `position_ids` buffers, the LM head). */
+  select?: (name: string) => boolean;
+}
+
+export async function readSafetensors(file: string, o: ReadOptions = {}): Promise<Map<string, FloatTensor>> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (e) {
     throw new SafetensorsError(file, `cannot read: ${(e as Error).message}`);
   }
-  return parseSafetensors(bytes, file);
+  return parseSafetensors(bytes, file, o);
 }
 
 /** Parses a whole safetensors file held in memory; `where` names it in errors. */
-export function parseSafetensors(bytes: Uint8Array, where = 'buffer'): Map<string, FloatTensor> {
+export function parseSafetensors(bytes: Uint8Array, where = 'buffer', o: ReadOptions = {}): Map<string, FloatTensor> {
   if (bytes.byteLength < 8) throw new SafetensorsError(where, `truncated: ${bytes.byteLength} bytes, no header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -55,7 +60,7 @@ export function parseSafetensors(bytes: Uint8Array, where = 'buffer'): Map<strin
   const dataLength = bytes.byteLength - dataStart;
   const out = new Map<string, FloatTensor>();
   for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+    if (name === '__metadata__' || (o.select && !o.select(name))) continue;
     const entry = checkEntry(where, name, raw);
     const [begin, end] = entry.data_offsets;
     if (end > dataLength) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maxSequenceLength, parseRobertaConfig, toHfConfig } from '../../../python-free-train/roberta/config';
 import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { isEncoderTensor } from '../../../python-free-train/roberta/model';
 import type { FloatTensor } from '../../../python-free-train/roberta/safetensors';
 import { mapRobertaWeights, robertaTensorEntries } from '../../../python-free-train/roberta/weights';
 
@@ -62,5 +63,16 @@ describe('roberta weight names', () => {
     assert.throws(() => mapRobertaWeights(bad, config), /"embeddings\.position_embeddings\.weight" has shape \[3, 8\], config\.json implies \[68, 8\]/);
     assert.throws(() => mapRobertaWeights(without('classifier.out_proj.bias'), config), /classifier head is incomplete/);
     assert.equal(mapRobertaWeights(new Map(entries.filter(([n]) => !n.startsWith('classifier'))), config).head, undefined);
+  });
+});
+
+describe('which checkpoint tensors are read', () => {
+  it('reads the encoder and the classifier, not buffers, the pooler or the LM head', () => {
+    assert.ok(isEncoderTensor('roberta.encoder.layer.3.attention.self.query.weight'));
+    assert.ok(isEncoderTensor('embeddings.word_embeddings.weight'));
+    assert.ok(isEncoderTensor('classifier.out_proj.bias'));
+    assert.ok(!isEncoderTensor('roberta.embeddings.position_ids'));
+    assert.ok(!isEncoderTensor('roberta.pooler.dense.weight'));
+    assert.ok(!isEncoderTensor('lm_head.dense.weight'));
   });
 });

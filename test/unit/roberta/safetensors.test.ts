@@ -53,6 +53,9 @@ describe('safetensors', () => {
     assert.throws(() => parseSafetensors(header({ x: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } })), /tensor "x" has unsupported dtype I64 \(supported: F32, F16, BF16\)/);
     assert.throws(() => parseSafetensors(header({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } })), /corrupt: tensor "x" of shape \[3\] F32 needs 12 bytes/);
     assert.throws(() => parseSafetensors(header({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } })), /corrupt header entry for "x"/);
+    // Unselected tensors are skipped unchecked: checkpoints carry int64 buffers beside the weights.
+    const mixed = header({ 'roberta.embeddings.position_ids': { dtype: 'I64', shape: [2], data_offsets: [0, 16] } });
+    assert.equal(parseSafetensors(mixed, 'm', { select: (n) => !n.endsWith('position_ids') }).size, 0);
     const huge = new Uint8Array(16);
     new DataView(huge.buffer).setBigUint64(0, 2n ** 40n, true);
     assert.throws(() => parseSafetensors(huge), /header length \d+ is implausible/);
