@@ -144,7 +144,9 @@ function aggregateCsv(rows: readonly IterationRow[]): string {
  */
 function startWorker(script: string): Worker {
   if (!script.endsWith('.ts')) return new Worker(script);
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(script)});`;
+  // Resolved at run time (a variable, so bundlers leave it alone): only source checkouts have tsx.
+  const loader: string = 'tsx/cjs';
+  const bootstrap = `require(${JSON.stringify(require.resolve(loader))}); require(${JSON.stringify(script)});`;
   return new Worker(bootstrap, { eval: true });
 }
 

@@ -1,0 +1,78 @@
+/**
+ * Benchmark of one full simulation run (1,000,000 rows, 200 x 20 iterations, 10 epochs, the four
+ * strategies), printed as JSON:
+ * - oneThread: one run, onnxruntime on one thread (wall and CPU seconds, where the time goes);
+ * - allCores: one run with onnxruntime using every core, and the throughput of `cores` runs in
+ *   parallel worker threads (wall seconds per run);
+ * - numpy: the same run as a straightforward NumPy program (bench/reference/simulate_numpy.py) on
+ *   one BLAS thread, and the ratio, when python3 with numpy is available.
+ * Options: --rows N, --iterations N, --no-parallel, --no-reference, --dense (also time the dense
+ * TypeScript engine, slow). CPU seconds are reported because the machine may be shared: wall
+ * seconds then overstate the cost.
+ */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { createEngine } from '../src/simulation/engines';
+import { runStudy } from '../src/simulation/runner';
+import { simulateRun } from '../src/simulation/run';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+async function timeOneRun(rows: number, iterations: number, engineKind: 'onnxruntime' | 'dense', threads: number) {
+  const engine = await createEngine(engineKind, [20, 15, 15, 15, 2], threads);
+  // Warm up: sessions are created once per worker and reused by every run.
+  await simulateRun({ rows: 2000, iterations: 2 }, 0, engine);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await simulateRun({ rows, iterations }, 0, engine);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await engine.close();
+  const round = (v: number) => +v.toFixed(3);
+  return {
+    engine: engine.kind, threads, wallSeconds: round(wall), cpuSeconds: round((cpu.user + cpu.system) / 1e6),
+    phases: Object.fromEntries(Object.entries(result.phases).map(([k, v]) => [k, round(v)])),
+    identificationRate: Object.fromEntries(result.summaries.map((s) => [s.arm, round(s.rate)])),
+  };
+}
+
+async function main(): Promise<void> {
+  const rows = arg('rows', 1_000_000);
+  const iterations = arg('iterations', 20);
+  const cores = availableParallelism();
+  const out: Record<string, unknown> = {
+    benchmark: 'simulate', rows, iterations, increment: 200, epochs: 10, strategies: 4,
+    machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', loadAverageAtStart: loadavg().map((v) => +v.toFixed(2)) },
+  };
+  const one = await timeOneRun(rows, iterations, 'onnxruntime', 1);
+  out.oneThread = one;
+  if (flag('dense')) out.denseOneThread = await timeOneRun(rows, iterations, 'dense', 1);
+  if (!flag('no-parallel') && cores > 1) {
+    const allThreads = await timeOneRun(rows, iterations, 'onnxruntime', cores);
+    const t0 = performance.now();
+    await runStudy({ config: { rows, iterations, seed: 99 }, runs: cores, workers: cores });
+    const perRun = (performance.now() - t0) / 1000 / cores;
+    out.allCores = { oneRunWallSeconds: allThreads.wallSeconds, oneRunCpuSeconds: allThreads.cpuSeconds, parallelRuns: cores, wallSecondsPerRun: +perRun.toFixed(3) };
+  }
+  if (!flag('no-reference')) {
+    const script = path.join(__dirname, 'reference', 'simulate_numpy.py');
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    const r = spawnSync('python3', [script, '--rows', String(rows), '--iterations', String(iterations)], { encoding: 'utf8', env });
+    if (r.status === 0) {
+      const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; numpy: string };
+      out.numpy = {
+        wallSeconds: +ref.seconds.toFixed(3), cpuSeconds: +ref.cpuSeconds.toFixed(3), version: ref.numpy, threads: 1,
+        speedupWall: +(ref.seconds / one.wallSeconds).toFixed(2), speedupCpu: +(ref.cpuSeconds / one.cpuSeconds).toFixed(2),
+      };
+    } else out.numpy = { unavailable: (r.stderr || String(r.error ?? 'python3 failed')).trim().split('\n').pop() };
+  }
+  out.loadAverageAtEnd = loadavg().map((v) => +v.toFixed(2));
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+main().catch((e) => { process.stderr.write(String((e as Error).stack) + '\n'); process.exit(1); });
