@@ -36,12 +36,10 @@ export interface CurrentRepo {
   index: number;
   repo: string;
   position: RepoPosition;
-  /** File lengths when this repository started: the REST fallback cuts back to them. */
+  /** File lengths when this repository started: a REST pass reads what GraphQL stored from there. */
   startBytes: { reviews: number; pulls: number };
   reviews: number;
   pulls: number;
-  /** Records of this repository reported and skipped (malformed). */
-  skipped?: number;
   /** Why GraphQL was abandoned for REST, if it was. */
   fellBack?: string;
 }
@@ -140,13 +138,6 @@ export class JsonlAppender {
     await this.handle.datasync();
   }
 
-  /** Cuts the file back (the REST fallback discards a repository's partial GraphQL pages). */
-  async cutTo(bytes: number): Promise<void> {
-    await this.handle.sync();
-    await truncate(this.file, bytes);
-    this.bytes = bytes;
-  }
-
   async close(): Promise<void> {
     await this.handle.close();
   }
@@ -159,23 +150,34 @@ export async function appendLog(file: string, lines: string[]): Promise<void> {
   await appendFile(file, lines.map((l) => `${at} ${scrubSecrets(l).replace(/\n/g, ' ')}\n`).join(''), 'utf8');
 }
 
-/** Pull titles of one repository from a byte range of pulls.jsonl (rebuilds REST fallback state on resume). */
-export async function readPullTitles(file: string, from: number, to: number): Promise<Map<number, string>> {
-  const titles = new Map<number, string>();
-  if (to <= from) return titles;
+/** What one repository already has in the run files: rebuilt from byte ranges, so a REST pass can skip it. */
+export interface RepoSegment { reviewIds: Set<string>; pullNumbers: Set<number>; titles: Map<number, string> }
+
+async function readRange(file: string, from: number, to: number): Promise<string[]> {
+  if (to <= from) return [];
   const handle = await open(file, 'r');
   try {
     const buf = Buffer.alloc(to - from);
     await handle.read(buf, 0, buf.length, from);
-    for (const line of buf.toString('utf8').split('\n')) {
-      if (!line) continue;
-      const rec = JSON.parse(line) as { number?: unknown; title?: unknown };
-      if (typeof rec.number === 'number' && typeof rec.title === 'string') titles.set(rec.number, rec.title);
-    }
+    return buf.toString('utf8').split('\n').filter(Boolean);
   } finally {
     await handle.close();
   }
-  return titles;
+}
+
+export async function readRepoSegment(files: RunFiles, start: { reviews: number; pulls: number }, end: { reviews: number; pulls: number }): Promise<RepoSegment> {
+  const segment: RepoSegment = { reviewIds: new Set(), pullNumbers: new Set(), titles: new Map() };
+  for (const line of await readRange(files.reviews, start.reviews, end.reviews)) {
+    const rec = JSON.parse(line) as { id?: unknown };
+    if (typeof rec.id === 'string') segment.reviewIds.add(rec.id);
+  }
+  for (const line of await readRange(files.pulls, start.pulls, end.pulls)) {
+    const rec = JSON.parse(line) as { number?: unknown; title?: unknown };
+    if (typeof rec.number !== 'number') continue;
+    segment.pullNumbers.add(rec.number);
+    if (typeof rec.title === 'string') segment.titles.set(rec.number, rec.title);
+  }
+  return segment;
 }
 
 /** Reads a whole (small) JSONL file, e.g. repos.jsonl; a missing file is empty. */

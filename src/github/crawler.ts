@@ -14,7 +14,7 @@ import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
 import { writeJsonAtomic } from '../store/atomic';
 import { FileLock, LockedError } from '../store/lock';
-import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readPullTitles, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
+import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readRepoSegment, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
 import { crawlRepoGraphql, crawlRepoRest, type RepoPage } from './repoCrawl';
 import { sampleRepositories, type SamplingOptions } from './sampling';
 import { errorText } from './scrub';
@@ -205,7 +205,8 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
       }
       const current: CurrentRepo = checkpoint.current;
       emit({ kind: 'progress', progress: progress(phase) });
-      const seen = new Set<string>();
+      let seen = new Set<string>();
+      let seenPulls = new Set<number>();
       let result: RepoResult | undefined;
       while (!result) {
         const position = current.position;
@@ -213,8 +214,12 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
         if (position.mode === 'graphql') {
           pages = crawlRepoGraphql(client, repo, position.cursor, pageSizes, (m) => log('warn', m));
         } else {
-          const titles = await readPullTitles(files.pulls, current.startBytes.pulls, pullsOut.bytes);
-          pages = crawlRepoRest(client, repo, position, titles, options.restPerPage ?? 100);
+          // REST lists everything again: what this repository already has (GraphQL pages before a
+          // fallback, REST pages before a restart) is read back from the files and skipped.
+          const segment = await readRepoSegment(files, current.startBytes, { reviews: reviewsOut.bytes, pulls: pullsOut.bytes });
+          seen = segment.reviewIds;
+          seenPulls = segment.pullNumbers;
+          pages = crawlRepoRest(client, repo, position, segment.titles, options.restPerPage ?? 100);
         }
         try {
           for await (const page of pages) {
@@ -224,18 +229,19 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
               seen.add(r.id);
               fresh.push(r);
             }
+            const freshPulls = page.pulls.filter((p) => !seenPulls.has(p.number));
+            for (const p of freshPulls) seenPulls.add(p.number);
             await reviewsOut.append(fresh);
-            await pullsOut.append(page.pulls);
+            await pullsOut.append(freshPulls);
             await reviewsOut.sync();
             await pullsOut.sync();
             for (const p of page.problems) log('warn', p);
             current.position = page.next;
             current.reviews += fresh.length;
-            current.pulls += page.pulls.length;
+            current.pulls += freshPulls.length;
             checkpoint.totals.reviews += fresh.length;
-            checkpoint.totals.pulls += page.pulls.length;
+            checkpoint.totals.pulls += freshPulls.length;
             checkpoint.totals.skipped += page.problems.length;
-            current.skipped = (current.skipped ?? 0) + page.problems.length;
             sessionReviews += fresh.length;
             await commit();
             waitingUntil = undefined;
@@ -252,14 +258,8 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
             log('warn', `${repo}: repository is gone (${err.message}); keeping the ${current.reviews} reviews stored before`);
             result = { repo, status: 'gone', via, reviews: current.reviews, pulls: current.pulls, error: err.message };
           } else if (via === 'graphql') {
-            log('warn', `${repo}: GraphQL failed (${err.message}); fetching the repository again over REST`);
-            checkpoint.totals.reviews -= current.reviews;
-            checkpoint.totals.pulls -= current.pulls;
-            checkpoint.totals.skipped -= current.skipped ?? 0;
-            await reviewsOut.cutTo(current.startBytes.reviews);
-            await pullsOut.cutTo(current.startBytes.pulls);
-            seen.clear();
-            Object.assign(current, { position: { mode: 'rest', phase: 'pulls', page: 1 }, reviews: 0, pulls: 0, skipped: 0, fellBack: `GraphQL failed: ${err.message}` });
+            log('warn', `${repo}: GraphQL failed (${err.message}); fetching the rest over REST (the ${current.reviews} reviews stored so far are kept)`);
+            Object.assign(current, { position: { mode: 'rest', phase: 'pulls', page: 1 }, fellBack: `GraphQL failed: ${err.message}` });
             await commit();
           } else {
             log('warn', `${repo}: REST failed too (${err.message}); keeping the ${current.reviews} reviews stored and moving on`);

@@ -17,7 +17,10 @@ export type RepoPosition =
   | { mode: 'graphql'; cursor: string | null }
   | { mode: 'rest'; phase: 'pulls' | 'comments'; page: number };
 
-export interface PullRecord extends PullInfo { reviewComments: number }
+export interface PullRecord extends PullInfo {
+  /** Review comments stored for it (GraphQL only: the REST pull list does not carry it). */
+  reviewComments?: number;
+}
 
 export interface RepoPage {
   reviews: Review[];
@@ -131,7 +134,7 @@ export async function* crawlRepoRest(client: GitHubClient, repo: string, start: 
         const pull = isObj(item) ? pullInfoOf(item, repo) : undefined;
         if (!pull) { out.problems.push(`${repo} pull list page ${page}: an item without a number was skipped`); continue; }
         if (pull.title !== undefined) titles.set(pull.number, pull.title);
-        out.pulls.push({ ...pull, reviewComments: 0 });
+        out.pulls.push(pull);
       }
       if (items.length < perPage) out.next = { mode: 'rest', phase: 'comments', page: 1 };
       yield out;

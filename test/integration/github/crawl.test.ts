@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Review } from '../../../src/core/review';
@@ -51,7 +51,7 @@ function byId(reviews: Review[]): Map<string, Review> {
   return map;
 }
 
-function fixtureRepos(): { alpha: FakeRepo; empty: FakeRepo; gone: FakeRepo; legacy: FakeRepo; beta: FakeRepo } {
+function fixtureRepos(): { alpha: FakeRepo; empty: FakeRepo; gone: FakeRepo; legacy: FakeRepo; beta: FakeRepo; flaky: FakeRepo } {
   return {
     // 60 pull requests (3 pages of 25), one with 130 threads, one thread with 25 comments, one comment without a body.
     alpha: makeRepo({ name: 'acme/alpha', pulls: 60, threadsOf: { 3: 2, 7: 130, 8: 1 }, commentsOf: { '8:0': 25 }, nullBody: ['3:0:0'] }, 11),
@@ -60,10 +60,12 @@ function fixtureRepos(): { alpha: FakeRepo; empty: FakeRepo; gone: FakeRepo; leg
     gone: makeRepo({ name: 'acme/gone', pulls: 30 }, 13),
     legacy: makeRepo({ name: 'acme/legacy', pulls: 12, threadsOf: { 2: 4, 5: 3 } }, 14),
     beta: makeRepo({ name: 'acme/beta', pulls: 5, threadsOf: { 1: 1 } }, 15),
+    // GraphQL breaks for good after its first page: REST must bring the rest, and only the rest.
+    flaky: makeRepo({ name: 'acme/flaky', pulls: 40 }, 16),
   };
 }
 
-const SPEC: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/gone', 'acme/legacy', 'acme/beta'], pageSizes: { pulls: 25, threads: 25, comments: 10 } };
+const SPEC: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/gone', 'acme/legacy', 'acme/beta', 'acme/flaky'], pageSizes: { pulls: 25, threads: 25, comments: 10 } };
 
 test('crawl yields exactly the expected reviews through rate limits, server errors, dropped connections and malformed bodies', async () => {
   const repos = fixtureRepos();
@@ -77,6 +79,7 @@ test('crawl yields exactly the expected reviews through rate limits, server erro
     { kind: 'malformed-json', times: 1, when: (r) => r.op === 'RepoPulls' && r.repo === 'acme/alpha' && r.variables.after !== null },
     { kind: 'drop', times: 1, when: (r) => r.op === 'RepoPulls' && r.repo === 'acme/beta' },
     { kind: 'server-502', times: 1, when: (r) => r.op === 'REST' && r.path.endsWith('/pulls/comments') },
+    { kind: 'graphql-error', times: 100, when: (r) => r.repo === 'acme/flaky' && r.op === 'RepoPulls' && r.variables.after !== null },
   ];
   await gh.start();
   const dir = tempDir();
@@ -96,13 +99,14 @@ test('crawl yields exactly the expected reviews through rate limits, server erro
       ...expectedReviews(repos.gone, (n) => n <= 25),
       ...expectedReviews(repos.legacy),
       ...expectedReviews(repos.beta),
+      ...expectedReviews(repos.flaky),
     ];
     assert.equal(got.size, expected.length);
     for (const e of expected) assert.deepEqual(got.get(e.id), e, `review ${e.id} of ${e.repo}#${e.pull}`);
     assert.equal(summary.reviews, expected.length);
 
     const status = Object.fromEntries(summary.repos.map((r) => [r.repo, `${r.status}/${r.via}`]));
-    assert.deepEqual(status, { 'acme/alpha': 'done/graphql', 'acme/empty': 'empty/graphql', 'acme/gone': 'gone/graphql', 'acme/legacy': 'done/rest', 'acme/beta': 'done/graphql' });
+    assert.deepEqual(status, { 'acme/alpha': 'done/graphql', 'acme/empty': 'empty/graphql', 'acme/gone': 'gone/graphql', 'acme/legacy': 'done/rest', 'acme/beta': 'done/graphql', 'acme/flaky': 'done/rest' });
     assert.equal(summary.skipped, 1, 'the comment without a body is reported and skipped');
     // 130 threads: 25 in the page, then 100 and 5 (plus one retry after the 429); 25 comments: 10, then 15 (plus one retry after the 502).
     assert.equal(gh.count('PullThreads'), 3);
@@ -111,9 +115,10 @@ test('crawl yields exactly the expected reviews through rate limits, server erro
     const pulls = readJsonl<{ repo: string; number: number; state: string; author: string }>(summary.files.pulls);
     assert.equal(pulls.filter((p) => p.repo === 'acme/alpha').length, 60);
     assert.equal(pulls.filter((p) => p.repo === 'acme/legacy').length, 12);
+    assert.deepEqual(pulls.filter((p) => p.repo === 'acme/flaky').map((p) => p.number), Array.from({ length: 40 }, (_, i) => i + 1), 'GraphQL pulls kept, REST adds only the others');
     assert.deepEqual(pulls.find((p) => p.repo === 'acme/alpha' && p.number === 3), { repo: 'acme/alpha', number: 3, title: 'Change 3 of acme/alpha', author: 'author3', state: 'OPEN', reviewComments: expectedReviews(repos.alpha, (n) => n === 3).length });
 
-    assert.deepEqual([...new Set(gh.faultsServed)].sort(), ['drop', 'malformed-json', 'secondary-403', 'secondary-429', 'server-502']);
+    assert.deepEqual([...new Set(gh.faultsServed)].sort(), ['drop', 'graphql-error', 'malformed-json', 'secondary-403', 'secondary-429', 'server-502']);
     const waits = clientEvents.filter((e) => e.kind === 'wait');
     assert.equal(waits.filter((e) => e.reason === 'secondary-rate-limit' && e.ms === 250).length, 2, 'both secondary limits (403 and 429) waited retry-after');
     assert.ok(waits.some((e) => e.reason === 'malformed-response'));
@@ -236,6 +241,10 @@ test('cancelling through the AbortSignal stops after a stored page, and the next
     assert.equal(first.complete, false);
     const cp = await readCheckpoint(first.files.checkpoint);
     assert.ok(cp && cp.totals.reviews > 0 && cp.totals.reviews < ref.reviews);
+    // A crash between appending a page and moving the checkpoint leaves lines (maybe half of one)
+    // past the checkpoint: the next run must cut them away, not keep or duplicate them.
+    appendFileSync(first.files.reviews, readFileSync(ref.files.reviews, 'utf8').split('\n').slice(0, 3).join('\n') + '\n{"id":"4000000001","body":"half a li');
+    appendFileSync(first.files.pulls, '{"repo":"acme/alpha","number":99');
     const second = await runCrawl({ dir: resumed, spec, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 20 }) });
     assert.equal(second.resumed, true);
     assert.equal(second.complete, true);
@@ -288,10 +297,17 @@ function runChild(dir: string, spec: CrawlSpec, gh: FakeGitHub, killAfter?: numb
 }
 
 test('a crawl killed with SIGKILL mid-run resumes and ends with the same files, and no token anywhere', async () => {
-  const repos = fixtureRepos();
-  const spec: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/legacy', 'acme/beta'], pageSizes: { pulls: 4, threads: 5, comments: 3 } };
-  const gh = new FakeGitHub([repos.alpha, repos.empty, repos.legacy, repos.beta], { token: TOKEN, latencyMs: 4 });
+  const repos = {
+    ...fixtureRepos(),
+    // Smaller than the fault test's, still with follow-up pages of threads and comments.
+    alpha: makeRepo({ name: 'acme/alpha', pulls: 24, threadsOf: { 3: 12, 8: 1 }, commentsOf: { '8:0': 8 } }, 17),
+    flaky: makeRepo({ name: 'acme/flaky', pulls: 24 }, 18),
+  };
+  const spec: CrawlSpec = { repos: ['acme/alpha', 'acme/empty', 'acme/legacy', 'acme/flaky', 'acme/beta'], pageSizes: { pulls: 4, threads: 5, comments: 3 } };
+  const gh = new FakeGitHub([repos.alpha, repos.empty, repos.legacy, repos.flaky, repos.beta], { token: TOKEN, latencyMs: 4 });
   gh.graphqlBroken.add('acme/legacy');
+  // flaky: two GraphQL pages, then REST for the rest of it.
+  gh.faults = [{ kind: 'graphql-error', times: 1000, when: (r) => r.repo === 'acme/flaky' && r.op === 'RepoPulls' && r.variables.after === 'cHVsbHM6OA==' }];
   await gh.start();
   const reference = tempDir();
   const killed = tempDir();
@@ -299,9 +315,10 @@ test('a crawl killed with SIGKILL mid-run resumes and ends with the same files, 
     const ref = await runCrawl({ dir: reference, spec, restPerPage: 10, client: new GitHubClient({ token: TOKEN, apiUrl: gh.url, minIntervalMs: 0, waitUnitMs: 50 }) });
     assert.equal(ref.complete, true);
     const requestsForAll = gh.requests.length;
+    assert.ok(requestsForAll >= 24, `enough requests to kill in between (${requestsForAll})`);
     const outputs: string[] = [];
-    // Kill inside alpha's GraphQL pages, then inside legacy's REST fallback.
-    for (const killAt of [12, Math.floor(requestsForAll * 0.75) - 12]) {
+    // Kill a third of the way in (alpha's GraphQL pages), then two thirds (the REST fallbacks).
+    for (const killAt of [Math.floor(requestsForAll / 3), Math.floor(requestsForAll / 3)]) {
       const run = await runChild(killed, spec, gh, killAt);
       outputs.push(run.output);
       assert.equal(run.signal, 'SIGKILL', `run killed after ${killAt} requests (output: ${run.output.slice(-300)})`);
@@ -313,6 +330,8 @@ test('a crawl killed with SIGKILL mid-run resumes and ends with the same files, 
     assert.match(outputs.join('\n'), /resuming run/);
     assert.equal(readFileSync(path.join(killed, 'reviews.jsonl'), 'utf8'), readFileSync(ref.files.reviews, 'utf8'));
     assert.equal(readFileSync(path.join(killed, 'pulls.jsonl'), 'utf8'), readFileSync(ref.files.pulls, 'utf8'));
+    const flakyIds = readJsonl<Review>(path.join(killed, 'reviews.jsonl')).filter((r) => r.repo === 'acme/flaky').map((r) => r.id).sort();
+    assert.deepEqual(flakyIds, expectedReviews(repos.flaky).map((r) => r.id).sort());
     byId(readJsonl<Review>(path.join(killed, 'reviews.jsonl')));
     assertNoToken([...allFiles(killed), ...outputs.map((text, i) => ({ file: `child output ${i}`, text }))]);
   } finally {
