@@ -191,7 +191,7 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
       await writeJsonAtomic(files.sample, sampleFile);
       checkpoint.repoCount = repoList.length;
       if (sampled.short) log('warn', `sampling found only ${sampled.repos.length} of ${sample.count} repositories after ${sampled.windows} windows`);
-      log('info', `sampled ${sampled.repos.length} repositories: ${repoList.join(', ')}`);
+      log('info', `sampled ${sampled.repos.length} repositories (list in ${path.basename(files.sample)}): ${repoList.slice(0, 20).join(', ')}${repoList.length > 20 ? ', ...' : ''}`);
       await commit();
     }
     phase = 'crawling';
