@@ -18,21 +18,21 @@ function makeHostileCorpus(file) {
   });
   const big = Array.from({ length: 20000 }, (_, i) => `Line ${i} of a very long security review comment with **markdown** and \`code\`.`).join('\n');
   const cases = [
-    mk(1, 'script', `Security issue <script>${FLAG}</script> and <SCRIPT SRC=https://evil.example/x.js></SCRIPT>`),
-    mk(2, 'handlers', `Security: <img src=x onerror="${FLAG}"> <svg onload="${FLAG}"></svg> <div onmouseover="${FLAG}">hover</div> <body onload="${FLAG}">`),
-    mk(3, 'javascript-links', `Security link [click me](javascript:${FLAG}) <a href="javascript:${FLAG}">a</a> [data](data:text/html,<script>${FLAG}</script>) [vb](vbscript:msgbox) <javascript:alert(1)>`),
-    mk(4, 'remote-images', `Security tracker ![pixel](https://evil.example/pixel.png) <img src="https://evil.example/img.png"> ![svg](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+) [![nested](https://attacker.test/a.png)](https://attacker.test/)`),
-    mk(5, 'css-escapes', `Security <style>body{display:none} * {background:url(https://evil.example/css.png)}</style> <div style="position:fixed;top:0;left:0;width:9999px;height:9999px;background:url(\\68ttps://evil.example/bg)">cover</div> <link rel=stylesheet href=https://evil.example/s.css>`),
-    mk(6, 'mxss', `Security <math><mtext><table><mglyph><style><img src=x onerror=${FLAG}></style></mglyph></table></mtext></math> <scr<script>ipt>${FLAG}</scr</script>ipt> <iframe src="https://evil.example/frame"></iframe> <object data="https://evil.example/o"></object> <!-- <img src=x onerror=${FLAG}> -->`),
+    mk(1, 'script', `A security issue <script>${FLAG}</script> and <SCRIPT SRC=https://evil.example/x.js></SCRIPT>`),
+    mk(2, 'handlers', `A security hole: <img src=x onerror="${FLAG}"> <svg onload="${FLAG}"></svg> <div onmouseover="${FLAG}">hover</div> <body onload="${FLAG}">`),
+    mk(3, 'javascript-links', `security link [click me](javascript:${FLAG}) <a href="javascript:${FLAG}">a</a> [data](data:text/html,<script>${FLAG}</script>) [vb](vbscript:msgbox) <javascript:alert(1)>`),
+    mk(4, 'remote-images', `security tracker ![pixel](https://evil.example/pixel.png) <img src="https://evil.example/img.png"> ![svg](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+) [![nested](https://attacker.test/a.png)](https://attacker.test/)`),
+    mk(5, 'css-escapes', `security <style>body{display:none} * {background:url(https://evil.example/css.png)}</style> <div style="position:fixed;top:0;left:0;width:9999px;height:9999px;background:url(\\68ttps://evil.example/bg)">cover</div> <link rel=stylesheet href=https://evil.example/s.css>`),
+    mk(6, 'mxss', `security <math><mtext><table><mglyph><style><img src=x onerror=${FLAG}></style></mglyph></table></mtext></math> <scr<script>ipt>${FLAG}</scr</script>ipt> <iframe src="https://evil.example/frame"></iframe> <object data="https://evil.example/o"></object> <!-- <img src=x onerror=${FLAG}> -->`),
     mk(7, 'huge', `Security review of a huge generated file.\n\n${big}\n${big}`.slice(0, 1024 * 1024)),
-    mk(8, 'long-line', `Security ${'A'.repeat(200000)} ${'https://evil.example/' + 'b'.repeat(5000)}`),
-    mk(9, 'bidi', `Security: access check \u202E } \u2066if (isAdmin)\u2069 \u2067begin\u2069 admins only \u202C with zero\u200Bwidth\u200D and \uFEFF BOM and \u0007 bell`, { path: 'src/\u202Egnp.js', login: '\u202Emallory' }),
-    mk(10, 'deep-nesting', `Security ${'>'.repeat(3000)} deep\n\n${Array.from({ length: 400 }, (_, i) => ' '.repeat(i * 2) + '- item').join('\n')}\n\n${'['.repeat(5000)}x${']'.repeat(5000)}\n${'*'.repeat(20000)}`),
-    mk(11, 'html-in-metadata', 'Security problem in the file name and author', {
+    mk(8, 'long-line', `security ${'A'.repeat(200000)} ${'https://evil.example/' + 'b'.repeat(5000)}`),
+    mk(9, 'bidi', `security: access check \u202E } \u2066if (isAdmin)\u2069 \u2067begin\u2069 admins only \u202C with zero\u200Bwidth\u200D and \uFEFF BOM and \u0007 bell`, { path: 'src/\u202Egnp.js', login: '\u202Emallory' }),
+    mk(10, 'deep-nesting', `security ${'>'.repeat(3000)} deep\n\n${Array.from({ length: 400 }, (_, i) => ' '.repeat(i * 2) + '- item').join('\n')}\n\n${'['.repeat(5000)}x${']'.repeat(5000)}\n${'*'.repeat(20000)}`),
+    mk(11, 'html-in-metadata', 'security problem in the file name and author', {
       path: '<img src=x onerror=window.__pwned=true>.js', login: `<script>${FLAG}</script>`,
       diffHunk: `@@ -1,1 +1,2 @@\n-<script>${FLAG}</script>\n+<img src=https://evil.example/d.png onerror=${FLAG}>\n+\u202Eevil`,
     }),
-    mk(12, 'table-overflow', `Security table\n\n| ${Array.from({ length: 200 }, (_, i) => `col${i}`).join(' | ')} |\n| ${Array.from({ length: 200 }, () => '---').join(' | ')} |\n| ${Array.from({ length: 200 }, () => 'x'.repeat(30)).join(' | ')} |`),
+    mk(12, 'table-overflow', `security table\n\n| ${Array.from({ length: 200 }, (_, i) => `col${i}`).join(' | ')} |\n| ${Array.from({ length: 200 }, () => '---').join(' | ')} |\n| ${Array.from({ length: 200 }, () => 'x'.repeat(30)).join(' | ')} |`),
   ];
   fs.writeFileSync(file, cases.map((c) => JSON.stringify(c.record)).join('\n') + '\n');
   return cases.map((c) => ({ id: String(c.id), kind: c.kind }));

@@ -204,6 +204,7 @@ document.addEventListener('keydown', (e) => {
   // Stop here: VS Code forwards unhandled webview keys to its keybinding service, which would act twice.
   e.preventDefault();
   e.stopPropagation();
+  document.body.dataset.lastKey = e.key;
   if (awaitingShow) { if (queuedKeys.length < 20) queuedKeys.push(e); return; }
   act(e);
 });

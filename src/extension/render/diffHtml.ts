@@ -5,7 +5,7 @@
  */
 import hljs from 'highlight.js/lib/common';
 import { commentedLineIndexes, parseDiffHunk, type HunkLine } from '../../core/diffHunk';
-import { escapeHtml, revealInvisibleHtml } from './reveal';
+import { breakLongRuns, escapeHtml, revealInvisibleHtml } from './reveal';
 
 const EXTENSION_LANGUAGE: Record<string, string> = {
   js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'javascript', ts: 'typescript', tsx: 'typescript', mts: 'typescript',
@@ -89,5 +89,5 @@ export function renderDiffHunk(diffHunk: string, path: string, position: DiffPos
     rows.push(`<tr class="${cls}"><td class="ln">${l.oldLine ?? ''}</td><td class="ln">${l.newLine ?? ''}</td>` +
       `<td class="code"><span class="sign">${sign}</span>${l.kind === 'meta' ? escapeHtml(l.text) : highlighted[i - first] ?? ''}</td></tr>`);
   }
-  return { html: revealInvisibleHtml(`<table class="diff">${rows.join('')}</table>`), language, commentedLines: marked.size };
+  return { html: breakLongRuns(revealInvisibleHtml(`<table class="diff">${rows.join('')}</table>`)), language, commentedLines: marked.size };
 }

@@ -6,7 +6,7 @@
  * against an allow-list before inserting it (defence in depth). No vscode import: unit-testable.
  */
 import MarkdownIt from 'markdown-it';
-import { escapeHtml, revealInvisibleHtml } from './reveal';
+import { breakLongRuns, escapeHtml, revealInvisibleHtml } from './reveal';
 
 /** Rendering stops after this many bytes of body; the panel offers "show more". */
 export const DEFAULT_RENDER_LIMIT = 100 * 1024;
@@ -77,5 +77,5 @@ export function renderBody(body: string, limit = DEFAULT_RENDER_LIMIT): Rendered
     // markdown-it never throws on text, but a bug must not blank the panel: show the source instead.
     html = `<pre class="render-error">${escapeHtml(source)}</pre><p class="notice">Markdown rendering failed: ${escapeHtml((e as Error).message)}</p>`;
   }
-  return { html: revealInvisibleHtml(html), shown: source.length, total: body.length };
+  return { html: breakLongRuns(revealInvisibleHtml(html)), shown: source.length, total: body.length };
 }

@@ -34,3 +34,15 @@ export function revealInvisibleHtml(html: string): string {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
+
+/**
+ * Inserts `<wbr>` break opportunities into long unbroken runs of text in renderer HTML. Browsers
+ * lay out a 100 KB "word" with overflow-wrap one character at a time (seconds to minutes), so a
+ * body made of one huge token could freeze the panel; short runs keep layout linear. Only text
+ * between tags is touched (the renderers escape `<` and `>` inside attribute values), and a run
+ * never spans `&`, so entities stay whole.
+ */
+export function breakLongRuns(html: string, every = 64): string {
+  const run = new RegExp(`[^\\s<>&]{${every}}(?=[^\\s<>&])`, 'g');
+  return html.split(/(<[^>]*>)/).map((part, i) => (i % 2 === 1 ? part : part.replace(run, '$&<wbr>'))).join('');
+}

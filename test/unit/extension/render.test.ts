@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderBody } from '../../../src/extension/render/markdown';
 import { renderDiffHunk } from '../../../src/extension/render/diffHtml';
-import { revealInvisibleText } from '../../../src/extension/render/reveal';
+import { breakLongRuns, revealInvisibleText } from '../../../src/extension/render/reveal';
 
 test('raw HTML, event handlers and scripts come out as text', () => {
   const { html } = renderBody('<script>alert(1)</script> <img src=x onerror=alert(1)> <b onclick="x()">b</b>');
@@ -51,4 +51,12 @@ test('diff hunk rows carry line numbers, highlighting and the commented line', (
   assert.match(html, /hljs-keyword/);
   assert.match(html, /&lt;b&gt;/);
   assert.doesNotMatch(html, /<b>/);
+});
+
+test('long unbroken runs get break opportunities outside tags, entities intact', () => {
+  const { html } = renderBody('x'.repeat(200) + ' [l](https://e.com/' + 'b'.repeat(300) + ')');
+  assert.match(html, /x{64}<wbr>x{64}<wbr>/);
+  assert.match(html, /data-href="https:\/\/e.com\/b{300}"/, 'attribute values untouched');
+  assert.equal(breakLongRuns('&amp;' + 'y'.repeat(20), 12), '&amp;yyyyyyyy<wbr>yyyyyyyyyyyy', 'a run starts after & so an entity is never split');
+  assert.equal(breakLongRuns('<span class="aaaaaaaaaaaaaaaaaaaa">z</span>', 12), '<span class="aaaaaaaaaaaaaaaaaaaa">z</span>');
 });
