@@ -19,6 +19,8 @@ export const MODEL_PATH_SETTING = 'secreview.model.path';
 export const MODEL_FLAG = '--model';
 const MANIFEST = '.secreview-download.json';
 const OPTIONAL_FILES = [MODEL_FILES.tokenizerConfig];
+/** Sizes and hashes are of the stored bytes: never let a transfer be compressed. */
+const IDENTITY = { 'Accept-Encoding': 'identity' };
 
 export interface DownloadProgress { file: string; receivedBytes: number; totalBytes?: number }
 
@@ -105,7 +107,7 @@ interface Expected { size?: number; sha256?: string; url: string }
 async function probe(url: string, signal?: AbortSignal): Promise<Expected | 'missing'> {
   let current = url;
   for (let hop = 0; hop < 5; hop++) {
-    const res = await fetch(current, { method: 'HEAD', redirect: 'manual', signal });
+    const res = await fetch(current, { method: 'HEAD', redirect: 'manual', signal, headers: IDENTITY });
     if (res.status === 404) return 'missing';
     const linkedEtag = res.headers.get('x-linked-etag'), etag = res.headers.get('etag');
     const sha = [linkedEtag, etag].map(hexDigest).find((h) => h?.length === 64);
@@ -165,7 +167,7 @@ async function transfer(expected: Expected, partial: string, file: string, o: Hu
   let have = existsSync(partial) ? (await stat(partial)).size : 0;
   if (expected.size !== undefined && have > expected.size) { await rm(partial); have = 0; }
   if (expected.size !== undefined && have === expected.size) return;
-  const res = await fetch(expected.url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: o.signal });
+  const res = await fetch(expected.url, { headers: have ? { ...IDENTITY, Range: `bytes=${have}-` } : IDENTITY, signal: o.signal });
   if (res.status === 416 && expected.size !== undefined && have === expected.size) return;
   if (!res.ok) throw new ModelDownloadError(`${expected.url}: HTTP ${res.status} ${res.statusText}`);
   if (res.status !== 206) have = 0;
