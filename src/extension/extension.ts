@@ -9,15 +9,16 @@ import { BatchesTreeProvider } from './batchesView';
 import { registerCommands } from './commands';
 import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
 import { registerExtensionTests } from './extensionTests';
-import { GitHubFileFetcher } from './github';
+import { DiffContextFetcher } from './github';
 import { Log } from './log';
 import { LabelingPanel, LabelingPanelSerializer, type PanelHost } from './panel';
 import { StatusBar } from './statusBar';
 import { WorkspaceHost } from './workspaceHost';
-// ---- Self-contained command modules (simulation study, GitHub crawl) ------------------------------
-// They are registered below, in "Registration point for self-contained modules". Each exports
-// `registerXCommands(context, output, ...)` and owns its own commands.
-// (imports are added here once src/extension/simulation.ts and src/extension/crawl.ts exist)
+// ---- Self-contained command modules (simulation study, GitHub crawl, second opinion) ----------------
+// Registered below, in "Registration point for self-contained modules". Each owns its commands.
+import { registerCrawlCommands } from './crawl';
+import { registerSecondOpinionCommands } from './secondOpinion';
+import { registerSimulationCommands } from './simulation';
 // ---------------------------------------------------------------------------------------------------
 
 let workspaceHost: WorkspaceHost | undefined;
@@ -27,7 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   const host = new WorkspaceHost(log);
   workspaceHost = host;
   const status = new StatusBar(host);
-  const fetcher = new GitHubFileFetcher(() => host.workspace?.cacheDir);
+  const fetcher = new DiffContextFetcher(() => host.workspace?.dir);
   context.subscriptions.push(log, host, status);
 
   const latencies: number[] = [];
@@ -68,8 +69,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   );
 
   // ---- Registration point for self-contained modules ------------------------------------------
-  // registerSimulationCommands(context, log.channel);
-  // registerCrawlCommands(context, log.channel, async () => { await host.open(); LabelingPanel.current?.refresh(); });
+  registerSimulationCommands(context, log.channel);
+  // A finished crawl goes into the pool like any import (progress, cancel, report).
+  registerCrawlCommands(context, log.channel, async (reviewsFile) => {
+    await vscode.commands.executeCommand('secreview.importReviews', [vscode.Uri.file(reviewsFile)]);
+  });
+  registerSecondOpinionCommands(context, {
+    get workspace() { return host.workspace; },
+    changed: () => { host.changed(); LabelingPanel.current?.refresh(); },
+  }, log);
   // ---------------------------------------------------------------------------------------------
 
   registerExtensionTests(context, api, log.line);

@@ -1,13 +1,13 @@
 /**
- * Files at a commit from GitHub, for the diff view, with the user's GitHub session from VS Code's
- * authentication provider (never prompted for unless the user asks; never logged or written).
- * Fetched files are cached in the workspace (`.secreview/cache/github-files/`), so a diff opens
- * offline once seen.
+ * Files at a commit from GitHub for the diff view, through the project's GitHub client and diff
+ * context (rate limits, retries, token scrubbing, cache in `.secreview/cache/github/`), with the
+ * user's GitHub session from VS Code's authentication provider: asked for silently, so the diff
+ * view never prompts; without a session the caller falls back to the partial view from the hunk.
+ * The token stays in memory.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import * as vscode from 'vscode';
+import { GitHubClient } from '../github/client';
+import { DiffContext, githubCacheDir } from '../github/diffContext';
 
 export interface FileAtCommitFetcher {
   /** The two commits to compare for a review: the pull request's base and the review's commit. */
@@ -16,61 +16,38 @@ export interface FileAtCommitFetcher {
   fileAt(repo: string, ref: string, filePath: string, token?: vscode.CancellationToken): Promise<string | undefined>;
 }
 
-const API = 'https://api.github.com';
+export class DiffContextFetcher implements FileAtCommitFetcher {
+  /** `workspaceDir`: the open workspace's `.secreview` folder (for the cache), if any. */
+  constructor(private readonly workspaceDir: () => string | undefined) {}
 
-export class GitHubFileFetcher implements FileAtCommitFetcher {
-  constructor(private readonly cacheDir: () => string | undefined, private readonly apiBase = API) {}
-
-  private async token(): Promise<string | undefined> {
+  private async context(signal?: AbortSignal): Promise<DiffContext | undefined> {
+    let token: string | undefined;
     try {
-      const session = await vscode.authentication.getSession('github', ['repo'], { silent: true });
-      return session?.accessToken;
+      token = (await vscode.authentication.getSession('github', ['repo'], { silent: true }))?.accessToken;
     } catch {
-      return undefined;
+      token = undefined;
     }
-  }
-
-  private async cached(key: string, load: () => Promise<string | undefined>): Promise<string | undefined> {
-    const dir = this.cacheDir();
-    const file = dir ? path.join(dir, 'github-files', createHash('sha256').update(key).digest('hex').slice(0, 40)) : undefined;
-    if (file) {
-      try { return await readFile(file, 'utf8'); } catch { /* not cached yet */ }
-    }
-    const value = await load();
-    if (file && value !== undefined) {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file + '.tmp', value);
-      await rename(file + '.tmp', file);
-    }
-    return value;
-  }
-
-  private async get(url: string, accept: string, signal?: AbortSignal): Promise<Response | undefined> {
-    const token = await this.token();
-    if (!token) throw new Error('not signed in to GitHub (Accounts menu: Sign in with GitHub)');
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: accept, 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'security-review-labeler' }, signal });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new Error(`GitHub answered ${res.status} ${res.statusText} for ${url.replace(/\?.*/, '')}`);
-    return res;
+    // Signed out: no network at all (the caller shows the partial view from the diff hunk).
+    if (!token) return undefined;
+    const dir = this.workspaceDir();
+    return new DiffContext(new GitHubClient({ token, signal }), dir ? githubCacheDir(dir) : undefined);
   }
 
   async refsFor(repo: string, pull: number, commit: string): Promise<{ before: string; after: string } | undefined> {
-    const base = await this.cached(`pull-base:${repo}#${pull}`, async () => {
-      const res = await this.get(`${this.apiBase}/repos/${repo}/pulls/${pull}`, 'application/vnd.github+json', AbortSignal.timeout(15_000));
-      if (!res) return undefined;
-      const body = (await res.json()) as { base?: { sha?: unknown } };
-      return typeof body.base?.sha === 'string' ? body.base.sha : undefined;
-    });
-    return base ? { before: base, after: commit } : undefined;
+    const context = await this.context(AbortSignal.timeout(20_000));
+    return context ? context.refsFor(repo, pull, commit) : undefined;
   }
 
   async fileAt(repo: string, ref: string, filePath: string, token?: vscode.CancellationToken): Promise<string | undefined> {
     const controller = new AbortController();
     token?.onCancellationRequested(() => controller.abort());
-    return this.cached(`file:${repo}@${ref}:${filePath}`, async () => {
-      const encoded = filePath.split('/').map(encodeURIComponent).join('/');
-      const res = await this.get(`${this.apiBase}/repos/${repo}/contents/${encoded}?ref=${encodeURIComponent(ref)}`, 'application/vnd.github.raw', controller.signal);
-      return res ? await res.text() : undefined;
-    });
+    const timer = setTimeout(() => controller.abort(), 30_000);
+    try {
+      const context = await this.context(controller.signal);
+      if (!context) throw new Error('not signed in to GitHub (Accounts menu: Sign in with GitHub)');
+      return await context.fileAt(repo, ref, filePath);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
