@@ -112,6 +112,12 @@ export interface EncoderGraphOptions {
   erfInFloat32?: boolean;
   /** Start the layers from this hidden state [batch, seq, hidden] instead of the embeddings (top-K fine-tuning). */
   fromLayer?: number;
+  /**
+   * Training-time dropout where Hugging Face applies it (embeddings, attention probabilities,
+   * attention and FFN outputs, before each head layer), drawn in the graph from `seed`. Only
+   * layers from `fromLayer` up (and the head) get it (frozen layers run as at inference).
+   */
+  dropout?: { ratio: number; seed: number; fromLayer?: number };
 }
 
 /**
@@ -125,6 +131,12 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
   const dense = (x: Value, l: LinearValues): Value => g.add(g.matmul(x, l.weight), l.bias);
   const norm = (x: Value, n: NormValues): Value => g.layerNorm(x, n.weight, n.bias, c.layerNormEps);
   const gelu = (x: Value): Value => (o.erfInFloat32 && x.dtype !== 'float32' ? geluViaFloat32Erf(g, x) : g.gelu(x));
+  let draws = 0;
+  const drop = (x: Value, layer: number): Value => {
+    const d = o.dropout;
+    if (!d || d.ratio <= 0 || layer < (d.fromLayer ?? 0)) return x;
+    return g.dropout(x, { ratio: d.ratio, seed: d.seed + 1000 * draws++ });
+  };
 
   // Additive mask [batch, 1, 1, seq]: 0 for tokens, a large negative for padding keys.
   const maskF = g.cast(attentionMask, ftype);
@@ -141,7 +153,7 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
       const cumsum = g.addNode('CumSum', [attentionMask, g.constant('int64', [], [1])], [{ dtype: 'int64', shape: attentionMask.shape }])[0]!;
       const positions = g.add(g.mul(cumsum, attentionMask), g.constant('int64', [], [c.padTokenId]));
       const e = g.add(g.add(g.gather(p.wordEmbeddings, inputIds, 0), g.gather(p.positionEmbeddings, positions, 0)), p.tokenType);
-      return norm(e, p.embeddingsNorm);
+      return drop(norm(e, p.embeddingsNorm), -1);
     });
   }
   const scale = g.s(1 / Math.sqrt(hd), x);
@@ -153,10 +165,11 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
       const kT = g.transpose(g.reshape(dense(x, l.key), [0, 0, nh, hd]), [0, 2, 3, 1]);
       const v = heads(dense(x, l.value));
       const scores = g.add(g.mul(g.matmul(q, kT), scale), additive);
-      const context = g.reshape(g.transpose(g.matmul(g.softmax(scores, -1), v), [0, 2, 1, 3]), [0, 0, H]);
-      const attended = norm(g.add(dense(context, l.attentionOutput), x), l.attentionNorm);
+      const probs = drop(g.softmax(scores, -1), i);
+      const context = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, H]);
+      const attended = norm(g.add(drop(dense(context, l.attentionOutput), i), x), l.attentionNorm);
       const inner = gelu(dense(attended, l.intermediate));
-      return norm(g.add(dense(inner, l.output), attended), l.outputNorm);
+      return norm(g.add(drop(dense(inner, l.output), i), attended), l.outputNorm);
     });
   }
   // Slice + Squeeze rather than Gather on axis 1: the autodiff differentiates Gather along axis 0 only.
@@ -164,7 +177,8 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
   const out: EncoderOutputs = { hidden: x, cls };
   if (p.head) {
     const head = p.head;
-    out.logits = g.scope('head', () => dense(g.tanh(dense(cls, head.dense)), head.outProj));
+    const top = c.numHiddenLayers;
+    out.logits = g.scope('head', () => dense(drop(g.tanh(dense(drop(cls, top), head.dense)), top), head.outProj));
   }
   return out;
 }

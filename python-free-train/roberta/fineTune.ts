@@ -21,8 +21,10 @@ export interface FineTuneOptions {
   /** Encoder layers trained from the top (0 = head only). */
   topLayers: number;
   optimizer?: OptimizerConfig;
-  /** Seed of the head's initialization when the checkpoint has none (e.g. roberta-base). */
+  /** Seed of the head's initialization when the checkpoint has none (e.g. roberta-base), and of dropout. */
   seed?: number;
+  /** Dropout in the trained layers and the head (RoBERTa's default is 0.1; default 0). */
+  dropout?: number;
 }
 
 const LABELS = 'labels';
@@ -56,7 +58,8 @@ export function buildFineTuneStep(c: RobertaConfig, params: readonly ParamTensor
   const labels = g.input(LABELS, 'int64', [BATCH]);
   const trainable = (name: string) => isTrainable(name, c.numHiddenLayers, o.topLayers);
   const byName = declareParams(g, params, { asInput: trainable });
-  const out = buildRobertaEncoder(g, c, encoderValues(byName, c), ids, mask);
+  const dropout = o.dropout ? { ratio: o.dropout, seed: o.seed ?? 1, fromLayer: c.numHiddenLayers - o.topLayers } : undefined;
+  const out = buildRobertaEncoder(g, c, encoderValues(byName, c), ids, mask, { dropout });
   if (!out.logits) throw new Error('roberta fine-tuning: the model has no classification head');
   const { loss } = softmaxCrossEntropy(g, out.logits, labels);
   const trained = params.filter((p) => trainable(p.name));

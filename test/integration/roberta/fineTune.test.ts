@@ -82,4 +82,21 @@ describe('roberta fine-tuning (head + top K layers)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('with dropout: masks change from step to step and the loss still falls', async () => {
+    const config = tinyRobertaConfig({ layers: 2, hidden: 32, heads: 4, intermediate: 64, bpeTokens: 1000, numLabels: 2 });
+    const tokenizer = RobertaTokenizer.fromJson(robertaTokenizerJson(1000));
+    const backend = await Backend.create({ device: 'cpu', threads: 1 });
+    const tuner = await RobertaFineTuner.create(backend, config, randomRobertaWeights(config, 9, 0.2, false),
+      { topLayers: 2, dropout: 0.1, seed: 5, optimizer: { kind: 'adamw', lr: 3e-3 } });
+    const batch = tokenizer.encodeBatch(DATA.map(([t]) => t));
+    const labels = DATA.map(([, y]) => y);
+    const a = await tuner.step(batch, labels, 0), b = await tuner.step(batch, labels, 0);
+    assert.notEqual(a, b, 'same weights, different dropout masks, different losses');
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) losses.push(await tuner.step(batch, labels));
+    const tail = losses.slice(-5).reduce((s, x) => s + x, 0) / 5;
+    assert.ok(tail < 0.3 * a, `loss went from ${a} to ${tail}`);
+    await tuner.release();
+  });
 });
