@@ -14,3 +14,4 @@ export { RobertaRepresentation, type RobertaRepresentationOptions } from './repr
 export { Fp16EmbeddingCache } from './embeddingCache';
 export { type FineTuneOptions, RobertaFineTuner } from './fineTune';
 export { saveRobertaModel } from './save';
+export { MLP_HEAD_CONFIG, headFromMlpParams, mlpParamsFromHead } from './headBridge';
