@@ -47,7 +47,16 @@ async function askStudy(): Promise<StudyChoice | undefined> {
   if (!rows) return undefined;
   const predictability = await askList('Predictability: standard deviation of the true logits (0.7 low, 1.0 normal, 1.3 high; a list is drawn per run)', '1.0', false);
   if (!predictability) return undefined;
-  let config: SimulationConfig = { ...DEFAULT_CONFIG, rows: rows[0]!, predictability, strategies: [...DEFAULT_CONFIG.strategies, 'rare:0.9+random:0.1'] };
+  const prevalenceText = await vscode.window.showInputBox({
+    title: 'Run Simulation Study', ignoreFocusOut: true, value: '',
+    prompt: 'Share of positives you expect in your pool, e.g. 0.02 (empty: the paper\'s setting, about 1.7%)',
+    validateInput: (t) => (t.trim() === '' || (Number(t) > 0 && Number(t) < 1) ? undefined : 'Enter a share between 0 and 1, e.g. 0.02, or leave empty'),
+  });
+  if (prevalenceText === undefined) return undefined;
+  let config: SimulationConfig = {
+    ...DEFAULT_CONFIG, rows: rows[0]!, predictability, strategies: [...DEFAULT_CONFIG.strategies, 'rare:0.9+random:0.1'],
+    ...(prevalenceText.trim() ? { targetPrevalence: Number(prevalenceText) } : {}),
+  };
   if (preset.id === 'custom') {
     const increment = await askList('Rows labeled per iteration (a list is drawn per run)', '200', true);
     if (!increment) return undefined;

@@ -22,6 +22,11 @@ export interface SimulationConfig {
   predictability: number[];
   /** Mean of the generator's logits: log(0.01 / 0.99) gives about 1.7% positives. */
   balance: number;
+  /**
+   * When set, replaces `balance`: the last bias is solved per run so that the expected share of
+   * positives, mean(sigmoid(logit)), equals this value (the prevalence a user expects).
+   */
+  targetPrevalence?: number;
   correlation: Correlation[];
   /** Random start indices (with replacement), shared by all strategies of a run. */
   start: number;
@@ -124,6 +129,9 @@ export function validateConfig(c: SimulationConfig): void {
   if (!c.correlation.length) throw new Error('correlation must not be empty');
   if (!(c.learningRate > 0)) throw new Error(`learning rate must be positive, got ${c.learningRate}`);
   if (!Number.isFinite(c.balance)) throw new Error('balance must be a finite number');
+  if (c.targetPrevalence !== undefined && !(c.targetPrevalence > 0 && c.targetPrevalence < 1)) {
+    throw new Error(`target prevalence must be between 0 and 1, got ${c.targetPrevalence}`);
+  }
   if (!c.strategies.length) throw new Error('no strategies given');
   c.strategies.forEach(parseArm);
   for (const inc of c.increment) {

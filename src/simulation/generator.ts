@@ -29,6 +29,8 @@ export interface GeneratorOptions {
   hidden: readonly number[];
   predictability: number;
   balance: number;
+  /** When set, the mean logit is solved so that mean(sigmoid(logit)) equals it (`balance` is ignored). */
+  targetPrevalence?: number;
   correlation: Correlation;
   /** Seed of this run's data. */
   seed: number;
@@ -52,12 +54,13 @@ export async function generateData(o: GeneratorOptions, engine: Engine): Promise
   // Rescaling the last layer's weights by s/sd and setting its bias to hit the mean logit is the
   // same affine map of the raw logits.
   const scale = o.predictability / sd;
+  const shift = o.targetPrevalence === undefined ? o.balance : solveShift(raw, mean, scale, o.targetPrevalence);
   const y = new Uint8Array(o.rows);
   const yFloat = new Float32Array(o.rows);
   const logits = raw; // rescaled in place
   let positives = 0;
   for (let i = 0; i < o.rows; i++) {
-    const logit = (raw[i]! - mean) * scale + o.balance;
+    const logit = (raw[i]! - mean) * scale + shift;
     logits[i] = logit;
     const p = 1 / (1 + Math.exp(-logit));
     if (rng.uniform() < p) {
@@ -67,6 +70,18 @@ export async function generateData(o: GeneratorOptions, engine: Engine): Promise
     }
   }
   return { rows: o.rows, inputs: o.inputs, x, y, yFloat, logits, prevalence: positives / o.rows };
+}
+
+/** The mean logit b with mean(sigmoid((raw - mean) * scale + b)) = target, by bisection (monotone in b). */
+export function solveShift(raw: Float32Array, mean: number, scale: number, target: number): number {
+  let lo = -40, hi = 40;
+  for (let it = 0; it < 60 && hi - lo > 1e-7; it++) {
+    const b = (lo + hi) / 2;
+    let sum = 0;
+    for (let i = 0; i < raw.length; i++) sum += 1 / (1 + Math.exp(-((raw[i]! - mean) * scale + b)));
+    if (sum / raw.length < target) lo = b; else hi = b;
+  }
+  return (lo + hi) / 2;
 }
 
 /**

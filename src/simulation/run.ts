@@ -88,7 +88,7 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
   };
   const data = await generateData({
     rows: config.rows, inputs: config.inputs, hidden: config.generatorHidden, predictability: parameters.predictability,
-    balance: config.balance, correlation: parameters.correlation, seed: seed('data'),
+    balance: config.balance, targetPrevalence: config.targetPrevalence, correlation: parameters.correlation, seed: seed('data'),
   }, engine);
   lap('generate');
   const startRng = new Rng(seed('start'));

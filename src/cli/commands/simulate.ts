@@ -30,6 +30,8 @@ export function configFromArgs(args: ParsedArgs): SimulationConfig {
   const corr = optString(args, 'correlation');
   const strategies = optString(args, 'strategies');
   const budget = optString(args, 'budget');
+  const prevalence = optString(args, 'prevalence');
+  if (prevalence !== undefined && optString(args, 'balance') !== undefined) throw new CliError('use --prevalence or --balance, not both');
   return {
     rows: optInt(args, 'rows', d.rows, 10),
     inputs: optInt(args, 'inputs', d.inputs, 1, 10_000),
@@ -37,6 +39,7 @@ export function configFromArgs(args: ParsedArgs): SimulationConfig {
     classifierHidden: numberList(args, 'classifier-layers', d.classifierHidden, true),
     predictability: numberList(args, 'predictability', d.predictability, false),
     balance: optNumber(args, 'balance', d.balance, -50, 50),
+    ...(prevalence === undefined ? {} : { targetPrevalence: optNumber(args, 'prevalence', 0.01, 1e-6, 0.999) }),
     correlation: corr === undefined ? d.correlation : wrap('correlation', () => corr.split(',').map(parseCorrelation)),
     start: optInt(args, 'start', d.start, 1),
     increment: numberList(args, 'increment', d.increment, true),
@@ -71,6 +74,7 @@ export const simulateCommand: CliCommand = {
     '  --classifier-layers L    hidden widths of the classifier (default 15,15,15)',
     '  --predictability S       standard deviation of the true logits: 0.7 low, 1.0 normal, 1.3 high',
     '  --balance B              mean true logit (default log(0.01/0.99), about 1.7% positives)',
+    '  --prevalence P           instead of --balance: solve the mean logit per run for an expected share P of positives',
     `  --correlation C          ${CORRELATIONS.join(', ')} (AAt as deployed; cholesky as the paper describes)`,
     '  --start N                random start rows, shared by all strategies of a run (default 200)',
     '  --increment N            rows labeled per iteration (default 200)',
@@ -92,7 +96,7 @@ export const simulateCommand: CliCommand = {
     runs: { type: 'string' }, rows: { type: 'string' }, inputs: { type: 'string' }, 'generator-layers': { type: 'string' },
     'classifier-layers': { type: 'string' }, predictability: { type: 'string' }, balance: { type: 'string' },
     correlation: { type: 'string' }, start: { type: 'string' }, increment: { type: 'string' }, iterations: { type: 'string' },
-    budget: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
+    budget: { type: 'string' }, prevalence: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
     strategies: { type: 'string' }, 'stop-yield': { type: 'string' }, 'stop-patience': { type: 'string' }, seed: { type: 'string' },
     workers: { type: 'string' }, engine: { type: 'string' }, out: { type: 'string' },
   },

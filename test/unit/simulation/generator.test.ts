@@ -77,3 +77,12 @@ test('cholesky factors a positive definite matrix and rejects others', () => {
   assert.deepEqual(Array.from(l, (v) => +v.toFixed(12)), [2, 0, 1, +Math.sqrt(2).toFixed(12)]);
   assert.throws(() => cholesky(Float64Array.of(1, 2, 2, 1), 2), /positive definite/);
 });
+
+test('a target prevalence is hit per run: the expected share of positives equals it', async () => {
+  for (const target of [0.005, 0.03]) {
+    const d = await generateData({ ...base, predictability: 1.3, targetPrevalence: target, seed: 8 }, engine);
+    const expected = d.logits.reduce((a, z) => a + 1 / (1 + Math.exp(-z)), 0) / d.rows;
+    assert.ok(Math.abs(expected - target) < 1e-5, `expected share ${expected} for target ${target}`);
+    assert.ok(Math.abs(d.prevalence - target) < 5 * Math.sqrt(target / d.rows), `drawn share ${d.prevalence}`);
+  }
+});
