@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { isLabel, LABEL_INFO, type Label } from '../core/labels';
+import { LABEL_INFO } from '../core/labels';
 import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
 import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../store/export';
@@ -253,4 +253,3 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
   });
 }
 
-export function isLabelArg(v: unknown): v is Label { return isLabel(v); }

@@ -4,7 +4,7 @@
  * so the panel advances only once the label is on disk. Rendering of untrusted text happens here
  * (host side) with the safe renderers; rendered views are cached and the next one is prefetched.
  */
-import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
+import { TARGET_LABEL, type Label } from '../core/labels';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { Batch, BatchItem } from '../store/labelDb';
@@ -252,4 +252,3 @@ function lineLabel(r: Review): string | undefined {
   return r.line === undefined ? `${range} (outdated)` : range;
 }
 
-export const LABEL_ORDER: readonly Label[] = LABELS;

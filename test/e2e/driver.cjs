@@ -12,7 +12,7 @@ const BASE = process.env.CS_URL;
 const RUN = process.env.RUN_DIR;
 const REPO = process.env.REPO;
 const ARTIFACTS = process.env.ARTIFACTS;
-const POOL_SIZE = Number(process.env.E2E_POOL_SIZE || 200000);
+const POOL_SIZE = Number(process.env.E2E_POOL_SIZE || 1000000);
 const t0 = Date.now();
 const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const results = [];

@@ -3,7 +3,8 @@
 # chromium, driven by playwright-core (test/e2e/driver.cjs). Also runs the integration suite inside
 # the extension host (test/integration/extension/suite.ts) from the palette.
 # Prints a final line "N passed, N failed" and exits non-zero on any failure.
-# Environment: E2E_POOL_SIZE (reviews in the speed pool, default 200000), E2E_KEEP=1 keeps .e2e/run.
+# Environment: E2E_POOL_SIZE (reviews in the speed pool, default 1000000), E2E_ONLY=main,integration,hostile,speed
+# (scenarios to run), E2E_KEEP=1 keeps the speed workspace in .e2e/run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$ROOT/.e2e}
@@ -17,6 +18,7 @@ fi
 node scripts/build.mjs || { echo "0 passed, 1 failed"; exit 1; }
 
 rm -rf "$RUN"
+rm -f "$ROOT/test/e2e/artifacts/"*.png "$ROOT/test/e2e/artifacts/"*.json
 mkdir -p "$RUN"/{tmp,xdg,exts,ud/User,workspaces} "$ROOT/test/e2e/artifacts"
 export TMPDIR=$RUN/tmp XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache
 
@@ -59,6 +61,8 @@ NODE_PATH=$E2E/pw/node_modules CS_URL=http://127.0.0.1:$PORT RUN_DIR=$RUN REPO=$
 STATUS=$?
 stop
 trap - EXIT
+# The speed pool is large (about 1 GB for a million reviews with its copy in the workspace).
+[ "${E2E_KEEP:-}" = 1 ] || rm -rf "$RUN/workspaces/speed"
 if [ -f "$RUN/summary.json" ]; then
   SUMMARY=$(node -p "const s=require('$RUN/summary.json'); s.passed+' passed, '+s.failed+' failed'")
 else
