@@ -285,6 +285,25 @@ async function mainScenario(page, ws) {
       assert(data.events.filter((e) => e.kind === 'set').every((e) => e.batchId === data.batches[0].id && e.iteration === 1), 'events carry batch and iteration');
       return `${data.events.length} events, ${cur.size} labels`;
     }],
+    ['a second window on the same folder gets a read-only panel that says why and writes nothing', async () => {
+      const page2 = await page.context().newPage();
+      try {
+        await openWorkbench(page2, ws);
+        await runCommand(page2, 'Security Review: Open Labeling Panel');
+        const f2 = await panelFrame(page2);
+        const banner = await waitFor(() => f2.locator('#readonly').innerText().catch(() => ''), 'the read-only banner', 20000);
+        assert(/VS Code window/.test(banner), `the banner names the window holding the lock: ${banner}`);
+        const before = readLabels(ws).events.length;
+        await f2.locator('.progress').first().click({ position: { x: 2, y: 2 } });
+        await page2.keyboard.press('2');
+        await sleep(800);
+        assert(readLabels(ws).events.length === before, 'a label key in the read-only window writes nothing');
+        return banner.slice(0, 100);
+      } finally {
+        await page2.close();
+        await page.bringToFront();
+      }
+    }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return { ok: false, latencies };
   return { ok: true, latencies };
