@@ -110,22 +110,18 @@ export interface EncoderOutputs {
 export interface EncoderGraphOptions {
   /** GELU through float32 Erf even in a float64 graph (onnxruntime's CPU Erf has no double kernel). */
   erfInFloat32?: boolean;
-  /** Start the layers from this hidden state [batch, seq, hidden] instead of the embeddings (top-K fine-tuning). */
-  fromLayer?: number;
   /**
    * Training-time dropout where Hugging Face applies it (embeddings, attention probabilities,
    * attention and FFN outputs, before each head layer), drawn in the graph from `seed`. Only
-   * layers from `fromLayer` up (and the head) get it (frozen layers run as at inference).
+   * layers from `fromLayer` up and the head get it (frozen layers run as at inference); the
+   * embeddings only when `fromLayer` is negative.
    */
   dropout?: { ratio: number; seed: number; fromLayer?: number };
 }
 
-/**
- * Builds the forward pass. `inputIds` and `attentionMask` are int64 [batch, seq]; with
- * `fromLayer`, `inputIds` is ignored and `hiddenIn` is the output of layer `fromLayer - 1`.
- */
+/** Builds the forward pass; `inputIds` and `attentionMask` are int64 [batch, seq]. */
 export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues, inputIds: Value, attentionMask: Value,
-  o: EncoderGraphOptions & { hiddenIn?: Value } = {}): EncoderOutputs {
+  o: EncoderGraphOptions = {}): EncoderOutputs {
   const H = c.hiddenSize, nh = c.numAttentionHeads, hd = H / nh;
   const ftype = p.wordEmbeddings.dtype;
   const dense = (x: Value, l: LinearValues): Value => g.add(g.matmul(x, l.weight), l.bias);
@@ -142,22 +138,15 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
   const maskF = g.cast(attentionMask, ftype);
   const additive = g.unsqueeze(g.mul(g.sub(g.s(1, maskF), maskF), g.s(-1e9, maskF)), [1, 2]);
 
-  let x: Value;
-  const start = o.fromLayer ?? 0;
-  if (start > 0) {
-    if (!o.hiddenIn) throw new Error('roberta graph: fromLayer needs hiddenIn');
-    x = o.hiddenIn;
-  } else {
-    x = g.scope('embeddings', () => {
-      // positions = cumsum(mask) * mask + padding_idx (Hugging Face's create_position_ids_from_input_ids).
-      const cumsum = g.addNode('CumSum', [attentionMask, g.constant('int64', [], [1])], [{ dtype: 'int64', shape: attentionMask.shape }])[0]!;
-      const positions = g.add(g.mul(cumsum, attentionMask), g.constant('int64', [], [c.padTokenId]));
-      const e = g.add(g.add(g.gather(p.wordEmbeddings, inputIds, 0), g.gather(p.positionEmbeddings, positions, 0)), p.tokenType);
-      return drop(norm(e, p.embeddingsNorm), -1);
-    });
-  }
+  let x = g.scope('embeddings', () => {
+    // positions = cumsum(mask) * mask + padding_idx (Hugging Face's create_position_ids_from_input_ids).
+    const cumsum = g.addNode('CumSum', [attentionMask, g.constant('int64', [], [1])], [{ dtype: 'int64', shape: attentionMask.shape }])[0]!;
+    const positions = g.add(g.mul(cumsum, attentionMask), g.constant('int64', [], [c.padTokenId]));
+    const e = g.add(g.add(g.gather(p.wordEmbeddings, inputIds, 0), g.gather(p.positionEmbeddings, positions, 0)), p.tokenType);
+    return drop(norm(e, p.embeddingsNorm), -1);
+  });
   const scale = g.s(1 / Math.sqrt(hd), x);
-  for (let i = start; i < c.numHiddenLayers; i++) {
+  for (let i = 0; i < c.numHiddenLayers; i++) {
     const l = p.layers[i]!;
     x = g.scope(`layer${i}`, () => {
       const heads = (t: Value): Value => g.transpose(g.reshape(t, [0, 0, nh, hd]), [0, 2, 1, 3]);
