@@ -54,11 +54,9 @@ export interface StudyResult {
 
 /** Where the worker script is: the bundle's `simulation-worker.js`, or `worker.ts` when running from source. */
 export function workerScript(): string | undefined {
-  for (const name of ['simulation-worker.js', 'worker.ts', 'worker.js']) {
-    const file = path.join(__dirname, name);
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  // From source this module is runner.ts beside worker.ts; bundled, it sits in dist/ beside the worker bundle.
+  const file = path.join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'simulation-worker.js');
+  return existsSync(file) ? file : undefined;
 }
 
 export async function runStudy(options: StudyOptions): Promise<StudyResult> {
