@@ -2,9 +2,11 @@
 //   With VS Code desktop (`code` on PATH): code --extensionDevelopmentPath=<repo> <demo-workspace>
 //   Otherwise: code-server 4.100.3 on 127.0.0.1 (installed by test/e2e/setup.sh when missing);
 //   prints the URL to open in a browser and keeps running until Ctrl+C.
-// The demo workspace is `demo-workspace/` in the repository (created, initialized and filled with
-// demo/reviews.jsonl on first use by the "Security Review" commands; see the walkthrough).
-// Usage: node scripts/workbench.mjs [--port N] [--server]   (--server forces code-server)
+// The demo workspace is `demo-workspace/` in the repository: on first use it is initialized, the
+// demo pool (demo/reviews.jsonl) imported and the first batch proposed by the keyword rule, with the
+// `secreview` CLI, so the window opens ready to label. `--empty` leaves the folder empty instead (to
+// follow the Getting Started walkthrough from the start).
+// Usage: node scripts/workbench.mjs [--port N] [--server] [--empty]   (--server forces code-server)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -34,9 +36,20 @@ if (!existsSync(path.join(root, 'dist', 'extension.js'))) {
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 
+if (!args.includes('--empty') && !existsSync(path.join(workspace, '.secreview', 'labels.json'))) {
+  const cli = (...a) => {
+    const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), ...a], { stdio: 'inherit', cwd: workspace });
+    if (r.status !== 0) { console.error(`secreview ${a[0]} failed`); process.exit(r.status ?? 1); }
+  };
+  console.log('Preparing the demo workspace (init, import demo/reviews.jsonl, bootstrap batch)...');
+  cli('init');
+  cli('import', path.join(root, 'demo', 'reviews.jsonl'));
+  cli('bootstrap', '--size', '50');
+}
+
 if (!forceServer && has('code')) {
   console.log(`Opening VS Code with the extension from ${root} on ${workspace}`);
-  console.log('In the window: "Security Review: Initialize Workspace", then "Import Reviews..." > Demo data, then "Propose Next Batch" (or follow the Getting Started walkthrough).');
+  console.log('In the window: "Security Review: Open Labeling Panel" (keys 1-6 label, ? shows all keys).');
   const r = spawnSync('code', [`--extensionDevelopmentPath=${root}`, workspace], { stdio: 'inherit' });
   process.exit(r.status ?? 0);
 }
@@ -81,8 +94,8 @@ for (let i = 0; i < 120; i++) {
   await new Promise((r) => setTimeout(r, 250));
 }
 console.log(`\nSecurity Review labeling workbench (code-server, VS Code 1.100.3):\n\n  ${url}\n`);
-console.log('Open it in a browser. The Getting Started walkthrough ("Label security-relevant code reviews") takes you from the');
-console.log('empty demo folder to the first labeled batch. Ctrl+C stops the server.');
+console.log('Open it in a browser, then run "Security Review: Open Labeling Panel" from the command palette (F1):');
+console.log('keys 1-6 label, Backspace undoes, ? shows all keys. Ctrl+C stops the server.');
 const stop = () => { child.kill('SIGTERM'); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
