@@ -233,6 +233,7 @@ async function mainScenario(page, ws) {
       labeled[8] = id;
     }],
     ['screenshots of the panel in the dark and light themes', async () => {
+      await runCommand(page, 'Notifications: Clear All Notifications');
       await setTheme(page, frame, 'Dark Modern');
       await page.screenshot({ path: path.join(ARTIFACTS, 'labeling-panel-dark.png') });
       await setTheme(page, frame, 'Light Modern');
