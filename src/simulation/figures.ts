@@ -53,7 +53,7 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
 
   const focus = focusArm(arms);
   const params: { key: 'predictability' | 'increment' | 'epochs' | 'correlation'; label: string; file: string }[] = [
-    { key: 'predictability', label: 'predictability (logit sd)', file: 'identification-rate-by-predictability.svg' },
+    { key: 'predictability', label: 'predictability', file: 'identification-rate-by-predictability.svg' },
     { key: 'increment', label: 'increment', file: 'identification-rate-by-increment.svg' },
     { key: 'epochs', label: 'epochs', file: 'identification-rate-by-epochs.svg' },
     { key: 'correlation', label: 'correlation', file: 'identification-rate-by-correlation.svg' },
@@ -64,7 +64,7 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
     const order = values.slice().sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)))).map((v) => `${p.label} ${v}`);
     const series = aggregateSeries(rows, (r) => (r.arm === focus ? `${p.label} ${r[p.key]}` : undefined), (r) => r.labeled, (r) => r.rate, 0.9, order);
     rateFigure(p.file, `Identification rate by ${p.key} (${armName(focus)})`, series,
-      `Identification rate of the ${armName(focus)} strategy as labeling proceeds, one line per value of ${p.label} drawn for the run.`);
+      `Identification rate of the ${armName(focus)} strategy as labeling proceeds, one line per value of ${p.key === 'predictability' ? 'predictability (standard deviation of the true logits)' : p.label} drawn for the run.`);
   }
 
   const lossSeries = aggregateSeries(rows.filter((r) => Number.isFinite(r.loss)), (r) => r.arm, (r) => r.labeled, (r) => r.loss, 0.9, arms)
