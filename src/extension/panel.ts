@@ -136,9 +136,11 @@ export class LabelingPanel implements vscode.Disposable {
     }
   }
 
+  /** Failures are answered at once; success is answered by the `show` that follows (one message less per key). */
   private ack(requestId: number, error?: string): void {
-    this.post({ type: 'ack', requestId, ok: !error, error });
-    if (error) this.post({ type: 'notice', level: 'error', text: error });
+    if (!error) return;
+    this.post({ type: 'ack', requestId, ok: false, error });
+    this.post({ type: 'notice', level: 'error', text: error });
   }
 
   async label(reviewId: string, label: Label, requestId = 0): Promise<void> {

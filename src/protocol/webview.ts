@@ -1,7 +1,8 @@
 /**
  * Messages between the extension host and the labeling panel (webview). The webview says `ready`
  * first; the host answers with `show`. Requests that change data carry a `requestId`; the host
- * answers each with `ack` (after the change is on disk) and, where the view changes, a new `show`.
+ * answers a failure with `ack` (ok: false, and nothing changed), and a success with the next `show`,
+ * posted only after the change is on disk.
  * Untrusted text arrives pre-rendered: `*Html` fields are built by the host's renderer from escaped
  * text (and are sanitized again by the webview); all other strings are set as text, never as HTML.
  */

@@ -51,17 +51,72 @@ function keyOf(label: Label): string {
   return guidelines.find((g) => g.id === label)?.key ?? '?';
 }
 
-function renderProgress(p: BatchProgress): HTMLElement {
+/**
+ * The parts that stay on screen from one candidate to the next (progress, label buttons, keys) are
+ * built once and updated in place: rebuilding a dozen custom elements per keypress costs more than
+ * the whole candidate view.
+ */
+interface Shell {
+  signature: string;
+  root: HTMLElement;
+  position: HTMLElement;
+  batchLine: HTMLElement;
+  session: HTMLElement;
+  bar: HTMLElement;
+  badges: Map<string, HTMLElement>;
+  buttons: Map<string, HTMLElement>;
+  slot: HTMLElement;
+}
+let shell: Shell | undefined;
+
+function buildShell(): Shell {
+  const position = el('strong', { id: 'position' });
+  const batchLine = el('span', {});
+  const session = el('span', { class: 'session', id: 'session-rate' });
+  const bar = el('vscode-progress-bar' as 'div', { 'aria-label': 'batch progress' });
+  const badges = new Map<string, HTMLElement>();
+  const counts = el('div', { class: 'counts' }, ...guidelines.map((g) => {
+    const badge = el('vscode-badge' as 'span', {}, '0');
+    badges.set(g.id, badge);
+    return el('span', { class: `count count-${g.id}`, title: g.title }, `${g.id} `, badge);
+  }));
+  const progress = el('div', { class: 'progress', id: 'progress' }, el('div', { class: 'progress-line' }, position, batchLine, session), bar, counts);
+  const buttons = new Map<string, HTMLElement>();
+  const labelRow = el('div', { class: 'labels', role: 'group', 'aria-label': 'labels' }, ...guidelines.map((g) => {
+    const b = el('vscode-button' as 'button', { class: 'label-button', 'data-label': g.id, title: g.description, secondary: '' }, `${g.key} ${g.title}`);
+    buttons.set(g.id, b);
+    return b;
+  }));
+  const slot = el('div', { class: 'slot', id: 'slot' });
+  const guide = renderGuidelines();
+  guide.hidden = !guidelinesVisible;
+  const keys = renderKeys();
+  keys.hidden = !helpVisible;
+  const footer = el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
+    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, '?'), ' all keys'), keys, guide);
+  const root = el('div', { class: 'root' }, progress, labelRow, slot, footer);
+  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, bar, badges, buttons, slot };
+}
+
+function updateProgress(p: BatchProgress): void {
+  if (!shell) return;
   const rate = p.sessionIdentificationRate === undefined ? 'n/a' : `${(100 * p.sessionIdentificationRate).toFixed(1)}%`;
-  const bar = el('vscode-progress-bar' as 'div', { value: String(p.done), max: String(Math.max(1, p.total)), 'aria-label': 'batch progress' });
-  const counts = el('div', { class: 'counts' }, ...guidelines.map((g) => el('span', { class: `count count-${g.id}`, title: g.title },
-    `${g.id} `, el('vscode-badge' as 'span', {}, String(p.counts[g.id] ?? 0)))));
-  return el('div', { class: 'progress', id: 'progress' },
-    el('div', { class: 'progress-line' },
-      el('strong', { id: 'position' }, candidate?.index && candidate.batchSize ? `${candidate.index} of ${candidate.batchSize}` : `${p.done} of ${p.total} labeled`),
-      el('span', {}, p.batchId ? ` batch ${p.batchId}, iteration ${p.iteration ?? '?'}; ${p.done}/${p.total} labeled` : ' no batch'),
-      el('span', { class: 'session', id: 'session-rate' }, ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`)),
-    bar, counts);
+  shell.position.textContent = candidate?.index && candidate.batchSize ? `${candidate.index} of ${candidate.batchSize}` : `${p.done} of ${p.total} labeled`;
+  shell.batchLine.textContent = p.batchId ? ` batch ${p.batchId}, iteration ${p.iteration ?? '?'}; ${p.done}/${p.total} labeled` : ' no batch';
+  shell.session.textContent = ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`;
+  shell.bar.setAttribute('value', String(p.done));
+  shell.bar.setAttribute('max', String(Math.max(1, p.total)));
+  for (const [id, badge] of shell.badges) badge.textContent = String(p.counts[id as Label] ?? 0);
+}
+
+function updateButtons(c: CandidateView | null): void {
+  if (!shell) return;
+  for (const [id, b] of shell.buttons) {
+    const current = c?.currentLabel === id;
+    b.classList.toggle('current', current);
+    b.toggleAttribute('secondary', !current);
+    b.toggleAttribute('disabled', !c || readOnlyReason !== undefined);
+  }
 }
 
 function renderPrediction(c: CandidateView): HTMLElement | null {
@@ -97,12 +152,6 @@ function renderCandidate(c: CandidateView): HTMLElement {
     ? el('div', { class: 'truncated', id: 'truncated' }, `Showing ${c.bodyShown.toLocaleString()} of ${c.bodyTotal.toLocaleString()} characters. `,
         el('vscode-button' as 'button', { id: 'show-more', secondary: '' }, 'Show more'))
     : null;
-  const labelRow = el('div', { class: 'labels', role: 'group', 'aria-label': 'labels' },
-    ...guidelines.map((g) => {
-      const b = el('vscode-button' as 'button', { class: `label-button${c.currentLabel === g.id ? ' current' : ''}`, 'data-label': g.id, title: g.description }, `${g.key} ${g.title}`);
-      if (c.currentLabel !== g.id) b.setAttribute('secondary', '');
-      return b;
-    }));
   const status = el('div', { class: 'label-status', id: 'label-status' },
     c.currentLabel ? `Labeled: ${c.currentLabel} (press a key to change it)` : 'Not labeled yet',
     c.note ? el('div', { class: 'note', id: 'note' }, 'Note: ', isolated(c.note)) : null);
@@ -110,7 +159,7 @@ function renderCandidate(c: CandidateView): HTMLElement {
   if (c.diffHtml) diff.append(sanitizeToFragment(c.diffHtml));
   else diff.append(el('p', { class: 'muted' }, 'No diff hunk recorded for this review. Press D to fetch the files from GitHub.'));
   return el('div', { class: 'candidate', 'data-review-id': c.reviewId },
-    el('section', { class: 'left' }, meta, renderPrediction(c), body, more, labelRow, status),
+    el('section', { class: 'left' }, meta, renderPrediction(c), body, more, status),
     el('section', { class: 'right' }, el('div', { class: 'muted diff-title' }, `Diff${c.diffLanguage ? ` (${c.diffLanguage})` : ''}: D opens the full files`), diff));
 }
 
@@ -140,18 +189,16 @@ function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
   guidelines = msg.guidelines;
   candidate = msg.candidate;
   readOnlyReason = msg.readOnlyReason;
-  const root = el('div', { class: 'root' });
-  if (readOnlyReason) root.append(el('div', { class: 'banner readonly', id: 'readonly', role: 'alert' }, `Read-only: ${readOnlyReason}`));
-  root.append(renderProgress(msg.progress));
-  if (candidate) root.append(renderCandidate(candidate));
-  else root.append(el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
-  const guide = renderGuidelines();
-  guide.hidden = !guidelinesVisible;
-  const keys = renderKeys();
-  keys.hidden = !helpVisible;
-  root.append(el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
-    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, '?'), ' all keys')), keys, guide);
-  app.replaceChildren(root);
+  if (!shell || shell.signature !== JSON.stringify(guidelines)) {
+    shell = buildShell();
+    app.replaceChildren(shell.root);
+  }
+  const banner = document.getElementById('readonly');
+  if (readOnlyReason && !banner) shell.root.prepend(el('div', { class: 'banner readonly', id: 'readonly', role: 'alert' }, `Read-only: ${readOnlyReason}`));
+  else if (!readOnlyReason) banner?.remove();
+  updateProgress(msg.progress);
+  updateButtons(candidate);
+  shell.slot.replaceChildren(candidate ? renderCandidate(candidate) : el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
   vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId });
 }
 
@@ -256,10 +303,9 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       if (next) act(next);
       return;
     }
-    case 'progress': {
-      document.getElementById('progress')?.replaceWith(renderProgress(msg.progress));
+    case 'progress':
+      updateProgress(msg.progress);
       return;
-    }
     case 'bodyMore': {
       if (candidate?.reviewId !== msg.reviewId) return;
       candidate = { ...candidate, bodyHtml: msg.bodyHtml, bodyShown: msg.bodyShown, bodyTotal: msg.bodyTotal };
