@@ -30,7 +30,8 @@ export class BatchesTreeProvider implements vscode.TreeDataProvider<Node> {
 
   getChildren(node?: Node): Node[] {
     const s = this.host.session();
-    if ('missing' in s) return node ? [] : [{ kind: 'message', text: s.missing }];
+    // No workspace: an empty tree lets the view's welcome content (Initialize, Import) show.
+    if ('missing' in s) return [];
     const ws = s.ws;
     if (!node) {
       const byIteration = new Map<number, Batch[]>();
