@@ -14,6 +14,8 @@ import {
 import { Backend } from './backend';
 import { RepresentationUnavailableError } from './features/representation';
 import { TrainJobError, runTrainJob } from './trainer/job';
+import { ModelDownloadError } from './roberta/hub';
+import { RobertaModelError } from './roberta/model';
 
 function send(msg: TrainerToParent): Promise<void> {
   return new Promise((resolve) => {
@@ -25,6 +27,8 @@ function send(msg: TrainerToParent): Promise<void> {
 function errorCode(e: unknown): TrainerErrorCode {
   if (e instanceof TrainJobError) return e.code;
   if (e instanceof RepresentationUnavailableError) return 'representation-unavailable';
+  // A RoBERTa folder that is missing, incomplete or cannot be downloaded: the user fixes the setting.
+  if (e instanceof ModelDownloadError || e instanceof RobertaModelError) return 'representation-unavailable';
   if (e instanceof Error && e.name === 'CancelledError') return 'cancelled';
   return 'internal';
 }

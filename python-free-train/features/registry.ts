@@ -3,7 +3,7 @@
  * a fresh one for a training run and how to rebuild a stored one from a model folder.
  */
 import { HashingRepresentation } from './hashing';
-import { ROBERTA_UNAVAILABLE, loadRoberta, robertaAvailability } from './roberta';
+import { type RobertaRequest, type RobertaRuntime, createRoberta, loadRoberta, robertaAvailability } from './roberta';
 import {
   REPRESENTATION_IDS, RepresentationUnavailableError, isRepresentationId,
   type FitOptions, type HashingConfig, type Representation, type RepresentationId, type RepresentationParams,
@@ -46,21 +46,30 @@ export interface FitRequest {
   id: RepresentationId;
   /** Options of the hashing representation (width and so on). */
   hashing?: Partial<HashingConfig>;
+  /** Where the RoBERTa encoder comes from and how it runs. */
+  roberta?: RobertaRequest;
+  robertaRuntime?: RobertaRuntime;
 }
 
 /** Builds a representation for a new model, fitting what it learns from unlabeled text. */
 export async function fitRepresentation(request: FitRequest, texts: Iterable<string> | AsyncIterable<string>, options: FitOptions = {}): Promise<Representation> {
   switch (request.id) {
     case 'hashing': return HashingRepresentation.fit(texts, request.hashing ?? {}, options);
-    case 'roberta': throw new RepresentationUnavailableError(ROBERTA_UNAVAILABLE);
+    case 'roberta': return createRoberta(request.roberta ?? {}, request.robertaRuntime);
   }
 }
 
+export interface LoadOptions {
+  /** RoBERTa: a folder replacing the stored location, and the Hub cache. */
+  roberta?: RobertaRequest;
+  robertaRuntime?: RobertaRuntime;
+}
+
 /** Rebuilds the representation a model was trained with from its stored parameters. */
-export function loadRepresentation(params: RepresentationParams): Representation {
+export async function loadRepresentation(params: RepresentationParams, options: LoadOptions = {}): Promise<Representation> {
   switch (params.id) {
     case 'hashing': return HashingRepresentation.fromParams(params);
-    case 'roberta': return loadRoberta(params);
+    case 'roberta': return loadRoberta(params, options.roberta, options.robertaRuntime);
   }
 }
 

@@ -22,6 +22,8 @@ export interface Representation {
   fingerprint(): string;
   /** Everything needed to rebuild this representation later (see `loadRepresentation`). */
   params(): RepresentationParams;
+  /** Frees native sessions (encoders); absent when there is nothing to free. */
+  release?(): Promise<void>;
 }
 
 /** Stored with each model as `representation.json`. */
@@ -38,9 +40,11 @@ export interface HashingParams {
 
 export interface RobertaParams {
   id: 'roberta';
-  /** Folder or hub name of the encoder weights. */
+  /** Folder or hub name of the encoder weights (`repo@revision` for a Hub model). */
   model: string;
   maxTokens: number;
+  /** Encoder precision (absent in models saved before it was recorded: fp32). */
+  precision?: 'fp32' | 'int8';
 }
 
 export interface HashingConfig {

@@ -17,6 +17,8 @@ export interface HeadFitOptions {
   seed: number;
   /** Hidden layer widths; [] is softmax regression. */
   hidden: number[];
+  /** Hidden activation (default relu; the RoBERTa head is tanh). */
+  activation?: 'relu' | 'tanh';
   learningRate: number;
   miniBatch: number;
   weightDecay: number;
@@ -96,7 +98,7 @@ export async function fitHead(data: SplitData, dim: number, options: HeadFitOpti
   const nTrain = yTrain.length, nTest = yTest.length;
   if (xTrain.length !== nTrain * dim || xTest.length !== nTest * dim) throw new Error(`feature rows do not match ${nTrain} + ${nTest} examples of width ${dim}`);
   if (nTrain === 0) throw new Error('no training examples');
-  const config: HeadConfig = { inputDim: dim, hidden: options.hidden, classes: options.classes, seed: options.seed };
+  const config: HeadConfig = { inputDim: dim, hidden: options.hidden, classes: options.classes, seed: options.seed, ...(options.activation ? { activation: options.activation } : {}) };
   const model = await HeadModel.create(config, {
     batchSize: options.miniBatch,
     classWeights: options.classWeighting === 'balanced' ? balancedWeights(yTrain, options.classes) : undefined,

@@ -15,6 +15,10 @@ import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
+import { featurizeCached, type FeatureCache } from '../features/cache';
+import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, type RobertaRequest } from '../features/roberta';
+import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
+import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
 import { cancelledError, fitHead } from './fit';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
 import { stratifiedSplit } from './split';
@@ -30,7 +34,57 @@ export const TRAINING_DEFAULTS = {
   scoreChunk: 2048,
   /** Pool rows (evenly spaced) the idf weights are fitted on. */
   idfSample: 20000,
+  /** Head over RoBERTa embeddings: Adam's step (the paper fine-tunes the whole model at 1e-6). */
+  robertaLearningRate: 2e-3,
 } as const;
+
+/** Where cached pool embeddings live: `.secreview/cache/embeddings/<fingerprint>/`. */
+export function embeddingCacheRoot(workspaceDir: string): string {
+  return path.join(workspaceDir, 'cache', 'embeddings');
+}
+
+/** The RoBERTa request of a training run (options first, then the environment the parent set). */
+export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>, env: NodeJS.ProcessEnv = process.env): RobertaRequest {
+  return {
+    modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
+    modelId: options.modelId, modelRevision: options.modelRevision,
+    cacheDir: options.modelCacheDir ?? defaultModelCacheDir(env),
+    precision: options.precision ?? 'fp32', maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
+  };
+}
+
+/**
+ * Featurizes through the durable embedding cache when the representation is expensive (RoBERTa):
+ * texts are keyed by the fingerprint of their body, so a text is embedded once per encoder, and a
+ * second run (or a duplicate body) reads the vector back. Counts hits and misses.
+ */
+export class CachedFeaturizer {
+  cached = 0;
+  computed = 0;
+  private constructor(readonly representation: Representation, private readonly cache: FeatureCache | undefined) {}
+
+  static async open(representation: Representation, workspaceDir: string): Promise<CachedFeaturizer> {
+    if (representation.id !== 'roberta') return new CachedFeaturizer(representation, undefined);
+    const cache = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), representation.fingerprint(), representation.dim);
+    return new CachedFeaturizer(representation, cache);
+  }
+
+  async featurize(texts: readonly string[]): Promise<Float32Array> {
+    if (!this.cache) return this.representation.featurize(texts);
+    const before = this.computed;
+    const counting: Representation = {
+      id: this.representation.id, dim: this.representation.dim,
+      fingerprint: () => this.representation.fingerprint(), params: () => this.representation.params(),
+      featurize: (missing) => { this.computed += missing.length; return this.representation.featurize(missing); },
+    };
+    const out = await featurizeCached(counting, this.cache, texts);
+    this.cached += texts.length - (this.computed - before);
+    return out;
+  }
+
+  async flush(): Promise<void> { await this.cache?.flush(); }
+}
+
 
 /** Errors the parent can explain to the user without a stack trace. */
 export class TrainJobError extends Error {
@@ -105,6 +159,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   }
   let writer: ModelFolderWriter | undefined;
   let model: HeadModel | undefined;
+  let representation: Representation | undefined;
   try {
     if (ws.db.models().some((m) => m.version === options.modelVersion)) {
       throw new TrainJobError('bad-request', `model version ${options.modelVersion} is already recorded in labels.json`);
@@ -116,31 +171,55 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     }
     let tick = lap('loading', t0);
 
-    // Representation: fitted on a sample of the pool, then the labeled texts.
-    ctx.progress({ phase: 'featurizing', message: 'fitting the representation', done: 0, total: set.rows.length });
-    const representation: Representation = await fitRepresentation(
-      { id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim } },
+    // Representation: fitted on a sample of the pool (hashing) or loaded (RoBERTa), then the labeled texts.
+    const isRoberta = options.representation === 'roberta';
+    ctx.progress({ phase: 'featurizing', message: isRoberta ? 'loading the RoBERTa encoder' : 'fitting the representation', done: 0, total: set.rows.length });
+    representation = await fitRepresentation(
+      {
+        id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim },
+        roberta: isRoberta ? robertaRequestOf(options) : undefined,
+        robertaRuntime: {
+          backend: ctx.backend, hubUrl: process.env.HF_ENDPOINT || undefined,
+          onDownload: (p) => ctx.progress({ phase: 'loading', message: `downloading ${p.file}: ${Math.round(p.receivedBytes / 1e6)}${p.totalBytes ? `/${Math.round(p.totalBytes / 1e6)}` : ''} MB` }),
+        },
+      },
       sampleBodies(ws.pool, TRAINING_DEFAULTS.idfSample), { signal },
     );
+    const features = await CachedFeaturizer.open(representation, ws.dir);
     // Split first, then featurize each side straight into its own matrix (no full copy).
     const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
     const featStart = performance.now();
-    const featurizeRows = async (idx: Int32Array) => representation.featurize(Array.from(idx, (i) => ws.pool.get(set.rows[i]!).body));
+    const phaseTotal = set.rows.length;
+    let featDone = 0;
+    const featurizeRows = async (idx: Int32Array) => {
+      const out = new Float32Array(idx.length * representation!.dim);
+      // Chunks, so progress and ETA move while a slow encoder works.
+      for (let from = 0; from < idx.length; from += 256) {
+        const part = idx.subarray(from, Math.min(idx.length, from + 256));
+        out.set(await features.featurize(Array.from(part, (i) => ws.pool.get(set.rows[i]!).body)), from * representation!.dim);
+        featDone += part.length;
+        ctx.progress({ phase: 'featurizing', done: featDone, total: phaseTotal, ...rate(featDone, phaseTotal, featStart) });
+        checkCancelled(signal);
+      }
+      return out;
+    };
     const data = {
       xTrain: await featurizeRows(split.train), yTrain: Int32Array.from(split.train, (i) => set.y[i]!),
       xTest: await featurizeRows(split.test), yTest: Int32Array.from(split.test, (i) => set.y[i]!),
     };
-    const labeledCount = set.rows.length;
-    ctx.progress({ phase: 'featurizing', done: labeledCount, total: labeledCount, ...rate(labeledCount, labeledCount, featStart) });
+    await features.flush();
     tick = lap('featurizing', tick);
     checkCancelled(signal);
 
     // Head.
     const epochsTotal = options.epochs;
+    // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
+    const robertaHead = isRoberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
     const fit = await fitHead(data, representation.dim, {
       epochs: epochsTotal, seed: options.seed,
-      hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
-      learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
+      hidden: options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]),
+      activation: robertaHead?.activation,
+      learningRate: options.learningRate ?? (isRoberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
       miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
       weightDecay: TRAINING_DEFAULTS.weightDecay,
       classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
@@ -178,7 +257,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       let chunk: string[] = [];
       let done = 0;
       const flush = async () => {
-        const p = await model!.predict(await representation.featurize(chunk), chunk.length);
+        const p = await model!.predict(await features.featurize(chunk), chunk.length);
         probs.set(p, done * classes);
         await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
         done += chunk.length;
@@ -195,6 +274,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
     } finally {
       await out.close();
+      await features.flush();
     }
     tick = lap('scoring', tick);
 
@@ -229,6 +309,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device,
       classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
       labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: total,
+      ...(isRoberta ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
       seed: options.seed, options, durationsMs,
     };
     const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: total };
@@ -251,6 +332,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     throw e;
   } finally {
     await model?.release().catch(() => {});
+    await representation?.release?.().catch(() => {});
     await ws.close();
   }
 }
@@ -262,6 +344,9 @@ function validateOptions(o: TrainOptions): void {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 0) bad(`batch size must be a non-negative integer, got ${o.batchSize}`);
   if (o.hidden && !o.hidden.every((h) => Number.isInteger(h) && h > 0)) bad(`hidden layer widths must be positive integers, got ${JSON.stringify(o.hidden)}`);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
+  if (o.representation === 'roberta') {
+    try { checkRobertaRequest({ precision: o.precision, maxTokens: o.maxTokens }); } catch (e) { bad((e as Error).message); }
+  }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
   try {
     parseMixture(o.strategy);

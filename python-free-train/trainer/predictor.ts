@@ -6,16 +6,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_FILES, readManifest } from '../../src/train/modelFiles';
 import { Backend, Tensor, type Session } from '../backend';
-import { loadRepresentation } from '../features/registry';
+import { type LoadOptions, loadRepresentation } from '../features/registry';
 import type { Representation, RepresentationParams } from '../features/representation';
 
 export class Predictor {
   private constructor(readonly version: string, readonly classes: string[], readonly representation: Representation, private readonly session: Session) {}
 
-  static async load(modelDir: string, backend?: Backend): Promise<Predictor> {
+  static async load(modelDir: string, backend?: Backend, options: LoadOptions = {}): Promise<Predictor> {
     const manifest = readManifest(modelDir);
     const params = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.representation), 'utf8')) as RepresentationParams;
-    const representation = loadRepresentation(params);
+    const representation = await loadRepresentation(params, options);
     if (representation.fingerprint() !== manifest.record.representationFingerprint) {
       throw new Error(`${modelDir}: the stored representation does not match the one the model was trained with (fingerprint ${representation.fingerprint()} vs ${manifest.record.representationFingerprint})`);
     }
@@ -34,5 +34,6 @@ export class Predictor {
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.representation.release?.();
   }
 }

@@ -32,6 +32,20 @@ export interface TrainOptions {
   testShare?: number;
   /** Pool rows scored per chunk (bounds the trainer's memory). */
   scoreChunk?: number;
+  /**
+   * RoBERTa encoder: a local Hugging Face folder (wins), else a Hub id (`owner/name[@revision]`,
+   * default FacebookAI/roberta-base) downloaded once into `modelCacheDir`. Without `modelPath`
+   * the trainer also reads `SECREVIEW_MODEL_PATH`, and without `modelCacheDir` `SECREVIEW_CACHE`
+   * (else ~/.cache/secreview/models).
+   */
+  modelPath?: string;
+  modelId?: string;
+  modelRevision?: string;
+  modelCacheDir?: string;
+  /** Encoder precision: fp32 (default) or dynamic int8 (about 2.5x faster on CPUs). */
+  precision?: 'fp32' | 'int8';
+  /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
+  maxTokens?: number;
   /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
   modelVersion: string;
 }
@@ -89,6 +103,11 @@ export interface TrainedModelRecord {
   missingFromPool: number;
   /** Pool rows scored into `scores.bin`. */
   scoredRows: number;
+  /**
+   * Cached representations (RoBERTa): texts whose vectors came from the embedding cache, and texts
+   * the encoder embedded in this run (then added to the cache).
+   */
+  embedding?: { cached: number; computed: number };
   seed: number;
   options: TrainOptions;
   durationsMs: Record<string, number>;

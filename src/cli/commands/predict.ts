@@ -5,9 +5,17 @@ import { readLines } from '../../store/lines';
 import { Workspace } from '../../store/workspace';
 import { findModel } from '../../train/modelFiles';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
-import { CliError, optString, type CliCommand } from '../types';
+import { CliError, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
+import type { LoadOptions } from '../../../python-free-train/features/registry';
+import { defaultModelCacheDir } from '../../../python-free-train/features/roberta';
 
 const CHUNK = 1024;
+
+/** Where a RoBERTa model's encoder is read from: `--model-path`, else the stored location and the Hub cache. */
+export function encoderOverride(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>): LoadOptions {
+  const folder = optString(args, 'model-path');
+  return { roberta: { ...(folder ? { modelPath: path.resolve(io.cwd, folder) } : {}), cacheDir: defaultModelCacheDir(io.env) } };
+}
 
 export const predictCommand: CliCommand = {
   name: 'predict',
@@ -21,8 +29,10 @@ export const predictCommand: CliCommand = {
     '',
     '  --out FILE       write the lines to FILE instead of standard output',
     '  --model VERSION  use this model version instead of the latest',
+    '  --model-path DIR RoBERTa models: the encoder folder, when it is no longer where the model was trained',
+    '                   (Hub models are read from $SECREVIEW_CACHE or ~/.cache/secreview/models)',
   ].join('\n'),
-  options: { out: { type: 'string' }, model: { type: 'string' } },
+  options: { out: { type: 'string' }, model: { type: 'string' }, 'model-path': { type: 'string' } },
   async run(args, io) {
     const [input, ...extra] = args.positionals;
     if (!input || extra.length) throw new CliError('give exactly one JSONL file to score');
@@ -31,7 +41,7 @@ export const predictCommand: CliCommand = {
     const version = optString(args, 'model');
     const model = findModel(Workspace.dirOf(io.cwd), version);
     if (!model) throw new CliError(version ? `no model version "${version}" in this workspace` : 'no trained model yet: run "secreview train" first');
-    const predictor = await Predictor.load(model.dir);
+    const predictor = await Predictor.load(model.dir, undefined, encoderOverride(args, io));
     const outFile = optString(args, 'out');
     let sink: WriteStream | undefined;
     if (outFile) sink = createWriteStream(path.resolve(io.cwd, outFile));

@@ -1,10 +1,12 @@
+import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
+import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISIONS, defaultModelCacheDir, type RobertaPrecision } from '../../../python-free-train/features/roberta';
 import { parseMixture } from '../../core/selection';
 import type { TrainOptions, TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
-import { CliError, optInt, optString, type CliCommand } from '../types';
+import { CliError, optInt, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
 
 const D = DEFAULT_TRAIN_OPTIONS;
 
@@ -22,11 +24,33 @@ export function progressLine(p: TrainProgress): string {
   return `${p.phase}: ${parts.join(', ')}`;
 }
 
+/** The RoBERTa encoder options shared by train and embed. */
+export const ROBERTA_CLI_OPTIONS = {
+  model: { type: 'string' }, 'model-id': { type: 'string' }, 'model-revision': { type: 'string' },
+  precision: { type: 'string' }, 'max-tokens': { type: 'string' },
+} as const;
+
+/** Encoder options from the flags; the folder is resolved against the working folder. */
+export function robertaTrainOptions(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>): Partial<TrainOptions> {
+  const precision = optString(args, 'precision') ?? 'fp32';
+  if (!(ROBERTA_PRECISIONS as readonly string[]).includes(precision)) throw new CliError(`--precision must be one of ${ROBERTA_PRECISIONS.join(', ')}, got "${precision}"`);
+  const folder = optString(args, 'model');
+  const modelPath = folder ? path.resolve(io.cwd, folder) : (io.env.SECREVIEW_MODEL_PATH || undefined);
+  const modelId = optString(args, 'model-id'), modelRevision = optString(args, 'model-revision');
+  return {
+    ...(modelPath ? { modelPath } : {}), ...(modelId ? { modelId } : {}), ...(modelRevision ? { modelRevision } : {}),
+    modelCacheDir: defaultModelCacheDir(io.env),
+    precision: precision as RobertaPrecision,
+    maxTokens: optInt(args, 'max-tokens', ROBERTA_DEFAULT_MAX_TOKENS, 3, 512),
+  };
+}
+
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
+    '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision fp32|int8] [--max-tokens N]',
     '',
     `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
     `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
@@ -35,6 +59,16 @@ export const trainCommand: CliCommand = {
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
     '  --dim D             width of the hashing representation (default 4096)',
     '',
+    'RoBERTa (--representation roberta): embeddings of each pool text are computed once and cached in',
+    '.secreview/cache/embeddings/; the head (dense 768 -> tanh -> 4 classes, as RobertaForSequenceClassification)',
+    'is trained over them.',
+    '  --model FOLDER      local RoBERTa folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json)',
+    '  --model-id ID       Hub model downloaded once into $SECREVIEW_CACHE or ~/.cache/secreview/models',
+    '                      (default FacebookAI/roberta-base; ID@REVISION pins a revision)',
+    '  --model-revision R  branch, tag or commit of --model-id (default main)',
+    `  --precision P       ${ROBERTA_PRECISIONS.join(' or ')} (default fp32; int8 is about 2.5x faster on CPUs)`,
+    `  --max-tokens N      tokens kept per review (default ${ROBERTA_DEFAULT_MAX_TOKENS}, as in the paper)`,
+    '',
     'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',
     'process; prints per-epoch train loss, test loss and precision@k for "yes". The model is saved',
     'under .secreview/models/<version>/ and the batch recorded in labels.json. Ctrl+C cancels cleanly.',
@@ -42,6 +76,7 @@ export const trainCommand: CliCommand = {
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
     strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' },
+    ...ROBERTA_CLI_OPTIONS,
   },
   async run(args, io) {
     const representation = (optString(args, 'representation') ?? D.representation).trim().toLowerCase();
@@ -57,6 +92,7 @@ export const trainCommand: CliCommand = {
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
+      ...(representation === 'roberta' ? robertaTrainOptions(args, io) : {}),
     };
     return withWorkspace(io, 'train', async (ws) => {
       let outcome;

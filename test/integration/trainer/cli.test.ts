@@ -49,9 +49,9 @@ test('secreview train then predict: records model and batch, scores a JSONL file
     assert.equal(toFile.code, 0);
     assert.deepEqual(readFileSync(path.join(folder, 'scores.jsonl'), 'utf8').trim().split('\n'), predicted.out);
 
-    const bad = await cli(folder, 'train', '--representation', 'roberta');
+    const bad = await cli(folder, 'train', '--representation', 'bert');
     assert.equal(bad.code, 2);
-    assert.match(bad.err.join('\n'), /not available yet: set the representation to "hashing"/);
+    assert.match(bad.err.join('\n'), /--representation must be one of hashing, roberta/);
   } finally {
     cleanup();
   }

@@ -4,6 +4,9 @@ import { HashingRepresentation, extractFeatures, DEFAULT_HASHING_CONFIG } from '
 import { murmur3 } from '../../../src/core/hash';
 import { fitRepresentation, loadRepresentation, parseRepresentationId, assertAvailable } from '../../../python-free-train/features/registry';
 import { MemoryFeatureCache, featurizeCached } from '../../../python-free-train/features/cache';
+import { parseModelId } from '../../../python-free-train/features/roberta';
+import os from 'node:os';
+import path from 'node:path';
 
 const corpus = [
   'This input is not sanitized: SQL injection is possible here.',
@@ -48,18 +51,22 @@ test('features: unigrams, bigrams and character n-grams inside word boundaries',
 
 test('stored parameters rebuild the same representation (same fingerprint and vectors)', async () => {
   const rep = await fitRepresentation({ id: 'hashing', hashing: { dim: 512 } }, corpus);
-  const copy = loadRepresentation(JSON.parse(JSON.stringify(rep.params())));
+  const copy = await loadRepresentation(JSON.parse(JSON.stringify(rep.params())));
   assert.equal(copy.fingerprint(), rep.fingerprint());
   assert.deepEqual(await copy.featurize(corpus), await rep.featurize(corpus));
   const other = await fitRepresentation({ id: 'hashing', hashing: { dim: 512 } }, corpus.slice(0, 2));
   assert.notEqual(other.fingerprint(), rep.fingerprint(), 'idf fitted on other text changes the fingerprint');
 });
 
-test('roberta is not available yet and says to use hashing', async () => {
+test('roberta is available; a missing model folder names the setting and the flag', async () => {
   assert.equal(parseRepresentationId(' RoBERTa '), 'roberta');
   assert.throws(() => parseRepresentationId('bert'), /use one of: hashing, roberta/);
-  assert.throws(() => assertAvailable('roberta'), /not available yet: set the representation to "hashing"/);
-  await assert.rejects(fitRepresentation({ id: 'roberta' }, corpus), /not available yet/);
+  assert.doesNotThrow(() => assertAvailable('roberta'));
+  await assert.rejects(fitRepresentation({ id: 'roberta', roberta: { modelPath: path.join(os.tmpdir(), 'secreview-no-such-model') } }, corpus),
+    /secreview\.model\.path.*--model/);
+  assert.deepEqual(parseModelId('FacebookAI/roberta-base@v1'), { repo: 'FacebookAI/roberta-base', revision: 'v1' });
+  assert.deepEqual(parseModelId('owner/name', 'abc'), { repo: 'owner/name', revision: 'abc' });
+  assert.deepEqual(parseModelId('owner/name'), { repo: 'owner/name', revision: 'main' });
 });
 
 test('feature cache computes each distinct text once and returns the same vectors', async () => {
