@@ -11,9 +11,6 @@ import type { StatusBar } from './statusBar';
 
 export async function retrain(ws: Workspace, status: StatusBar, log: Log): Promise<void> {
   const cfg = settings();
-  if (cfg.representation === 'roberta' && !cfg.modelPath) {
-    throw new Error('the "roberta" representation needs a local model folder: set secreview.model.path (config.json, model.safetensors, tokenizer.json), or use "hashing"');
-  }
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: retraining', cancellable: true }, async (progress, token) => {
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
@@ -21,6 +18,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log): Promi
     try {
       const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize }, {
         signal: controller.signal,
+        // The trainer reads the RoBERTa folder from SECREVIEW_MODEL_PATH (without it: the Hub id, downloaded once).
         env: cfg.modelPath ? { ...process.env, SECREVIEW_MODEL_PATH: cfg.modelPath } : undefined,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid}, ${info.provider}: ${info.providerDetail})`),
