@@ -50,7 +50,18 @@ function mainHelp(): string {
 export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<number> {
   const out = base.out ?? ((t: string) => process.stdout.write(t + '\n'));
   const err = base.err ?? ((t: string) => process.stderr.write(t + '\n'));
-  const [name, ...rest] = argv;
+  // Global options may also come before the command: `secreview -C dir init`, `secreview --json stats`.
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-C' && i + 1 < argv.length) leading.push(a, argv[++i]!);
+    else if (a.startsWith('-C') && a.length > 2) leading.push(a);
+    else if (a === '--json') leading.push(a);
+    else break;
+  }
+  const [name, ...afterName] = argv.slice(i);
+  const rest = [...leading, ...afterName];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     out(mainHelp());
     return name ? 0 : 2;

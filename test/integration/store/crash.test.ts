@@ -141,3 +141,11 @@ test('a damaged labels.json is reported and left untouched', async () => {
   await assert.rejects(Workspace.open(dir), /newer version/);
   assert.ok(!(await import('node:fs')).existsSync(path.join(dir, '.secreview/lock')), 'a failed open releases the lock');
 });
+
+test('global options work before the command name', async () => {
+  const dir = tempDir();
+  const out: string[] = [];
+  assert.equal(await main(['-C', dir, '--json', 'init'], { out: (t) => out.push(t), err: () => {} }), 0);
+  assert.equal((JSON.parse(out.join('')) as { created: boolean }).created, true);
+  assert.equal(await main(['--json', 'stats', '-C', dir], { out: (t) => out.push(t), err: () => {} }), 0);
+});
