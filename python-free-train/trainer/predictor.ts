@@ -27,8 +27,13 @@ export class Predictor {
   /** Probabilities, texts.length x classes, row-major in `classes` order. */
   async predict(texts: readonly string[]): Promise<Float32Array> {
     if (!texts.length) return new Float32Array(0);
-    const x = await this.representation.featurize(texts);
-    const out = await this.session.run({ x: Tensor.float32(x, [texts.length, this.representation.dim]) }, ['probs']);
+    return this.predictFeatures(await this.representation.featurize(texts), texts.length);
+  }
+
+  /** Probabilities of `rows` feature vectors already computed (e.g. read from an embedding cache). */
+  async predictFeatures(x: Float32Array, rows: number): Promise<Float32Array> {
+    if (!rows) return new Float32Array(0);
+    const out = await this.session.run({ x: Tensor.float32(x, [rows, this.representation.dim]) }, ['probs']);
     return out.probs!.float32;
   }
 

@@ -12,6 +12,9 @@ import { crawlCommand } from './crawl';
 import { trainCommand } from './train';
 import { predictCommand } from './predict';
 import { simulateCommand } from './simulate';
+import { embedCommand } from './embed';
+import { scoreCommand } from './score';
+import { mergeShardsCommand } from './mergeShards';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -26,4 +29,7 @@ export const commands: CliCommand[] = [
   exportCommand,
   crawlCommand,
   simulateCommand,
+  embedCommand,
+  scoreCommand,
+  mergeShardsCommand,
 ];
