@@ -2,10 +2,11 @@
  * Dataset export: every labeled review with its label, note, provenance (iteration, batch, strategy
  * and score that proposed it, model version), annotator, timestamps and full label history.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import type { Review } from '../core/review';
-import type { Label } from '../core/labels';
+import { LABELS, type Label } from '../core/labels';
 import type { LabelEvent } from './labelDb';
 import type { Workspace } from './workspace';
 
@@ -23,8 +24,8 @@ export interface ExportRow extends Review {
   history: LabelEvent[];
 }
 
-export type ExportFormat = 'jsonl' | 'csv';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+export type ExportFormat = 'jsonl' | 'csv' | 'hf';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'hf'];
 
 /** Rows in label-event order (the order the reviews were first labeled). */
 export function* exportRows(ws: Workspace): Generator<ExportRow> {
@@ -69,8 +70,49 @@ export function csvLine(r: ExportRow): string {
   return CSV_COLUMNS.map((c) => csvCell(rec[c])).join(',') + '\r\n';
 }
 
-/** Writes the export to a file (or a stream) and returns the number of rows. */
+/**
+ * A folder that Hugging Face `datasets` loads with `load_dataset("<folder>")`: the rows as
+ * `data/labeled.jsonl` and a dataset card whose YAML header declares the data file and the features.
+ */
+export async function writeHuggingFaceFolder(ws: Workspace, dir: string): Promise<number> {
+  if (existsSync(dir) && readdirSync(dir).length) throw new Error(`${dir} exists and is not empty; choose a new folder`);
+  mkdirSync(path.join(dir, 'data'), { recursive: true });
+  const n = await writeExport(ws, 'jsonl', path.join(dir, 'data', 'labeled.jsonl'));
+  const card = [
+    '---',
+    'configs:',
+    '- config_name: default',
+    '  data_files:',
+    '  - split: train',
+    '    path: data/labeled.jsonl',
+    'task_categories:',
+    '- text-classification',
+    'language:',
+    '- en',
+    'tags:',
+    '- code-review',
+    '- security',
+    '---',
+    '',
+    '# Security-relevant code-review comments',
+    '',
+    `${n} GitHub pull-request review comments labeled with Security Review Labeler (labels: ${LABELS.join(', ')}; \`yes\` = potential security defect).`,
+    '',
+    'Each row holds the review fields (`id`, `url`, `repo`, `pull`, `path`, `body`, `diffHunk`, ...), the current `label` and `note`,',
+    'its provenance (`iteration`, `batchId`, and the `strategy`, `score` and `modelVersion` that proposed it), the `annotator`,',
+    '`labeledAt`/`firstLabeledAt`, and `history`: every label event of the review, including relabels and undos.',
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, 'README.md'), card);
+  return n;
+}
+
+/** Writes the export to a file (or a stream) and returns the number of rows; `hf` writes a folder. */
 export async function writeExport(ws: Workspace, format: ExportFormat, out: NodeJS.WritableStream | string): Promise<number> {
+  if (format === 'hf') {
+    if (typeof out !== 'string') throw new Error('the Hugging Face format writes a folder: give --out DIR');
+    return writeHuggingFaceFolder(ws, out);
+  }
   const stream = typeof out === 'string' ? createWriteStream(out) : out;
   let n = 0;
   const write = async (s: string) => { if (!stream.write(s)) await once(stream, 'drain'); };

@@ -7,17 +7,19 @@ export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'export the labeled dataset as JSONL or CSV',
   usage: [
-    'Usage: secreview export --format jsonl|csv [--out PATH]',
+    'Usage: secreview export --format jsonl|csv|hf [--out PATH]',
     '',
     'One row per labeled review: the review fields, label, note, iteration, batch, strategy and score',
     'that proposed it, model version, annotator, timestamps and the full label history.',
-    'Without --out the dataset goes to standard output.',
+    'Without --out the dataset goes to standard output. `hf` writes a folder that Hugging Face',
+    '`datasets` loads with load_dataset("<folder>") (data/labeled.jsonl and a dataset card).',
   ].join('\n'),
   options: { format: { type: 'string' }, out: { type: 'string' } },
   async run(args, io) {
     const format = (optString(args, 'format') ?? 'jsonl') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format)) throw new CliError(`unknown format "${format}"; use ${EXPORT_FORMATS.join(' or ')}`);
     const out = optString(args, 'out');
+    if (format === 'hf' && !out) throw new CliError('the hf format writes a folder: give --out DIR');
     return withWorkspace(io, 'export', async (ws) => {
       const target = out ? path.resolve(io.cwd, out) : process.stdout;
       const n = await writeExport(ws, format, target);

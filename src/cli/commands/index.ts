@@ -8,6 +8,7 @@ import { labelCommand } from './label';
 import { undoCommand } from './undo';
 import { statsCommand } from './stats';
 import { exportCommand } from './export';
+import { exportModelCommand } from './exportModel';
 import { crawlCommand } from './crawl';
 import { trainCommand } from './train';
 import { predictCommand } from './predict';
@@ -27,6 +28,7 @@ export const commands: CliCommand[] = [
   undoCommand,
   statsCommand,
   exportCommand,
+  exportModelCommand,
   crawlCommand,
   simulateCommand,
   embedCommand,

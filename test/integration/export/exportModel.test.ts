@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { main } from '../../../src/cli/main';
+import { Workspace } from '../../../src/store/workspace';
+import { readScores } from '../../../src/store/scores';
+import { Backend, Tensor } from '../../../python-free-train/backend';
+import { loadRepresentation } from '../../../python-free-train/features/registry';
+import type { RepresentationParams } from '../../../python-free-train/features/representation';
+import { tempDir, paperLabelsFile } from '../../helpers/tmp';
+
+const quiet = { out: () => {}, err: () => {}, progress: () => {} };
+
+test('an exported model reproduces the pool scores; the dataset exports as a Hugging Face folder', async () => {
+  const dir = tempDir();
+  assert.equal(await main(['init', '-C', dir], quiet), 0);
+  assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);
+  assert.equal(await main(['train', '--epochs', '3', '--size', '10', '-C', dir], quiet), 0);
+  const out = path.join(dir, 'exported');
+  assert.equal(await main(['export-model', '--out', out, '-C', dir], quiet), 0);
+  for (const f of ['model.onnx', 'representation.json', 'label_map.json', 'metrics.json', 'README.md']) assert.ok(existsSync(path.join(out, f)), f);
+  const labelMap = JSON.parse(readFileSync(path.join(out, 'label_map.json'), 'utf8')) as { id2label: Record<string, string> };
+  assert.deepEqual(labelMap.id2label, { 0: 'yes', 1: 'no', 2: 'unclear', 3: 'language' });
+
+  // Featurize a few pool rows with the exported representation and run the exported graph.
+  const ws = await Workspace.open(dir, { readOnly: true });
+  try {
+    const scores = readScores(ws.dir, ws.db.latestModel()!.version)!;
+    const rep = await loadRepresentation(JSON.parse(readFileSync(path.join(out, 'representation.json'), 'utf8')) as RepresentationParams);
+    const rows = [0, 1, 17, 500, 958];
+    const x = await rep.featurize(rows.map((r) => ws.pool.get(r).body));
+    const backend = await Backend.create({ device: 'cpu' });
+    const session = await backend.session(new Uint8Array(readFileSync(path.join(out, 'model.onnx'))), 'exported head');
+    const res = await session.run({ x: new Tensor('float32', [rows.length, rep.dim], x) }, ['probs']);
+    const probs = res.probs!.data as Float32Array;
+    rows.forEach((row, i) => {
+      for (let c = 0; c < 4; c++) assert.ok(Math.abs(probs[i * 4 + c]! - scores.probs[row * 4 + c]!) < 1e-5, `row ${row} class ${c}`);
+    });
+    await session.release();
+  } finally {
+    await ws.close();
+  }
+
+  const hf = path.join(dir, 'hf');
+  assert.equal(await main(['export', '--format', 'hf', '--out', hf, '-C', dir], quiet), 0);
+  const card = readFileSync(path.join(hf, 'README.md'), 'utf8');
+  assert.match(card, /^---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/labeled\.jsonl\n/);
+  const rowsOut = readFileSync(path.join(hf, 'data', 'labeled.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(rowsOut.length, 959);
+  const err: string[] = [];
+  assert.equal(await main(['export', '--format', 'hf', '--out', hf, '-C', dir], { ...quiet, err: (t) => err.push(t) }), 1);
+  assert.match(err.join(''), /not empty/);
+  assert.equal(await main(['export-model', '--out', path.join(dir, 'x'), '--model', 'm0099', '-C', dir], { ...quiet, err: (t) => err.push(t) }), 1);
+  assert.match(err.join(''), /no model version "m0099"; versions: m0001/);
+});
