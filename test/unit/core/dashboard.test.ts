@@ -7,9 +7,9 @@ import { emptyCounts, identificationRates, type LabeledItem } from '../../../src
 import { lineChart } from '../../../src/core/svgChart';
 
 // Iteration 1: 4 yes, 6 no, 1 broken; iteration 2: 1 yes, 3 no, 1 bot.
-const items: LabeledItem[] = [
+const items: LabeledItem[] = ([
   ...Array<Label>(4).fill('yes'), ...Array<Label>(6).fill('no'), 'broken',
-].map((label) => ({ label, iteration: 1 })).concat(
+] as Label[]).map((label): LabeledItem => ({ label, iteration: 1 })).concat(
   (['yes', 'no', 'no', 'no', 'bot'] as Label[]).map((label) => ({ label, iteration: 2 })),
 );
 
