@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backend';
-import { DEFAULT_HUB_MODEL, DEFAULT_REVISION, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource } from '../roberta/hub';
+import { DEFAULT_HUB_MODEL, DEFAULT_REVISION, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource, resolveModelFolder } from '../roberta/hub';
 import { RobertaRepresentation } from '../roberta/representation';
 import type { Representation, RobertaParams } from './representation';
 
@@ -63,6 +63,11 @@ function sourceOf(r: RobertaRequest, runtime: RobertaRuntime): ModelSource {
   if (r.modelPath) return { ...common, path: path.resolve(r.modelPath) };
   const { repo, revision } = parseModelId(r.modelId ?? DEFAULT_HUB_MODEL, r.modelRevision);
   return { ...common, repo, revision };
+}
+
+/** The local folder of the encoder (downloading it into the cache when it is a Hub model). */
+export function resolveRobertaFolder(r: RobertaRequest, runtime: RobertaRuntime = {}): Promise<string> {
+  return resolveModelFolder(sourceOf(r, runtime));
 }
 
 export function checkRobertaRequest(r: RobertaRequest): void {

@@ -16,8 +16,10 @@ import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
-import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, type RobertaRequest } from '../features/roberta';
+import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
+import { RobertaRepresentation } from '../roberta/representation';
+import { FINETUNE_DEFAULTS, fineTuneRoberta, shortlistRows } from './finetune';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
 import { cancelledError, fitHead } from './fit';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
@@ -37,6 +39,9 @@ export const TRAINING_DEFAULTS = {
   /** Head over RoBERTa embeddings: Adam's step (the paper fine-tunes the whole model at 1e-6). */
   robertaLearningRate: 2e-3,
 } as const;
+
+/** A fine-tuned model's encoder, inside its model folder (representation.json names it relatively). */
+export const TUNED_ENCODER_DIR = 'encoder';
 
 /** Where cached pool embeddings live: `.secreview/cache/embeddings/<fingerprint>/`. */
 export function embeddingCacheRoot(workspaceDir: string): string {
@@ -278,6 +283,46 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     }
     tick = lap('scoring', tick);
 
+    let modelFingerprint = representation.fingerprint();
+    let finetune: TrainedModelRecord['finetune'];
+    if (isRoberta && (options.finetuneLayers ?? 0) > 0) {
+      const request = robertaRequestOf(options);
+      const epochs = options.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs;
+      ctx.progress({ phase: 'training', message: `fine-tuning the head and the top ${options.finetuneLayers} encoder layers` });
+      const rows = shortlistRows(probs, classes, MODEL_LABELS.indexOf('yes'), options.finetuneShortlist ?? FINETUNE_DEFAULTS.shortlist);
+      const encoderDir = writer.file(TUNED_ENCODER_DIR);
+      const ft = await fineTuneRoberta({
+        backend: ctx.backend, folder: await resolveRobertaFolder(request), maxTokens: request.maxTokens!, precision: request.precision!,
+        layers: options.finetuneLayers!, epochs, learningRate: options.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate,
+        miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch, seed: options.seed,
+        texts: Array.from(split.train, (i) => ws.pool.get(set.rows[i]!).body), labels: data.yTrain,
+        head: model.getState().params, classes, outDir: encoderDir,
+        shortlist: rows.map((r) => ws.pool.get(r).body), signal,
+        onEpoch: (epoch, loss) => ctx.progress({ phase: 'training', message: 'fine-tuning', epoch, epochs, trainLoss: loss }),
+      });
+      // The shortlist's scores come from the tuned model; the rest stay the head's over cached embeddings.
+      const scoresFile = await open(writer.file(MODEL_FILES.scores), 'r+');
+      try {
+        for (let j = 0; j < rows.length; j++) {
+          const p = ft.shortlistProbs.subarray(j * classes, (j + 1) * classes);
+          probs.set(p, rows[j]! * classes);
+          await scoresFile.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), 0, p.byteLength, rows[j]! * classes * 4);
+        }
+      } finally {
+        await scoresFile.close();
+      }
+      model.setState({ step: 0, params: ft.head, optimizer: [] });
+      await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
+      await writer.write(MODEL_FILES.inference, model.inferenceModel());
+      const tuned = await RobertaRepresentation.create({ path: encoderDir, cacheDir: '' }, { maxTokens: request.maxTokens, precision: request.precision, backend: ctx.backend });
+      modelFingerprint = tuned.fingerprint();
+      await tuned.release();
+      // Relative to the model folder: the folder is renamed into place when complete.
+      await writer.write(MODEL_FILES.representation, JSON.stringify({ id: 'roberta', model: TUNED_ENCODER_DIR, maxTokens: request.maxTokens, precision: request.precision }) + '\n');
+      finetune = { layers: ft.layers, losses: ft.losses, shortlistRows: rows.length };
+      tick = lap('finetuning', tick);
+    }
+
     // Next batch: not labeled, not in an earlier batch, body not labeled already.
     ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
     const excludedRows = new Set<number>();
@@ -305,11 +350,12 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const createdAt = new Date().toISOString();
     const record: TrainedModelRecord = {
       version: options.modelVersion, createdAt,
-      representation: options.representation, representationFingerprint: representation.fingerprint(),
+      representation: options.representation, representationFingerprint: modelFingerprint,
       epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device,
       classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
       labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: total,
       ...(isRoberta ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
+      ...(finetune ? { finetune } : {}),
       seed: options.seed, options, durationsMs,
     };
     const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: total };
@@ -346,6 +392,10 @@ function validateOptions(o: TrainOptions): void {
   if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
   if (o.representation === 'roberta') {
     try { checkRobertaRequest({ precision: o.precision, maxTokens: o.maxTokens }); } catch (e) { bad((e as Error).message); }
+    if (o.finetuneLayers !== undefined && !(Number.isInteger(o.finetuneLayers) && o.finetuneLayers >= 0)) bad(`fine-tuned layers must be a non-negative integer, got ${o.finetuneLayers}`);
+    if (o.finetuneEpochs !== undefined && !(Number.isInteger(o.finetuneEpochs) && o.finetuneEpochs >= 1)) bad(`fine-tuning epochs must be a positive integer, got ${o.finetuneEpochs}`);
+    if (o.finetuneLearningRate !== undefined && !(o.finetuneLearningRate > 0)) bad(`fine-tuning learning rate must be > 0, got ${o.finetuneLearningRate}`);
+    if (o.finetuneShortlist !== undefined && !(Number.isInteger(o.finetuneShortlist) && o.finetuneShortlist >= 0)) bad(`shortlist must be a non-negative integer, got ${o.finetuneShortlist}`);
   }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
   try {

@@ -2,7 +2,7 @@
  * Scores new texts with a saved model version: rebuilds its representation from
  * `representation.json` and runs its inference graph `head.onnx` (features -> probabilities).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_FILES, readManifest } from '../../src/train/modelFiles';
 import { Backend, Tensor, type Session } from '../backend';
@@ -15,7 +15,10 @@ export class Predictor {
   static async load(modelDir: string, backend?: Backend, options: LoadOptions = {}): Promise<Predictor> {
     const manifest = readManifest(modelDir);
     const params = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.representation), 'utf8')) as RepresentationParams;
-    const representation = await loadRepresentation(params, options);
+    // A fine-tuned RoBERTa model carries its encoder in its own folder, named relatively.
+    const ownEncoder = params.id === 'roberta' && !path.isAbsolute(params.model) && existsSync(path.join(modelDir, params.model, 'config.json'))
+      ? path.join(modelDir, params.model) : undefined;
+    const representation = await loadRepresentation(params, ownEncoder ? { ...options, roberta: { ...options.roberta, modelPath: ownEncoder } } : options);
     if (representation.fingerprint() !== manifest.record.representationFingerprint) {
       throw new Error(`${modelDir}: the stored representation does not match the one the model was trained with (fingerprint ${representation.fingerprint()} vs ${manifest.record.representationFingerprint})`);
     }

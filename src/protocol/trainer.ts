@@ -46,6 +46,17 @@ export interface TrainOptions {
   precision?: 'fp32' | 'int8';
   /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
   maxTokens?: number;
+  /**
+   * RoBERTa only: after the head is trained over cached embeddings, fine-tune it together with the
+   * top K encoder layers (default 0: the head alone), then re-score a shortlist of the pool (the
+   * head's top rows for `yes` and its most uncertain ones) with the tuned encoder. The model then
+   * carries its own encoder folder.
+   */
+  finetuneLayers?: number;
+  finetuneEpochs?: number;
+  finetuneLearningRate?: number;
+  /** Pool rows re-scored by the tuned encoder (default 20,000). */
+  finetuneShortlist?: number;
   /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
   modelVersion: string;
 }
@@ -108,6 +119,8 @@ export interface TrainedModelRecord {
    * the encoder embedded in this run (then added to the cache).
    */
   embedding?: { cached: number; computed: number };
+  /** Fine-tuning (RoBERTa, `finetuneLayers` > 0): layers trained, mean train loss per epoch, rows re-scored. */
+  finetune?: { layers: number; losses: number[]; shortlistRows: number };
   seed: number;
   options: TrainOptions;
   durationsMs: Record<string, number>;

@@ -6,7 +6,8 @@ import type { TrainOptions, TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
-import { CliError, optInt, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
+import { CliError, optInt, optNumber, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
+import { FINETUNE_DEFAULTS, PAPER_PRESET } from '../../../python-free-train/trainer/finetune';
 
 const D = DEFAULT_TRAIN_OPTIONS;
 
@@ -30,6 +31,27 @@ export const ROBERTA_CLI_OPTIONS = {
   precision: { type: 'string' }, 'max-tokens': { type: 'string' },
 } as const;
 
+const FINETUNE_CLI_OPTIONS = {
+  'finetune-layers': { type: 'string' }, 'finetune-epochs': { type: 'string' }, 'finetune-lr': { type: 'string' },
+  shortlist: { type: 'string' }, preset: { type: 'string' },
+} as const;
+
+/** Fine-tuning options from the flags; `--preset paper` fills what the other flags leave out. */
+export function finetuneTrainOptions(args: ParsedArgs): Partial<TrainOptions> {
+  const preset = optString(args, 'preset');
+  if (preset !== undefined && preset !== 'paper') throw new CliError(`--preset must be "paper", got "${preset}"`);
+  const p = preset === 'paper' ? PAPER_PRESET : undefined;
+  const layers = optInt(args, 'finetune-layers', p?.finetuneLayers ?? 0, 0, 48);
+  if (!layers) return {};
+  return {
+    finetuneLayers: layers,
+    finetuneEpochs: optInt(args, 'finetune-epochs', p?.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs, 1, 1000),
+    finetuneLearningRate: optNumber(args, 'finetune-lr', p?.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate, 1e-9, 1),
+    finetuneShortlist: optInt(args, 'shortlist', FINETUNE_DEFAULTS.shortlist, 0, 100_000_000),
+    ...(p ? { miniBatch: p.miniBatch } : {}),
+  };
+}
+
 /** Encoder options from the flags; the folder is resolved against the working folder. */
 export function robertaTrainOptions(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>): Partial<TrainOptions> {
   const precision = optString(args, 'precision') ?? 'fp32';
@@ -41,7 +63,7 @@ export function robertaTrainOptions(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'e
     ...(modelPath ? { modelPath } : {}), ...(modelId ? { modelId } : {}), ...(modelRevision ? { modelRevision } : {}),
     modelCacheDir: defaultModelCacheDir(io.env),
     precision: precision as RobertaPrecision,
-    maxTokens: optInt(args, 'max-tokens', ROBERTA_DEFAULT_MAX_TOKENS, 3, 512),
+    maxTokens: optInt(args, 'max-tokens', optString(args, 'preset') === 'paper' ? PAPER_PRESET.maxTokens : ROBERTA_DEFAULT_MAX_TOKENS, 3, 512),
   };
 }
 
@@ -51,6 +73,7 @@ export const trainCommand: CliCommand = {
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
     '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision fp32|int8] [--max-tokens N]',
+    '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--shortlist N] | --preset paper]',
     '',
     `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
     `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
@@ -68,6 +91,13 @@ export const trainCommand: CliCommand = {
     '  --model-revision R  branch, tag or commit of --model-id (default main)',
     `  --precision P       ${ROBERTA_PRECISIONS.join(' or ')} (default fp32; int8 is about 2.5x faster on CPUs)`,
     `  --max-tokens N      tokens kept per review (default ${ROBERTA_DEFAULT_MAX_TOKENS}, as in the paper)`,
+    '  --finetune-layers K then fine-tune the head with the top K encoder layers (default 0: the head alone) and',
+    '                      re-score a shortlist of the pool with the tuned encoder; the model keeps its encoder',
+    `  --finetune-epochs N fine-tuning epochs (default ${FINETUNE_DEFAULTS.epochs})`,
+    `  --finetune-lr LR    Adam learning rate of fine-tuning (default ${FINETUNE_DEFAULTS.learningRate})`,
+    `  --shortlist N       pool rows re-scored after fine-tuning: top p(yes) and most uncertain (default ${FINETUNE_DEFAULTS.shortlist})`,
+    `  --preset paper      the paper's settings: all ${PAPER_PRESET.finetuneLayers} layers, Adam, lr ${PAPER_PRESET.finetuneLearningRate}, ${PAPER_PRESET.finetuneEpochs} epochs,`,
+    `                      ${PAPER_PRESET.maxTokens} tokens, batches of ${PAPER_PRESET.miniBatch} (slow on a CPU: hours per epoch for thousands of labels)`,
     '',
     'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',
     'process; prints per-epoch train loss, test loss and precision@k for "yes". The model is saved',
@@ -76,7 +106,7 @@ export const trainCommand: CliCommand = {
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
     strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' },
-    ...ROBERTA_CLI_OPTIONS,
+    ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
   async run(args, io) {
     const representation = (optString(args, 'representation') ?? D.representation).trim().toLowerCase();
@@ -92,7 +122,7 @@ export const trainCommand: CliCommand = {
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
-      ...(representation === 'roberta' ? robertaTrainOptions(args, io) : {}),
+      ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
     };
     return withWorkspace(io, 'train', async (ws) => {
       let outcome;

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { Predictor } from '../../../python-free-train/trainer/predictor';
 import { paperWorkspace } from './helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -97,5 +98,46 @@ test('roberta without a model: the errors name the setting secreview.model.path 
     }
     cleanup();
     rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('--finetune-layers 1: the tuned encoder is kept with the model, the shortlist is re-scored by it, and predict uses it', async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(120);
+  const poolSize = ws.pool.size;
+  const bodies = Array.from({ length: poolSize }, (_, row) => ws.pool.get(row).body);
+  await ws.close();
+  const modelDir = mkdtempSync(path.join(os.tmpdir(), 'secreview-tiny-roberta-'));
+  try {
+    await writeTinyRoberta(modelDir, { seed: 6, bpeTokens: 600, hidden: 16, layers: 2, heads: 2, intermediate: 32 });
+    const r = await cli(folder, 'train', '--json', '--representation', 'roberta', '--model', modelDir, '--max-tokens', '32', '--epochs', '2', '--size', '10',
+      '--finetune-layers', '1', '--finetune-epochs', '2', '--finetune-lr', '0.01', '--shortlist', '40');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const record = (JSON.parse(r.out.join('\n')) as { model: { version: string; finetune: { layers: number; losses: number[]; shortlistRows: number }; representationFingerprint: string } }).model;
+    assert.equal(record.finetune.layers, 1);
+    assert.equal(record.finetune.losses.length, 2);
+    assert.equal(record.finetune.shortlistRows, 40);
+    const dir = path.join(folder, '.secreview', 'models', record.version);
+    assert.ok(existsSync(path.join(dir, 'encoder', 'model.safetensors')));
+    assert.equal((JSON.parse(readFileSync(path.join(dir, 'representation.json'), 'utf8')) as { model: string }).model, 'encoder');
+
+    // The tuned model (its encoder + its head) reproduces the re-scored rows; the other rows keep the head's scores.
+    const predictor = await Predictor.load(dir);
+    try {
+      assert.equal(predictor.representation.fingerprint(), record.representationFingerprint);
+      const p = await predictor.predict(bodies);
+      const scores = new Float32Array(new Uint8Array(readFileSync(path.join(dir, 'scores.bin'))).buffer);
+      let same = 0;
+      for (let row = 0; row < poolSize; row++) {
+        let d = 0;
+        for (let c = 0; c < 4; c++) d = Math.max(d, Math.abs(p[row * 4 + c]! - scores[row * 4 + c]!));
+        if (d < 1e-4) same++;
+      }
+      assert.ok(same >= 40 && same < poolSize, `${same} of ${poolSize} rows agree with the tuned model`);
+    } finally {
+      await predictor.release();
+    }
+  } finally {
+    cleanup();
+    rmSync(modelDir, { recursive: true, force: true });
   }
 });
