@@ -114,12 +114,13 @@ export async function embedShard(workspaceDir: string, pool: Pool, representatio
   const main = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), fingerprint, dim);
   const own = await Fp16EmbeddingCache.open(dir, fingerprint, dim);
   let done = 0, computed = 0, cached = 0;
+  // Keys this run embedded (a Set: the cache's own `has` scans its unflushed buffer).
+  const embedded = new Set<string>();
   for await (const texts of chunksOf(pool, from, to, o.chunk ?? 512)) {
     const keys = texts.map(textKey);
     const inMain = await main.getMany(keys);
     const wanted: string[] = [];
-    const seen = new Set<string>();
-    texts.forEach((t, i) => { const k = keys[i]!; if (!inMain.has(k) && !own.has(k) && !seen.has(k)) { seen.add(k); wanted.push(t); } });
+    texts.forEach((t, i) => { const k = keys[i]!; if (!inMain.has(k) && !embedded.has(k)) { embedded.add(k); wanted.push(t); } });
     cached += texts.length - wanted.length;
     if (wanted.length) {
       await featurizeCached(representation, own, wanted);
