@@ -17,6 +17,7 @@ import { WorkspaceHost } from './workspaceHost';
 // ---- Self-contained command modules (simulation study, GitHub crawl, second opinion) ----------------
 // Registered below, in "Registration point for self-contained modules". Each owns its commands.
 import { registerCrawlCommands } from './crawl';
+import { registerDashboard } from './dashboard';
 import { registerSecondOpinionCommands } from './secondOpinion';
 import { registerSimulationCommands } from './simulation';
 // ---------------------------------------------------------------------------------------------------
@@ -70,6 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
 
   // ---- Registration point for self-contained modules ------------------------------------------
   registerSimulationCommands(context, log.channel);
+  registerDashboard(context, host, log);
   // A finished crawl goes into the pool like any import (progress, cancel, report).
   registerCrawlCommands(context, log.channel, async (reviewsFile) => {
     await vscode.commands.executeCommand('secreview.importReviews', [vscode.Uri.file(reviewsFile)]);
