@@ -42,6 +42,12 @@ function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A)
   };
 }
 
+const EXPORT_FORMAT_INFO: Record<ExportFormat, string> = {
+  jsonl: 'one JSON record per review, with its label history',
+  csv: 'spreadsheet-friendly',
+  hf: 'a folder that Hugging Face datasets loads (load_dataset)',
+};
+
 export function registerCommands(d: CommandDeps): void {
   const { context, host, log } = d;
   const reg = (id: string, what: string, body: (...args: never[]) => Promise<unknown> | unknown) =>
@@ -148,9 +154,11 @@ export function registerCommands(d: CommandDeps): void {
     const s = host.session();
     if ('missing' in s) throw new Error(s.missing);
     const format = (EXPORT_FORMATS as readonly string[]).includes(formatArg ?? '') ? formatArg as ExportFormat
-      : (await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: f === 'jsonl' ? 'one JSON record per review, with its label history' : 'spreadsheet-friendly' })), { title: 'Export format' }))?.label as ExportFormat | undefined;
+      : (await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: EXPORT_FORMAT_INFO[f] })), { title: 'Export format' }))?.label as ExportFormat | undefined;
     if (!format) return;
-    const uri = target ?? await vscode.window.showSaveDialog({ title: 'Export labeled dataset', defaultUri: vscode.Uri.file(path.join(s.ws.folder, `security-reviews.${format}`)), filters: { [format.toUpperCase()]: [format] } });
+    const uri = target ?? await vscode.window.showSaveDialog(format === 'hf'
+      ? { title: 'Export labeled dataset as a Hugging Face datasets folder (a new folder)', defaultUri: vscode.Uri.file(path.join(s.ws.folder, 'security-reviews-dataset')) }
+      : { title: 'Export labeled dataset', defaultUri: vscode.Uri.file(path.join(s.ws.folder, `security-reviews.${format}`)), filters: { [format.toUpperCase()]: [format] } });
     if (!uri) return;
     const rows = await writeExport(s.ws, format, uri.fsPath);
     log.info(`exported ${rows} labeled reviews to ${uri.fsPath}`);
@@ -159,7 +167,7 @@ export function registerCommands(d: CommandDeps): void {
 
   reg('secreview.retrain', 'retraining', async () => {
     const ws = host.writable();
-    await retrain(ws, d.status, log);
+    await retrain(ws, d.status, log, path.join(context.globalStorageUri.fsPath, 'models'));
     host.changed();
     const s = host.session();
     if (!('missing' in s)) { s.selectBatch(ws.db.latestBatch()!.id); LabelingPanel.current?.showCurrent('next'); }

@@ -9,17 +9,22 @@ import type { Log } from './log';
 import { settings } from './settings';
 import type { StatusBar } from './statusBar';
 
-export async function retrain(ws: Workspace, status: StatusBar, log: Log): Promise<void> {
+/** `modelCacheDir`: where Hub downloads of the RoBERTa encoder are kept (the extension's global storage). */
+export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelCacheDir?: string): Promise<void> {
   const cfg = settings();
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: retraining', cancellable: true }, async (progress, token) => {
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     status.setTrainer({ state: 'running', detail: 'starting' });
     try {
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize }, {
+      const roberta = cfg.representation === 'roberta' ? {
+        // A local Hugging Face folder, else the Hub model downloaded once into the extension's storage.
+        modelPath: cfg.modelPath || undefined, modelId: cfg.modelId, modelRevision: cfg.modelRevision, modelCacheDir,
+        precision: cfg.precision, maxTokens: cfg.maxTokens,
+        ...(cfg.finetuneLayers > 0 ? { finetuneLayers: cfg.finetuneLayers } : {}),
+      } : {};
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, ...roberta }, {
         signal: controller.signal,
-        // The trainer reads the RoBERTa folder from SECREVIEW_MODEL_PATH (without it: the Hub id, downloaded once).
-        env: cfg.modelPath ? { ...process.env, SECREVIEW_MODEL_PATH: cfg.modelPath } : undefined,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid}, ${info.provider}: ${info.providerDetail})`),
         onProgress: (p) => {
@@ -30,7 +35,8 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log): Promi
       });
       status.setTrainer({ state: 'done', detail: `model ${outcome.model.version}` });
       log.info(`model ${outcome.model.version} trained (selected epoch ${outcome.model.selectedEpoch}); next batch ${outcome.batch.id} with ${outcome.batch.items.length} reviews (${outcome.batch.strategy})`);
-      void vscode.window.showInformationMessage(`Security Review: model ${outcome.model.version} trained; batch ${outcome.batch.id} (${outcome.batch.items.length} reviews) is ready to label.`);
+      if (outcome.batch.items.length) void vscode.window.showInformationMessage(`Security Review: model ${outcome.model.version} trained; batch ${outcome.batch.id} (${outcome.batch.items.length} reviews) is ready to label.`);
+      else void vscode.window.showInformationMessage(`Security Review: model ${outcome.model.version} trained; nothing is left to propose (every scored review is labeled or in a batch). Import more reviews to continue.`);
     } catch (e) {
       status.setTrainer(token.isCancellationRequested ? { state: 'idle' } : { state: 'failed', detail: (e as Error).message });
       if (token.isCancellationRequested) throw new vscode.CancellationError();

@@ -8,6 +8,12 @@ export interface Settings {
   mixture: string;
   representation: 'hashing' | 'roberta';
   modelPath: string;
+  /** Hub model used when modelPath is empty (`owner/name`), and its revision. */
+  modelId: string;
+  modelRevision: string;
+  precision: 'fp32' | 'int8';
+  maxTokens: number;
+  finetuneLayers: number;
   epochs: number;
   annotator: string | undefined;
   keys: Record<Label, string>;
@@ -28,6 +34,11 @@ export function settings(): Settings {
     mixture: c.get<string>('strategy.mixture') || 'rare:0.45,entropy:0.45,random:0.1',
     representation: c.get<string>('model.representation') === 'roberta' ? 'roberta' : 'hashing',
     modelPath: c.get<string>('model.path') ?? '',
+    modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',
+    modelRevision: c.get<string>('model.revision')?.trim() || 'main',
+    precision: c.get<string>('model.precision') === 'int8' ? 'int8' : 'fp32',
+    maxTokens: Math.min(512, Math.max(3, Math.floor(c.get<number>('model.maxTokens') ?? 64))),
+    finetuneLayers: Math.max(0, Math.floor(c.get<number>('model.finetuneLayers') ?? 0)),
     epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? 20)),
     annotator: annotator || undefined,
     keys,
