@@ -36,6 +36,10 @@ export interface ChartOptions {
   height?: number;
   /** Prefix of the title/desc element ids; distinct per chart when several share one page. */
   idPrefix?: string;
+  /** Whole-number x ticks only (iterations, epochs). */
+  xIntegers?: boolean;
+  /** Fixed y range (e.g. [0, 1] for shares); otherwise from the data and zero. */
+  yRange?: [number, number];
 }
 
 /** Colour-blind-safe palette (Okabe-Ito), in legend order. */
@@ -71,12 +75,16 @@ export function lineChart(o: ChartOptions): string {
   const ys = pts.flatMap((p) => [p.mean, p.lo, p.hi]).filter(finite);
   let xMin = xs.length ? Math.min(...xs) : 0, xMax = xs.length ? Math.max(...xs) : 1;
   if (xMax === xMin) xMax = xMin + 1;
-  let yMin = ys.length ? Math.min(0, ...ys) : 0, yMax = ys.length ? Math.max(...ys) : 1;
+  let yMin = o.yRange?.[0] ?? (ys.length ? Math.min(0, ...ys) : 0), yMax = o.yRange?.[1] ?? (ys.length ? Math.max(...ys) : 1);
   if (yMax === yMin) yMax = yMin + 1;
   const yTicks = niceTicks(yMin, yMax);
   yMin = Math.min(yMin, yTicks[0]!);
   yMax = Math.max(yMax, yTicks[yTicks.length - 1]!);
-  const xTicks = niceTicks(xMin, xMax);
+  let xTicks = niceTicks(xMin, xMax);
+  if (o.xIntegers) {
+    xTicks = xTicks.filter(Number.isInteger);
+    if (xTicks.length < 2) xTicks = Array.from({ length: Math.floor(xMax) - Math.ceil(xMin) + 1 }, (_, i) => Math.ceil(xMin) + i);
+  }
   const X = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * pw;
   const Y = (y: number) => margin.top + ph - ((y - yMin) / (yMax - yMin)) * ph;
   const yFmt = o.yFormat ?? fmt;
@@ -103,7 +111,9 @@ export function lineChart(o: ChartOptions): string {
   for (const m of o.markers ?? []) {
     const x = X(m.x).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top}" y2="${margin.top + ph}" stroke="#333" stroke-dasharray="4 3" class="chart-axis chart-marker"/>`);
-    parts.push(`<text x="${x}" y="${margin.top - 4}" text-anchor="middle" class="chart-text">${escapeXml(m.label)}</text>`);
+    // Labels near an edge grow inwards so they are not clipped.
+    const at = X(m.x), anchor = at > margin.left + pw * 0.8 ? 'end' : at < margin.left + pw * 0.2 ? 'start' : 'middle';
+    parts.push(`<text x="${x}" y="${margin.top - 4}" text-anchor="${anchor}" class="chart-text">${escapeXml(m.label)}</text>`);
   }
   // Bands, then lines on top.
   o.series.forEach((s, i) => {

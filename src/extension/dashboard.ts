@@ -16,6 +16,7 @@ import { TARGET_LABEL } from '../core/labels';
 import { DASHBOARD_VIEW_TYPE, isDashboardWebviewToHost, type DashboardHostToWebview } from '../protocol/dashboard';
 import { workspaceStats } from '../store/stats';
 import type { Log } from './log';
+import { LabelingPanel } from './panel';
 import type { WorkspaceHost } from './workspaceHost';
 
 /** The probe sentences from the settings (blank entries dropped), else the defaults. */
@@ -113,7 +114,10 @@ export class DashboardPanel implements vscode.Disposable {
       DashboardPanel.current.refresh();
       return DashboardPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Security Review Dashboard', vscode.ViewColumn.Active, DashboardPanel.options(extensionUri));
+    // Beside a visible labeling panel (keeping its focus), so the numbers move as one labels.
+    const beside = LabelingPanel.current?.panel.visible === true;
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Security Review Dashboard',
+      { viewColumn: beside ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: beside }, DashboardPanel.options(extensionUri));
     return new DashboardPanel(panel, extensionUri, host, log);
   }
 

@@ -444,6 +444,168 @@ async function speedScenario(page, ws) {
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }
 
+// ---- dashboard -------------------------------------------------------------------------------------
+const pct1 = (x) => `${(100 * x).toFixed(1)}%`;
+const RATE_LABELS = ['yes', 'no', 'unclear', 'language'];
+/** The per-iteration and cumulative table rows the dashboard must show, from labels.json. */
+function expectedRateRows(data) {
+  const per = new Map();
+  for (const c of currentLabels(data).values()) {
+    if (c.label === 'broken' || c.label === 'bot') continue;
+    const m = per.get(c.iteration) || Object.fromEntries(RATE_LABELS.map((l) => [l, 0]));
+    m[c.label]++;
+    per.set(c.iteration, m);
+  }
+  const perRows = [], cumRows = [];
+  const cum = Object.fromEntries(RATE_LABELS.map((l) => [l, 0]));
+  for (const it of [...per.keys()].sort((a, b) => a - b)) {
+    const m = per.get(it);
+    const n = RATE_LABELS.reduce((s, l) => s + m[l], 0);
+    for (const l of RATE_LABELS) cum[l] += m[l];
+    const cn = RATE_LABELS.reduce((s, l) => s + cum[l], 0);
+    const name = it === 0 ? 'imported' : String(it);
+    perRows.push([name, String(n), ...RATE_LABELS.map((l) => `${m[l]} (${pct1(n ? m[l] / n : 0)})`)]);
+    cumRows.push([name, String(cn), ...RATE_LABELS.map((l) => `${cum[l]} (${pct1(cn ? cum[l] / cn : 0)})`)]);
+  }
+  return { perRows, cumRows };
+}
+function expectedStrategyRows(data) {
+  const cur = currentLabels(data);
+  const seen = new Map();
+  for (const b of data.batches) for (const it of b.items) { if (!seen.has(it.strategy)) seen.set(it.strategy, new Set()); seen.get(it.strategy).add(it.reviewId); }
+  return [...seen].map(([strategy, ids]) => {
+    let labeled = 0, yes = 0, excluded = 0;
+    for (const id of ids) {
+      const l = cur.get(id) && cur.get(id).label;
+      if (!l) continue;
+      if (l === 'broken' || l === 'bot') { excluded++; continue; }
+      labeled++; if (l === 'yes') yes++;
+    }
+    return [strategy, String(ids.size), String(labeled), String(yes), labeled ? pct1(yes / labeled) : 'n/a', String(excluded)];
+  });
+}
+async function dashboardFrame(page, timeout = 30000) {
+  return waitFor(async () => {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try { if (await f.$('section#labels')) return f; } catch { /* detached */ }
+    }
+    return undefined;
+  }, 'the dashboard', timeout, 200);
+}
+const tableRows = (frame, selector) => frame.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} tbody tr`)).map((tr) => Array.from(tr.children).map((c) => c.textContent.trim())), selector);
+
+async function dashboardScenario(page, ws) {
+  let frame;
+  const cli = (...args) => {
+    const r = require('child_process').spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args], { cwd: ws, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`secreview ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  const steps = [
+    ['dashboard: demo workspace with two iterations and a model (CLI: bootstrap, label, train, label)', async () => {
+      fs.mkdirSync(ws, { recursive: true });
+      cli('init');
+      cli('import', path.join(REPO, 'demo', 'reviews.jsonl'));
+      cli('bootstrap', '--size', '40');
+      const intended = JSON.parse(fs.readFileSync(path.join(REPO, 'demo', 'expected-labels.json'), 'utf8'));
+      for (const it of readLabels(ws).batches[0].items) cli('label', it.reviewId, intended[it.reviewId] || 'no');
+      cli('train', '--size', '30');
+      const second = readLabels(ws).batches[1];
+      assert(second, 'training proposed a second batch');
+      // Some of each strategy, all the random ones: the prevalence estimates need them.
+      const some = second.items.filter((it, i) => i < 10 || it.strategy === 'random');
+      for (const it of some) cli('label', it.reviewId, intended[it.reviewId] || 'no');
+      await openWorkbench(page, ws);
+      const data = readLabels(ws);
+      return `${currentLabels(data).size} labels, ${data.batches.length} batches, ${data.models.length} model`;
+    }],
+    ['Show Dashboard from the palette: rates per iteration and cumulative match labels.json', async () => {
+      await runCommand(page, 'Security Review: Show Dashboard');
+      frame = await dashboardFrame(page);
+      await waitFor(() => frame.$('[data-chart="rates-iteration"] svg'), 'the rate charts');
+      const { perRows, cumRows } = expectedRateRows(readLabels(ws));
+      assert(perRows.length === 2, `two iterations expected, got ${JSON.stringify(perRows)}`);
+      const per = await tableRows(frame, '[data-chart="rates-iteration"]');
+      const cum = await tableRows(frame, '[data-chart="rates-cumulative"]');
+      assert(JSON.stringify(per) === JSON.stringify(perRows), `per-iteration rows ${JSON.stringify(per)} != ${JSON.stringify(perRows)}`);
+      assert(JSON.stringify(cum) === JSON.stringify(cumRows), `cumulative rows ${JSON.stringify(cum)} != ${JSON.stringify(cumRows)}`);
+      const desc = await frame.locator('#rates-cumulative-desc').textContent();
+      const last = cumRows[cumRows.length - 1];
+      assert(desc.includes(`of ${last[1]} labeled: yes ${last[2]}`), `the cumulative chart's description says the latest numbers: ${desc}`);
+      const counts = currentLabels(readLabels(ws));
+      const yes = [...counts.values()].filter((c) => c.label === 'yes').length;
+      const shown = await frame.locator('td[data-label="yes"]').textContent();
+      assert(shown === String(yes), `label count of yes: shown ${shown}, labels.json ${yes}`);
+      return `per iteration ${JSON.stringify(per.map((r) => r.slice(0, 3)))}`;
+    }],
+    ['dashboard: strategy yields, training curves with the kept epoch, probe probabilities, estimates', async () => {
+      const data = readLabels(ws);
+      const strategies = await tableRows(frame, 'table.strategies');
+      const want = expectedStrategyRows(data);
+      assert(JSON.stringify(strategies) === JSON.stringify(want), `strategy rows ${JSON.stringify(strategies)} != ${JSON.stringify(want)}`);
+      const model = data.models[0];
+      const kept = await frame.locator('[data-chart="model-0"] svg').textContent();
+      assert(kept.includes(`kept: epoch ${model.selectedEpoch}`), 'the kept epoch is marked');
+      const epochs = await tableRows(frame, '[data-chart="model-0"]');
+      assert(epochs.length === model.epochs.length, `${model.epochs.length} epochs in the table, got ${epochs.length}`);
+      const keptRow = epochs.find((r) => r[4] === 'kept');
+      assert(keptRow && keptRow[0] === String(model.selectedEpoch) && keptRow[2] === model.epochs.find((e) => e.epoch === model.selectedEpoch).testLoss.toFixed(3), `kept row ${JSON.stringify(keptRow)}`);
+      const probes = await waitFor(async () => {
+        const rows = await tableRows(frame, 'table.probes');
+        return rows.length >= 3 && rows.every((r) => r.length === 2 && /^0\.\d{3}$|^1\.000$/.test(r[1])) && rows;
+      }, 'probe probabilities from the model (cli.js predict)', 60000, 500);
+      const estimates = await frame.locator('[data-estimate]').allTextContents();
+      // Prevalence, yield factor, positives left, knee and target recall, each with its explanation.
+      assert(estimates.length === 5 && estimates.every((t) => t.length > 60), `estimates with explanations: ${JSON.stringify(estimates)}`);
+      assert(/randomly chosen reviews/.test(estimates[0]), `prevalence from the random items: ${estimates[0]}`);
+      return `${strategies.length} strategies; probes ${JSON.stringify(probes.map((r) => r[1]))}`;
+    }],
+    ['every dashboard chart has a text alternative (role=img, title, desc, data table)', async () => {
+      const charts = await frame.evaluate(() => Array.from(document.querySelectorAll('svg.chart')).map((svg) => {
+        const ids = (svg.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+        return {
+          role: svg.getAttribute('role'),
+          labels: ids.map((id) => (document.getElementById(id) || {}).textContent || ''),
+          table: !!svg.closest('figure')?.querySelector('details table caption'),
+        };
+      }));
+      assert(charts.length === 3, `3 charts (2 rates, 1 model), got ${charts.length}`);
+      for (const c of charts) assert(c.role === 'img' && c.labels.length === 2 && c.labels.every((t) => t.length > 5) && c.table, `chart without a text alternative: ${JSON.stringify(c)}`);
+      return `${charts.length} charts`;
+    }],
+    ['screenshots of the dashboard in the dark and light themes', async () => {
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await setTheme(page, frame, 'Dark Modern');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-dark.png') });
+      await setTheme(page, frame, 'Light Modern');
+      await frame.evaluate(() => document.getElementById('models').scrollIntoView());
+      await sleep(300);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-light.png') });
+      await setTheme(page, frame, 'Dark Modern');
+    }],
+    ['beside the labeling panel, the dashboard refreshes when a label is set', async () => {
+      const before = Number(await frame.locator('td[data-label="yes"]').textContent());
+      await runCommand(page, 'View: Close Editor');
+      await runCommand(page, 'Security Review: Open Labeling Panel');
+      const panel = await panelFrame(page);
+      await waitFor(() => shownReviewId(panel), 'a candidate');
+      await runCommand(page, 'Security Review: Show Dashboard');
+      frame = await dashboardFrame(page);
+      await waitFor(() => frame.$('[data-chart="rates-iteration"] svg'), 'the rate charts');
+      assert(await page.locator('.editor-group-container').count() === 2, 'the dashboard opens in a second editor group');
+      await pressInPanel(page, panel, '1');
+      await waitFor(async () => Number(await frame.locator('td[data-label="yes"]').textContent()) === before + 1, `the yes count to become ${before + 1}`, 20000, 200);
+      const { cumRows } = expectedRateRows(readLabels(ws));
+      const cum = await tableRows(frame, '[data-chart="rates-cumulative"]');
+      assert(JSON.stringify(cum) === JSON.stringify(cumRows), `cumulative rows after the label ${JSON.stringify(cum)} != ${JSON.stringify(cumRows)}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-beside-panel.png') });
+      return `yes ${before} -> ${before + 1}`;
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
 (async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chrome-profile-'));
@@ -458,7 +620,7 @@ async function speedScenario(page, ws) {
   ctx.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
   page.on('dialog', (d) => d.dismiss().catch(() => {}));
-  const only = (process.env.E2E_ONLY || 'main,integration,hostile,speed').split(',');
+  const only = (process.env.E2E_ONLY || 'main,integration,hostile,dashboard,speed').split(',');
   try {
     const wsRoot = path.join(RUN, 'workspaces');
     if (only.includes('main')) {
@@ -466,6 +628,7 @@ async function speedScenario(page, ws) {
       if (main.ok && only.includes('integration')) await integrationSuite(page);
     }
     if (only.includes('hostile')) await hostileScenario(page, path.join(wsRoot, 'hostile'), requests);
+    if (only.includes('dashboard')) await dashboardScenario(page, path.join(wsRoot, 'dashboard'));
     if (only.includes('speed')) await speedScenario(page, path.join(wsRoot, 'speed'));
   } catch (e) {
     results.push({ name: 'driver', ok: false, error: String(e && e.stack || e) });

@@ -3,7 +3,7 @@
 # chromium, driven by playwright-core (test/e2e/driver.cjs). Also runs the integration suite inside
 # the extension host (test/integration/extension/suite.ts) from the palette.
 # Prints a final line "N passed, N failed" and exits non-zero on any failure.
-# Environment: E2E_POOL_SIZE (reviews in the speed pool, default 1000000), E2E_ONLY=main,integration,hostile,speed
+# Environment: E2E_POOL_SIZE (reviews in the speed pool, default 1000000), E2E_ONLY=main,integration,hostile,dashboard,speed
 # (scenarios to run), E2E_KEEP=1 keeps the speed workspace in .e2e/run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -38,7 +38,7 @@ function table(t: DataTable, cls = ''): HTMLTableElement {
 function chart(c: DashboardChart): HTMLElement {
   const svgText = lineChart({
     title: c.title, description: c.description, xLabel: c.xLabel, yLabel: c.yLabel, series: c.series, markers: c.markers,
-    yFormat: c.percent ? (v) => `${Math.round(v * 100)}%` : undefined, width: 560, height: 340, idPrefix: c.id,
+    yFormat: c.percent ? (v) => `${Math.round(v * 100)}%` : undefined, width: 560, height: 340, idPrefix: c.id, xIntegers: true, yRange: c.percent ? [0, 1] : undefined,
   });
   const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
   const svg = document.importNode(doc.documentElement, true);
@@ -92,14 +92,14 @@ function render(d: DashboardData, generatedAt: string): void {
     el('header', {}, el('h1', {}, 'Security Review Dashboard'),
       el('p', { class: 'muted' }, `${d.labeled.toLocaleString('en-US')} of ${d.pool.toLocaleString('en-US')} reviews labeled; updated ${new Date(generatedAt).toLocaleTimeString()}.`)),
     section('Labels', 'labels', counts),
+    section('Identification rate per label', 'rates',
+      d.rates ? el('div', { class: 'charts' }, chart(d.rates.perIteration), chart(d.rates.cumulative)) : el('p', { class: 'muted' }, 'No labels yet.')),
     section('Estimates', 'estimates',
       estimate('Prevalence of "yes" in the pool', d.estimates.prevalence, 'prevalence'),
       estimate('Yield against random sampling', d.estimates.yieldFactor, 'yield'),
       estimate('Left to find', d.estimates.positivesLeft, 'left'),
       estimate('Knee stopping rule', d.estimates.knee, 'knee'),
       estimate('Target-recall stopping rule', d.estimates.targetRecall, 'target-recall')),
-    section('Identification rate per label', 'rates',
-      d.rates ? el('div', { class: 'charts' }, chart(d.rates.perIteration), chart(d.rates.cumulative)) : el('p', { class: 'muted' }, 'No labels yet.')),
     section('Yield per candidate-selection strategy', 'strategies', strategies),
     section('Training curves', 'models',
       d.models.length ? el('div', { class: 'charts' }, ...d.models.map((m) => chart(m.chart))) : el('p', { class: 'muted' }, 'No model trained yet.')),

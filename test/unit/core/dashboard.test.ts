@@ -131,3 +131,14 @@ test('charts drawn from dashboard data carry their text alternative and distinct
   assert.match(svg, /<desc id="rates-cumulative-desc">Share of each label/);
   assert.match(svg, /k&lt;1/);
 });
+
+test('chart options for the dashboard: whole-number x ticks, fixed share range, edge markers stay inside', () => {
+  const svg = lineChart({
+    title: 't', description: 'd', xLabel: 'x', yLabel: 'y', xIntegers: true, yRange: [0, 1],
+    series: [{ name: 's', points: [{ x: 1, mean: 0.2 }, { x: 2, mean: 0.3 }] }], markers: [{ x: 2, label: 'kept: epoch 2' }],
+  });
+  const xTicks = [...svg.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle" class="chart-text">([\d.]+)<\/text>/g)].map((m) => m[1]);
+  assert.deepEqual(xTicks, ['1', '2']);
+  assert.match(svg, />1<\/text>/);
+  assert.match(svg, /text-anchor="end" class="chart-text">kept: epoch 2</);
+});
