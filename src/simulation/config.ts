@@ -98,7 +98,13 @@ export function parseArms(spec: string): string[] {
 
 /** One arm: `rare`, or a mixture with `+` (or `;`) between parts, e.g. `rare:0.9+random:0.1`. */
 export function parseArm(arm: string): MixturePart[] {
-  return parseMixture(arm.replace(/[+;]/g, ','));
+  try {
+    return parseMixture(arm.replace(/[+;]/g, ','));
+  } catch (err) {
+    // The core's message shows mixtures with commas; here commas separate arms and + joins a mixture.
+    const message = (err as Error).message.replace(/rare:0\.9,random:0\.1/g, 'rare:0.9+random:0.1');
+    throw new Error(message, { cause: err });
+  }
 }
 
 export function formatArm(parts: readonly MixturePart[]): string {
