@@ -594,13 +594,26 @@ async function dashboardScenario(page, ws) {
       frame = await dashboardFrame(page);
       await waitFor(() => frame.$('[data-chart="rates-iteration"] svg'), 'the rate charts');
       assert(await page.locator('.editor-group-container').count() === 2, 'the dashboard opens in a second editor group');
+      await frame.locator('[data-chart="rates-cumulative"] details summary').click();
       await pressInPanel(page, panel, '1');
       await waitFor(async () => Number(await frame.locator('td[data-label="yes"]').textContent()) === before + 1, `the yes count to become ${before + 1}`, 20000, 200);
+      assert(await frame.locator('[data-chart="rates-cumulative"] details[open]').count() === 1, 'an open data table stays open across the redraw');
       const { cumRows } = expectedRateRows(readLabels(ws));
       const cum = await tableRows(frame, '[data-chart="rates-cumulative"]');
       assert(JSON.stringify(cum) === JSON.stringify(cumRows), `cumulative rows after the label ${JSON.stringify(cum)} != ${JSON.stringify(cumRows)}`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-beside-panel.png') });
       return `yes ${before} -> ${before + 1}`;
+    }],
+    ['after a window reload the dashboard comes back (serializer) with current numbers', async () => {
+      // Reload Window shuts the workbench down properly, so the new editor layout is saved first.
+      await runCommand(page, 'Developer: Reload Window');
+      await sleep(3000);
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+      frame = await dashboardFrame(page, 60000);
+      await waitFor(() => frame.$('[data-chart="rates-iteration"] svg'), 'the rate charts after reload', 30000);
+      const yes = [...currentLabels(readLabels(ws)).values()].filter((c) => c.label === 'yes').length;
+      const shown = await frame.locator('td[data-label="yes"]').textContent();
+      assert(shown === String(yes), `yes after reload: shown ${shown}, labels.json ${yes}`);
     }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;

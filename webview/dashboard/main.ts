@@ -88,6 +88,9 @@ function render(d: DashboardData, generatedAt: string): void {
   const editProbes = el('button', { type: 'button' }, 'Edit probe sentences...');
   editProbes.addEventListener('click', () => vscode.postMessage({ type: 'editProbes' }));
 
+  // A redraw (after every label) keeps the reader's place: open data tables and the scroll position.
+  const open = new Set(Array.from(document.querySelectorAll('figure[data-chart] details[open]')).map((d) => d.closest('figure')!.getAttribute('data-chart')));
+  const scroll = window.scrollY;
   app.replaceChildren(
     el('header', {}, el('h1', {}, 'Security Review Dashboard'),
       el('p', { class: 'muted' }, `${d.labeled.toLocaleString('en-US')} of ${d.pool.toLocaleString('en-US')} reviews labeled; updated ${new Date(generatedAt).toLocaleTimeString()}.`)),
@@ -105,6 +108,8 @@ function render(d: DashboardData, generatedAt: string): void {
       d.models.length ? el('div', { class: 'charts' }, ...d.models.map((m) => chart(m.chart))) : el('p', { class: 'muted' }, 'No model trained yet.')),
     section('Probe sentences', 'probes', probes, el('p', {}, editProbes)),
   );
+  for (const id of open) document.querySelector(`figure[data-chart="${id}"] details`)?.setAttribute('open', '');
+  window.scrollTo(0, scroll);
 }
 
 window.addEventListener('message', (e: MessageEvent<DashboardHostToWebview>) => {
