@@ -3,6 +3,7 @@
  * data table under each, and tables for label counts, strategy yields, probes and estimates. All
  * text is set as text; the SVG comes from the shared chart writer, which escapes every string.
  */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { DashboardChart, DashboardData, DataTable, Estimate, ProbeCell } from '../../src/core/dashboard';
 import { lineChart } from '../../src/core/svgChart';
 import type { DashboardHostToWebview, DashboardWebviewToHost } from '../../src/protocol/dashboard';
@@ -85,7 +86,7 @@ function render(d: DashboardData, generatedAt: string): void {
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Probe'), ...d.probes.versions.map((v) => el('th', { scope: 'col' }, v)))),
       el('tbody', {}, ...d.probes.rows.map((r) => el('tr', {}, el('th', { scope: 'row', class: 'probe-text' }, r.text), ...r.cells.map(probeCell)))))
     : el('p', { class: 'muted' }, 'No model trained yet: retrain to see how models rate the probe sentences.');
-  const editProbes = el('button', { type: 'button' }, 'Edit probe sentences...');
+  const editProbes = el('vscode-button' as 'button', { id: 'edit-probes', secondary: '' }, 'Edit probe sentences...');
   editProbes.addEventListener('click', () => vscode.postMessage({ type: 'editProbes' }));
 
   // A redraw (after every label) keeps the reader's place: open data tables and the scroll position.
