@@ -14,6 +14,8 @@ const nodeBundles = [
   { in: 'src/extension/extension.ts', out: 'dist/extension.js', external: ['vscode', 'onnxruntime-node'] },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
   { in: 'python-free-train/trainer.ts', out: 'dist/trainer.js', external: ['onnxruntime-node'] },
+  // Worker threads of the simulation study (started by the CLI and the extension).
+  { in: 'src/simulation/worker.ts', out: 'dist/simulation-worker.js', external: ['onnxruntime-node'] },
 ];
 
 /** Every `webview/<name>/main.ts` becomes `dist/webview/<name>.js` for the browser. */

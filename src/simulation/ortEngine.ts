@@ -1,22 +1,16 @@
 /**
- * The engine on onnxruntime-node: the graphs of `graphs.ts` run by `InferenceSession` on the CPU.
- * The only module of the simulation that loads onnxruntime, lazily, so the rest works without the
- * native binding.
+ * The engine on onnxruntime: the graphs of `graphs.ts` run on the CPU through the project's one
+ * onnxruntime module (`python-free-train/backend.ts`), loaded lazily so the rest of the simulation
+ * works without the native binding.
  */
-import type * as Ort from 'onnxruntime-node';
+import type { Session, Tensor as TensorType } from '../../python-free-train/backend';
 import { ADAM, type Engine } from './engine';
 import { buildScoringGraph, buildTrainStepGraph } from './graphs';
 import { parameterCount } from './network';
 
-type OrtModule = typeof Ort;
-
 /** Most mini-batches unrolled into one training run (a power of two). */
 const MAX_UNROLL = 16;
 
-async function loadOrt(): Promise<OrtModule> {
-  const mod = (await import('onnxruntime-node')) as OrtModule & { default?: OrtModule };
-  return mod.InferenceSession ? mod : mod.default!;
-}
 
 export interface OrtEngineOptions {
   /** onnxruntime intra-op threads; 1 when runs are spread over worker threads. */
@@ -26,23 +20,21 @@ export interface OrtEngineOptions {
 }
 
 export async function createOrtEngine(sizes: readonly number[], options: OrtEngineOptions = {}): Promise<Engine> {
-  const ort = await loadOrt();
-  const sessionOptions: Ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.threads ?? 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
+  // Loaded on first use with require(): worker threads started from source only have tsx's
+  // CommonJS hooks, and bundlers inline a relative require like any import.
+  const { Backend, Tensor } = require('../../python-free-train/backend') as typeof import('../../python-free-train/backend');
+  const backend = await Backend.create({ device: 'cpu', threads: options.threads ?? 1 });
+  const f32 = (data: Float32Array, dims: number[]): TensorType => new Tensor('float32', dims, data);
   const L = sizes.length - 1;
   const scoreSizes = [...sizes.slice(0, L), 1];
   const inputs = sizes[0]!;
   const classes = sizes[L]!;
   const P = parameterCount(sizes);
   const scoreP = parameterCount(scoreSizes);
-  const sessions = new Map<string, Ort.InferenceSession>();
-  const session = async (key: string, build: () => Uint8Array): Promise<Ort.InferenceSession> => {
+  const sessions = new Map<string, Session>();
+  const session = async (key: string, build: () => Uint8Array): Promise<Session> => {
     let s = sessions.get(key);
-    if (!s) sessions.set(key, (s = await ort.InferenceSession.create(build(), sessionOptions)));
+    if (!s) sessions.set(key, (s = await backend.session(build(), `simulation ${key}`)));
     return s;
   };
   const chunkRows = options.chunkRows ?? 16384;
@@ -88,13 +80,13 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
           alpha[k] = (fit.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
         }
         const result = await graph.run({
-          x: new ort.Tensor('float32', xb.subarray(0, count * inputs), [steps, S, b, inputs]),
-          y: new ort.Tensor('float32', yb.subarray(0, count * classes), [steps, S, b, classes]),
-          params: new ort.Tensor('float32', params, [S, P]),
-          m: new ort.Tensor('float32', m, [S, P]),
-          v: new ort.Tensor('float32', v, [S, P]),
-          alpha: new ort.Tensor('float32', alpha, [steps]),
-          inv_b: new ort.Tensor('float32', Float32Array.of(1 / b), []),
+          x: f32(xb.subarray(0, count * inputs), [steps, S, b, inputs]),
+          y: f32(yb.subarray(0, count * classes), [steps, S, b, classes]),
+          params: f32(params, [S, P]),
+          m: f32(m, [S, P]),
+          v: f32(v, [S, P]),
+          alpha: f32(alpha, [steps]),
+          inv_b: f32(Float32Array.of(1 / b), []),
         });
         params = result.params_out!.data as Float32Array;
         m = result.m_out!.data as Float32Array;
@@ -124,7 +116,7 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
         }
         params.set(collapsed(net.params, net.sizes), k * scoreP);
       });
-      const paramsTensor = new ort.Tensor('float32', params, [S * scoreP]);
+      const paramsTensor = f32(params, [S * scoreP]);
       const blocks = transposedBlocks(x, rows, inputs, chunkRows);
       const d = nets.map(() => new Float32Array(rows));
       const lossSum = new Float64Array(S);
@@ -132,8 +124,8 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
       for (let r0 = 0, b = 0; r0 < rows; r0 += chunkRows, b++) {
         const n = Math.min(chunkRows, rows - r0);
         const result = await run.run({
-          x: new ort.Tensor('float32', blocks.subarray(r0 * inputs, (r0 + n) * inputs), [inputs, n]),
-          y: new ort.Tensor('float32', y ? y.subarray(r0, r0 + n) : zeros!.subarray(0, n), [1, n]),
+          x: f32(blocks.subarray(r0 * inputs, (r0 + n) * inputs), [inputs, n]),
+          y: f32(y ? y.subarray(r0, r0 + n) : zeros!.subarray(0, n), [1, n]),
           params: paramsTensor,
         });
         for (let k = 0; k < S; k++) {
