@@ -54,10 +54,11 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 export interface ReadLinesOptions { signal?: AbortSignal; onBytes?: (compressedBytesRead: number) => void }
 
 /**
- * Yields every line of a file. Empty lines are yielded too (callers skip them) so numbering stays
- * right. A gzip stream that ends early throws after the lines read so far were yielded.
+ * Yields the lines of a file in batches (one batch per chunk read, so the per-line cost stays
+ * synchronous). Empty lines are yielded too (callers skip them) so numbering stays right. A gzip
+ * stream that ends early throws after the lines read so far were yielded.
  */
-export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<Line> {
+export async function* readLineBatches(file: string, options: ReadLinesOptions = {}): AsyncGenerator<Line[]> {
   const gzip = await isGzip(file);
   // No 'data' listener on `raw`: that would start the flow before the iterator below reads it.
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -69,19 +70,21 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       options.onBytes?.(raw.bytesRead);
+      const batch: Line[] = [];
       let start = 0;
       let nl = chunk.indexOf(NEWLINE, start);
       while (nl !== -1) {
         const piece = carry ? Buffer.concat([carry, chunk.subarray(start, nl)]) : chunk.subarray(start, nl);
         carry = undefined;
-        yield decodeLine(piece, ++lineNo);
+        batch.push(decodeLine(piece, ++lineNo));
         start = nl + 1;
         nl = chunk.indexOf(NEWLINE, start);
       }
       if (start < chunk.length) carry = carry ? Buffer.concat([carry, chunk.subarray(start)]) : Buffer.from(chunk.subarray(start));
+      if (batch.length) yield batch;
     }
   } catch (e) {
-    if (carry?.length) yield { lineNo: ++lineNo, error: 'truncated line at the end of a damaged file', bytes: carry.length };
+    if (carry?.length) yield [{ lineNo: ++lineNo, error: 'truncated line at the end of a damaged file', bytes: carry.length }];
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end/i.test(err.message)) {
       throw new Error(`${file}: compressed data is damaged or truncated after line ${lineNo} (${err.message})`);
@@ -90,5 +93,10 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
   } finally {
     raw.destroy();
   }
-  if (carry?.length) yield decodeLine(carry, ++lineNo);
+  if (carry?.length) yield [decodeLine(carry, ++lineNo)];
+}
+
+/** Yields every line of a file, one at a time (see `readLineBatches`). */
+export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<Line> {
+  for await (const batch of readLineBatches(file, options)) yield* batch;
 }

@@ -16,7 +16,7 @@ import { murmur3 } from '../core/hash';
 import { parseLabel, LABELS, type Label } from '../core/labels';
 import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
 import { writeJsonAtomic } from './atomic';
-import { readLines } from './lines';
+import { readLineBatches } from './lines';
 
 export const INDEX_RECORD_BYTES = 32;
 const POOL_FORMAT = 1;
@@ -319,59 +319,61 @@ export class Pool {
         };
         const errorsBefore = report.errors;
         try {
-          for await (const line of readLines(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
-            src.lines = line.lineNo;
-            if ('error' in line) { problem(file, line.lineNo, line.error); continue; }
-            const text = line.text;
-            if (!text.trim()) continue;
-            let value: unknown;
-            try {
-              value = JSON.parse(text);
-            } catch (e) {
-              problem(file, line.lineNo, `invalid JSON: ${(e as Error).message}`);
-              continue;
-            }
-            const res = normalizeReview(value);
-            if (!res.ok) { problem(file, line.lineNo, res.reason); continue; }
-            const review = res.review;
-            src.shapes[res.shape] = (src.shapes[res.shape] ?? 0) + 1;
-            if (options.labelField) {
-              const v = fieldByPath(res.raw, options.labelField);
-              if (v !== undefined && v !== null && v !== '') {
-                const label = typeof v === 'string' ? parseLabel(v) : undefined;
-                if (label) report.labels.push({ reviewId: review.id, label, file, line: line.lineNo });
-                else problem(file, line.lineNo, `unknown label ${JSON.stringify(v)} in field "${options.labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
+          for await (const batch of readLineBatches(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
+            for (const line of batch) {
+              src.lines = line.lineNo;
+              if ('error' in line) { problem(file, line.lineNo, line.error); continue; }
+              const text = line.text;
+              if (!text.trim()) continue;
+              let value: unknown;
+              try {
+                value = JSON.parse(text);
+              } catch (e) {
+                problem(file, line.lineNo, `invalid JSON: ${(e as Error).message}`);
+                continue;
               }
+              const res = normalizeReview(value);
+              if (!res.ok) { problem(file, line.lineNo, res.reason); continue; }
+              const review = res.review;
+              src.shapes[res.shape] = (src.shapes[res.shape] ?? 0) + 1;
+              if (options.labelField) {
+                const v = fieldByPath(res.raw, options.labelField);
+                if (v !== undefined && v !== null && v !== '') {
+                  const label = typeof v === 'string' ? parseLabel(v) : undefined;
+                  if (label) report.labels.push({ reviewId: review.id, label, file, line: line.lineNo });
+                  else problem(file, line.lineNo, `unknown label ${JSON.stringify(v)} in field "${options.labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
+                }
+              }
+              if (Array.isArray(res.raw.history) && res.raw.history.length) report.histories.push({ reviewId: review.id, events: res.raw.history, file, line: line.lineNo });
+              const [ia, ib] = fpWords(review.id);
+              if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
+              const json = JSON.stringify(review) + '\n';
+              const length = Buffer.byteLength(json, 'utf8');
+              const row = this.rows;
+              growIndex(row + 1);
+              const [ba, bb] = fpWords(review.body);
+              const o = row * INDEX_RECORD_BYTES;
+              this.index.writeDoubleLE(this.bytes, o);
+              this.index.writeUInt32LE(length, o + 8);
+              this.index.writeUInt32LE(ba, o + 12);
+              this.index.writeUInt32LE(bb, o + 16);
+              this.index.writeUInt32LE(ia, o + 20);
+              this.index.writeUInt32LE(ib, o + 24);
+              this.index.writeUInt32LE(matchesM1(review.body) ? FLAG_M1 : 0, o + 28);
+              if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) {
+                flush();
+              }
+              this.index.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES, o, o + INDEX_RECORD_BYTES);
+              pendingRows++;
+              pendingText.push(json);
+              this.rows++;
+              this.bytes += length;
+              this.insertId(ia, row);
+              src.imported++;
+              report.imported++;
+              if (++sinceCommit >= commitEvery) await commit();
+              progress();
             }
-            if (Array.isArray(res.raw.history) && res.raw.history.length) report.histories.push({ reviewId: review.id, events: res.raw.history, file, line: line.lineNo });
-            const [ia, ib] = fpWords(review.id);
-            if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
-            const json = JSON.stringify(review) + '\n';
-            const length = Buffer.byteLength(json, 'utf8');
-            const row = this.rows;
-            growIndex(row + 1);
-            const [ba, bb] = fpWords(review.body);
-            const o = row * INDEX_RECORD_BYTES;
-            this.index.writeDoubleLE(this.bytes, o);
-            this.index.writeUInt32LE(length, o + 8);
-            this.index.writeUInt32LE(ba, o + 12);
-            this.index.writeUInt32LE(bb, o + 16);
-            this.index.writeUInt32LE(ia, o + 20);
-            this.index.writeUInt32LE(ib, o + 24);
-            this.index.writeUInt32LE(matchesM1(review.body) ? FLAG_M1 : 0, o + 28);
-            if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) {
-              flush();
-            }
-            this.index.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES, o, o + INDEX_RECORD_BYTES);
-            pendingRows++;
-            pendingText.push(json);
-            this.rows++;
-            this.bytes += length;
-            this.insertId(ia, row);
-            src.imported++;
-            report.imported++;
-            if (++sinceCommit >= commitEvery) await commit();
-            progress();
           }
         } finally {
           src.errors = report.errors - errorsBefore;
