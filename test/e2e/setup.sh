@@ -2,7 +2,7 @@
 # Installs the end-to-end tools into .e2e/ (idempotent, offline apart from the npm registry):
 #   .e2e/cs  code-server 4.100.3 (embeds VS Code 1.100.3, the last release that runs on Node 20)
 #   .e2e/pw  playwright-core, driving Debian's /usr/bin/chromium (no browser download)
-# Needs the Debian packages chromium, ripgrep, libkrb5-dev and pkg-config (installed by .ci/run).
+# Needs the Debian packages chromium, ripgrep, libkrb5-dev and pkg-config (scripts/install-system-deps.sh installs them as root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$ROOT/.e2e}
@@ -10,9 +10,7 @@ CS_VERSION=4.100.3
 mkdir -p "$E2E/tmp"
 export TMPDIR=$E2E/tmp XDG_CONFIG_HOME=$E2E/xdg/config XDG_DATA_HOME=$E2E/xdg/data XDG_CACHE_HOME=$E2E/xdg/cache
 
-for tool in chromium rg pkg-config; do
-  command -v "$tool" >/dev/null || { echo "setup.sh: '$tool' is missing; install the Debian packages chromium ripgrep libkrb5-dev pkg-config" >&2; exit 1; }
-done
+bash "$ROOT/scripts/install-system-deps.sh"
 
 CS=$E2E/cs/node_modules/.bin/code-server
 if [ -x "$CS" ] && "$CS" --version 2>/dev/null | grep -q "^$CS_VERSION "; then
