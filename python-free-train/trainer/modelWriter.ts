@@ -3,33 +3,14 @@
  * which is renamed to `models/<version>/` only when complete. A killed trainer leaves at most a
  * dot-folder that readers ignore and the next trainer removes.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, openSync, closeSync, fsyncSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncPath } from '../../src/store/atomic';
+import { processAlive } from '../../src/store/lock';
 
 const TEMP_PREFIX = '.tmp-';
 const ORPHAN_PREFIX = '.replaced-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function fsyncPath(p: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(p, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on folders; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Removes temporary folders of trainers that are no longer running (not this one's). Returns how many. */
 export function removeStaleTempFolders(modelsDir: string): number {
@@ -37,7 +18,7 @@ export function removeStaleTempFolders(modelsDir: string): number {
   let removed = 0;
   for (const name of readdirSync(modelsDir)) {
     const m = /^\.(?:tmp|replaced)-.*-(\d+)$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     rmSync(path.join(modelsDir, name), { recursive: true, force: true });
     removed++;
   }

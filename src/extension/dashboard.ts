@@ -5,12 +5,12 @@
  * the extension host never loads onnxruntime; they are cached per model version and probe list.
  */
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import { buildDashboard, DEFAULT_PROBES } from '../core/dashboard';
 import { TARGET_LABEL } from '../core/labels';
 import { DASHBOARD_VIEW_TYPE, isDashboardWebviewToHost, type DashboardHostToWebview } from '../protocol/dashboard';
@@ -181,32 +181,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(18).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'dashboard.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource}`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      "base-uri 'none'", "form-action 'none'", "frame-src 'none'", "connect-src 'none'", "object-src 'none'",
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}" nonce="${nonce}">
-<title>Security Review Dashboard</title>
-</head>
-<body>
-<main id="app"><p class="loading">Loading...</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewHtml(this.panel.webview, this.extensionUri, { title: 'Security Review Dashboard', script: 'dashboard', styles: ['dashboard.css'], rootTag: 'main' });
   }
 
   dispose(): void {

@@ -4,8 +4,8 @@
  * serializer (state from the webview's setState), never kept alive with retainContextWhenHidden.
  * The host awaits every store write before it posts the next candidate.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import { isLabel, type Label } from '../core/labels';
 import { isWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
@@ -264,35 +264,7 @@ export class LabelingPanel implements vscode.Disposable {
   toggleGuidelines(): void { this.post({ type: 'toggleGuidelines' }); }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(18).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'labeling.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'labeling.css'));
-    const codicons = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'hljs.css'));
-    // No remote origin anywhere: images only from the extension (none today), no connect/frame.
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource}`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      "base-uri 'none'", "form-action 'none'", "frame-src 'none'", "connect-src 'none'", "object-src 'none'",
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}" nonce="${nonce}">
-<link rel="stylesheet" href="${codicons}" nonce="${nonce}">
-<title>Security Review Labeling</title>
-</head>
-<body>
-<div id="app" data-nonce="${nonce}"><p class="loading">Loading...</p></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewHtml(this.panel.webview, this.extensionUri, { title: 'Security Review Labeling', script: 'labeling', styles: ['labeling.css', 'hljs.css'], rootTag: 'div', rootAttributes: (nonce) => `data-nonce="${nonce}"` });
   }
 
   dispose(): void {

@@ -12,8 +12,8 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.${counter++}.tmp`);
 }
 
-/** fsync a folder so a rename inside it survives a power loss (a no-op where unsupported). */
-export function fsyncDir(dir: string): void {
+/** fsync a file, or a folder so a rename inside it survives a power loss (a no-op where unsupported). */
+export function fsyncPath(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
@@ -44,7 +44,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  fsyncDir(path.dirname(target));
+  fsyncPath(path.dirname(target));
 }
 
 export async function writeJsonAtomic(target: string, value: unknown, pretty = true): Promise<void> {

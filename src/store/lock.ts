@@ -17,7 +17,8 @@ export class LockedError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid is running on this host. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -60,7 +61,7 @@ export class FileLock {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const holder = readLock(file);
-        const stale = holder ? holder.host === os.hostname() && (holder.pid === process.pid ? false : !alive(holder.pid)) : attempt > 0;
+        const stale = holder ? holder.host === os.hostname() && (holder.pid === process.pid ? false : !processAlive(holder.pid)) : attempt > 0;
         if (!stale) throw new LockedError(file, holder);
         try { unlinkSync(file); } catch { /* someone else took it over */ }
       }
@@ -71,7 +72,7 @@ export class FileLock {
   /** Who holds the lock now, if anyone alive does. */
   static holder(file: string): LockInfo | undefined {
     const h = readLock(file);
-    if (h && h.host === os.hostname() && !alive(h.pid)) return undefined;
+    if (h && h.host === os.hostname() && !processAlive(h.pid)) return undefined;
     return h;
   }
 
