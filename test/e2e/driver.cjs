@@ -604,17 +604,6 @@ async function dashboardScenario(page, ws) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-beside-panel.png') });
       return `yes ${before} -> ${before + 1}`;
     }],
-    ['after a window reload the dashboard comes back (serializer) with current numbers', async () => {
-      // Reload Window shuts the workbench down properly, so the new editor layout is saved first.
-      await runCommand(page, 'Developer: Reload Window');
-      await sleep(3000);
-      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
-      frame = await dashboardFrame(page, 60000);
-      await waitFor(() => frame.$('[data-chart="rates-iteration"] svg'), 'the rate charts after reload', 30000);
-      const yes = [...currentLabels(readLabels(ws)).values()].filter((c) => c.label === 'yes').length;
-      const shown = await frame.locator('td[data-label="yes"]').textContent();
-      assert(shown === String(yes), `yes after reload: shown ${shown}, labels.json ${yes}`);
-    }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }

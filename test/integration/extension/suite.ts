@@ -11,6 +11,8 @@ import type * as vscodeApi from 'vscode';
 import type { SecreviewApi } from '../../../src/extension/api';
 import type { ExtensionTestResult } from '../../../src/extension/extensionTests';
 import { ReadOnlyError } from '../../../src/store/labelDb';
+import type { LanguageModelClient } from '../../../src/core/secondOpinion';
+import { testing as secondOpinion } from '../../../src/extension/secondOpinion';
 import { Workspace } from '../../../src/store/workspace';
 
 type Vscode = typeof vscodeApi;
@@ -171,6 +173,36 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     assert(view?.prediction && view.prediction.probabilities.length === 4, 'the panel shows the model\'s predicted distribution');
     const sum = view.prediction.probabilities.reduce((a, b) => a + b, 0);
     assert(Math.abs(sum - 1) < 1e-3, `probabilities sum to 1 (${sum})`);
+  });
+
+  await test('Second opinion without a language model says so and changes nothing', async () => {
+    const ws = session().ws;
+    const before = ws.db.opinions().length;
+    const models = await vscode.lm.selectChatModels();
+    if (models.length) return; // a model is available in this workbench: the branch cannot be checked here
+    await vscode.commands.executeCommand('secreview.secondOpinion');
+    assert(ws.db.opinions().length === before, 'no opinion recorded');
+  });
+
+  await test('Second opinion with a test model: votes stored, disagreements queued, adjudication keeps both values', async () => {
+    const ws = session().ws;
+    let requests = 0;
+    // A test double that sees a potential security defect in every review.
+    const client: LanguageModelClient = { name: 'test/double', async complete() { requests++; return 'The change may expose data.\nLABEL: yes'; } };
+    const asked = [...ws.db.current().values()].filter((c) => c.label === 'yes' || c.label === 'no' || c.label === 'unclear');
+    const queued = await secondOpinion.askSecondOpinion({ workspace: ws, changed: () => ext.host.changed() }, ext.panelHost.log, { client, confirm: false, adjudicateAfter: false });
+    const samples = vscode.workspace.getConfiguration('secreview').get<number>('secondOpinion.samples') ?? 16;
+    assert(requests === asked.length * samples, `${requests} requests for ${asked.length} reviews x ${samples} samples`);
+    const onDisk = JSON.parse(readFileSync(ws.labelsFile, 'utf8')) as { opinions: { reviewId: string; votes: { label?: string; reasoning: string }[]; majority?: string }[] };
+    assert(onDisk.opinions.length >= asked.length && onDisk.opinions.every((o) => o.votes.length === samples && o.majority === 'yes'), 'votes and reasoning on disk');
+    const disagreeing = asked.filter((c) => c.label !== 'yes').length;
+    const queue = ws.db.adjudicationQueue();
+    assert(queued === disagreeing && queue.length === disagreeing, `${queue.length} queued, ${disagreeing} expected`);
+    if (!queue.length) return;
+    const first = queue[0]!;
+    const ev = await ws.db.adjudicate({ reviewId: first.reviewId, label: 'yes' });
+    assert(ev.previous === first.humanLabel && ev.label === 'yes' && ev.source === 'adjudication', 'the decision records the original and the revised label');
+    assert(ws.db.adjudicationQueue().length === disagreeing - 1, 'the decided review leaves the queue');
   });
 
   return results;
