@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
+import { readPanelPosition, writePanelPosition } from '../store/panelState';
 import { isLabel, type Label } from '../core/labels';
 import { isWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
@@ -50,7 +51,9 @@ export class LabelingPanel implements vscode.Disposable {
     };
   }
 
-  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private restoreState?: LabelingPanelState) {
+  private lastSaved: string | undefined;
+
+  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private restoreState?: LabelingPanelState, private restoring = false) {
     LabelingPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.options = LabelingPanel.options(extensionUri);
@@ -81,9 +84,12 @@ export class LabelingPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready': {
         this.ready = true;
-        const state = m.state?.reviewId ? m.state : this.restoreState;
-        this.restoreState = undefined;
         const s = this.host.session();
+        // After a reload, the position the host saved on every move is fresher than the webview's state.
+        const saved = this.restoring && !('missing' in s) ? readPanelPosition(s.ws.dir) : undefined;
+        const state = saved ?? (m.state?.reviewId ? m.state : this.restoreState);
+        this.restoreState = undefined;
+        this.restoring = false;
         if (!('missing' in s) && state?.reviewId && s.open(state.reviewId)) this.showCurrent('restore');
         else this.refresh();
         return;
@@ -244,6 +250,10 @@ export class LabelingPanel implements vscode.Disposable {
     if ('missing' in s) return this.refresh();
     const id = s.currentId;
     const candidate = id ? s.view(id, reason) ?? null : null;
+    if (id && id !== this.lastSaved && !s.readOnlyReason) {
+      this.lastSaved = id;
+      try { writePanelPosition(s.ws.dir, { reviewId: id, batchId: candidate?.batchId }); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+    }
     const batch = s.batch();
     const emptyMessage = candidate ? undefined
       : !batch ? 'No batch to label yet. Run "Security Review: Propose Next Batch" (the first batch comes from the keyword rule).'
@@ -282,6 +292,6 @@ function emptyProgress(): import('../protocol/webview').BatchProgress {
 export class LabelingPanelSerializer implements vscode.WebviewPanelSerializer<LabelingPanelState> {
   constructor(private readonly extensionUri: vscode.Uri, private readonly host: PanelHost) {}
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LabelingPanelState | undefined): Promise<void> {
-    new LabelingPanel(panel, this.extensionUri, this.host, state ?? undefined);
+    new LabelingPanel(panel, this.extensionUri, this.host, state ?? undefined, true);
   }
 }

@@ -64,7 +64,7 @@ export class Workspace {
     const ignore = path.join(dir, '.gitignore');
     if (!existsSync(ignore)) {
       // labels.json is the precious, small part worth versioning; the rest is derived or large.
-      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nlock\n.*.tmp\n');
+      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nlock\npanel.json\n.*.tmp\n');
     }
     await Pool.create(path.join(dir, 'pool'));
     const ws = await Workspace.open(folder, options);

@@ -1,0 +1,30 @@
+/**
+ * Where the labeling panel was: `.secreview/panel.json` holds the review on screen, written by the
+ * window that labels whenever the panel shows another review, so a reloaded window comes back to
+ * it even when the webview's own saved state lags behind (VS Code persists that lazily).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface PanelPosition { reviewId: string; batchId?: string }
+
+export function panelStateFile(workspaceDir: string): string {
+  return path.join(workspaceDir, 'panel.json');
+}
+
+export function readPanelPosition(workspaceDir: string): PanelPosition | undefined {
+  try {
+    const v = JSON.parse(readFileSync(panelStateFile(workspaceDir), 'utf8')) as Partial<PanelPosition>;
+    return typeof v.reviewId === 'string' ? { reviewId: v.reviewId, batchId: typeof v.batchId === 'string' ? v.batchId : undefined } : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: the panel starts at the batch's first open review
+  }
+}
+
+/** Written atomically (temp + rename); not fsynced: losing it costs a position, never a label. */
+export function writePanelPosition(workspaceDir: string, position: PanelPosition): void {
+  const file = panelStateFile(workspaceDir);
+  const tmp = path.join(path.dirname(file), `.panel.json.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(position));
+  renameSync(tmp, file);
+}
