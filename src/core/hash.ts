@@ -42,14 +42,49 @@ export function hashUniform(key: string, seed: number): number {
  * rows (32 bits would collide about a hundred times in a million bodies).
  */
 export function fingerprint64(text: string): string {
-  const a = murmur3(text, 0x9747b28c);
-  const b = murmur3(text, 0x5bd1e995);
+  const [a, b] = fingerprintWords(text);
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
-/** The two 32-bit halves of `fingerprint64`, for compact binary storage. */
+/**
+ * The two 32-bit halves of `fingerprint64`, for compact binary storage: `murmur3(text, 0x9747b28c)`
+ * and `murmur3(text, 0x5bd1e995)` computed in one pass (the block mixing does not depend on the seed).
+ */
 export function fingerprintWords(text: string): [number, number] {
-  return [murmur3(text, 0x9747b28c), murmur3(text, 0x5bd1e995)];
+  let h1 = 0x9747b28c, h2 = 0x5bd1e995;
+  const n = text.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    let k = (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) >>> 0;
+    h2 ^= k;
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = (Math.imul(h2, 5) + 0xe6546b64) >>> 0;
+  }
+  if (i < n) {
+    let k = text.charCodeAt(i);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h2 ^= k;
+  }
+  return [finalMix(h1, n), finalMix(h2, n)];
+}
+
+function finalMix(h: number, n: number): number {
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** A small seeded PRNG (mulberry32) for reproducible shuffles and splits. */

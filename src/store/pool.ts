@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { matchesM1 } from '../core/bootstrap';
-import { murmur3 } from '../core/hash';
+import { fingerprintWords } from '../core/hash';
 import { parseLabel, LABELS, type Label } from '../core/labels';
 import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
 import { writeJsonAtomic } from './atomic';
@@ -76,9 +76,7 @@ export interface ImportReport {
   seconds: number;
 }
 
-function fpWords(text: string): [number, number] {
-  return [murmur3(text, 0x9747b28c), murmur3(text, 0x5bd1e995)];
-}
+const fpWords = fingerprintWords;
 const hex = (a: number, b: number) => a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 
 export class Pool {
@@ -279,14 +277,16 @@ export class Pool {
     }
     const dataFd = openSync(this.reviewsFile, 'a');
     const indexFd = openSync(this.indexFile, 'a');
-    let pendingText: string[] = [];
-    let pendingIndex = Buffer.alloc(INDEX_RECORD_BYTES * 4096);
+    // Records are encoded straight into one buffer (the write also gives their byte length).
+    let pendingText = Buffer.allocUnsafe(8 << 20);
+    let pendingBytes = 0;
+    const pendingIndex = Buffer.alloc(INDEX_RECORD_BYTES * 4096);
     let pendingRows = 0;
     let sinceCommit = 0;
     const flush = () => {
-      if (pendingText.length) writeAll(dataFd, Buffer.from(pendingText.join(''), 'utf8'));
+      if (pendingBytes) writeAll(dataFd, pendingText.subarray(0, pendingBytes));
       if (pendingRows) writeAll(indexFd, pendingIndex.subarray(0, pendingRows * INDEX_RECORD_BYTES));
-      pendingText = [];
+      pendingBytes = 0;
       pendingRows = 0;
     };
     const commit = async () => {
@@ -348,7 +348,13 @@ export class Pool {
               const [ia, ib] = fpWords(review.id);
               if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
               const json = JSON.stringify(review) + '\n';
-              const length = Buffer.byteLength(json, 'utf8');
+              // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+              if (pendingBytes + json.length * 3 > pendingText.length) {
+                flush();
+                if (json.length * 3 > pendingText.length) pendingText = Buffer.allocUnsafe(json.length * 3);
+              }
+              const length = pendingText.write(json, pendingBytes, 'utf8');
+              pendingBytes += length;
               const row = this.rows;
               growIndex(row + 1);
               const [ba, bb] = fpWords(review.body);
@@ -365,7 +371,6 @@ export class Pool {
               }
               this.index.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES, o, o + INDEX_RECORD_BYTES);
               pendingRows++;
-              pendingText.push(json);
               this.rows++;
               this.bytes += length;
               this.insertId(ia, row);

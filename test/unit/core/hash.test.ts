@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprint64, hashUniform, mulberry32, murmur3 } from '../../../src/core/hash';
+import { fingerprint64, fingerprintWords, hashUniform, mulberry32, murmur3 } from '../../../src/core/hash';
 
 test('murmur3 is deterministic and seed-dependent', () => {
   assert.equal(murmur3('review', 1), murmur3('review', 1));
@@ -26,6 +26,12 @@ test('fingerprints separate near-identical bodies', () => {
   const seen = new Set<string>();
   for (let i = 0; i < 50000; i++) seen.add(fingerprint64(`body number ${i}`));
   assert.equal(seen.size, 50000);
+});
+
+test('the one-pass fingerprint equals murmur3 under both seeds', () => {
+  for (const t of ['', 'a', 'ab', 'abc', 'a longer body with émoji 🚀 and odd length!', 'x'.repeat(1001)]) {
+    assert.deepEqual(fingerprintWords(t), [murmur3(t, 0x9747b28c), murmur3(t, 0x5bd1e995)]);
+  }
 });
 
 test('mulberry32 is reproducible', () => {
