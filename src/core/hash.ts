@@ -7,22 +7,24 @@ export function murmur3(text: string, seed = 0): number {
   const n = text.length;
   let i = 0;
   // Two UTF-16 code units per 32-bit block.
-  for (; i + 1 < n; i += 2) {
-    let k = (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-  }
-  if (i < n) {
-    let k = text.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
+  for (; i + 1 < n; i += 2) h = mixH(h, mixK((text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0));
+  if (i < n) h ^= mixK(text.charCodeAt(i));
+  return finalMix(h, n);
+}
+
+function mixK(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+function mixH(h: number, k: number): number {
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+}
+
+function finalMix(h: number, n: number): number {
   h ^= n;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -55,36 +57,16 @@ export function fingerprintWords(text: string): [number, number] {
   const n = text.length;
   let i = 0;
   for (; i + 1 < n; i += 2) {
-    let k = (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h1 ^= k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) >>> 0;
-    h2 ^= k;
-    h2 = (h2 << 13) | (h2 >>> 19);
-    h2 = (Math.imul(h2, 5) + 0xe6546b64) >>> 0;
+    const k = mixK((text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0);
+    h1 = mixH(h1, k);
+    h2 = mixH(h2, k);
   }
   if (i < n) {
-    let k = text.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
+    const k = mixK(text.charCodeAt(i));
     h1 ^= k;
     h2 ^= k;
   }
   return [finalMix(h1, n), finalMix(h2, n)];
-}
-
-function finalMix(h: number, n: number): number {
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** A small seeded PRNG (mulberry32) for reproducible shuffles and splits. */
