@@ -12,6 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readScores } from '../store/scores';
 import type { TrainedModelRecord } from '../protocol/trainer';
 
 export const MODEL_FILES = {
@@ -87,11 +88,12 @@ export function loadScores(workspaceDir: string, version?: string): PoolScores |
   const model = findModel(workspaceDir, version);
   if (!model) return undefined;
   const { classes, scoredRows } = model.manifest;
+  // One reader of scores.bin (the store's); the manifest says how many rows it must hold.
+  const scores = readScores(workspaceDir, model.version);
   const file = path.join(model.dir, MODEL_FILES.scores);
-  const bytes = readFileSync(file);
-  const want = scoredRows * classes.length * 4;
-  if (bytes.byteLength !== want) throw new Error(`${file} has ${bytes.byteLength} bytes, expected ${want} (${scoredRows} rows x ${classes.length} classes); retrain to rebuild it`);
-  const probs = new Float32Array(scoredRows * classes.length);
-  new Uint8Array(probs.buffer).set(bytes);
-  return { version: model.version, classes: [...classes], probs, rows: scoredRows };
+  if (!scores) throw new Error(`${file} is missing; retrain to rebuild it`);
+  if (scores.rows !== scoredRows || scores.classes.join() !== classes.join()) {
+    throw new Error(`${file} holds ${scores.rows} rows x ${scores.classes.length} classes, expected ${scoredRows} x ${classes.length}; retrain to rebuild it`);
+  }
+  return { version: model.version, classes: [...classes], probs: scores.probs, rows: scoredRows };
 }
