@@ -7,6 +7,7 @@ import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, parseMixture, selectBatch } from '../../src/core/selection';
+import { labeledRows, openBatchRows } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
 import type { EpochRecord, TrainOptions, TrainProgress, TrainResult, TrainedModelRecord } from '../../src/protocol/trainer';
@@ -325,23 +326,13 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
 
     // Next batch: not labeled, not in an earlier batch, body not labeled already.
     ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
-    const excludedRows = new Set<number>();
-    const excludedBodies = new Set<string>();
-    for (const id of ws.db.current().keys()) {
-      const row = ws.pool.rowOf(id);
-      if (row !== undefined) { excludedRows.add(row); excludedBodies.add(ws.pool.bodyKeyOf(row)); }
-    }
-    for (const b of ws.db.batches()) {
-      for (const item of b.items) {
-        const row = ws.pool.rowOf(item.reviewId);
-        if (row !== undefined) excludedRows.add(row);
-      }
-    }
+    const { rows: labeled, bodies: excludedBodies } = labeledRows(ws);
+    const inBatches = openBatchRows(ws);
     const proposals = selectBatch({
       rowCount: total, probs, classes: MODEL_LABELS,
       // The id fingerprint from the index: random order by review id without reading every record.
       idOf: (row) => ws.pool.idKeyOf(row),
-      isExcluded: (row) => excludedRows.has(row),
+      isExcluded: (row) => labeled.has(row) || inBatches.has(row),
       bodyKeyOf: (row) => ws.pool.bodyKeyOf(row), excludedBodies,
       mixture, size: options.batchSize, seed: options.seed,
     });
