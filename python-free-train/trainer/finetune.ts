@@ -7,6 +7,7 @@
  * is where the `rare` and `entropy` strategies pick.
  */
 import { mulberry32 } from '../../src/core/hash';
+import { CONSTANT_SCHEDULE, type LrSchedule, learningRateAt } from '../../src/core/schedule';
 import type { Backend } from '../backend';
 import type { NamedArray } from '../models/mlpHead';
 import { RobertaEncoder } from '../roberta/encoder';
@@ -17,9 +18,24 @@ import { saveRobertaModel } from '../roberta/save';
 import { cancelledError } from './fit';
 import { shuffleInPlace } from './split';
 
-/** The paper's fine-tuning settings (`secreview train --preset paper`). */
-export const PAPER_PRESET = { finetuneLayers: 12, finetuneEpochs: 40, finetuneLearningRate: 1e-6, maxTokens: 64, miniBatch: 32 } as const;
-export const FINETUNE_DEFAULTS = { epochs: 3, learningRate: 2e-5, shortlist: 20_000 } as const;
+/**
+ * The paper's fine-tuning settings (`secreview train --preset paper`): the whole model, Adam at a
+ * constant learning rate around 1e-6, 40 epochs, 64 tokens.
+ */
+export const PAPER_PRESET = {
+  finetuneLayers: 12, finetuneEpochs: 40, finetuneLearningRate: 1e-6, finetuneOptimizer: 'adam', finetuneWeightDecay: 0,
+  finetuneSchedule: CONSTANT_SCHEDULE, finetuneDropout: 0.1, maxTokens: 64, miniBatch: 32,
+} as const;
+/**
+ * Defaults otherwise, as usual for fine-tuning RoBERTa on a small classification set: AdamW with
+ * weight decay 0.01, dropout 0.1, 6% linear warmup, then linear decay to 0.
+ */
+export const FINETUNE_DEFAULTS = {
+  epochs: 3, learningRate: 2e-5, shortlist: 20_000, optimizer: 'adamw', weightDecay: 0.01, dropout: 0.1,
+  schedule: { kind: 'linear', warmup: 0.06 } as LrSchedule,
+} as const;
+export const FINETUNE_OPTIMIZERS = ['adam', 'adamw'] as const;
+export type FineTuneOptimizer = (typeof FINETUNE_OPTIMIZERS)[number];
 
 export interface FineTuneRequest {
   backend: Backend;
@@ -30,6 +46,12 @@ export interface FineTuneRequest {
   layers: number;
   epochs: number;
   learningRate: number;
+  optimizer: FineTuneOptimizer;
+  /** Decoupled weight decay (AdamW only). */
+  weightDecay: number;
+  /** Dropout in the trained layers and the head. */
+  dropout: number;
+  schedule: LrSchedule;
   miniBatch: number;
   seed: number;
   texts: readonly string[];
@@ -41,7 +63,8 @@ export interface FineTuneRequest {
   outDir: string;
   shortlist: readonly string[];
   signal: AbortSignal;
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** After each epoch: its mean train loss and the learning rate of its last step. */
+  onEpoch?: (epoch: number, loss: number, learningRate: number) => void;
 }
 
 export interface FineTuneOutcome {
@@ -50,6 +73,8 @@ export interface FineTuneOutcome {
   /** Probabilities of the shortlist texts, row-major. */
   shortlistProbs: Float32Array;
   losses: number[];
+  /** Learning rate of each epoch's last step. */
+  learningRates: number[];
   layers: number;
 }
 
@@ -84,23 +109,31 @@ export async function fineTuneRoberta(q: FineTuneRequest): Promise<FineTuneOutco
   const config = { ...model.config, numLabels: q.classes };
   const layers = Math.min(q.layers, config.numHiddenLayers);
   const tuner = await RobertaFineTuner.create(q.backend, config, { ...model.weights, head: headFromMlpParams(q.head) },
-    { topLayers: layers, optimizer: { kind: 'adam', lr: q.learningRate }, seed: q.seed });
+    {
+      topLayers: layers, seed: q.seed, dropout: q.dropout,
+      optimizer: q.optimizer === 'adamw' ? { kind: 'adamw', lr: q.learningRate, weightDecay: q.weightDecay } : { kind: 'adam', lr: q.learningRate },
+    });
   const losses: number[] = [];
+  const learningRates: number[] = [];
   let weights;
   try {
     const order = Int32Array.from({ length: q.texts.length }, (_, i) => i);
     const random = mulberry32(q.seed ^ 0xf17e);
+    const totalSteps = q.epochs * Math.ceil(order.length / q.miniBatch);
+    let step = 0, lr = q.learningRate;
     for (let epoch = 1; epoch <= q.epochs; epoch++) {
       shuffleInPlace(order, random);
       let total = 0;
       for (let start = 0; start < order.length; start += q.miniBatch) {
         const idx = order.subarray(start, Math.min(order.length, start + q.miniBatch));
         const batch = model.tokenizer.encodeBatch(Array.from(idx, (i) => q.texts[i]!));
-        total += (await tuner.step(batch, Array.from(idx, (i) => q.labels[i]!))) * idx.length;
+        lr = learningRateAt(q.learningRate, q.schedule, ++step, totalSteps);
+        total += (await tuner.step(batch, Array.from(idx, (i) => q.labels[i]!), lr)) * idx.length;
         if (q.signal.aborted) throw cancelledError();
       }
       losses.push(total / Math.max(1, order.length));
-      q.onEpoch?.(epoch, losses.at(-1)!);
+      learningRates.push(lr);
+      q.onEpoch?.(epoch, losses.at(-1)!, lr);
     }
     weights = tuner.weights();
   } finally {
@@ -117,5 +150,5 @@ export async function fineTuneRoberta(q: FineTuneRequest): Promise<FineTuneOutco
   } finally {
     await encoder.release();
   }
-  return { head: mlpParamsFromHead(weights.head!), shortlistProbs, losses, layers };
+  return { head: mlpParamsFromHead(weights.head!), shortlistProbs, losses, learningRates, layers };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, parseMixture, selectBatch } from '../../src/core/selection';
+import { validateSchedule } from '../../src/core/schedule';
 import { labeledRows, openBatchRows } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
@@ -20,7 +21,7 @@ import { featurizeCached, type FeatureCache } from '../features/cache';
 import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
-import { FINETUNE_DEFAULTS, fineTuneRoberta, shortlistRows } from './finetune';
+import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
 import { cancelledError, fitHead } from './fit';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
@@ -289,17 +290,22 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     if (isRoberta && (options.finetuneLayers ?? 0) > 0) {
       const request = robertaRequestOf(options);
       const epochs = options.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs;
+      const finetuneOptimizer = options.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
+      const finetuneWeightDecay = finetuneOptimizer === 'adamw' ? options.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay : 0;
+      const finetuneDropout = options.finetuneDropout ?? FINETUNE_DEFAULTS.dropout;
+      const finetuneSchedule = options.finetuneSchedule ?? FINETUNE_DEFAULTS.schedule;
       ctx.progress({ phase: 'training', message: `fine-tuning the head and the top ${options.finetuneLayers} encoder layers` });
       const rows = shortlistRows(probs, classes, MODEL_LABELS.indexOf('yes'), options.finetuneShortlist ?? FINETUNE_DEFAULTS.shortlist);
       const encoderDir = writer.file(TUNED_ENCODER_DIR);
       const ft = await fineTuneRoberta({
         backend: ctx.backend, folder: await resolveRobertaFolder(request), maxTokens: request.maxTokens!, precision: request.precision!,
         layers: options.finetuneLayers!, epochs, learningRate: options.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate,
+        optimizer: finetuneOptimizer, weightDecay: finetuneWeightDecay, dropout: finetuneDropout, schedule: finetuneSchedule,
         miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch, seed: options.seed,
         texts: Array.from(split.train, (i) => ws.pool.get(set.rows[i]!).body), labels: data.yTrain,
         head: model.getState().params, classes, outDir: encoderDir,
         shortlist: rows.map((r) => ws.pool.get(r).body), signal,
-        onEpoch: (epoch, loss) => ctx.progress({ phase: 'training', message: 'fine-tuning', epoch, epochs, trainLoss: loss }),
+        onEpoch: (epoch, loss, learningRate) => ctx.progress({ phase: 'training', message: 'fine-tuning', epoch, epochs, trainLoss: loss, learningRate }),
       });
       // The shortlist's scores come from the tuned model; the rest stay the head's over cached embeddings.
       const scoresFile = await open(writer.file(MODEL_FILES.scores), 'r+');
@@ -320,7 +326,10 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       await tuned.release();
       // Relative to the model folder: the folder is renamed into place when complete.
       await writer.write(MODEL_FILES.representation, JSON.stringify({ id: 'roberta', model: TUNED_ENCODER_DIR, maxTokens: request.maxTokens, precision: request.precision }) + '\n');
-      finetune = { layers: ft.layers, losses: ft.losses, shortlistRows: rows.length };
+      finetune = {
+        layers: ft.layers, losses: ft.losses, learningRates: ft.learningRates, shortlistRows: rows.length,
+        optimizer: finetuneOptimizer, schedule: finetuneSchedule, dropout: finetuneDropout, weightDecay: finetuneWeightDecay,
+      };
       tick = lap('finetuning', tick);
     }
 
@@ -386,6 +395,12 @@ function validateOptions(o: TrainOptions): void {
     if (o.finetuneLayers !== undefined && !(Number.isInteger(o.finetuneLayers) && o.finetuneLayers >= 0)) bad(`fine-tuned layers must be a non-negative integer, got ${o.finetuneLayers}`);
     if (o.finetuneEpochs !== undefined && !(Number.isInteger(o.finetuneEpochs) && o.finetuneEpochs >= 1)) bad(`fine-tuning epochs must be a positive integer, got ${o.finetuneEpochs}`);
     if (o.finetuneLearningRate !== undefined && !(o.finetuneLearningRate > 0)) bad(`fine-tuning learning rate must be > 0, got ${o.finetuneLearningRate}`);
+    if (o.finetuneOptimizer !== undefined && !(FINETUNE_OPTIMIZERS as readonly string[]).includes(o.finetuneOptimizer)) bad(`fine-tuning optimizer must be one of ${FINETUNE_OPTIMIZERS.join(', ')}, got ${o.finetuneOptimizer}`);
+    if (o.finetuneWeightDecay !== undefined && !(o.finetuneWeightDecay >= 0 && o.finetuneWeightDecay < 1)) bad(`fine-tuning weight decay must be in [0, 1), got ${o.finetuneWeightDecay}`);
+    if (o.finetuneDropout !== undefined && !(o.finetuneDropout >= 0 && o.finetuneDropout < 1)) bad(`fine-tuning dropout must be in [0, 1), got ${o.finetuneDropout}`);
+    if (o.finetuneSchedule !== undefined) {
+      try { validateSchedule(o.finetuneSchedule); } catch (e) { bad(`fine-tuning ${(e as Error).message}`); }
+    }
     if (o.finetuneShortlist !== undefined && !(Number.isInteger(o.finetuneShortlist) && o.finetuneShortlist >= 0)) bad(`shortlist must be a non-negative integer, got ${o.finetuneShortlist}`);
   }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);

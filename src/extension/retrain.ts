@@ -21,7 +21,10 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
         // A local Hugging Face folder, else the Hub model downloaded once into the extension's storage.
         modelPath: cfg.modelPath || undefined, modelId: cfg.modelId, modelRevision: cfg.modelRevision, modelCacheDir,
         precision: cfg.precision, maxTokens: cfg.maxTokens,
-        ...(cfg.finetuneLayers > 0 ? { finetuneLayers: cfg.finetuneLayers } : {}),
+        ...(cfg.finetuneLayers > 0 ? {
+          finetuneLayers: cfg.finetuneLayers, finetuneLearningRate: cfg.finetuneLearningRate,
+          finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
+        } : {}),
       } : {};
       const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, ...roberta }, {
         signal: controller.signal,

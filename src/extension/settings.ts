@@ -1,6 +1,7 @@
 /** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
 import * as vscode from 'vscode';
 import { LABEL_INFO, type Label } from '../core/labels';
+import { type LrSchedule, parseSchedule } from '../core/schedule';
 import type { LabelGuideline } from '../protocol/webview';
 
 export interface Settings {
@@ -14,6 +15,10 @@ export interface Settings {
   precision: 'fp32' | 'int8';
   maxTokens: number;
   finetuneLayers: number;
+  finetuneLearningRate: number;
+  /** Learning-rate schedule of fine-tuning; an invalid setting falls back to the default. */
+  finetuneSchedule: LrSchedule;
+  finetuneOptimizer: 'adam' | 'adamw';
   epochs: number;
   annotator: string | undefined;
   keys: Record<Label, string>;
@@ -39,10 +44,21 @@ export function settings(): Settings {
     precision: c.get<string>('model.precision') === 'int8' ? 'int8' : 'fp32',
     maxTokens: Math.min(512, Math.max(3, Math.floor(c.get<number>('model.maxTokens') ?? 64))),
     finetuneLayers: Math.max(0, Math.floor(c.get<number>('model.finetuneLayers') ?? 0)),
+    finetuneLearningRate: positiveOr(c.get<number>('model.finetuneLearningRate'), 2e-5),
+    finetuneSchedule: scheduleOr(c.get<string>('model.finetuneSchedule'), { kind: 'linear', warmup: 0.06 }),
+    finetuneOptimizer: c.get<string>('model.finetuneOptimizer') === 'adam' ? 'adam' : 'adamw',
     epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? 20)),
     annotator: annotator || undefined,
     keys,
   };
+}
+
+function positiveOr(v: number | undefined, fallback: number): number {
+  return typeof v === 'number' && v > 0 && v <= 1 ? v : fallback;
+}
+
+function scheduleOr(text: string | undefined, fallback: LrSchedule): LrSchedule {
+  try { return text ? parseSchedule(text) : fallback; } catch { return fallback; }
 }
 
 /** Table 4 with the keys the user configured. */

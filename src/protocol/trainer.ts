@@ -8,6 +8,8 @@
  * `result` / `error` (both carrying the request id); parent may send `cancel` at any time.
  */
 
+import type { LrSchedule } from '../core/schedule';
+
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 1;
 
@@ -55,6 +57,14 @@ export interface TrainOptions {
   finetuneLayers?: number;
   finetuneEpochs?: number;
   finetuneLearningRate?: number;
+  /** Fine-tuning optimizer (default `adamw`; the paper used `adam`). */
+  finetuneOptimizer?: 'adam' | 'adamw';
+  /** AdamW's decoupled weight decay (default 0.01). */
+  finetuneWeightDecay?: number;
+  /** Dropout in the trained layers and the head during fine-tuning (default 0.1). */
+  finetuneDropout?: number;
+  /** Learning-rate schedule of fine-tuning (default 6% linear warmup, then linear decay). */
+  finetuneSchedule?: LrSchedule;
   /** Pool rows re-scored by the tuned encoder (default 20,000). */
   finetuneShortlist?: number;
   /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
@@ -75,6 +85,8 @@ export interface TrainProgress {
   trainLoss?: number;
   testLoss?: number;
   precisionAtK?: number;
+  /** Learning rate of the epoch's last step (fine-tuning). */
+  learningRate?: number;
   /** Rows done and total in the phase (featurizing, scoring). */
   done?: number;
   total?: number;
@@ -119,8 +131,14 @@ export interface TrainedModelRecord {
    * the encoder embedded in this run (then added to the cache).
    */
   embedding?: { cached: number; computed: number };
-  /** Fine-tuning (RoBERTa, `finetuneLayers` > 0): layers trained, mean train loss per epoch, rows re-scored. */
-  finetune?: { layers: number; losses: number[]; shortlistRows: number };
+  /**
+   * Fine-tuning (RoBERTa, `finetuneLayers` > 0): layers trained, mean train loss and last learning
+   * rate per epoch, rows re-scored, and the optimizer settings that ran.
+   */
+  finetune?: {
+    layers: number; losses: number[]; shortlistRows: number;
+    learningRates?: number[]; optimizer?: 'adam' | 'adamw'; schedule?: LrSchedule; dropout?: number; weightDecay?: number;
+  };
   seed: number;
   options: TrainOptions;
   durationsMs: Record<string, number>;

@@ -7,7 +7,8 @@ import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
 import { CliError, optInt, optNumber, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
-import { FINETUNE_DEFAULTS, PAPER_PRESET } from '../../../python-free-train/trainer/finetune';
+import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, PAPER_PRESET, type FineTuneOptimizer } from '../../../python-free-train/trainer/finetune';
+import { type LrSchedule, formatSchedule, parseSchedule } from '../../core/schedule';
 
 const D = DEFAULT_TRAIN_OPTIONS;
 
@@ -18,6 +19,7 @@ export function progressLine(p: TrainProgress): string {
   if (p.trainLoss !== undefined) parts.push(`train loss ${p.trainLoss.toFixed(3)}`);
   if (p.testLoss !== undefined) parts.push(`test loss ${p.testLoss.toFixed(3)}`);
   if (p.precisionAtK !== undefined) parts.push(`precision@k ${p.precisionAtK.toFixed(2)}`);
+  if (p.learningRate !== undefined) parts.push(`lr ${p.learningRate.toPrecision(3)}`);
   if (p.done !== undefined && p.total !== undefined) parts.push(`${p.done}/${p.total} rows`);
   if (p.rowsPerSecond) parts.push(`${p.rowsPerSecond} rows/s`);
   if (p.etaSeconds !== undefined && p.etaSeconds > 0) parts.push(`${p.etaSeconds} s left`);
@@ -33,7 +35,8 @@ export const ROBERTA_CLI_OPTIONS = {
 
 const FINETUNE_CLI_OPTIONS = {
   'finetune-layers': { type: 'string' }, 'finetune-epochs': { type: 'string' }, 'finetune-lr': { type: 'string' },
-  shortlist: { type: 'string' }, preset: { type: 'string' },
+  'finetune-optimizer': { type: 'string' }, 'finetune-weight-decay': { type: 'string' }, 'finetune-dropout': { type: 'string' },
+  'finetune-schedule': { type: 'string' }, shortlist: { type: 'string' }, preset: { type: 'string' },
 } as const;
 
 /** Fine-tuning options from the flags; `--preset paper` fills what the other flags leave out. */
@@ -43,10 +46,21 @@ export function finetuneTrainOptions(args: ParsedArgs): Partial<TrainOptions> {
   const p = preset === 'paper' ? PAPER_PRESET : undefined;
   const layers = optInt(args, 'finetune-layers', p?.finetuneLayers ?? 0, 0, 48);
   if (!layers) return {};
+  const optimizer = optString(args, 'finetune-optimizer') ?? p?.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
+  if (!(FINETUNE_OPTIMIZERS as readonly string[]).includes(optimizer)) throw new CliError(`--finetune-optimizer must be one of ${FINETUNE_OPTIMIZERS.join(', ')}, got "${optimizer}"`);
+  const scheduleText = optString(args, 'finetune-schedule');
+  let schedule: LrSchedule = p?.finetuneSchedule ?? FINETUNE_DEFAULTS.schedule;
+  if (scheduleText !== undefined) {
+    try { schedule = parseSchedule(scheduleText); } catch (e) { throw new CliError(`--finetune-schedule: ${(e as Error).message}`); }
+  }
   return {
     finetuneLayers: layers,
     finetuneEpochs: optInt(args, 'finetune-epochs', p?.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs, 1, 1000),
     finetuneLearningRate: optNumber(args, 'finetune-lr', p?.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate, 1e-9, 1),
+    finetuneOptimizer: optimizer as FineTuneOptimizer,
+    finetuneWeightDecay: optNumber(args, 'finetune-weight-decay', p?.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay, 0, 1),
+    finetuneDropout: optNumber(args, 'finetune-dropout', p?.finetuneDropout ?? FINETUNE_DEFAULTS.dropout, 0, 0.9),
+    finetuneSchedule: schedule,
     finetuneShortlist: optInt(args, 'shortlist', FINETUNE_DEFAULTS.shortlist, 0, 100_000_000),
     ...(p ? { miniBatch: p.miniBatch } : {}),
   };
@@ -73,7 +87,9 @@ export const trainCommand: CliCommand = {
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
     '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision fp32|int8] [--max-tokens N]',
-    '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--shortlist N] | --preset paper]',
+    '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--finetune-optimizer adam|adamw]',
+    '                        [--finetune-schedule KIND[:WARMUP]] [--finetune-dropout P] [--finetune-weight-decay W]',
+    '                        [--shortlist N] | --preset paper]',
     '',
     `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
     `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
@@ -94,9 +110,14 @@ export const trainCommand: CliCommand = {
     '  --finetune-layers K then fine-tune the head with the top K encoder layers (default 0: the head alone) and',
     '                      re-score a shortlist of the pool with the tuned encoder; the model keeps its encoder',
     `  --finetune-epochs N fine-tuning epochs (default ${FINETUNE_DEFAULTS.epochs})`,
-    `  --finetune-lr LR    Adam learning rate of fine-tuning (default ${FINETUNE_DEFAULTS.learningRate})`,
+    `  --finetune-lr LR    peak learning rate of fine-tuning (default ${FINETUNE_DEFAULTS.learningRate})`,
+    `  --finetune-optimizer O  ${FINETUNE_OPTIMIZERS.join(' or ')} (default ${FINETUNE_DEFAULTS.optimizer})`,
+    `  --finetune-schedule S   learning-rate schedule constant, linear or cosine, with an optional warmup share`,
+    `                      of all steps, e.g. linear:0.06 (default ${formatSchedule(FINETUNE_DEFAULTS.schedule)}: warmup, then decay to 0)`,
+    `  --finetune-dropout P    dropout in the trained layers and the head (default ${FINETUNE_DEFAULTS.dropout})`,
+    `  --finetune-weight-decay W  AdamW's decoupled weight decay (default ${FINETUNE_DEFAULTS.weightDecay})`,
     `  --shortlist N       pool rows re-scored after fine-tuning: top p(yes) and most uncertain (default ${FINETUNE_DEFAULTS.shortlist})`,
-    `  --preset paper      the paper's settings: all ${PAPER_PRESET.finetuneLayers} layers, Adam, lr ${PAPER_PRESET.finetuneLearningRate}, ${PAPER_PRESET.finetuneEpochs} epochs,`,
+    `  --preset paper      the paper's settings: all ${PAPER_PRESET.finetuneLayers} layers, Adam, constant lr ${PAPER_PRESET.finetuneLearningRate}, ${PAPER_PRESET.finetuneEpochs} epochs,`,
     `                      ${PAPER_PRESET.maxTokens} tokens, batches of ${PAPER_PRESET.miniBatch} (slow on a CPU: hours per epoch for thousands of labels)`,
     '',
     'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',

@@ -12,7 +12,11 @@ import { describe, it } from 'node:test';
 import { Backend } from '../../../python-free-train/backend';
 import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
 import { RobertaEncoder } from '../../../python-free-train/roberta/encoder';
-import { RobertaFineTuner, isTrainable } from '../../../python-free-train/roberta/fineTune';
+import { RobertaFineTuner, initialHead, isTrainable } from '../../../python-free-train/roberta/fineTune';
+import { mlpParamsFromHead } from '../../../python-free-train/roberta/headBridge';
+import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { FINETUNE_DEFAULTS, PAPER_PRESET, fineTuneRoberta, type FineTuneRequest } from '../../../python-free-train/trainer/finetune';
+import { type LrSchedule, learningRateAt } from '../../../src/core/schedule';
 import { loadRobertaModel } from '../../../python-free-train/roberta/model';
 import { saveRobertaModel } from '../../../python-free-train/roberta/save';
 import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
@@ -98,5 +102,34 @@ describe('roberta fine-tuning (head + top K layers)', () => {
     const tail = losses.slice(-5).reduce((s, x) => s + x, 0) / 5;
     assert.ok(tail < 0.3 * a, `loss went from ${a} to ${tail}`);
     await tuner.release();
+  });
+
+  it('a whole fine-tuning run follows its learning-rate schedule: warmup, decay, and the paper preset constant', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'secreview-schedule-'));
+    const backend = await Backend.create({ device: 'cpu', threads: 1 });
+    try {
+      const tiny = await writeTinyRoberta(path.join(dir, 'base'), { layers: 2, hidden: 32, heads: 4, intermediate: 64, bpeTokens: 1000, head: false });
+      const head = mlpParamsFromHead(initialHead({ ...tiny.config, numLabels: 2 }, 3));
+      const run = (schedule: LrSchedule, optimizer: 'adam' | 'adamw', out: string) => fineTuneRoberta({
+        backend, folder: tiny.dir, maxTokens: 32, precision: 'fp32', layers: 1, epochs: 4, learningRate: 5e-3,
+        optimizer, weightDecay: optimizer === 'adamw' ? 0.01 : 0, dropout: 0, schedule, miniBatch: 3, seed: 7,
+        texts: DATA.map(([t]) => t), labels: Int32Array.from(DATA, ([, y]) => y), head, classes: 2,
+        outDir: path.join(dir, out), shortlist: [], signal: new AbortController().signal,
+      } satisfies FineTuneRequest);
+      // 8 texts in batches of 3: 3 steps per epoch, 12 in all; each epoch reports its last step's rate.
+      const linear = await run({ kind: 'linear', warmup: 0.25 }, 'adamw', 'linear');
+      assert.deepEqual(linear.learningRates, [3, 6, 9, 12].map((s) => learningRateAt(5e-3, { kind: 'linear', warmup: 0.25 }, s, 12)));
+      assert.equal(linear.learningRates[0], 5e-3, 'warmup (3 steps) ends with the first epoch');
+      assert.ok(linear.learningRates[3]! < linear.learningRates[1]!, 'then the rate decays');
+      assert.ok(linear.losses.at(-1)! < linear.losses[0]!, `loss fell: ${linear.losses.join(', ')}`);
+
+      const constant = await run(PAPER_PRESET.finetuneSchedule, PAPER_PRESET.finetuneOptimizer, 'constant');
+      assert.deepEqual(constant.learningRates, [5e-3, 5e-3, 5e-3, 5e-3]);
+      // The schedule reaches the optimizer: same data, seed and start, different weights.
+      assert.notDeepEqual(Array.from(constant.head[0]!.data), Array.from(linear.head[0]!.data));
+      assert.deepEqual(FINETUNE_DEFAULTS.schedule, { kind: 'linear', warmup: 0.06 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -84,6 +84,11 @@ test('roberta without a model: the errors name the setting secreview.model.path 
     const missingFolder = await cli(folder, 'train', '--representation', 'roberta', '--model', path.join(cacheDir, 'nothing-here'));
     assert.equal(missingFolder.code, 2);
     assert.match(missingFolder.err.join('\n'), /secreview\.model\.path.*--model/);
+    const badSchedule = await cli(folder, 'train', '--representation', 'roberta', '--finetune-layers', '1', '--finetune-schedule', 'step:0.1');
+    assert.equal(badSchedule.code, 2);
+    assert.match(badSchedule.err.join('\n'), /--finetune-schedule: .*constant, linear, cosine, got "step"/);
+    const badOptimizer = await cli(folder, 'train', '--representation', 'roberta', '--finetune-layers', '1', '--finetune-optimizer', 'sgd');
+    assert.match(badOptimizer.err.join('\n'), /--finetune-optimizer must be one of adam, adamw, got "sgd"/);
 
     // Offline (the Hub refuses connections) with nothing cached.
     process.env.SECREVIEW_CACHE = cacheDir;
@@ -110,12 +115,18 @@ test('--finetune-layers 1: the tuned encoder is kept with the model, the shortli
   try {
     await writeTinyRoberta(modelDir, { seed: 6, bpeTokens: 600, hidden: 16, layers: 2, heads: 2, intermediate: 32 });
     const r = await cli(folder, 'train', '--json', '--representation', 'roberta', '--model', modelDir, '--max-tokens', '32', '--epochs', '2', '--size', '10',
-      '--finetune-layers', '1', '--finetune-epochs', '2', '--finetune-lr', '0.01', '--shortlist', '40');
+      '--finetune-layers', '1', '--finetune-epochs', '2', '--finetune-lr', '0.01', '--shortlist', '40', '--finetune-schedule', 'cosine:0.1');
     assert.equal(r.code, 0, r.err.join('\n'));
-    const record = (JSON.parse(r.out.join('\n')) as { model: { version: string; finetune: { layers: number; losses: number[]; shortlistRows: number }; representationFingerprint: string } }).model;
+    type Finetune = { layers: number; losses: number[]; learningRates: number[]; shortlistRows: number; optimizer: string; schedule: unknown; dropout: number; weightDecay: number };
+    const record = (JSON.parse(r.out.join('\n')) as { model: { version: string; finetune: Finetune; representationFingerprint: string } }).model;
     assert.equal(record.finetune.layers, 1);
     assert.equal(record.finetune.losses.length, 2);
     assert.equal(record.finetune.shortlistRows, 40);
+    // The defaults (AdamW, dropout 0.1) with the requested schedule, recorded with the model; cosine ends near 0.
+    assert.deepEqual({ ...record.finetune, losses: [], learningRates: [], shortlistRows: 0, layers: 0 },
+      { losses: [], learningRates: [], shortlistRows: 0, layers: 0, optimizer: 'adamw', schedule: { kind: 'cosine', warmup: 0.1 }, dropout: 0.1, weightDecay: 0.01 });
+    assert.equal(record.finetune.learningRates.length, 2);
+    assert.ok(record.finetune.learningRates[1]! < 0.01 * 0.2 && record.finetune.learningRates[0]! > record.finetune.learningRates[1]!, `${record.finetune.learningRates}`);
     const dir = path.join(folder, '.secreview', 'models', record.version);
     assert.ok(existsSync(path.join(dir, 'encoder', 'model.safetensors')));
     assert.equal((JSON.parse(readFileSync(path.join(dir, 'representation.json'), 'utf8')) as { model: string }).model, 'encoder');
