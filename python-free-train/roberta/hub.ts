@@ -4,7 +4,9 @@
  * Downloads resume after an interruption (HTTP Range on a `.incomplete` file, retried a few times
  * and across runs), report progress, and are verified before they are renamed into place: size
  * from the Hub's `X-Linked-Size`/`Content-Length`, and sha256 from `X-Linked-Etag`/`ETag` for LFS
- * files (the weights). A cached folder is used without touching the network.
+ * files (the weights). A cached folder is used without touching the network. Gated or private
+ * repositories take a Hugging Face access token (`HF_TOKEN`), sent only to the Hub itself: the
+ * signed redirect to the file store gets no credentials.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -37,6 +39,20 @@ export interface HubOptions {
   signal?: AbortSignal;
   /** Attempts per file when a transfer breaks off (default 4). */
   attempts?: number;
+  /** Hugging Face access token for gated or private repositories (default `$HF_TOKEN`). */
+  token?: string;
+}
+
+/** The access token: given, else `HF_TOKEN`, else the older `HUGGING_FACE_HUB_TOKEN`. */
+export function hubToken(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return (given ?? env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN)?.trim() || undefined;
+}
+
+/** Request headers for `url`: the token only where the origin is the Hub's. */
+function headersFor(url: string, hub: string, token: string | undefined, extra?: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = { ...IDENTITY, ...extra };
+  if (token && new URL(url).origin === new URL(hub).origin) headers.Authorization = `Bearer ${token}`;
+  return headers;
 }
 
 export interface ModelSource extends HubOptions {
@@ -79,11 +95,12 @@ export async function downloadModel(o: HubOptions): Promise<string> {
   if (await isComplete(dir)) return dir;
   await mkdir(dir, { recursive: true });
   const base = (o.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
+  const auth: Auth = { hub: base, token: hubToken(o.token), repo };
   const manifest: Record<string, FileMeta> = {};
   try {
     for (const file of [...REQUIRED_FILES, ...OPTIONAL_FILES]) {
       const url = `${base}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
-      const meta = await downloadFile(url, path.join(dir, file), file, o, !(REQUIRED_FILES as readonly string[]).includes(file));
+      const meta = await downloadFile(url, path.join(dir, file), file, o, auth, !(REQUIRED_FILES as readonly string[]).includes(file));
       if (meta) manifest[file] = meta;
     }
   } catch (e) {
@@ -102,12 +119,22 @@ async function isComplete(dir: string): Promise<boolean> {
 }
 
 interface Expected { size?: number; sha256?: string; url: string }
+interface Auth { hub: string; token: string | undefined; repo: string }
+
+/** 401/403 from the Hub: a gated or private repository, with what to do about it. */
+function accessError(url: string, status: number, auth: Auth): ModelDownloadError {
+  const what = `${url}: HTTP ${status}: "${auth.repo}" is gated or private.`;
+  return new ModelDownloadError(auth.token
+    ? `${what} The access token in HF_TOKEN was refused: check that it is valid and that its account has accepted the model's terms on the Hub.`
+    : `${what} Accept its terms on the Hub, then set the environment variable HF_TOKEN to an access token (read scope) before starting VS Code or secreview, or give a local folder with ${MODEL_PATH_SETTING} / ${MODEL_FLAG}.`);
+}
 
 /** HEAD without following redirects: the Hub puts the LFS hash and size on its redirect. */
-async function probe(url: string, signal?: AbortSignal): Promise<Expected | 'missing'> {
+async function probe(url: string, auth: Auth, signal?: AbortSignal): Promise<Expected | 'missing'> {
   let current = url;
   for (let hop = 0; hop < 5; hop++) {
-    const res = await fetch(current, { method: 'HEAD', redirect: 'manual', signal, headers: IDENTITY });
+    const res = await fetch(current, { method: 'HEAD', redirect: 'manual', signal, headers: headersFor(current, auth.hub, auth.token) });
+    if (res.status === 401 || res.status === 403) throw accessError(url, res.status, auth);
     if (res.status === 404) return 'missing';
     const linkedEtag = res.headers.get('x-linked-etag'), etag = res.headers.get('etag');
     const sha = [linkedEtag, etag].map(hexDigest).find((h) => h?.length === 64);
@@ -132,8 +159,8 @@ function hexDigest(etag: string | null): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
-async function downloadFile(url: string, target: string, file: string, o: HubOptions, optional: boolean): Promise<FileMeta | undefined> {
-  const expected = await probe(url, o.signal).catch((e: unknown) => { throw wrapNetwork(e); });
+async function downloadFile(url: string, target: string, file: string, o: HubOptions, auth: Auth, optional: boolean): Promise<FileMeta | undefined> {
+  const expected = await probe(url, auth, o.signal).catch((e: unknown) => { throw wrapNetwork(e); });
   if (expected === 'missing') {
     if (optional) return undefined;
     throw new ModelDownloadError(`${url}: not found (404); is "${o.repo ?? DEFAULT_HUB_MODEL}" a RoBERTa repository with ${file}?`);
@@ -144,7 +171,7 @@ async function downloadFile(url: string, target: string, file: string, o: HubOpt
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      await transfer(expected, partial, file, o);
+      await transfer(expected, partial, file, o, auth);
       lastError = undefined;
       break;
     } catch (e) {
@@ -163,12 +190,13 @@ async function downloadFile(url: string, target: string, file: string, o: HubOpt
 }
 
 /** Appends to `partial` from where it stops, with a Range request; a server that ignores Range restarts it. */
-async function transfer(expected: Expected, partial: string, file: string, o: HubOptions): Promise<void> {
+async function transfer(expected: Expected, partial: string, file: string, o: HubOptions, auth: Auth): Promise<void> {
   let have = existsSync(partial) ? (await stat(partial)).size : 0;
   if (expected.size !== undefined && have > expected.size) { await rm(partial); have = 0; }
   if (expected.size !== undefined && have === expected.size) return;
-  const res = await fetch(expected.url, { headers: have ? { ...IDENTITY, Range: `bytes=${have}-` } : IDENTITY, signal: o.signal });
+  const res = await fetch(expected.url, { headers: headersFor(expected.url, auth.hub, auth.token, have ? { Range: `bytes=${have}-` } : undefined), signal: o.signal });
   if (res.status === 416 && expected.size !== undefined && have === expected.size) return;
+  if (res.status === 401 || res.status === 403) throw accessError(expected.url, res.status, auth);
   if (!res.ok) throw new ModelDownloadError(`${expected.url}: HTTP ${res.status} ${res.statusText}`);
   if (res.status !== 206) have = 0;
   const total = expected.size ?? (Number(res.headers.get('content-length')) + have || undefined);

@@ -1,8 +1,8 @@
 /**
  * Downloading a model in Hugging Face Hub layout from a loopback server: LFS redirects with
  * X-Linked-Etag/X-Linked-Size, progress, resume with HTTP Range after a broken transfer (within a
- * run and across runs), corrupt files rejected, the cache used offline, and a clear error when
- * offline with nothing cached.
+ * run and across runs), corrupt files rejected, the cache used offline, a clear error when
+ * offline with nothing cached, and a gated repository that takes HF_TOKEN, which never leaves the Hub.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,14 +14,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
-import { cacheFolder, downloadModel, resolveModelFolder } from '../../../python-free-train/roberta/hub';
+import { cacheFolder, downloadModel, hubToken, resolveModelFolder } from '../../../python-free-train/roberta/hub';
 import { loadRobertaModel } from '../../../python-free-train/roberta/model';
 
 const REPO = 'test-org/tiny-roberta';
+const GATED = 'test-org/gated-roberta';
+const TOKEN = 'hf_loopbackSecret123';
 const LFS = new Set(['model.safetensors']);
 
 interface ServerState {
-  requests: { method: string; url: string; range?: string }[];
+  requests: { method: string; url: string; range?: string; authorization?: string; server: 'hub' | 'store' }[];
   /** Break the first N transfers of LFS files after this many bytes. */
   cutAfter?: number;
   cuts: number;
@@ -32,7 +34,10 @@ describe('roberta model download from the Hub', () => {
   let work: string;
   let files: Map<string, Buffer>;
   let server: http.Server;
+  /** A second origin, like the Hub's file store that LFS files redirect to. */
+  let store: http.Server;
   let baseUrl: string;
+  let storeUrl: string;
   const state: ServerState = { requests: [], cuts: 0, corrupt: false };
 
   before(async () => {
@@ -40,16 +45,18 @@ describe('roberta model download from the Hub', () => {
     const model = path.join(work, 'origin');
     await writeTinyRoberta(model, { seed: 3, bpeTokens: 400 });
     files = new Map(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => [f, readFileSync(path.join(model, f))]));
-    server = http.createServer((req, res) => {
-      state.requests.push({ method: req.method!, url: req.url!, range: req.headers.range });
+    const handler = (server: 'hub' | 'store') => (req: http.IncomingMessage, res: http.ServerResponse) => {
+      state.requests.push({ method: req.method!, url: req.url!, range: req.headers.range, authorization: req.headers.authorization, server });
       const m = req.url!.match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
       const cdn = req.url!.match(/^\/cdn\/(.+)$/);
       const name = m?.[3] ?? cdn?.[1];
       const body = name ? files.get(name) : undefined;
-      if (!body || (m && m[1] !== REPO)) { res.writeHead(404).end('Entry not found'); return; }
+      if (m && m[1] === GATED && req.headers.authorization !== `Bearer ${TOKEN}`) { res.writeHead(401).end('Access to model test-org/gated-roberta is restricted.'); return; }
+      if (!body || (m && m[1] !== REPO && m[1] !== GATED)) { res.writeHead(404).end('Entry not found'); return; }
       if (m && LFS.has(name!)) {
         const sha = createHash('sha256').update(body).digest('hex');
-        res.writeHead(302, { Location: `/cdn/${name}`, 'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': String(body.length), ETag: `"${sha}"` }).end();
+        const location = m[1] === GATED ? `${storeUrl}/cdn/${name}` : `/cdn/${name}`;
+        res.writeHead(302, { Location: location, 'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': String(body.length), ETag: `"${sha}"` }).end();
         return;
       }
       const served = state.corrupt && LFS.has(name!) ? Buffer.from(body).fill(7, 100, 101) : body;
@@ -66,14 +73,20 @@ describe('roberta model download from the Hub', () => {
         return;
       }
       res.end(served.subarray(start));
-    });
+    };
+    server = http.createServer(handler('hub'));
+    store = http.createServer(handler('store'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    storeUrl = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
   });
   beforeEach(() => { state.requests = []; state.cutAfter = undefined; state.cuts = 0; state.corrupt = false; });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    for (const s of [server, store]) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
     await rm(work, { recursive: true, force: true });
   });
 
@@ -143,5 +156,32 @@ describe('roberta model download from the Hub', () => {
   it('a local folder is used as is, and a folder without the files is refused with the setting named', async () => {
     assert.equal(await resolveModelFolder({ path: path.join(work, 'origin'), cacheDir: work }), path.join(work, 'origin'));
     await assert.rejects(resolveModelFolder({ path: work, cacheDir: work }), /\(setting secreview\.model\.path or --model\) lacks config\.json, model\.safetensors, tokenizer\.json/);
+  });
+
+  it('a gated repository: without a token or with a wrong one the error says what to do; HF_TOKEN opens it and never reaches the file store', async () => {
+    const cacheDir = await freshCache();
+    const noToken = await downloadModel({ repo: GATED, baseUrl, cacheDir, token: '' }).catch((e: Error) => e);
+    assert.match(String(noToken), /HTTP 401: "test-org\/gated-roberta" is gated or private\. Accept its terms on the Hub, then set the environment variable HF_TOKEN/);
+    const wrong = await downloadModel({ repo: GATED, baseUrl, cacheDir, token: 'hf_wrong' }).catch((e: Error) => e);
+    assert.match(String(wrong), /The access token in HF_TOKEN was refused/);
+    assert.ok(!String(wrong).includes('hf_wrong'), 'the token is not in the message');
+
+    state.requests = [];
+    const saved = process.env.HF_TOKEN;
+    process.env.HF_TOKEN = TOKEN;
+    try {
+      const dir = await downloadModel({ repo: GATED, baseUrl, cacheDir });
+      for (const [name, body] of files) assert.ok(readFileSync(path.join(dir, name)).equals(body), `${name} is intact`);
+    } finally {
+      if (saved === undefined) delete process.env.HF_TOKEN; else process.env.HF_TOKEN = saved;
+    }
+    const hub = state.requests.filter((r) => r.server === 'hub'), fileStore = state.requests.filter((r) => r.server === 'store');
+    assert.ok(hub.length >= 4 && hub.every((r) => r.authorization === `Bearer ${TOKEN}`), 'every Hub request carries the token');
+    assert.ok(fileStore.length >= 1 && fileStore.every((r) => r.authorization === undefined), 'the redirected file store gets no credentials');
+    // An unset or blank token is no token; HF_TOKEN wins over the older name.
+    assert.equal(hubToken(undefined, {}), undefined);
+    assert.equal(hubToken(undefined, { HF_TOKEN: '  ' }), undefined);
+    assert.equal(hubToken(undefined, { HF_TOKEN: 'a', HUGGING_FACE_HUB_TOKEN: 'b' }), 'a');
+    assert.equal(hubToken(undefined, { HUGGING_FACE_HUB_TOKEN: 'b' }), 'b');
   });
 });
