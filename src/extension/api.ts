@@ -1,6 +1,6 @@
 /** What `activate` returns: used by the extension-host integration tests (and other extensions). */
 import type { ProbeReport } from '../protocol/webview';
-import type { PanelHost } from './panel';
+import type { LabelingPanel, PanelHost } from './panel';
 import type { StatusBar } from './statusBar';
 import type { WorkspaceHost } from './workspaceHost';
 
@@ -13,4 +13,6 @@ export interface SecreviewApi {
   /** Host-side render times (ms) of the same views. */
   renderTimes: number[];
   lastProbe?: ProbeReport;
+  /** The open labeling panel, if any. */
+  labelingPanel(): LabelingPanel | undefined;
 }

@@ -50,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
     },
     recordProbe: (report) => { api.lastProbe = report; },
   };
-  const api: SecreviewApi = { host, panelHost, status, latencies, renderTimes };
+  const api: SecreviewApi = { host, panelHost, status, latencies, renderTimes, labelingPanel: () => LabelingPanel.current };
 
   registerCommands({ context, host, log, status, panelHost, fetcher });
 
@@ -79,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   registerSecondOpinionCommands(context, {
     get workspace() { return host.workspace; },
     changed: () => { host.changed(); LabelingPanel.current?.refresh(); },
+    openAdjudication: () => LabelingPanel.show(context.extensionUri, panelHost).startAdjudication(),
   }, log);
   // ---------------------------------------------------------------------------------------------
 

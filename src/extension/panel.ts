@@ -90,10 +90,14 @@ export class LabelingPanel implements vscode.Disposable {
         const state = saved ?? (m.state?.reviewId ? m.state : this.restoreState);
         this.restoreState = undefined;
         this.restoring = false;
-        if (!('missing' in s) && state?.reviewId && s.open(state.reviewId)) this.showCurrent('restore');
+        if (!('missing' in s) && state?.mode === 'adjudicate') s.startAdjudication();
+        if (!('missing' in s) && state?.reviewId && (s.mode === 'label' || s.pendingOpinion(state.reviewId)) && s.open(state.reviewId)) this.showCurrent('restore');
         else this.refresh();
         return;
       }
+      case 'mode':
+        await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); });
+        return;
       case 'label':
         if (!isLabel(m.label)) return;
         await this.serial(() => this.label(m.reviewId, m.label, m.requestId));
@@ -218,6 +222,30 @@ export class LabelingPanel implements vscode.Disposable {
     if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(url, true));
   }
 
+  /** Shows the second-opinion disagreements one by one; says so when there are none. */
+  startAdjudication(): boolean {
+    const s = this.host.session();
+    if ('missing' in s) { this.refresh(); return false; }
+    if (s.readOnlyReason) {
+      this.post({ type: 'notice', level: 'error', text: `Read-only: ${s.readOnlyReason}` });
+      return false;
+    }
+    if (!s.startAdjudication()) {
+      this.post({ type: 'notice', level: 'info', text: 'No second-opinion disagreements are waiting.' });
+      this.showCurrent('next');
+      return false;
+    }
+    this.showCurrent('next');
+    return true;
+  }
+
+  stopAdjudication(): void {
+    const s = this.host.session();
+    if ('missing' in s) return this.refresh();
+    s.stopAdjudication();
+    this.showCurrent('next');
+  }
+
   openReview(reviewId: string): void {
     const s = this.host.session();
     if ('missing' in s) return this.refresh();
@@ -235,7 +263,9 @@ export class LabelingPanel implements vscode.Disposable {
       if (this.ready) this.post({ type: 'show', seq: ++this.seq, candidate: null, emptyMessage: s.missing, progress: emptyProgress(), guidelines: guidelines() });
       return;
     }
-    if (!s.currentId || s.ws.db.labelOf(s.currentId)) {
+    if (s.mode === 'adjudicate') {
+      if (!s.currentId || !s.pendingOpinion(s.currentId)) s.advance();
+    } else if (!s.currentId || s.ws.db.labelOf(s.currentId)) {
       const b = s.defaultBatch();
       if (b && b.id !== s.batchId && !s.nextCandidateId()) s.batchId = b.id;
       s.advance();
@@ -248,11 +278,18 @@ export class LabelingPanel implements vscode.Disposable {
     const t0 = performance.now();
     const s = this.host.session();
     if ('missing' in s) return this.refresh();
+    if (s.mode === 'adjudicate' && !s.currentId) {
+      // The queue is done: back to the batch, and say so.
+      const decided = s.progress().adjudicated;
+      s.stopAdjudication();
+      this.post({ type: 'notice', level: 'info', text: `No second-opinion disagreements are left (${decided} decided here). Back to labeling.` });
+    }
     const id = s.currentId;
     const candidate = id ? s.view(id, reason) ?? null : null;
-    if (id && id !== this.lastSaved && !s.readOnlyReason) {
-      this.lastSaved = id;
-      try { writePanelPosition(s.ws.dir, { reviewId: id, batchId: candidate?.batchId }); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+    const position = `${id}:${s.mode}`;
+    if (id && position !== this.lastSaved && !s.readOnlyReason) {
+      this.lastSaved = position;
+      try { writePanelPosition(s.ws.dir, { reviewId: id, batchId: candidate?.batchId, mode: s.mode }); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
     }
     const batch = s.batch();
     const emptyMessage = candidate ? undefined
@@ -286,7 +323,7 @@ export class LabelingPanel implements vscode.Disposable {
 }
 
 function emptyProgress(): import('../protocol/webview').BatchProgress {
-  return { done: 0, total: 0, counts: { yes: 0, no: 0, unclear: 0, broken: 0, bot: 0, language: 0 }, sessionLabeled: 0, sessionPositive: 0, totalLabeled: 0 };
+  return { done: 0, total: 0, counts: { yes: 0, no: 0, unclear: 0, broken: 0, bot: 0, language: 0 }, sessionLabeled: 0, sessionPositive: 0, totalLabeled: 0, mode: 'label', disagreements: 0, adjudicated: 0 };
 }
 
 export class LabelingPanelSerializer implements vscode.WebviewPanelSerializer<LabelingPanelState> {

@@ -1,11 +1,11 @@
 /**
  * "Ask a Language Model for a Second Opinion" and "Adjudicate Second-Opinion Disagreements": the
  * paper's quality assurance through VS Code's Language Model API. Votes and reasoning are stored in
- * labels.json as they arrive; disagreements are queued; the annotator's decision is recorded as an
- * adjudication event that keeps the original label beside the revised one.
+ * labels.json as they arrive; disagreements are queued; the labeling panel shows them one by one
+ * with the votes and reasoning, and the annotator's decision is recorded as an adjudication event
+ * that keeps the original label beside the revised one (see `session.ts`).
  */
 import * as vscode from 'vscode';
-import { labelInfo, LABEL_INFO, type Label } from '../core/labels';
 import { collectOpinions, OPINION_LABELS, type LanguageModelClient, type OpinionPrompt } from '../core/secondOpinion';
 import type { OpinionRecord } from '../store/labelDb';
 import type { Workspace } from '../store/workspace';
@@ -15,6 +15,8 @@ import type { Log } from './log';
 export interface SecondOpinionHost {
   workspace: Workspace | undefined;
   changed(): void;
+  /** Shows the adjudication queue in the labeling panel. */
+  openAdjudication(): boolean;
 }
 
 /** Adapts a VS Code chat model to the core's client interface. */
@@ -122,36 +124,18 @@ async function askSecondOpinion(host: SecondOpinionHost, log: Log, test: { clien
   return disagreements;
 }
 
-async function adjudicate(host: SecondOpinionHost, log: Log): Promise<void> {
+/** Opens the labeling panel on the queue of disagreements: a label key there records the final decision. */
+async function adjudicate(host: SecondOpinionHost, log: Log): Promise<boolean> {
   const ws = writableWorkspace(host);
-  if (!ws) return;
-  for (;;) {
-    const queue = ws.db.adjudicationQueue();
-    const o = queue[0];
-    if (!o) {
-      void vscode.window.showInformationMessage('No second-opinion disagreements are waiting.');
-      return;
-    }
-    const row = ws.pool.rowOf(o.reviewId);
-    const body = row === undefined ? '(review not in the pool)' : ws.pool.get(row).body;
-    const votes = Object.entries(o.counts).map(([l, c]) => `${l} ${c}`).join(', ');
-    const reasoning = o.votes.find((v) => v.label === o.majority)?.reasoning ?? '';
-    const options: (vscode.QuickPickItem & { label2?: Label })[] = [
-      { label: `Keep "${labelInfo(o.humanLabel).title}"`, description: 'your label', label2: o.humanLabel },
-      ...(o.majority && o.majority !== o.humanLabel ? [{ label: `Change to "${labelInfo(o.majority).title}"`, description: `the model's majority (${Math.round(o.agreement * 100)}%)`, label2: o.majority }] : []),
-      ...LABEL_INFO.filter((l) => l.id !== o.humanLabel && l.id !== o.majority).map((l) => ({ label: `Change to "${l.title}"`, label2: l.id })),
-    ];
-    const pick = await vscode.window.showQuickPick(options, {
-      title: `Adjudicate (${queue.length} left): you said ${o.humanLabel}, ${o.model} voted ${votes}`,
-      placeHolder: `${body.replace(/\s+/g, ' ').slice(0, 300)}${reasoning ? `  | Model: ${reasoning.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`,
-      ignoreFocusOut: true,
-    });
-    if (!pick?.label2) return;
-    await ws.db.adjudicate({ reviewId: o.reviewId, label: pick.label2, note: `second opinion ${o.model}: ${votes}` });
-    log.info(`adjudicated ${o.reviewId}: ${o.humanLabel} -> ${pick.label2}`);
-    host.changed();
+  if (!ws) return false;
+  const waiting = ws.db.adjudicationQueue().length;
+  if (!waiting) {
+    void vscode.window.showInformationMessage('No second-opinion disagreements are waiting.');
+    return false;
   }
+  log.info(`adjudicating ${waiting} second-opinion disagreements in the labeling panel`);
+  return host.openAdjudication();
 }
 
 /** For tests in the extension host: run the flow with a test double instead of a real model. */
-export const testing = { askSecondOpinion };
+export const testing = { askSecondOpinion, adjudicate };

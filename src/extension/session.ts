@@ -7,10 +7,10 @@
 import { TARGET_LABEL, type Label } from '../core/labels';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
-import type { Batch, BatchItem } from '../store/labelDb';
+import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
 import { readScores, type Scores } from '../store/scores';
 import type { Workspace } from '../store/workspace';
-import type { BatchProgress, CandidateView } from '../protocol/webview';
+import type { BatchProgress, CandidateView, PanelMode, SecondOpinionView } from '../protocol/webview';
 import { renderBody, DEFAULT_RENDER_LIMIT } from './render/markdown';
 import { renderDiffHunk } from './render/diffHtml';
 import { revealInvisibleText } from './render/reveal';
@@ -20,6 +20,9 @@ interface Located { batch: Batch; index: number; item: BatchItem }
 export class LabelingSession {
   batchId: string | undefined;
   currentId: string | undefined;
+  /** Labeling the batch, or deciding second-opinion disagreements (a label key records the decision). */
+  mode: PanelMode = 'label';
+  private adjudicated = 0;
   private readonly skipped = new Set<string>();
   /** Notes typed before the review had a label: saved with its label. */
   private readonly pendingNotes = new Map<string, string>();
@@ -64,8 +67,15 @@ export class LabelingSession {
     return this.itemIndex.get(reviewId);
   }
 
-  /** The next review to label in the current batch: unlabeled and not skipped, else a skipped one. */
+  /**
+   * The next review to label in the current batch: unlabeled and not skipped, else a skipped one.
+   * When adjudicating: the next disagreement in the queue, skipped ones last.
+   */
   nextCandidateId(): string | undefined {
+    if (this.mode === 'adjudicate') {
+      const queue = this.ws.db.adjudicationQueue().filter((o) => this.ws.pool.rowOf(o.reviewId) !== undefined);
+      return (queue.find((o) => !this.skipped.has(o.reviewId)) ?? queue[0])?.reviewId;
+    }
     const batch = this.batch();
     if (!batch) return undefined;
     const current = this.ws.db.current();
@@ -97,7 +107,44 @@ export class LabelingSession {
     return this.currentId;
   }
 
+  /** Starts adjudicating the queue of disagreements; false (and nothing changes) when it is empty. */
+  startAdjudication(): boolean {
+    const wasMode = this.mode;
+    this.mode = 'adjudicate';
+    if (this.advance()) {
+      if (wasMode !== 'adjudicate') { this.adjudicated = 0; this.skipped.clear(); }
+      return true;
+    }
+    this.mode = wasMode;
+    this.currentId = wasMode === 'label' ? this.nextCandidateId() : this.currentId;
+    return false;
+  }
+
+  /** Back to labeling the batch that still has work. */
+  stopAdjudication(): void {
+    this.mode = 'label';
+    this.skipped.clear();
+    this.batchId = this.defaultBatch()?.id;
+    this.advance();
+  }
+
+  /** The disagreement waiting on a review, if any. */
+  pendingOpinion(reviewId: string): OpinionRecord | undefined {
+    return this.ws.db.adjudicationQueue().find((o) => o.reviewId === reviewId);
+  }
+
+  /**
+   * A label key: a label, or when adjudicating a review with a pending disagreement, the final
+   * decision, recorded with the original label beside it (the note is kept).
+   */
   async label(reviewId: string, label: Label): Promise<void> {
+    if (this.mode === 'adjudicate' && this.pendingOpinion(reviewId)) {
+      await this.ws.db.adjudicate({ reviewId, label, note: this.noteOf(reviewId) });
+      this.adjudicated++;
+      this.skipped.delete(reviewId);
+      this.views.delete(reviewId);
+      return;
+    }
     const at = this.locate(reviewId);
     const previous = this.ws.db.labelOf(reviewId);
     const note = this.pendingNotes.get(reviewId) ?? previous?.note;
@@ -116,6 +163,7 @@ export class LabelingSession {
     const ev = await this.ws.db.undo();
     if (!ev) return undefined;
     this.views.delete(ev.reviewId);
+    if (this.mode === 'adjudicate' && this.adjudicated > 0 && this.ws.db.events()[ev.undoes! - 1]?.source === 'adjudication') this.adjudicated--;
     if (this.sessionLabeled > 0 && !this.ws.db.labelOf(ev.reviewId)) {
       const undone = this.ws.db.events()[ev.undoes! - 1];
       this.sessionLabeled--;
@@ -164,6 +212,7 @@ export class LabelingSession {
       sessionLabeled: this.sessionLabeled, sessionPositive: this.sessionPositive,
       sessionIdentificationRate: this.sessionLabeled ? this.sessionPositive / this.sessionLabeled : undefined,
       totalLabeled: current.size,
+      mode: this.mode, disagreements: this.ws.db.adjudicationQueue().length, adjudicated: this.adjudicated,
     };
   }
 
@@ -184,7 +233,7 @@ export class LabelingSession {
   /** The rendered view of a review (cached; invalidated when its label or note changes). */
   view(reviewId: string, reason: CandidateView['reason'], bodyLimit = DEFAULT_RENDER_LIMIT): CandidateView | undefined {
     const cached = bodyLimit === DEFAULT_RENDER_LIMIT ? this.views.get(reviewId) : undefined;
-    if (cached) return { ...cached, reason };
+    if (cached) return this.withOpinion({ ...cached, reason });
     const row = this.ws.pool.rowOf(reviewId);
     if (row === undefined) return undefined;
     const r = this.ws.pool.get(row);
@@ -215,7 +264,14 @@ export class LabelingSession {
       this.views.set(reviewId, view);
       if (this.views.size > 16) this.views.delete(this.views.keys().next().value!);
     }
-    return view;
+    return this.withOpinion(view);
+  }
+
+  /** When adjudicating, the view carries the pending second opinion (not cached: the queue moves). */
+  private withOpinion(view: CandidateView): CandidateView {
+    if (this.mode !== 'adjudicate') return view;
+    const o = this.pendingOpinion(view.reviewId);
+    return o ? { ...view, secondOpinion: opinionView(o) } : view;
   }
 
   /** Renders the review that would come after the current one, so the next keypress finds it ready. */
@@ -224,6 +280,7 @@ export class LabelingSession {
     if (!batch) return;
     const current = this.ws.db.current();
     let seen = 0;
+    if (this.mode === 'adjudicate') return;
     for (const it of batch.items) {
       if (it.reviewId === this.currentId || current.has(it.reviewId) || this.skipped.has(it.reviewId)) continue;
       this.view(it.reviewId, 'next');
@@ -242,6 +299,33 @@ export class LabelingSession {
     }
     return { done, counts };
   }
+}
+
+/** At most this many reasonings are shown, each cut to this many characters. */
+const REASONS_SHOWN = 3;
+const REASON_CHARS = 600;
+
+export function opinionView(o: OpinionRecord): SecondOpinionView {
+  const counts = (Object.entries(o.counts) as [Label, number][]).filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([label, votes]) => ({ label, votes }));
+  const reasons: { label: Label; text: string }[] = [];
+  const seen = new Set<string>();
+  const take = (label: Label | undefined, max: number) => {
+    if (!label) return;
+    for (const v of o.votes) {
+      if (reasons.length >= max) return;
+      const text = v.reasoning.trim().replace(/\s+/g, ' ');
+      if (v.label !== label || !text || seen.has(text)) continue;
+      seen.add(text);
+      reasons.push({ label, text: text.length > REASON_CHARS ? `${text.slice(0, REASON_CHARS - 1)}…` : text });
+    }
+  };
+  take(o.majority, REASONS_SHOWN - (o.majority !== o.humanLabel && o.counts[o.humanLabel] ? 1 : 0));
+  if (o.majority !== o.humanLabel) take(o.humanLabel, REASONS_SHOWN);
+  return {
+    model: o.model, at: o.at, humanLabel: o.humanLabel, samples: o.samples, counts, majority: o.majority,
+    agreement: o.agreement, failures: o.failures, reasons,
+  };
 }
 
 function lineLabel(r: Review): string | undefined {

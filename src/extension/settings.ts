@@ -31,7 +31,7 @@ export function settings(): Settings {
   for (const l of LABEL_INFO) {
     const k = custom[l.id];
     // One printable character, not one of the panel's own action keys.
-    if (typeof k === 'string' && k.length === 1 && !'sSnNoOdDgG?'.includes(k)) keys[l.id] = k;
+    if (typeof k === 'string' && k.length === 1 && !'sSnNoOdDgGaA?'.includes(k)) keys[l.id] = k;
   }
   const annotator = c.get<string>('annotator')?.trim();
   return {

@@ -10,11 +10,37 @@ import type { Label } from '../core/labels';
 
 export const LABELING_VIEW_TYPE = 'secreview.labeling';
 
+/**
+ * `label`: the reviews of a batch; `adjudicate`: the queue of reviews where a language model's
+ * second opinion disagrees with the label, where a label key records the final decision.
+ */
+export type PanelMode = 'label' | 'adjudicate';
+
 /** What the webview keeps with `setState`, so a reloaded window reopens on the same candidate. */
 export interface LabelingPanelState {
   reviewId?: string;
   batchId?: string;
+  mode?: PanelMode;
   theme?: string;
+}
+
+/** The second opinion on a review waiting for adjudication, as the panel shows it. */
+export interface SecondOpinionView {
+  model: string;
+  /** When it was asked. */
+  at: string;
+  /** The label in force, which the model was asked about. */
+  humanLabel: Label;
+  samples: number;
+  /** Valid votes per label, most votes first. */
+  counts: { label: Label; votes: number }[];
+  majority?: Label;
+  /** Share of valid votes for the majority. */
+  agreement: number;
+  /** Samples without a usable answer. */
+  failures: number;
+  /** A few distinct reasonings, the majority's first, then one for the human label if any voted so. */
+  reasons: { label: Label; text: string }[];
 }
 
 export interface CandidateMeta {
@@ -59,6 +85,8 @@ export interface CandidateView {
   diffLanguage?: string;
   currentLabel?: Label;
   note?: string;
+  /** In adjudication mode: the disagreeing second opinion to decide on. */
+  secondOpinion?: SecondOpinionView;
   /** Why this candidate is shown: the next one of the batch, an undo, or an explicit pick (relabel). */
   reason: 'next' | 'undo' | 'open' | 'restore';
 }
@@ -77,6 +105,11 @@ export interface BatchProgress {
   /** Positives / labeled (excluding broken and bot, as in the paper), over the session. */
   sessionIdentificationRate?: number;
   totalLabeled: number;
+  mode: PanelMode;
+  /** Second-opinion disagreements waiting for a decision. */
+  disagreements: number;
+  /** Decisions recorded since adjudication started in this panel. */
+  adjudicated: number;
 }
 
 export interface LabelGuideline { id: Label; key: string; title: string; description: string }
@@ -113,6 +146,8 @@ export type WebviewToHost =
   | { type: 'openDiff'; reviewId: string }
   | { type: 'openLink'; url: string }
   | { type: 'showMore'; reviewId: string; limit: number }
+  /** Switch between labeling the batch and adjudicating second-opinion disagreements. */
+  | { type: 'mode'; mode: PanelMode }
   /** After a `show` is painted: `latencyMs` is keypress to paint when a key caused it. */
   | { type: 'rendered'; seq: number; reviewId: string | null; latencyMs?: number; renderMs: number }
   | { type: 'probe'; report: ProbeReport };
@@ -123,5 +158,5 @@ export interface ProbeReport { scriptRan: boolean; bodyWidth: number; viewportWi
 export function isWebviewToHost(value: unknown): value is WebviewToHost {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as { type?: unknown }).type;
-  return typeof t === 'string' && ['ready', 'label', 'undo', 'skip', 'note', 'openComment', 'openDiff', 'openLink', 'showMore', 'rendered', 'probe'].includes(t);
+  return typeof t === 'string' && ['ready', 'label', 'undo', 'skip', 'note', 'openComment', 'openDiff', 'openLink', 'showMore', 'mode', 'rendered', 'probe'].includes(t);
 }

@@ -6,7 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export interface PanelPosition { reviewId: string; batchId?: string }
+export interface PanelPosition { reviewId: string; batchId?: string; mode?: 'label' | 'adjudicate' }
 
 export function panelStateFile(workspaceDir: string): string {
   return path.join(workspaceDir, 'panel.json');
@@ -15,7 +15,8 @@ export function panelStateFile(workspaceDir: string): string {
 export function readPanelPosition(workspaceDir: string): PanelPosition | undefined {
   try {
     const v = JSON.parse(readFileSync(panelStateFile(workspaceDir), 'utf8')) as Partial<PanelPosition>;
-    return typeof v.reviewId === 'string' ? { reviewId: v.reviewId, batchId: typeof v.batchId === 'string' ? v.batchId : undefined } : undefined;
+    if (typeof v.reviewId !== 'string') return undefined;
+    return { reviewId: v.reviewId, batchId: typeof v.batchId === 'string' ? v.batchId : undefined, ...(v.mode === 'adjudicate' ? { mode: 'adjudicate' as const } : {}) };
   } catch {
     return undefined; // none yet, or unreadable: the panel starts at the batch's first open review
   }

@@ -323,6 +323,46 @@ async function integrationSuite(page) {
   }
 }
 
+/**
+ * After the extension-host suite queued second-opinion disagreements and opened the panel on them:
+ * the opinion is on screen, a label key records the decision (original beside it), A goes back.
+ */
+async function adjudicationScenario(page, ws) {
+  let frame;
+  const steps = [
+    ['adjudication in the panel shows the second opinion: your label, the votes and the reasoning', async () => {
+      frame = await panelFrame(page);
+      await waitFor(() => frame.evaluate(() => document.body.dataset.mode === 'adjudicate' && !!document.getElementById('second-opinion')), 'the second opinion in the panel');
+      const id = await shownReviewId(frame);
+      const human = currentLabels(readLabels(ws)).get(id).label;
+      const text = await frame.locator('#second-opinion').innerText();
+      assert(text.includes(`You said ${human}`) && text.includes('test/double voted yes 16 in 16 samples') && text.includes('The change may expose data.'), `opinion text: ${text}`);
+      assert((await frame.locator('#adjudicate-link').innerText()).includes('back to the batch'), 'the way back is shown');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'labeling-panel-adjudication.png') });
+      return `${id}: you said ${human}`;
+    }],
+    ['a label key records the decision with the original label beside it, and the next disagreement follows', async () => {
+      const id = await shownReviewId(frame);
+      const data = readLabels(ws);
+      const human = currentLabels(data).get(id).label;
+      const keep = { yes: '1', no: '2', unclear: '3' }[human];
+      await pressInPanel(page, frame, keep);
+      const after = readLabels(ws);
+      const ev = after.events[after.events.length - 1];
+      assert(after.events.length === data.events.length + 1, 'one event was written');
+      assert(ev.reviewId === id && ev.source === 'adjudication' && ev.previous === human && ev.label === human, `event ${JSON.stringify(ev)}`);
+      assert(await shownReviewId(frame) !== id, 'the panel moved on');
+      return `kept ${human}`;
+    }],
+    ['A leaves adjudication for the batch', async () => {
+      await pressInPanel(page, frame, 'a');
+      assert(await frame.evaluate(() => document.body.dataset.mode) === 'label', 'back to labeling');
+      assert(await frame.locator('#second-opinion').count() === 0, 'no opinion while labeling');
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
 async function hostileScenario(page, ws, requests) {
   fs.mkdirSync(ws, { recursive: true });
   const corpus = makeHostileCorpus(path.join(ws, 'hostile.jsonl'));
@@ -627,7 +667,10 @@ async function dashboardScenario(page, ws) {
     const wsRoot = path.join(RUN, 'workspaces');
     if (only.includes('main')) {
       const main = await mainScenario(page, path.join(wsRoot, 'demo'));
-      if (main.ok && only.includes('integration')) await integrationSuite(page);
+      if (main.ok && only.includes('integration')) {
+        await integrationSuite(page);
+        await adjudicationScenario(page, path.join(wsRoot, 'demo'));
+      }
     }
     if (only.includes('hostile')) await hostileScenario(page, path.join(wsRoot, 'hostile'), requests);
     if (only.includes('dashboard')) await dashboardScenario(page, path.join(wsRoot, 'dashboard'));

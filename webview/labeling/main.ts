@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, WebviewToHost } from '../../src/protocol/webview';
+import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
 import type { Label } from '../../src/core/labels';
 import { sanitizeToFragment } from '../shared/sanitize';
 
@@ -23,6 +23,7 @@ const app = document.getElementById('app')!;
 
 let guidelines: LabelGuideline[] = [];
 let candidate: CandidateView | null = null;
+let mode: PanelMode = 'label';
 let readOnlyReason: string | undefined;
 let nextRequestId = 1;
 /** performance.now() of the key that asked for the next view, to report keypress-to-paint latency. */
@@ -62,6 +63,7 @@ interface Shell {
   position: HTMLElement;
   batchLine: HTMLElement;
   session: HTMLElement;
+  adjudicate: HTMLElement;
   bar: HTMLElement;
   badges: Map<string, HTMLElement>;
   buttons: Map<string, HTMLElement>;
@@ -73,6 +75,7 @@ function buildShell(): Shell {
   const position = el('strong', { id: 'position' });
   const batchLine = el('span', {});
   const session = el('span', { class: 'session', id: 'session-rate' });
+  const adjudicate = el('a', { class: 'adjudicate-link', id: 'adjudicate-link', tabindex: '0', role: 'button', hidden: '' });
   const bar = el('vscode-progress-bar' as 'div', { 'aria-label': 'batch progress' });
   const badges = new Map<string, HTMLElement>();
   const counts = el('div', { class: 'counts' }, ...guidelines.map((g) => {
@@ -80,7 +83,7 @@ function buildShell(): Shell {
     badges.set(g.id, badge);
     return el('span', { class: `count count-${g.id}`, title: g.title }, `${g.id} `, badge);
   }));
-  const progress = el('div', { class: 'progress', id: 'progress' }, el('div', { class: 'progress-line' }, position, batchLine, session), bar, counts);
+  const progress = el('div', { class: 'progress', id: 'progress' }, el('div', { class: 'progress-line' }, position, batchLine, session, adjudicate), bar, counts);
   const buttons = new Map<string, HTMLElement>();
   const labelRow = el('div', { class: 'labels', role: 'group', 'aria-label': 'labels' }, ...guidelines.map((g) => {
     const b = el('vscode-button' as 'button', { class: 'label-button', 'data-label': g.id, title: g.description, secondary: '' }, `${g.key} ${g.title}`);
@@ -93,19 +96,31 @@ function buildShell(): Shell {
   const keys = renderKeys();
   keys.hidden = !helpVisible;
   const footer = el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
-    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, '?'), ' all keys'), keys, guide);
+    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, 'A'), ' adjudicate ', el('kbd', {}, '?'), ' all keys'), keys, guide);
   const root = el('div', { class: 'root' }, progress, labelRow, slot, footer);
-  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, bar, badges, buttons, slot };
+  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, adjudicate, bar, badges, buttons, slot };
 }
 
 function updateProgress(p: BatchProgress): void {
   if (!shell) return;
   const rate = p.sessionIdentificationRate === undefined ? 'n/a' : `${(100 * p.sessionIdentificationRate).toFixed(1)}%`;
-  shell.position.textContent = candidate?.index && candidate.batchSize ? `${candidate.index} of ${candidate.batchSize}` : `${p.done} of ${p.total} labeled`;
-  shell.batchLine.textContent = p.batchId ? ` batch ${p.batchId}, iteration ${p.iteration ?? '?'}; ${p.done}/${p.total} labeled` : ' no batch';
+  mode = p.mode;
+  document.body.dataset.mode = p.mode;
+  if (p.mode === 'adjudicate') {
+    shell.position.textContent = `Adjudication: ${p.disagreements} left, ${p.adjudicated} decided here.`;
+    shell.batchLine.textContent = 'The language model\'s second opinion disagrees with your label: press the key of the final label.';
+    shell.bar.setAttribute('value', String(p.adjudicated));
+    shell.bar.setAttribute('max', String(Math.max(1, p.adjudicated + p.disagreements)));
+  } else {
+    shell.position.textContent = candidate?.index && candidate.batchSize ? `${candidate.index} of ${candidate.batchSize}` : `${p.done} of ${p.total} labeled`;
+    shell.batchLine.textContent = p.batchId ? ` batch ${p.batchId}, iteration ${p.iteration ?? '?'}; ${p.done}/${p.total} labeled` : ' no batch';
+    shell.bar.setAttribute('value', String(p.done));
+    shell.bar.setAttribute('max', String(Math.max(1, p.total)));
+  }
   shell.session.textContent = ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`;
-  shell.bar.setAttribute('value', String(p.done));
-  shell.bar.setAttribute('max', String(Math.max(1, p.total)));
+  shell.adjudicate.textContent = p.mode === 'adjudicate' ? 'A: back to the batch'
+    : `${p.disagreements} second-opinion disagreement${p.disagreements === 1 ? '' : 's'}: A to adjudicate`;
+  shell.adjudicate.toggleAttribute('hidden', p.mode === 'label' && p.disagreements === 0);
   for (const [id, badge] of shell.badges) badge.textContent = String(p.counts[id as Label] ?? 0);
 }
 
@@ -127,6 +142,27 @@ function renderPrediction(c: CandidateView): HTMLElement | null {
     return el('div', { class: 'prob' }, el('span', { class: 'prob-label' }, label), meter, el('span', { class: 'prob-value' }, p.toFixed(3)));
   });
   return el('div', { class: 'prediction', title: `model ${c.prediction.modelVersion}` }, el('div', { class: 'muted' }, `Model ${c.prediction.modelVersion} predicts:`), ...rows);
+}
+
+function titleOf(label: string): string {
+  return guidelines.find((g) => g.id === label)?.title ?? label;
+}
+
+/** The disagreeing second opinion, with which key keeps the label and which takes the model's. */
+function renderOpinion(o: SecondOpinionView): HTMLElement {
+  const votes = o.counts.map((c) => `${c.label} ${c.votes}`).join(', ');
+  const summary = el('div', { class: 'opinion-summary' },
+    'You said ', el('strong', {}, o.humanLabel), `; ${o.model} voted ${votes || 'nothing usable'} in ${o.samples} samples`,
+    o.majority ? ` (majority ${o.majority}, ${Math.round(o.agreement * 100)}%)` : '', o.failures ? `; ${o.failures} without an answer` : '', '.');
+  const hint = el('div', { class: 'opinion-hint' },
+    el('kbd', {}, keyOf(o.humanLabel)), ` keeps ${titleOf(o.humanLabel)}`,
+    ...(o.majority && o.majority !== o.humanLabel ? [', ', el('kbd', {}, keyOf(o.majority)), ` changes it to ${titleOf(o.majority)}`] : []),
+    '; any other label key records that label. Both values are kept in the history.');
+  const reasons = o.reasons.length
+    ? el('ul', { class: 'opinion-reasons' }, ...o.reasons.map((r) => el('li', {}, el('strong', {}, `${r.label}: `), isolated(r.text))))
+    : null;
+  return el('section', { class: 'opinion', id: 'second-opinion', 'aria-label': 'second opinion' },
+    el('div', { class: 'opinion-title' }, `Second opinion (${o.at.slice(0, 10)})`), summary, reasons, hint);
 }
 
 function linkButton(text: string, url: string): HTMLElement {
@@ -159,7 +195,7 @@ function renderCandidate(c: CandidateView): HTMLElement {
   if (c.diffHtml) diff.append(sanitizeToFragment(c.diffHtml));
   else diff.append(el('p', { class: 'muted' }, 'No diff hunk recorded for this review. Press D to fetch the files from GitHub.'));
   return el('div', { class: 'candidate', 'data-review-id': c.reviewId },
-    el('section', { class: 'left' }, meta, renderPrediction(c), body, more, status),
+    el('section', { class: 'left' }, meta, c.secondOpinion ? renderOpinion(c.secondOpinion) : null, renderPrediction(c), body, more, status),
     el('section', { class: 'right' }, el('div', { class: 'muted diff-title' }, `Diff${c.diffLanguage ? ` (${c.diffLanguage})` : ''}: D opens the full files`), diff));
 }
 
@@ -171,7 +207,8 @@ function renderKeys(): HTMLElement {
   const keys: [string, string][] = [
     ...guidelines.map((g): [string, string] => [g.key, `${g.title} (and advance)`]),
     ['Backspace / Ctrl+Z', 'undo the last label (any review, across sessions)'], ['S', 'skip'], ['N', 'add a note'],
-    ['O', 'open the comment on GitHub'], ['D', 'open the diff view'], ['G', 'labeling guidelines'], ['?', 'show or hide these keys'],
+    ['O', 'open the comment on GitHub'], ['D', 'open the diff view'], ['A', 'adjudicate second-opinion disagreements, or back to the batch'],
+    ['G', 'labeling guidelines'], ['?', 'show or hide these keys'],
   ];
   return el('div', { class: 'keys', id: 'keys' }, ...keys.map(([k, v]) => el('span', { class: 'key-hint' }, el('kbd', {}, k), ` ${v}`)));
 }
@@ -199,7 +236,7 @@ function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
   updateProgress(msg.progress);
   updateButtons(candidate);
   shell.slot.replaceChildren(candidate ? renderCandidate(candidate) : el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
-  vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId });
+  vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId, mode: msg.progress.mode });
 }
 
 function toast(level: 'info' | 'warning' | 'error', text: string): void {
@@ -216,6 +253,7 @@ function act(e: KeyboardEvent): boolean {
   if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, e);
   if (key === '?') { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
   if (key === 'g' || key === 'G') { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
+  if (key === 'a' || key === 'A') return request({ type: 'mode', mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
   const label = guidelines.find((g) => g.key === key)?.id;
   if (!c) return label !== undefined;
   if (label) {
@@ -242,7 +280,7 @@ function request(message: WebviewToHost, e: KeyboardEvent): boolean {
 function isActionKey(e: KeyboardEvent): boolean {
   if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z')) return true;
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || 'sSnNoOdDgG'.includes(e.key));
+  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || 'sSnNoOdDgGaA'.includes(e.key));
 }
 
 document.addEventListener('keydown', (e) => {
@@ -264,6 +302,11 @@ document.addEventListener('click', (e) => {
     pendingKeyAt = performance.now();
     awaitingShow = true;
     send({ type: 'label', requestId: nextRequestId++, reviewId: candidate.reviewId, label: labelButton.getAttribute('data-label') as Label });
+    return;
+  }
+  if (target?.closest('#adjudicate-link') && !awaitingShow) {
+    awaitingShow = true;
+    send({ type: 'mode', mode: mode === 'adjudicate' ? 'label' : 'adjudicate' });
     return;
   }
   if (target?.closest('#show-more') && candidate) {

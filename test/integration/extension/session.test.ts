@@ -105,3 +105,69 @@ test('the view renders untrusted text inert, with provenance, and follows label 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('adjudication mode: the queue of disagreements in order, the opinion in the view, decisions keep the original, undo re-queues, an empty queue goes back to the batch', async () => {
+  const { ws, dir, ids } = await workspaceWith(4);
+  try {
+    const s = new LabelingSession(ws);
+    assert.equal(s.startAdjudication(), false, 'nothing queued yet');
+    assert.equal(s.mode, 'label');
+    for (const [i, label] of [[0, 'no'], [1, 'no'], [2, 'yes']] as const) await s.label(ids[i]!, label);
+    await s.setNote(ids[1]!, 'looked at the caller');
+    const opinion = (reviewId: string, human: 'yes' | 'no', votes: ('yes' | 'no' | undefined)[]) => {
+      const counts: Partial<Record<'yes' | 'no', number>> = {};
+      for (const v of votes) if (v) counts[v] = (counts[v] ?? 0) + 1;
+      const valid = votes.filter(Boolean).length;
+      const majority = (counts.yes ?? 0) >= (counts.no ?? 0) ? 'yes' as const : 'no' as const;
+      return ws.db.addOpinion({
+        reviewId, model: 'test/double', at: '2026-01-02T03:04:05Z', samples: votes.length, humanLabel: human, humanSeq: ws.db.labelOf(reviewId)!.seq,
+        counts, majority, agreement: (counts[majority] ?? 0) / valid, disagreement: majority !== human, failures: votes.length - valid,
+        votes: votes.map((label, k) => ({ label, reasoning: label ? `${label} because ${k % 2 ? 'the token leaks' : 'input is unchecked'}` : 'no answer' })),
+      });
+    };
+    await opinion(ids[0]!, 'no', ['yes', 'yes', 'yes', 'no', undefined]);
+    await opinion(ids[1]!, 'no', ['yes', 'yes', 'no']);
+    await opinion(ids[2]!, 'yes', ['yes', 'yes']); // agrees: not queued
+
+    assert.equal(s.progress().disagreements, 2);
+    assert.equal(s.startAdjudication(), true);
+    assert.deepEqual([s.mode, s.currentId], ['adjudicate', ids[0]]);
+    const v = s.view(ids[0]!, 'next')!;
+    assert.deepEqual(v.secondOpinion && {
+      human: v.secondOpinion.humanLabel, counts: v.secondOpinion.counts, majority: v.secondOpinion.majority, failures: v.secondOpinion.failures, reasons: v.secondOpinion.reasons,
+    }, {
+      human: 'no', counts: [{ label: 'yes', votes: 3 }, { label: 'no', votes: 1 }], majority: 'yes', failures: 1,
+      // Two distinct reasonings of the majority, then one for the human label.
+      reasons: [{ label: 'yes', text: 'yes because input is unchecked' }, { label: 'yes', text: 'yes because the token leaks' }, { label: 'no', text: 'no because the token leaks' }],
+    });
+
+    // Skip goes to the next disagreement; deciding it keeps its note and records the original.
+    s.skip(ids[0]!);
+    assert.equal(s.advance(), ids[1]);
+    await s.label(ids[1]!, 'yes');
+    const ev = ws.db.events().at(-1)!;
+    assert.deepEqual([ev.reviewId, ev.label, ev.previous, ev.source, ev.note], [ids[1], 'yes', 'no', 'adjudication', 'looked at the caller']);
+    assert.equal(s.advance(), ids[0], 'the skipped one is what is left');
+    assert.deepEqual([s.progress().disagreements, s.progress().adjudicated], [1, 1]);
+
+    // Undo puts the decision back in the queue and on screen.
+    assert.equal(await s.undo(), ids[1]);
+    assert.deepEqual([ws.db.labelOf(ids[1]!)?.label, s.currentId, s.progress().disagreements, s.progress().adjudicated], ['no', ids[1], 2, 0]);
+
+    // Keeping the label is a decision too; once the queue is empty there is nothing left to show.
+    await s.label(ids[1]!, 'no');
+    await s.label(ids[0]!, 'no');
+    assert.equal(ws.db.events().at(-1)!.previous, 'no');
+    assert.equal(s.advance(), undefined);
+    assert.equal(s.progress().disagreements, 0);
+    s.stopAdjudication();
+    assert.deepEqual([s.mode, s.currentId], ['label', ids[3]], 'back to the batch\'s open review');
+    assert.equal(s.view(ids[3]!, 'next')!.secondOpinion, undefined);
+    // A label key while labeling is a plain label, even on a review with an opinion.
+    await s.label(ids[3]!, 'yes');
+    assert.equal(ws.db.events().at(-1)!.source, undefined);
+  } finally {
+    await ws.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

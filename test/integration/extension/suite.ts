@@ -190,7 +190,8 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     // A test double that sees a potential security defect in every review.
     const client: LanguageModelClient = { name: 'test/double', async complete() { requests++; return 'The change may expose data.\nLABEL: yes'; } };
     const asked = [...ws.db.current().values()].filter((c) => c.label === 'yes' || c.label === 'no' || c.label === 'unclear');
-    const queued = await secondOpinion.askSecondOpinion({ workspace: ws, changed: () => ext.host.changed() }, ext.panelHost.log, { client, confirm: false, adjudicateAfter: false });
+    const host = { workspace: ws, changed: () => ext.host.changed(), openAdjudication: () => false };
+    const queued = await secondOpinion.askSecondOpinion(host, ext.panelHost.log, { client, confirm: false, adjudicateAfter: false });
     const samples = vscode.workspace.getConfiguration('secreview').get<number>('secondOpinion.samples') ?? 16;
     assert(requests === asked.length * samples, `${requests} requests for ${asked.length} reviews x ${samples} samples`);
     const onDisk = JSON.parse(readFileSync(ws.labelsFile, 'utf8')) as { opinions: { reviewId: string; votes: { label?: string; reasoning: string }[]; majority?: string }[] };
@@ -198,11 +199,35 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const disagreeing = asked.filter((c) => c.label !== 'yes').length;
     const queue = ws.db.adjudicationQueue();
     assert(queued === disagreeing && queue.length === disagreeing, `${queue.length} queued, ${disagreeing} expected`);
-    if (!queue.length) return;
+    assert(queue.length >= 2, `the demo labels leave at least two disagreements (${queue.length})`);
+
+    // The palette command opens the labeling panel on the queue, showing the votes and reasoning.
+    await vscode.commands.executeCommand('secreview.adjudicate');
+    const s = session();
+    const panel = await until(() => ext.labelingPanel(), 'the labeling panel');
+    assert(s.mode === 'adjudicate', `the panel adjudicates (mode ${s.mode})`);
     const first = queue[0]!;
-    const ev = await ws.db.adjudicate({ reviewId: first.reviewId, label: 'yes' });
-    assert(ev.previous === first.humanLabel && ev.label === 'yes' && ev.source === 'adjudication', 'the decision records the original and the revised label');
+    assert(s.currentId === first.reviewId, `the first disagreement is shown (${s.currentId} vs ${first.reviewId})`);
+    const view = s.view(first.reviewId, 'open');
+    assert(view?.secondOpinion?.humanLabel === first.humanLabel && view.secondOpinion.majority === 'yes'
+      && view.secondOpinion.counts[0]?.votes === samples && view.secondOpinion.reasons[0]?.text === 'The change may expose data.', `the view carries the opinion: ${JSON.stringify(view?.secondOpinion)}`);
+    assert(s.progress().disagreements === disagreeing && s.progress().mode === 'adjudicate', 'progress counts the queue');
+
+    // A label key decides: the event keeps the original beside the revised label; the next disagreement follows.
+    const noteBefore = ws.db.labelOf(first.reviewId)?.note;
+    await panel.label(first.reviewId, 'yes');
+    const decided = ws.db.labelOf(first.reviewId)!;
+    const ev = ws.db.events().at(-1)!;
+    assert(ev.reviewId === first.reviewId && ev.previous === first.humanLabel && ev.label === 'yes' && ev.source === 'adjudication', 'the decision records the original and the revised label');
+    assert(decided.label === 'yes' && decided.note === noteBefore, 'the label is revised and the note kept');
     assert(ws.db.adjudicationQueue().length === disagreeing - 1, 'the decided review leaves the queue');
+    assert(s.currentId === queue[1]!.reviewId && s.progress().adjudicated === 1, 'the next disagreement is shown');
+
+    // Undo brings the decision back into the queue and onto the screen.
+    await panel.undo();
+    assert(ws.db.labelOf(first.reviewId)?.label === first.humanLabel && ws.db.adjudicationQueue().length === disagreeing, 'undo restores the original label and the queue');
+    assert(s.currentId === first.reviewId && s.progress().adjudicated === 0, 'undo shows the review again');
+    // The rest is decided with the keyboard in the end-to-end driver; the panel stays on the queue.
   });
 
   return results;
