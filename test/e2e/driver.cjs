@@ -354,6 +354,16 @@ async function adjudicationScenario(page, ws) {
       assert(await shownReviewId(frame) !== id, 'the panel moved on');
       return `kept ${human}`;
     }],
+    ['after a window reload the panel comes back to the same disagreement, still adjudicating', async () => {
+      const before = await shownReviewId(frame);
+      await page.reload();
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+      frame = await panelFrame(page, 60000);
+      await waitFor(() => frame.evaluate(() => document.body.dataset.mode === 'adjudicate' && !!document.getElementById('second-opinion')), 'the second opinion after reload', 30000);
+      const after = await shownReviewId(frame);
+      assert(after === before, `expected ${before}, got ${after}`);
+      return after;
+    }],
     ['A leaves adjudication for the batch', async () => {
       await pressInPanel(page, frame, 'a');
       assert(await frame.evaluate(() => document.body.dataset.mode) === 'label', 'back to labeling');
