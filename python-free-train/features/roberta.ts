@@ -9,9 +9,11 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backend';
-import { DEFAULT_HUB_MODEL, DEFAULT_REVISION, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource, resolveModelFolder } from '../roberta/hub';
+import { DEFAULT_HUB_MODEL, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource, parseModelId, resolveModelFolder } from '../roberta/hub';
 import { RobertaRepresentation } from '../roberta/representation';
 import type { Representation, RobertaParams } from './representation';
+
+export { parseModelId } from '../roberta/hub';
 
 export const ROBERTA_PRECISIONS = ['fp32', 'int8'] as const;
 export type RobertaPrecision = (typeof ROBERTA_PRECISIONS)[number];
@@ -48,13 +50,6 @@ export interface RobertaRuntime {
 /** `$SECREVIEW_CACHE` or `~/.cache/secreview/models` (the CLI's and the trainer's default). */
 export function defaultModelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.SECREVIEW_CACHE ? path.resolve(env.SECREVIEW_CACHE) : path.join(os.homedir(), '.cache', 'secreview', 'models');
-}
-
-/** Splits `owner/name@revision`. */
-export function parseModelId(id: string, revision?: string): { repo: string; revision: string } {
-  const at = id.lastIndexOf('@');
-  if (at > 0) return { repo: id.slice(0, at), revision: revision ?? id.slice(at + 1) };
-  return { repo: id, revision: revision ?? DEFAULT_REVISION };
 }
 
 function sourceOf(r: RobertaRequest, runtime: RobertaRuntime): ModelSource {

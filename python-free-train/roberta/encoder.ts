@@ -5,16 +5,13 @@
  */
 import type { Backend, Session } from '../backend';
 import { Tensor } from '../backend';
-import { Graph } from '../graph/ops';
-import { toModelBytes } from '../graph/serialize';
 import type { RobertaConfig } from './config';
-import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from './encoderGraph';
-import { quantizeMatMulsDynamic } from './quantize';
+import { ATTENTION_MASK, INPUT_IDS } from './encoderGraph';
+import { type Precision, robertaInferenceModel } from './inferenceGraph';
 import type { EncodedBatch, RobertaTokenizer } from './tokenizer';
 import type { RobertaWeights } from './weights';
 
-export const PRECISIONS = ['fp32', 'int8'] as const;
-export type Precision = (typeof PRECISIONS)[number];
+export { PRECISIONS, type Precision, robertaInferenceModel } from './inferenceGraph';
 
 export interface EncoderOptions {
   precision?: Precision;
@@ -27,19 +24,6 @@ export interface EncoderResult {
   embeddings: Float32Array;
   /** [texts, numLabels] when the weights have a head. */
   logits?: Float32Array;
-}
-
-/** The inference model bytes: inputs input_ids, attention_mask (int64 [batch, seq]); outputs cls [, logits]. */
-export function robertaInferenceModel(c: RobertaConfig, w: RobertaWeights, precision: Precision = 'fp32'): Uint8Array {
-  const g = new Graph('roberta');
-  const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
-  const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
-  const params = encoderValues(declareParams(g, robertaParamTensors(w)), c);
-  const out = buildRobertaEncoder(g, c, params, ids, mask);
-  const bytes = toModelBytes(g, { outputs: { cls: out.cls, ...(out.logits ? { logits: out.logits } : {}) }, inputs: [ids, mask] });
-  if (precision === 'fp32') return bytes;
-  if (precision !== 'int8') throw new Error(`roberta encoder: unsupported precision "${String(precision)}". Should be one of: ${PRECISIONS.join(', ')}`);
-  return quantizeMatMulsDynamic(bytes).bytes;
 }
 
 export class RobertaEncoder {

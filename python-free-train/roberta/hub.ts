@@ -70,6 +70,13 @@ export class ModelDownloadError extends Error {
   }
 }
 
+/** Splits `owner/name@revision`. */
+export function parseModelId(id: string, revision?: string): { repo: string; revision: string } {
+  const at = id.lastIndexOf('@');
+  if (at > 0) return { repo: id.slice(0, at), revision: revision ?? id.slice(at + 1) };
+  return { repo: id, revision: revision ?? DEFAULT_REVISION };
+}
+
 /** Where a repo and revision are cached. */
 export function cacheFolder(cacheDir: string, repo = DEFAULT_HUB_MODEL, revision = DEFAULT_REVISION): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '--');

@@ -3,8 +3,10 @@ export { type RobertaConfig, RobertaConfigError, maxSequenceLength, parseRoberta
 export { type FloatTensor, SafetensorsError, parseSafetensors, readSafetensors } from './safetensors';
 export { type RobertaWeights, RobertaWeightsError, mapRobertaWeights } from './weights';
 export { DEFAULT_MAX_TOKENS, type EncodedBatch, RobertaTokenizer, RobertaTokenizerError } from './tokenizer';
-export { type RobertaModel, RobertaModelError, loadRobertaModel, missingModelFiles } from './model';
+export { type RobertaModel, RobertaModelError, loadRobertaModel, missingModelFiles, robertaFingerprint } from './model';
 export { PRECISIONS, type Precision, RobertaEncoder, robertaInferenceModel } from './encoder';
+export { isPrecision, robertaClassifierModel } from './inferenceGraph';
+export { type RobertaExport, type RobertaExportOptions, buildRobertaExport } from './classifierExport';
 export { quantizeMatMulsDynamic } from './quantize';
 export {
   DEFAULT_HUB_MODEL, DEFAULT_HUB_URL, DEFAULT_REVISION, MODEL_FLAG, MODEL_PATH_SETTING, ModelDownloadError,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fingerprint64 } from '../../src/core/hash';
 import { type RobertaConfig, maxSequenceLength, parseRobertaConfig } from './config';
 import { readSafetensors } from './safetensors';
 import { DEFAULT_MAX_TOKENS, RobertaTokenizer } from './tokenizer';
@@ -65,6 +66,14 @@ export async function loadRobertaModel(dir: string, options: { maxTokens?: numbe
 export function isEncoderTensor(name: string): boolean {
   const n = name.replace(/^roberta\./, '');
   return (n.startsWith('embeddings.') || n.startsWith('encoder.') || n.startsWith('classifier.')) && !n.endsWith('position_ids');
+}
+
+/**
+ * What a RoBERTa representation's vectors depend on (weights, truncation length, precision): the
+ * key of cached embeddings, and what a model records to find out later whether its encoder changed.
+ */
+export function robertaFingerprint(weightsSha256: string, maxTokens: number, precision: string): string {
+  return fingerprint64(`roberta|${weightsSha256}|${maxTokens}|${precision}`);
 }
 
 export function sha256File(file: string): Promise<string> {

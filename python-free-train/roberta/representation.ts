@@ -4,12 +4,11 @@
  * vectors depend on (weights' sha256, truncation length, precision), so cached pool embeddings are
  * reused exactly when they are still valid.
  */
-import { fingerprint64 } from '../../src/core/hash';
 import { type Backend, defaultBackend } from '../backend';
 import type { Representation, RobertaParams } from '../features/representation';
 import { type Precision, RobertaEncoder } from './encoder';
 import { type ModelSource, resolveModelFolder } from './hub';
-import { type RobertaModel, loadRobertaModel } from './model';
+import { type RobertaModel, loadRobertaModel, robertaFingerprint } from './model';
 
 export interface RobertaRepresentationOptions {
   maxTokens?: number;
@@ -47,7 +46,7 @@ export class RobertaRepresentation implements Representation {
   }
 
   fingerprint(): string {
-    return fingerprint64(`roberta|${this.model.weightsSha256}|${this.model.tokenizer.maxTokens}|${this.encoder.precision}`);
+    return robertaFingerprint(this.model.weightsSha256, this.model.tokenizer.maxTokens, this.encoder.precision);
   }
 
   params(): RobertaParams {
