@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { Workspace } from '../../../src/store/workspace';
@@ -18,10 +18,28 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
   assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);
   assert.equal(await main(['train', '--epochs', '3', '--size', '10', '-C', dir], quiet), 0);
   const out = path.join(dir, 'exported');
-  assert.equal(await main(['export-model', '--out', out, '-C', dir], quiet), 0);
-  for (const f of ['model.onnx', 'representation.json', 'label_map.json', 'metrics.json', 'README.md']) assert.ok(existsSync(path.join(out, f)), f);
-  const labelMap = JSON.parse(readFileSync(path.join(out, 'label_map.json'), 'utf8')) as { id2label: Record<string, string> };
-  assert.deepEqual(labelMap.id2label, { 0: 'yes', 1: 'no', 2: 'unclear', 3: 'language' });
+  const printed: string[] = [];
+  assert.equal(await main(['export-model', '--out', out, '--json', '-C', dir], { ...quiet, out: (t) => printed.push(t) }), 0);
+  // Hashing exports as before: the head as model.onnx, fed the features representation.json describes.
+  assert.deepEqual(JSON.parse(printed.join('\n')), {
+    version: 'm0001', dir: out, representation: 'hashing',
+    files: ['model.onnx', 'representation.json', 'label_map.json', 'metrics.json', 'README.md'],
+  });
+  assert.deepEqual(readdirSync(out).sort(), ['README.md', 'label_map.json', 'metrics.json', 'model.onnx', 'representation.json']);
+  assert.deepEqual(readFileSync(path.join(out, 'model.onnx')), readFileSync(path.join(dir, '.secreview', 'models', 'm0001', 'head.onnx')));
+  const labelMap = JSON.parse(readFileSync(path.join(out, 'label_map.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(labelMap, {
+    id2label: { 0: 'yes', 1: 'no', 2: 'unclear', 3: 'language' },
+    label2id: { yes: 0, no: 1, unclear: 2, language: 3 },
+    target: 'yes',
+    input: { name: 'x', type: 'float32', shape: ['batch', 4096] },
+    output: { name: 'probs', type: 'float32', shape: ['batch', 4] },
+  });
+  assert.match(readFileSync(path.join(out, 'README.md'), 'utf8'), /Input `x`: float32 \[batch, features\]/);
+  const precisionErr: string[] = [];
+  assert.equal(await main(['export-model', '--out', path.join(dir, 'int8'), '--precision', 'int8', '-C', dir], { ...quiet, err: (t) => precisionErr.push(t) }), 1);
+  assert.match(precisionErr.join(''), /model m0001 uses the hashing representation: a precision applies to RoBERTa models only/);
+  assert.ok(!existsSync(path.join(dir, 'int8')));
 
   // Featurize a few pool rows with the exported representation and run the exported graph.
   const ws = await Workspace.open(dir, { readOnly: true });
