@@ -9,6 +9,7 @@ import { LABEL_INFO } from '../core/labels';
 import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
 import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../store/export';
+import { exportFolderFor, exportModel } from '../store/exportModel';
 import { formatStats, workspaceStats } from '../store/stats';
 import type { Workspace } from '../store/workspace';
 import { openReviewDiff } from './diffView';
@@ -19,6 +20,7 @@ import { settings } from './settings';
 import type { StatusBar } from './statusBar';
 import type { WorkspaceHost } from './workspaceHost';
 import { retrain } from './retrain';
+import { buildRobertaExport } from '../../python-free-train/roberta/classifierExport';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -163,6 +165,28 @@ export function registerCommands(d: CommandDeps): void {
     const rows = await writeExport(s.ws, format, uri.fsPath);
     log.info(`exported ${rows} labeled reviews to ${uri.fsPath}`);
     void vscode.window.showInformationMessage(`Security Review: exported ${rows} labeled reviews to ${path.basename(uri.fsPath)}.`);
+  });
+
+  reg('secreview.exportModel', 'exporting the model', async (target?: vscode.Uri) => {
+    const s = host.session();
+    if ('missing' in s) throw new Error(s.missing);
+    const model = s.ws.db.latestModel();
+    if (!model) throw new Error('no model is trained yet: run "Security Review: Retrain and Propose Next Batch" first');
+    const uri = target ?? (await vscode.window.showOpenDialog({
+      canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(s.ws.folder),
+      title: `Export model ${model.version} (into the folder if it is empty, else into a new subfolder secreview-model-${model.version})`,
+    }))?.[0];
+    if (!uri) return;
+    const out = exportFolderFor(uri.fsPath, model.version);
+    const cfg = settings();
+    // RoBERTa: the encoder as the model was trained (Hub downloads live in the extension's storage), the head put in.
+    const roberta = (dir: string, precision: string | undefined) => buildRobertaExport(dir, {
+      precision, cacheDir: path.join(context.globalStorageUri.fsPath, 'models'), fallbackModelPath: cfg.modelPath || undefined,
+    });
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Security Review: exporting model ${model.version}` },
+      () => exportModel(s.ws, out, { version: model.version, roberta }));
+    log.info(`exported model ${r.version} (${r.representation}${r.precision ? `, ${r.precision}` : ''}) to ${out}: ${r.files.join(', ')}`);
+    void vscode.window.showInformationMessage(`Security Review: exported model ${r.version} (${r.representation}${r.precision ? `, ${r.precision}` : ''}) to ${out}.`);
   });
 
   reg('secreview.retrain', 'retraining', async () => {
