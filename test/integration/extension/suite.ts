@@ -175,6 +175,20 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     assert(Math.abs(sum - 1) < 1e-3, `probabilities sum to 1 (${sum})`);
   });
 
+  await test('Export Model... writes the latest model\'s inference graph, label map, metrics and README', async () => {
+    const model = session().ws.db.latestModel();
+    assert(model, 'Retrain left a model');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secreview-model-export-'));
+    await vscode.commands.executeCommand('secreview.exportModel', vscode.Uri.file(dir));
+    for (const f of ['model.onnx', 'label_map.json', 'metrics.json', 'README.md', 'representation.json']) assert(existsSync(path.join(dir, f)), `${f} written`);
+    const map = JSON.parse(readFileSync(path.join(dir, 'label_map.json'), 'utf8')) as { id2label: Record<string, string> };
+    assert(JSON.stringify(Object.values(map.id2label)) === JSON.stringify(['yes', 'no', 'unclear', 'language']), `label map ${JSON.stringify(map.id2label)}`);
+    assert((JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8')) as { version: string }).version === model.version, 'the latest model was exported');
+    // A folder that is not empty gets a new subfolder instead of being mixed into.
+    await vscode.commands.executeCommand('secreview.exportModel', vscode.Uri.file(dir));
+    assert(existsSync(path.join(dir, `secreview-model-${model.version}`, 'model.onnx')), 'a second export goes into a subfolder');
+  });
+
   await test('Second opinion without a language model says so and changes nothing', async () => {
     const ws = session().ws;
     const before = ws.db.opinions().length;
