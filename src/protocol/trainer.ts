@@ -44,7 +44,7 @@ export interface TrainOptions {
   modelId?: string;
   modelRevision?: string;
   modelCacheDir?: string;
-  /** Encoder precision: fp32 (default) or dynamic int8 (about 2.5x faster on CPUs). */
+  /** Encoder precision: fp32 (default) or dynamic int8 (about 1.5-2x faster on CPUs without VNNI). */
   precision?: 'fp32' | 'int8';
   /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
   maxTokens?: number;

@@ -105,7 +105,7 @@ export const trainCommand: CliCommand = {
     '  --model-id ID       Hub model downloaded once into $SECREVIEW_CACHE or ~/.cache/secreview/models',
     '                      (default FacebookAI/roberta-base; ID@REVISION pins a revision)',
     '  --model-revision R  branch, tag or commit of --model-id (default main)',
-    `  --precision P       ${ROBERTA_PRECISIONS.join(' or ')} (default fp32; int8 is about 2.5x faster on CPUs)`,
+    `  --precision P       ${ROBERTA_PRECISIONS.join(' or ')} (default fp32; int8 is about 1.5-2x faster on CPUs)`,
     `  --max-tokens N      tokens kept per review (default ${ROBERTA_DEFAULT_MAX_TOKENS}, as in the paper)`,
     '  --finetune-layers K then fine-tune the head with the top K encoder layers (default 0: the head alone) and',
     '                      re-score a shortlist of the pool with the tuned encoder; the model keeps its encoder',
