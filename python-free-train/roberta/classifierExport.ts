@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RobertaGraph } from '../../src/store/exportModel';
 import { MODEL_FILES as VERSION_FILES, readManifest } from '../../src/train/modelFiles';
 import type { RobertaParams } from '../features/representation';
 import { deserializeHead } from '../models/headFile';
@@ -29,24 +30,11 @@ export interface RobertaExportOptions {
   hubUrl?: string;
 }
 
-export interface SpecialToken { token: string; id: number }
-
-export interface RobertaExport {
-  /** ONNX model bytes: input_ids, attention_mask (int64 [batch, seq]) -> probs, logits (float32 [batch, classes]). */
-  model: Uint8Array;
+/** The store's description of an exported graph (`src/store/exportModel.ts`), with typed precisions. */
+export interface RobertaExport extends RobertaGraph {
   precision: Precision;
   /** The precision the model was trained (and scored the pool) with. */
   trainedPrecision: Precision;
-  maxTokens: number;
-  hiddenSize: number;
-  layers: number;
-  classes: string[];
-  special: { bos: SpecialToken; eos: SpecialToken; pad: SpecialToken };
-  /** Where the encoder came from: the stored folder or Hub id, or `fine-tuned` for the model's own. */
-  encoder: string;
-  finetuned: boolean;
-  /** Encoder files to ship beside the graph (`tokenizer.json`, `config.json`, ...): name and source path. */
-  files: { name: string; from: string }[];
 }
 
 export async function buildRobertaExport(modelDir: string, o: RobertaExportOptions): Promise<RobertaExport> {
