@@ -174,23 +174,33 @@ test('RoBERTa export (head only): one graph from token ids to the model\'s proba
   }
 });
 
-test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in one graph agree with the model', async () => {
-  const { ws, folder, cleanup } = await paperWorkspace(100);
+/** A paper workspace with a model m0001 trained on a tiny random RoBERTa with `trainArgs`, exported to `out`. */
+async function trainedAndExported(reviews: number, tiny: { seed: number; layers: number }, trainArgs: string[]) {
+  const { ws, folder, cleanup } = await paperWorkspace(reviews);
   const bodies = Array.from({ length: ws.pool.size }, (_, row) => ws.pool.get(row).body);
   await ws.close();
-  const root = mkdtempSync(path.join(os.tmpdir(), 'secreview-export-roberta-ft-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'secreview-export-roberta-'));
   const encoderDir = path.join(root, 'tiny-roberta');
+  const out = path.join(root, 'export');
+  const done = () => { cleanup(); rmSync(root, { recursive: true, force: true }); };
   try {
-    await writeTinyRoberta(encoderDir, { seed: 10, bpeTokens: 600, hidden: 16, layers: 2, heads: 2, intermediate: 32 });
-    const trained = await cli(folder, 'train', '--representation', 'roberta', '--model', encoderDir, '--max-tokens', '24', '--epochs', '1', '--size', '5',
-      '--finetune-layers', '1', '--finetune-epochs', '1', '--finetune-lr', '0.01', '--shortlist', '10');
+    await writeTinyRoberta(encoderDir, { seed: tiny.seed, bpeTokens: 600, hidden: 16, layers: tiny.layers, heads: 2, intermediate: 32 });
+    const trained = await cli(folder, 'train', '--representation', 'roberta', '--model', encoderDir, '--max-tokens', '24', '--epochs', '1', '--size', '5', ...trainArgs);
     assert.equal(trained.code, 0, trained.err.join('\n'));
-    const modelDir = path.join(folder, '.secreview', 'models', 'm0001');
-    assert.ok(existsSync(path.join(modelDir, 'encoder', 'model.safetensors')));
+    const exported = await cli(folder, 'export-model', '--out', out);
+    assert.equal(exported.code, 0, exported.err.join('\n'));
+    return { folder, bodies, out, modelDir: path.join(folder, '.secreview', 'models', 'm0001'), exported, done };
+  } catch (e) {
+    done();
+    throw e;
+  }
+}
 
-    const out = path.join(root, 'export');
-    const r = await cli(folder, 'export-model', '--out', out);
-    assert.equal(r.code, 0, r.err.join('\n'));
+test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in one graph agree with the model', async () => {
+  const { bodies, out, modelDir, done } = await trainedAndExported(100, { seed: 10, layers: 2 },
+    ['--finetune-layers', '1', '--finetune-epochs', '1', '--finetune-lr', '0.01', '--shortlist', '10']);
+  try {
+    assert.ok(existsSync(path.join(modelDir, 'encoder', 'model.safetensors')));
     const texts = sampleTexts(bodies);
     const expected = await predictorProbs(modelDir, texts);
     const got = await runExport(out, texts);
@@ -204,35 +214,23 @@ test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in on
     const scores = new Float32Array(new Uint8Array(readFileSync(path.join(modelDir, 'scores.bin'))).buffer, 0, rows.length * 4);
     assert.ok(maxDiff(tuned.probs, scores) > 1e-3, `fine-tuning changed the scores (${maxDiff(tuned.probs, scores)})`);
   } finally {
-    cleanup();
-    rmSync(root, { recursive: true, force: true });
+    done();
   }
 });
 
 test('a model trained with --precision int8 exports int8 by default, and agrees with the model on the same batch', async () => {
-  const { ws, folder, cleanup } = await paperWorkspace(60);
-  const bodies = Array.from({ length: ws.pool.size }, (_, row) => ws.pool.get(row).body);
-  await ws.close();
-  const root = mkdtempSync(path.join(os.tmpdir(), 'secreview-export-roberta-int8-'));
-  const encoderDir = path.join(root, 'tiny-roberta');
+  const { bodies, out, modelDir, exported, done } = await trainedAndExported(60, { seed: 11, layers: 1 }, ['--precision', 'int8']);
   try {
-    await writeTinyRoberta(encoderDir, { seed: 11, bpeTokens: 600, hidden: 16, layers: 1, heads: 2, intermediate: 32 });
-    const trained = await cli(folder, 'train', '--representation', 'roberta', '--model', encoderDir, '--precision', 'int8', '--max-tokens', '24', '--epochs', '1', '--size', '5');
-    assert.equal(trained.code, 0, trained.err.join('\n'));
-    const out = path.join(root, 'export');
-    const r = await cli(folder, 'export-model', '--out', out);
-    assert.equal(r.code, 0, r.err.join('\n'));
-    assert.match(r.out.join('\n'), /\(roberta, int8\)/);
+    assert.match(exported.out.join('\n'), /\(roberta, int8\)/);
     const texts = sampleTexts(bodies);
     const got = await runExport(out, texts);
     assert.equal(got.labelMap.precision, 'int8');
     // The predictor runs these 8 texts as one batch too, so even the dynamic activation scales match.
-    const expected = await predictorProbs(path.join(folder, '.secreview', 'models', 'm0001'), texts);
+    const expected = await predictorProbs(modelDir, texts);
     assert.ok(maxDiff(got.probs, expected) < 1e-4, `int8 export vs int8 predictor: ${maxDiff(got.probs, expected)}`);
     checkRows(got.probs, got.logits, texts.length);
   } finally {
-    cleanup();
-    rmSync(root, { recursive: true, force: true });
+    done();
   }
 });
 
