@@ -228,6 +228,7 @@ export class LabelingPanel implements vscode.Disposable {
     if ('missing' in s) { this.refresh(); return false; }
     if (s.readOnlyReason) {
       this.post({ type: 'notice', level: 'error', text: `Read-only: ${s.readOnlyReason}` });
+      this.showCurrent('next'); // the webview waits for a view after A
       return false;
     }
     if (!s.startAdjudication()) {

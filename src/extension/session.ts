@@ -23,6 +23,8 @@ export class LabelingSession {
   /** Labeling the batch, or deciding second-opinion disagreements (a label key records the decision). */
   mode: PanelMode = 'label';
   private adjudicated = 0;
+  /** Where labeling was when adjudication started. */
+  private labelingPosition: { batchId?: string; currentId?: string } | undefined;
   private readonly skipped = new Set<string>();
   /** Notes typed before the review had a label: saved with its label. */
   private readonly pendingNotes = new Map<string, string>();
@@ -107,25 +109,33 @@ export class LabelingSession {
     return this.currentId;
   }
 
-  /** Starts adjudicating the queue of disagreements; false (and nothing changes) when it is empty. */
+  /**
+   * Starts adjudicating the queue of disagreements; false (and nothing changes) when it is empty.
+   * Skips need no reset: a queued review is labeled, so it is never a labeling candidate, and the
+   * other way round.
+   */
   startAdjudication(): boolean {
-    const wasMode = this.mode;
+    if (this.mode === 'adjudicate') return this.advance() !== undefined;
+    const labeling = { batchId: this.batchId, currentId: this.currentId };
     this.mode = 'adjudicate';
     if (this.advance()) {
-      if (wasMode !== 'adjudicate') { this.adjudicated = 0; this.skipped.clear(); }
+      this.adjudicated = 0;
+      this.labelingPosition = labeling;
       return true;
     }
-    this.mode = wasMode;
-    this.currentId = wasMode === 'label' ? this.nextCandidateId() : this.currentId;
+    this.mode = 'label';
+    this.currentId = labeling.currentId;
     return false;
   }
 
-  /** Back to labeling the batch that still has work. */
+  /** Back to labeling where it was left (the same batch and review while it still needs a label). */
   stopAdjudication(): void {
     this.mode = 'label';
-    this.skipped.clear();
-    this.batchId = this.defaultBatch()?.id;
-    this.advance();
+    const back = this.labelingPosition;
+    this.labelingPosition = undefined;
+    this.batchId = back?.batchId !== undefined && this.ws.db.batch(back.batchId) ? back.batchId : this.defaultBatch()?.id;
+    if (back?.currentId && !this.ws.db.labelOf(back.currentId)) this.currentId = back.currentId;
+    else this.advance();
   }
 
   /** The disagreement waiting on a review, if any. */
@@ -163,7 +173,11 @@ export class LabelingSession {
     const ev = await this.ws.db.undo();
     if (!ev) return undefined;
     this.views.delete(ev.reviewId);
-    if (this.mode === 'adjudicate' && this.adjudicated > 0 && this.ws.db.events()[ev.undoes! - 1]?.source === 'adjudication') this.adjudicated--;
+    if (this.mode === 'adjudicate') {
+      if (this.adjudicated > 0 && this.ws.db.events()[ev.undoes! - 1]?.source === 'adjudication') this.adjudicated--;
+      // Undo reached a plain label: show it as labeling does, not under the adjudication banner.
+      if (!this.pendingOpinion(ev.reviewId)) { this.mode = 'label'; this.labelingPosition = undefined; }
+    }
     if (this.sessionLabeled > 0 && !this.ws.db.labelOf(ev.reviewId)) {
       const undone = this.ws.db.events()[ev.undoes! - 1];
       this.sessionLabeled--;

@@ -332,13 +332,21 @@ export class LabelDb {
   }
 
   /**
-   * Reviews where the newest second opinion disagrees with the human label and nobody has looked
-   * again since (the label in force is still the one the opinion was asked about).
+   * Reviews where the newest second opinion disagrees with the human label and nobody has decided
+   * since: the label it was asked about is still in force, and every later label event in force is
+   * the same label without being an adjudication (a note added meanwhile decides nothing).
    */
   adjudicationQueue(): OpinionRecord[] {
     const newest = new Map<string, OpinionRecord>();
     for (const o of this.low.data.opinions) newest.set(o.reviewId, o);
-    return [...newest.values()].filter((o) => o.disagreement && this.derived.current.get(o.reviewId)?.seq === o.humanSeq);
+    return [...newest.values()].filter((o) => o.disagreement && this.awaitsDecision(o));
+  }
+
+  private awaitsDecision(o: OpinionRecord): boolean {
+    const seqs = this.derived.perReview.get(o.reviewId);
+    if (!seqs?.includes(o.humanSeq)) return false; // the label asked about was undone
+    const events = this.low.data.events;
+    return seqs.every((seq) => seq <= o.humanSeq || (events[seq - 1]!.label === o.humanLabel && events[seq - 1]!.source !== 'adjudication'));
   }
 
   /** Records the annotator's final decision on a disagreement, keeping the original value beside it. */

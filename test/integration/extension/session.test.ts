@@ -141,6 +141,12 @@ test('adjudication mode: the queue of disagreements in order, the opinion in the
       reasons: [{ label: 'yes', text: 'yes because input is unchecked' }, { label: 'yes', text: 'yes because the token leaks' }, { label: 'no', text: 'no because the token leaks' }],
     });
 
+    // A note written while adjudicating decides nothing: the review stays queued and on screen.
+    assert.equal(await s.setNote(ids[0]!, 'asked the author'), 'saved');
+    assert.equal(s.pendingOpinion(ids[0]!)?.reviewId, ids[0]);
+    assert.equal(s.view(ids[0]!, 'open')!.secondOpinion?.humanLabel, 'no');
+    assert.equal(s.progress().disagreements, 2);
+
     // Skip goes to the next disagreement; deciding it keeps its note and records the original.
     s.skip(ids[0]!);
     assert.equal(s.advance(), ids[1]);
@@ -157,15 +163,48 @@ test('adjudication mode: the queue of disagreements in order, the opinion in the
     // Keeping the label is a decision too; once the queue is empty there is nothing left to show.
     await s.label(ids[1]!, 'no');
     await s.label(ids[0]!, 'no');
-    assert.equal(ws.db.events().at(-1)!.previous, 'no');
+    assert.deepEqual([ws.db.events().at(-1)!.previous, ws.db.events().at(-1)!.source, ws.db.labelOf(ids[0]!)?.note], ['no', 'adjudication', 'asked the author']);
     assert.equal(s.advance(), undefined);
     assert.equal(s.progress().disagreements, 0);
     s.stopAdjudication();
-    assert.deepEqual([s.mode, s.currentId], ['label', ids[3]], 'back to the batch\'s open review');
+    assert.deepEqual([s.mode, s.currentId], ['label', ids[3]], 'back to the review labeling was on');
     assert.equal(s.view(ids[3]!, 'next')!.secondOpinion, undefined);
     // A label key while labeling is a plain label, even on a review with an opinion.
     await s.label(ids[3]!, 'yes');
     assert.equal(ws.db.events().at(-1)!.source, undefined);
+  } finally {
+    await ws.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('adjudication: undo that reaches a plain label goes back to labeling; leaving returns to the batch and review labeling was on', async () => {
+  const { ws, dir, ids } = await workspaceWith(5);
+  try {
+    // A second, older batch that still has work; labeling happens there.
+    const s = new LabelingSession(ws);
+    await s.label(ids[0]!, 'no');
+    await ws.db.addOpinion({
+      reviewId: ids[0]!, model: 'test/double', at: '2026-01-02T03:04:05Z', samples: 2, humanLabel: 'no', humanSeq: ws.db.labelOf(ids[0]!)!.seq,
+      counts: { yes: 2 }, majority: 'yes', agreement: 1, disagreement: true, failures: 0, votes: [{ label: 'yes', reasoning: 'leaks' }, { label: 'yes', reasoning: 'leaks' }],
+    });
+    await s.label(ids[1]!, 'yes');
+    const newer = await ws.db.addBatch({ modelVersion: null, strategy: 'manual', items: [{ reviewId: ids[4]!, strategy: 'random', score: 0 }] });
+    s.open(ids[2]!); // labeling the first batch, on review 2
+    const labelingBatch = s.batchId;
+    assert.notEqual(labelingBatch, newer.id);
+
+    assert.equal(s.startAdjudication(), true);
+    assert.equal(s.currentId, ids[0]);
+    s.stopAdjudication();
+    assert.deepEqual([s.mode, s.batchId, s.currentId], ['label', labelingBatch, ids[2]], 'back where labeling was, not the newest batch');
+
+    // Undo while adjudicating reaches the plain label of review 1: shown as labeling, not under the banner.
+    assert.equal(s.startAdjudication(), true);
+    assert.equal(await s.undo(), ids[1]);
+    assert.equal(s.mode, 'label');
+    assert.equal(s.view(ids[1]!, 'undo')!.secondOpinion, undefined);
+    assert.equal(s.progress().mode, 'label');
   } finally {
     await ws.close();
     rmSync(dir, { recursive: true, force: true });
