@@ -128,12 +128,27 @@ async function isComplete(dir: string): Promise<boolean> {
 interface Expected { size?: number; sha256?: string; url: string }
 interface Auth { hub: string; token: string | undefined; repo: string }
 
-/** 401/403 from the Hub: a gated or private repository, with what to do about it. */
-function accessError(url: string, status: number, auth: Auth): ModelDownloadError {
-  const what = `${url}: HTTP ${status}: "${auth.repo}" is gated or private.`;
+/**
+ * 401/403, with what to do about it. The Hub answers 401 for a repository that does not exist too
+ * (it does not reveal private ones) and says which case it is in `X-Error-Code`; a refusal from
+ * the file store a download was redirected to (an expired signed link) has nothing to do with the token.
+ */
+function accessError(url: string, res: Response, auth: Auth): ModelDownloadError {
+  const status = `HTTP ${res.status}`;
+  if (new URL(url).origin !== new URL(auth.hub).origin) {
+    return new ModelDownloadError(`${url}: ${status} from the file store the Hub redirected to (the signed link may have expired); run again to resume`);
+  }
+  const code = res.headers.get('x-error-code');
+  const local = `or give a local folder with ${MODEL_PATH_SETTING} / ${MODEL_FLAG}`;
+  const tokenHint = 'set the environment variable HF_TOKEN to an access token (read scope) before starting VS Code or secreview';
+  if (code === 'RepoNotFound') {
+    return new ModelDownloadError(`${url}: ${status}: the Hub has no repository "${auth.repo}" that ${auth.token ? 'this access token can see' : 'is public'}. `
+      + `Check the model id (setting secreview.model.id, flag --model-id)${auth.token ? '' : `; for a private repository ${tokenHint}`}, ${local}.`);
+  }
+  const what = `${url}: ${status}: "${auth.repo}" is ${code === 'GatedRepo' ? 'gated' : 'gated, private or missing'}.`;
   return new ModelDownloadError(auth.token
-    ? `${what} The access token in HF_TOKEN was refused: check that it is valid and that its account has accepted the model's terms on the Hub.`
-    : `${what} Accept its terms on the Hub, then set the environment variable HF_TOKEN to an access token (read scope) before starting VS Code or secreview, or give a local folder with ${MODEL_PATH_SETTING} / ${MODEL_FLAG}.`);
+    ? `${what} The access token was refused: check that it is valid and that its account has accepted the model's terms on the Hub, ${local}.`
+    : `${what} Accept its terms on the Hub, then ${tokenHint}, ${local}.`);
 }
 
 /** HEAD without following redirects: the Hub puts the LFS hash and size on its redirect. */
@@ -141,7 +156,7 @@ async function probe(url: string, auth: Auth, signal?: AbortSignal): Promise<Exp
   let current = url;
   for (let hop = 0; hop < 5; hop++) {
     const res = await fetch(current, { method: 'HEAD', redirect: 'manual', signal, headers: headersFor(current, auth.hub, auth.token) });
-    if (res.status === 401 || res.status === 403) throw accessError(url, res.status, auth);
+    if (res.status === 401 || res.status === 403) throw accessError(current, res, auth);
     if (res.status === 404) return 'missing';
     const linkedEtag = res.headers.get('x-linked-etag'), etag = res.headers.get('etag');
     const sha = [linkedEtag, etag].map(hexDigest).find((h) => h?.length === 64);
@@ -203,7 +218,7 @@ async function transfer(expected: Expected, partial: string, file: string, o: Hu
   if (expected.size !== undefined && have === expected.size) return;
   const res = await fetch(expected.url, { headers: headersFor(expected.url, auth.hub, auth.token, have ? { Range: `bytes=${have}-` } : undefined), signal: o.signal });
   if (res.status === 416 && expected.size !== undefined && have === expected.size) return;
-  if (res.status === 401 || res.status === 403) throw accessError(expected.url, res.status, auth);
+  if (res.status === 401 || res.status === 403) throw accessError(expected.url, res, auth);
   if (!res.ok) throw new ModelDownloadError(`${expected.url}: HTTP ${res.status} ${res.statusText}`);
   if (res.status !== 206) have = 0;
   const total = expected.size ?? (Number(res.headers.get('content-length')) + have || undefined);

@@ -51,7 +51,9 @@ describe('roberta model download from the Hub', () => {
       const cdn = req.url!.match(/^\/cdn\/(.+)$/);
       const name = m?.[3] ?? cdn?.[1];
       const body = name ? files.get(name) : undefined;
-      if (m && m[1] === GATED && req.headers.authorization !== `Bearer ${TOKEN}`) { res.writeHead(401).end('Access to model test-org/gated-roberta is restricted.'); return; }
+      if (m && m[1] === GATED && req.headers.authorization !== `Bearer ${TOKEN}`) { res.writeHead(401, { 'X-Error-Code': 'GatedRepo' }).end('Access to model test-org/gated-roberta is restricted.'); return; }
+      // Like the Hub: a repository that does not exist (or is private) is a 401 with its error code.
+      if (m && m[1] === 'test-org/no-such-model') { res.writeHead(401, { 'X-Error-Code': 'RepoNotFound' }).end('Repository not found'); return; }
       if (!body || (m && m[1] !== REPO && m[1] !== GATED)) { res.writeHead(404).end('Entry not found'); return; }
       if (m && LFS.has(name!)) {
         const sha = createHash('sha256').update(body).digest('hex');
@@ -161,9 +163,12 @@ describe('roberta model download from the Hub', () => {
   it('a gated repository: without a token or with a wrong one the error says what to do; HF_TOKEN opens it and never reaches the file store', async () => {
     const cacheDir = await freshCache();
     const noToken = await downloadModel({ repo: GATED, baseUrl, cacheDir, token: '' }).catch((e: Error) => e);
-    assert.match(String(noToken), /HTTP 401: "test-org\/gated-roberta" is gated or private\. Accept its terms on the Hub, then set the environment variable HF_TOKEN/);
+    assert.match(String(noToken), /HTTP 401: "test-org\/gated-roberta" is gated\. Accept its terms on the Hub, then set the environment variable HF_TOKEN/);
     const wrong = await downloadModel({ repo: GATED, baseUrl, cacheDir, token: 'hf_wrong' }).catch((e: Error) => e);
-    assert.match(String(wrong), /The access token in HF_TOKEN was refused/);
+    assert.match(String(wrong), /The access token was refused: check that it is valid/);
+    // A 401 for a repository the Hub does not know points at the model id, not at the terms.
+    const missing = await downloadModel({ repo: 'test-org/no-such-model', baseUrl, cacheDir, token: '' }).catch((e: Error) => e);
+    assert.match(String(missing), /HTTP 401: the Hub has no repository "test-org\/no-such-model" that is public\. Check the model id \(setting secreview\.model\.id, flag --model-id\); for a private repository set the environment variable HF_TOKEN/);
     assert.ok(!String(wrong).includes('hf_wrong'), 'the token is not in the message');
 
     state.requests = [];
