@@ -23,7 +23,7 @@ import { shuffleInPlace } from './split';
  * constant learning rate around 1e-6, 40 epochs, 64 tokens.
  */
 export const PAPER_PRESET = {
-  finetuneLayers: 12, finetuneEpochs: 40, finetuneLearningRate: 1e-6, finetuneOptimizer: 'adam', finetuneWeightDecay: 0,
+  finetuneLayers: 12, finetuneEpochs: 40, finetuneLearningRate: 1e-6, finetuneOptimizer: 'adam',
   finetuneSchedule: CONSTANT_SCHEDULE, finetuneDropout: 0.1, maxTokens: 64, miniBatch: 32,
 } as const;
 /**

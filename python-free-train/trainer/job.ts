@@ -396,7 +396,8 @@ function validateOptions(o: TrainOptions): void {
     if (o.finetuneEpochs !== undefined && !(Number.isInteger(o.finetuneEpochs) && o.finetuneEpochs >= 1)) bad(`fine-tuning epochs must be a positive integer, got ${o.finetuneEpochs}`);
     if (o.finetuneLearningRate !== undefined && !(o.finetuneLearningRate > 0)) bad(`fine-tuning learning rate must be > 0, got ${o.finetuneLearningRate}`);
     if (o.finetuneOptimizer !== undefined && !(FINETUNE_OPTIMIZERS as readonly string[]).includes(o.finetuneOptimizer)) bad(`fine-tuning optimizer must be one of ${FINETUNE_OPTIMIZERS.join(', ')}, got ${o.finetuneOptimizer}`);
-    if (o.finetuneWeightDecay !== undefined && !(o.finetuneWeightDecay >= 0 && o.finetuneWeightDecay < 1)) bad(`fine-tuning weight decay must be in [0, 1), got ${o.finetuneWeightDecay}`);
+    if (o.finetuneWeightDecay !== undefined && !(o.finetuneWeightDecay >= 0 && o.finetuneWeightDecay <= 1)) bad(`fine-tuning weight decay must be in [0, 1], got ${o.finetuneWeightDecay}`);
+    if (o.finetuneWeightDecay && o.finetuneOptimizer === 'adam') bad('fine-tuning weight decay applies to adamw only');
     if (o.finetuneDropout !== undefined && !(o.finetuneDropout >= 0 && o.finetuneDropout < 1)) bad(`fine-tuning dropout must be in [0, 1), got ${o.finetuneDropout}`);
     if (o.finetuneSchedule !== undefined) {
       try { validateSchedule(o.finetuneSchedule); } catch (e) { bad(`fine-tuning ${(e as Error).message}`); }

@@ -1,8 +1,11 @@
 /**
- * Learning-rate schedules for fine-tuning: a linear warmup from 0 over the first steps, then the
- * rate stays (`constant`), falls linearly to 0 at the last step (`linear`, as Hugging Face's
- * `get_linear_schedule_with_warmup`), or follows half a cosine down to 0 (`cosine`). The step
- * graphs take the rate as an input, so a schedule is only this host-side function.
+ * Learning-rate schedules for fine-tuning: a linear warmup over the first W steps, then the rate
+ * stays (`constant`), falls linearly (`linear`), or follows half a cosine (`cosine`) over the
+ * remaining T - W steps. This is Hugging Face's `get_linear_schedule_with_warmup` (and its cosine
+ * sibling) with warmup shifted by one step: their first step has rate 0, which wastes it, so here
+ * warmup step s (1-based) gets s/W of the base and the first decay step the full base. The last
+ * step gets base/(T - W) (linear), as in theirs, where the rate reaches 0 only after the last step.
+ * The step graphs take the rate as an input, so a schedule is only this host-side function.
  */
 
 export const SCHEDULE_KINDS = ['constant', 'linear', 'cosine'] as const;

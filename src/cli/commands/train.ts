@@ -48,6 +48,9 @@ export function finetuneTrainOptions(args: ParsedArgs): Partial<TrainOptions> {
   if (!layers) return {};
   const optimizer = optString(args, 'finetune-optimizer') ?? p?.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
   if (!(FINETUNE_OPTIMIZERS as readonly string[]).includes(optimizer)) throw new CliError(`--finetune-optimizer must be one of ${FINETUNE_OPTIMIZERS.join(', ')}, got "${optimizer}"`);
+  if (optimizer !== 'adamw' && optString(args, 'finetune-weight-decay') !== undefined) {
+    throw new CliError(`--finetune-weight-decay applies to adamw only (the optimizer is ${optimizer}${p && !optString(args, 'finetune-optimizer') ? ', from --preset paper' : ''})`);
+  }
   const scheduleText = optString(args, 'finetune-schedule');
   let schedule: LrSchedule = p?.finetuneSchedule ?? FINETUNE_DEFAULTS.schedule;
   if (scheduleText !== undefined) {
@@ -58,7 +61,7 @@ export function finetuneTrainOptions(args: ParsedArgs): Partial<TrainOptions> {
     finetuneEpochs: optInt(args, 'finetune-epochs', p?.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs, 1, 1000),
     finetuneLearningRate: optNumber(args, 'finetune-lr', p?.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate, 1e-9, 1),
     finetuneOptimizer: optimizer as FineTuneOptimizer,
-    finetuneWeightDecay: optNumber(args, 'finetune-weight-decay', p?.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay, 0, 1),
+    finetuneWeightDecay: optimizer === 'adamw' ? optNumber(args, 'finetune-weight-decay', FINETUNE_DEFAULTS.weightDecay, 0, 1) : 0,
     finetuneDropout: optNumber(args, 'finetune-dropout', p?.finetuneDropout ?? FINETUNE_DEFAULTS.dropout, 0, 0.9),
     finetuneSchedule: schedule,
     finetuneShortlist: optInt(args, 'shortlist', FINETUNE_DEFAULTS.shortlist, 0, 100_000_000),

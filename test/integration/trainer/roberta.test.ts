@@ -89,6 +89,8 @@ test('roberta without a model: the errors name the setting secreview.model.path 
     assert.match(badSchedule.err.join('\n'), /--finetune-schedule: .*constant, linear, cosine, got "step"/);
     const badOptimizer = await cli(folder, 'train', '--representation', 'roberta', '--finetune-layers', '1', '--finetune-optimizer', 'sgd');
     assert.match(badOptimizer.err.join('\n'), /--finetune-optimizer must be one of adam, adamw, got "sgd"/);
+    const decayWithAdam = await cli(folder, 'train', '--representation', 'roberta', '--preset', 'paper', '--finetune-weight-decay', '0.1');
+    assert.match(decayWithAdam.err.join('\n'), /--finetune-weight-decay applies to adamw only \(the optimizer is adam, from --preset paper\)/);
 
     // Offline (the Hub refuses connections) with nothing cached.
     process.env.SECREVIEW_CACHE = cacheDir;

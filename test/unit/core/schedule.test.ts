@@ -11,7 +11,7 @@ test('constant without warmup is the base rate at every step', () => {
   assert.deepEqual(CONSTANT_SCHEDULE, { kind: 'constant', warmup: 0 });
 });
 
-test('linear warmup rises to the base, then decays linearly as Hugging Face does', () => {
+test('linear warmup rises to the base, then decays linearly as Hugging Face does (warmup shifted by one step)', () => {
   // 10 steps, 20% warmup: 2 warmup steps at 1/2 and 2/2, then (10 - s + 1) / 8 for s = 3..10.
   const r = rates('linear', 0.2, 10);
   assert.equal(warmupSteps({ kind: 'linear', warmup: 0.2 }, 10), 2);
