@@ -71,10 +71,16 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
     ? (JSON.parse(readFileSync(path.join(src, 'representation.json'), 'utf8')) as StoredRepresentation)
     : {};
   const kind = representation.id ?? record.representation;
+  // The label map is written from MODEL_LABELS: a model with other classes must not get it.
+  const sameClasses = (classes: readonly string[] | undefined) => !classes || classes.join() === MODEL_LABELS.join();
+  // Trainer records carry their classes (older ones may not).
+  const recorded = (record as { classes?: readonly string[] }).classes;
+  if (!sameClasses(recorded)) throw new Error(`model ${record.version} has classes ${recorded!.join(', ')}, not ${MODEL_LABELS.join(', ')}; this version cannot export it`);
   let roberta: RobertaGraph | undefined;
   if (kind === 'roberta') {
     if (!options.roberta) throw new Error(`model ${record.version} is a RoBERTa model; this caller cannot build its inference graph`);
     roberta = await options.roberta(src, options.precision);
+    if (!sameClasses(roberta.classes)) throw new Error(`model ${record.version}: the exported graph has classes ${roberta.classes.join(', ')}, not ${MODEL_LABELS.join(', ')}`);
   } else if (options.precision !== undefined) {
     throw new Error(`model ${record.version} uses the ${kind} representation: a precision applies to RoBERTa models only`);
   }
