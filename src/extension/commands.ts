@@ -2,14 +2,15 @@
  * Palette commands (category "Security Review"). Long work runs under `withProgress` with cancel;
  * failures are shown to the user and logged with their cause.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { LABEL_INFO } from '../core/labels';
 import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
 import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../store/export';
-import { exportFolderFor, exportModel } from '../store/exportModel';
+import { exportFolderFor, partialFolderFor, type ModelExport } from '../store/exportModel';
+import { runCliJson } from '../train/cliProcess';
 import { formatStats, workspaceStats } from '../store/stats';
 import type { Workspace } from '../store/workspace';
 import { openReviewDiff } from './diffView';
@@ -20,7 +21,6 @@ import { settings } from './settings';
 import type { StatusBar } from './statusBar';
 import type { WorkspaceHost } from './workspaceHost';
 import { retrain } from './retrain';
-import { buildRobertaExport } from '../../python-free-train/roberta/classifierExport';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -179,12 +179,26 @@ export function registerCommands(d: CommandDeps): void {
     if (!uri) return;
     const out = exportFolderFor(uri.fsPath, model.version);
     const cfg = settings();
-    // RoBERTa: the encoder as the model was trained (Hub downloads live in the extension's storage), the head put in.
-    const roberta = (dir: string, precision: string | undefined) => buildRobertaExport(dir, {
-      precision, cacheDir: path.join(context.globalStorageUri.fsPath, 'models'), fallbackModelPath: cfg.modelPath || undefined,
+    // In a CLI child process: a RoBERTa export builds hundreds of MB of graph synchronously, which
+    // would freeze this extension host. Hub encoders are in the extension's storage; the setting's
+    // folder stands in for a base encoder that has moved since training.
+    const env: NodeJS.ProcessEnv = { ...process.env, SECREVIEW_CACHE: path.join(context.globalStorageUri.fsPath, 'models') };
+    if (cfg.modelPath) env.SECREVIEW_MODEL_PATH = cfg.modelPath;
+    else delete env.SECREVIEW_MODEL_PATH;
+    let pid: number | undefined;
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Security Review: exporting model ${model.version}`, cancellable: true }, async (_, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      try {
+        return await runCliJson<ModelExport>(['-C', s.ws.folder, 'export-model', '--out', out, '--model', model.version], { env, signal: controller.signal, onStart: (p) => { pid = p; } });
+      } catch (e) {
+        // A cancelled or crashed export leaves its unfinished folder behind; nothing else was written.
+        if (pid !== undefined) rmSync(partialFolderFor(out, pid), { recursive: true, force: true });
+        if (controller.signal.aborted) return undefined;
+        throw e;
+      }
     });
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Security Review: exporting model ${model.version}` },
-      () => exportModel(s.ws, out, { version: model.version, roberta }));
+    if (!r) { log.info(`export of model ${model.version} cancelled`); return; }
     log.info(`exported model ${r.version} (${r.representation}${r.precision ? `, ${r.precision}` : ''}) to ${out}: ${r.files.join(', ')}`);
     void vscode.window.showInformationMessage(`Security Review: exported model ${r.version} (${r.representation}${r.precision ? `, ${r.precision}` : ''}) to ${out}.`);
   });

@@ -59,6 +59,11 @@ export interface ExportModelOptions {
 
 interface StoredRepresentation { id?: string; config?: { dim?: number } }
 
+/** Where process `pid` writes an export to `outDir` until it is complete (then renamed into place). */
+export function partialFolderFor(outDir: string, pid: number): string {
+  return path.join(path.dirname(outDir), `.${path.basename(outDir)}.${pid}.partial`);
+}
+
 export async function exportModel(ws: Workspace, outDir: string, options: ExportModelOptions = {}): Promise<ModelExport> {
   const { version } = options;
   const record = version ? ws.db.models().find((m) => m.version === version) : ws.db.latestModel();
@@ -85,7 +90,7 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
     throw new Error(`model ${record.version} uses the ${kind} representation: a precision applies to RoBERTa models only`);
   }
 
-  const tmp = path.join(path.dirname(outDir), `.${path.basename(outDir)}.${process.pid}.partial`);
+  const tmp = partialFolderFor(outDir, process.pid);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const files: string[] = [];

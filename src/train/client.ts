@@ -34,13 +34,20 @@ export interface TrainerEntry { modulePath: string; execArgv: string[] }
 export function resolveTrainerEntry(env: NodeJS.ProcessEnv = process.env): TrainerEntry {
   const override = env.SECREVIEW_TRAINER;
   if (override) return { modulePath: path.resolve(override), execArgv: override.endsWith('.ts') ? ['--import', 'tsx'] : [] };
-  const bundled = path.join(__dirname, 'trainer.js');
+  const found = findProgram('trainer.js', path.join('python-free-train', 'trainer.ts'));
+  if (found) return found;
+  throw new TrainerFailedError('start-failed', `cannot find the trainer program (looked for ${path.join(__dirname, 'trainer.js')} and python-free-train/trainer.ts above ${__dirname}); rebuild with "npm run build"`);
+}
+
+/** A program of this project: its bundle beside this one (dist/), else its TypeScript source run through tsx. */
+export function findProgram(bundle: string, source: string): TrainerEntry | undefined {
+  const bundled = path.join(__dirname, bundle);
   if (existsSync(bundled)) return { modulePath: bundled, execArgv: [] };
   for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
-    const source = path.join(dir, 'python-free-train', 'trainer.ts');
-    if (existsSync(source)) return { modulePath: source, execArgv: ['--import', 'tsx'] };
+    const file = path.join(dir, source);
+    if (existsSync(file)) return { modulePath: file, execArgv: ['--import', 'tsx'] };
   }
-  throw new TrainerFailedError('start-failed', `cannot find the trainer program (looked for ${bundled} and python-free-train/trainer.ts above ${__dirname}); rebuild with "npm run build"`);
+  return undefined;
 }
 
 export interface ReadyInfo { pid: number; provider: string; providerDetail: string }

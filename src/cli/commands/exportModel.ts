@@ -26,7 +26,8 @@ export const exportModelCommand: CliCommand = {
     `  --precision P      RoBERTa: ${PRECISIONS.join(' or ')} (default: the precision the model was trained with;`,
     '                     int8 quantizes the encoder\'s MatMuls dynamically: about 4x smaller, faster on CPUs)',
     '  --model-path DIR   RoBERTa: the base encoder folder, when it is no longer where the model was trained',
-    '                     (Hub models are read from $SECREVIEW_CACHE or ~/.cache/secreview/models)',
+    '                     (Hub models are read from $SECREVIEW_CACHE or ~/.cache/secreview/models;',
+    '                     $SECREVIEW_MODEL_PATH is used when the stored folder is gone and no --model-path is given)',
   ].join('\n'),
   options: { out: { type: 'string' }, model: { type: 'string' }, precision: { type: 'string' }, 'model-path': { type: 'string' } },
   async run(args, io) {
@@ -41,7 +42,12 @@ export const exportModelCommand: CliCommand = {
     return withWorkspace(io, 'export-model', async (ws) => {
       const r = await exportModel(ws, path.resolve(io.cwd, out), {
         version: optString(args, 'model'), precision,
-        roberta: (dir, p) => buildRobertaExport(dir, { precision: p, cacheDir, ...(modelPath ? { modelPath: path.resolve(io.cwd, modelPath) } : {}) }),
+        roberta: (dir, p) => buildRobertaExport(dir, {
+          precision: p, cacheDir,
+          ...(modelPath ? { modelPath: path.resolve(io.cwd, modelPath) } : {}),
+          // The setting's folder (the extension passes it here) stands in when the stored one has moved.
+          ...(io.env.SECREVIEW_MODEL_PATH ? { fallbackModelPath: path.resolve(io.cwd, io.env.SECREVIEW_MODEL_PATH) } : {}),
+        }),
       });
       if (io.json) printJson(io, r);
       else io.out(`Exported model ${r.version} (${r.representation}${r.precision ? `, ${r.precision}` : ''}) to ${r.dir}: ${r.files.join(', ')}`);

@@ -9,6 +9,7 @@ import { Backend, Tensor } from '../../../python-free-train/backend';
 import { loadRepresentation } from '../../../python-free-train/features/registry';
 import type { RepresentationParams } from '../../../python-free-train/features/representation';
 import { tempDir, paperLabelsFile } from '../../helpers/tmp';
+import { CliProcessError, runCliJson } from '../../../src/train/cliProcess';
 
 const quiet = { out: () => {}, err: () => {}, progress: () => {} };
 
@@ -71,4 +72,31 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
   assert.match(err.join(''), /not empty/);
   assert.equal(await main(['export-model', '--out', path.join(dir, 'x'), '--model', 'm0099', '-C', dir], { ...quiet, err: (t) => err.push(t) }), 1);
   assert.match(err.join(''), /no model version "m0099"; versions: m0001/);
+});
+
+test('export-model in a CLI child process (how the extension runs it): the report, the CLI\'s own error, and a cancel that leaves nothing behind', async () => {
+  const dir = tempDir();
+  assert.equal(await main(['init', '-C', dir], quiet), 0);
+  assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);
+  await assert.rejects(runCliJson(['-C', dir, 'export-model', '--out', path.join(dir, 'none')]),
+    (e: Error) => e instanceof CliProcessError && /^no trained model yet: run "secreview train" first$/.test(e.message) && e.code === 1);
+  assert.equal(await main(['train', '--epochs', '2', '--size', '0', '-C', dir], quiet), 0);
+  // While this process holds the workspace (as the extension window does), the child reads it.
+  const held = await Workspace.open(dir);
+  try {
+    assert.equal(held.readOnly, false);
+    const out = path.join(dir, 'exported');
+    const report = await runCliJson<{ version: string; dir: string; files: string[] }>(['-C', dir, 'export-model', '--out', out]);
+    assert.deepEqual([report.version, report.dir], ['m0001', out]);
+    assert.ok(report.files.every((f) => existsSync(path.join(out, f))));
+
+    const controller = new AbortController();
+    let pid: number | undefined;
+    const cancelled = runCliJson(['-C', dir, 'export-model', '--out', path.join(dir, 'cancelled')], { signal: controller.signal, onStart: (p) => { pid = p; } });
+    controller.abort();
+    await assert.rejects(cancelled, /cancelled/);
+    assert.ok(pid !== undefined && !existsSync(path.join(dir, 'cancelled')));
+  } finally {
+    await held.close();
+  }
 });
