@@ -26,9 +26,19 @@ async function workspaceWith(n: number): Promise<{ ws: Workspace; dir: string; i
   return { ws, dir, ids };
 }
 
-test('candidates come in batch order; skip moves on and skipped ones come back last', async () => {
-  const { ws, dir, ids } = await workspaceWith(3);
+/** Runs `fn` on a fresh workspace of `n` reviews in one batch, then closes and removes it. */
+async function inWorkspace(n: number, fn: (w: { ws: Workspace; dir: string; ids: string[] }) => Promise<void>): Promise<void> {
+  const w = await workspaceWith(n);
   try {
+    await fn(w);
+  } finally {
+    await w.ws.close();
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+}
+
+test('candidates come in batch order; skip moves on and skipped ones come back last', async () => {
+  await inWorkspace(3, async ({ ws, ids }) => {
     const s = new LabelingSession(ws);
     assert.equal(s.advance(), ids[0]);
     s.skip(ids[0]!);
@@ -40,15 +50,11 @@ test('candidates come in batch order; skip moves on and skipped ones come back l
     const p = s.progress();
     assert.deepEqual([p.done, p.total, p.counts.yes, p.counts.no, p.sessionLabeled, p.sessionPositive], [2, 3, 1, 1, 2, 1]);
     assert.equal(p.sessionIdentificationRate, 0.5);
-  } finally {
-    await ws.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a note typed before the label is saved with it; a note on a labeled review is a new event', async () => {
-  const { ws, dir, ids } = await workspaceWith(2);
-  try {
+  await inWorkspace(2, async ({ ws, ids }) => {
     const s = new LabelingSession(ws);
     assert.equal(await s.setNote(ids[0]!, 'check the query'), 'pending');
     assert.equal(ws.db.labelOf(ids[0]!), undefined, 'nothing written without a label');
@@ -58,10 +64,7 @@ test('a note typed before the label is saved with it; a note on a labeled review
     assert.equal(await s.setNote(ids[0]!, 'confirmed'), 'saved');
     assert.equal(ws.db.events().length, events + 1);
     assert.deepEqual([ws.db.labelOf(ids[0]!)?.label, ws.db.labelOf(ids[0]!)?.note], ['yes', 'confirmed']);
-  } finally {
-    await ws.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('undo goes back across sessions and shows the review it reverted', async () => {
@@ -89,8 +92,7 @@ test('undo goes back across sessions and shows the review it reverted', async ()
 });
 
 test('the view renders untrusted text inert, with provenance, and follows label changes', async () => {
-  const { ws, dir, ids } = await workspaceWith(2);
-  try {
+  await inWorkspace(2, async ({ ws, ids }) => {
     const s = new LabelingSession(ws);
     const v = s.view(ids[1]!, 'next')!;
     assert.doesNotMatch(v.bodyHtml, /<script/);
@@ -100,15 +102,11 @@ test('the view renders untrusted text inert, with provenance, and follows label 
     assert.equal(v.currentLabel, undefined);
     await s.label(ids[1]!, 'yes');
     assert.equal(s.view(ids[1]!, 'open')!.currentLabel, 'yes', 'the cached view is refreshed after a label');
-  } finally {
-    await ws.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('adjudication mode: the queue of disagreements in order, the opinion in the view, decisions keep the original, undo re-queues, an empty queue goes back to the batch', async () => {
-  const { ws, dir, ids } = await workspaceWith(4);
-  try {
+  await inWorkspace(4, async ({ ws, ids }) => {
     const s = new LabelingSession(ws);
     assert.equal(s.startAdjudication(), false, 'nothing queued yet');
     assert.equal(s.mode, 'label');
@@ -172,15 +170,11 @@ test('adjudication mode: the queue of disagreements in order, the opinion in the
     // A label key while labeling is a plain label, even on a review with an opinion.
     await s.label(ids[3]!, 'yes');
     assert.equal(ws.db.events().at(-1)!.source, undefined);
-  } finally {
-    await ws.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('adjudication: undo that reaches a plain label goes back to labeling; leaving returns to the batch and review labeling was on', async () => {
-  const { ws, dir, ids } = await workspaceWith(5);
-  try {
+  await inWorkspace(5, async ({ ws, ids }) => {
     // A second, older batch that still has work; labeling happens there.
     const s = new LabelingSession(ws);
     await s.label(ids[0]!, 'no');
@@ -205,8 +199,5 @@ test('adjudication: undo that reaches a plain label goes back to labeling; leavi
     assert.equal(s.mode, 'label');
     assert.equal(s.view(ids[1]!, 'undo')!.secondOpinion, undefined);
     assert.equal(s.progress().mode, 'label');
-  } finally {
-    await ws.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
