@@ -9,6 +9,7 @@ import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
 import { readScores, type Scores } from '../store/scores';
+import { readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
 import type { BatchProgress, CandidateView, PanelMode, SecondOpinionView } from '../protocol/webview';
 import { renderBody, DEFAULT_RENDER_LIMIT } from './render/markdown';
@@ -26,8 +27,8 @@ export class LabelingSession {
   /** Where labeling was when adjudication started. */
   private labelingPosition: { batchId?: string; currentId?: string } | undefined;
   private readonly skipped = new Set<string>();
-  /** Notes typed before the review had a label: saved with its label. */
-  private readonly pendingNotes = new Map<string, string>();
+  /** Notes typed before the review had a label: kept in `.secreview/pending-notes.json`, saved with its label. */
+  private readonly pendingNotes: Map<string, string>;
   private sessionLabeled = 0;
   private sessionPositive = 0;
   private readonly views = new Map<string, CandidateView>();
@@ -38,6 +39,9 @@ export class LabelingSession {
 
   constructor(readonly ws: Workspace) {
     this.batchId = this.defaultBatch()?.id;
+    this.pendingNotes = readPendingNotes(ws.dir);
+    // A note whose review got a label elsewhere (the CLI, another window) is no longer waiting.
+    for (const id of [...this.pendingNotes.keys()]) if (ws.db.labelOf(id)) this.pendingNotes.delete(id);
   }
 
   get readOnlyReason(): string | undefined {
@@ -159,7 +163,7 @@ export class LabelingSession {
     const previous = this.ws.db.labelOf(reviewId);
     const note = this.pendingNotes.get(reviewId) ?? previous?.note;
     await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id });
-    this.pendingNotes.delete(reviewId);
+    if (this.pendingNotes.delete(reviewId)) await writePendingNotes(this.ws.dir, this.pendingNotes);
     this.skipped.delete(reviewId);
     this.views.delete(reviewId);
     if (!previous) {
@@ -201,6 +205,7 @@ export class LabelingSession {
     this.views.delete(reviewId);
     if (!current) {
       this.pendingNotes.set(reviewId, note);
+      await writePendingNotes(this.ws.dir, this.pendingNotes);
       return 'pending';
     }
     await this.ws.db.setLabel({ reviewId, label: current.label, note, batchId: current.batchId ?? this.locate(reviewId)?.batch.id });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { LabelingSession } from '../../../src/extension/session';
+import { readPendingNotes } from '../../../src/store/pendingNotes';
 
 async function workspaceWith(n: number): Promise<{ ws: Workspace; dir: string; ids: string[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'secreview-session-'));
@@ -65,6 +66,31 @@ test('a note typed before the label is saved with it; a note on a labeled review
     assert.equal(ws.db.events().length, events + 1);
     assert.deepEqual([ws.db.labelOf(ids[0]!)?.label, ws.db.labelOf(ids[0]!)?.note], ['yes', 'confirmed']);
   });
+});
+
+test('a note typed before the label survives closing the window, and leaves the drafts once labeled', async () => {
+  const { ws, dir, ids } = await workspaceWith(3);
+  try {
+    const first = new LabelingSession(ws);
+    assert.equal(await first.setNote(ids[0]!, 'check the token handling'), 'pending');
+    assert.equal(await first.setNote(ids[1]!, 'labeled elsewhere later'), 'pending');
+    assert.deepEqual(readPendingNotes(ws.dir), new Map([[ids[0]!, 'check the token handling'], [ids[1]!, 'labeled elsewhere later']]));
+    await ws.db.setLabel({ reviewId: ids[1]!, label: 'no' }); // e.g. the CLI, with its own note (none)
+    await ws.close();
+    const reopened = await Workspace.open(dir);
+    try {
+      const second = new LabelingSession(reopened);
+      assert.equal(second.noteOf(ids[0]!), 'check the token handling', 'the draft is back');
+      assert.equal(second.noteOf(ids[1]!), undefined, 'a review labeled meanwhile keeps its own note');
+      await second.label(ids[0]!, 'yes');
+      assert.equal(reopened.db.labelOf(ids[0]!)?.note, 'check the token handling');
+      assert.deepEqual(readPendingNotes(reopened.dir), new Map(), 'nothing is waiting any more');
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('undo goes back across sessions and shows the review it reverted', async () => {
