@@ -11,12 +11,13 @@
  *   a batch of 16 real texts, for K = 0, 1, 2.
  * Options: --threads N (default 2), --texts N (real texts, default 256), --runs N (default 3),
  *          --layers N (default 12, fewer for a quick look), --finetune-layers K,K,... (default
- *          0,1,2; "none" skips).
+ *          0,1,2; "none" skips), --device cpu|cuda|auto (default cpu; cuda needs the CUDA provider,
+ *          see the README).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Backend, Tensor } from '../python-free-train/backend';
+import { Backend, DEVICE_CHOICES, type DeviceChoice, Tensor } from '../python-free-train/backend';
 import { Graph } from '../python-free-train/graph/ops';
 import { toModelBytes } from '../python-free-train/graph/serialize';
 import type { RobertaConfig } from '../python-free-train/roberta/config';
@@ -35,6 +36,9 @@ const finetuneArg = args.includes('--finetune-layers') ? args[args.indexOf('--fi
 const finetuneLayers = finetuneArg === 'none' ? [] : finetuneArg.split(',').map(Number);
 if (finetuneLayers.some((k) => !Number.isInteger(k) || k < 0)) throw new Error(`--finetune-layers: expected K,K,... or none, got "${finetuneArg}"`);
 const FINETUNE_BATCH = 16;
+const deviceArg = args.includes('--device') ? args[args.indexOf('--device') + 1] ?? '' : 'cpu';
+if (!(DEVICE_CHOICES as readonly string[]).includes(deviceArg)) throw new Error(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got "${deviceArg}"`);
+const device = deviceArg as DeviceChoice;
 const root = path.resolve(__dirname, '..');
 const DATA = path.resolve(root, '../shared/data/paper-labels-it1-5.jsonl');
 
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
   };
   const weights = randomRobertaWeights(config, 1, 0.02);
   const tokenizer = RobertaTokenizer.fromJson(robertaTokenizerJson(50256));
-  const backend = await Backend.create({ device: 'cpu', threads });
+  const backend = await Backend.create({ device, threads });
   const peak = await matmulPeak(backend);
 
   const texts: string[] = [];
