@@ -435,6 +435,26 @@ async function hostileScenario(page, ws, requests) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'hostile-body.png') });
       return `${seen.size} bodies, ${requests.length} requests logged, none to the remote host`;
     }],
+    ['custom label keys (secreview.keys in the folder settings) apply at once; a key the panel reserves is ignored', async () => {
+      const id = await shownReviewId(frame);
+      const settingsDir = path.join(ws, '.vscode');
+      fs.mkdirSync(settingsDir, { recursive: true });
+      fs.writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'secreview.keys': { yes: 'j', no: 'k', unclear: 'a' } }));
+      try {
+        const keyOf = (label) => frame.evaluate((l) => (document.querySelector(`[data-label="${l}"]`)?.textContent || '').trim().split(' ')[0], label);
+        await waitFor(async () => (await keyOf('no')) === 'k', 'the panel shows the custom key', 20000);
+        assert(await keyOf('yes') === 'j', 'yes is on j');
+        assert(await keyOf('unclear') === '3', 'A is the panel\'s adjudication key: unclear keeps 3');
+        const before = readLabels(ws).events.length;
+        await pressInPanel(page, frame, 'k');
+        const after = readLabels(ws);
+        const ev = after.events[after.events.length - 1];
+        assert(after.events.length === before + 1 && ev.reviewId === id && ev.label === 'no', `event ${JSON.stringify(ev)}`);
+        return `k labeled ${id} no`;
+      } finally {
+        fs.rmSync(settingsDir, { recursive: true, force: true });
+      }
+    }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }
