@@ -73,9 +73,20 @@ export class LabelingPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  /** Runs actions one at a time, in key order, so fast typing never reorders writes. */
-  private serial<T>(action: () => Promise<T>): Promise<T> {
-    const p = this.busy.then(action, action);
+  /** The request whose action is running: the `show` it posts answers it. */
+  private answering: number | undefined;
+
+  /**
+   * Runs actions one at a time, in key order, so fast typing never reorders writes. With a request
+   * id, every `show` the action posts carries it, so the webview tells the view it asked for from
+   * one that another event (an import, a refresh) happened to post meanwhile.
+   */
+  private serial<T>(action: () => Promise<T>, requestId?: number): Promise<T> {
+    const run = async () => {
+      this.answering = requestId;
+      try { return await action(); } finally { this.answering = undefined; }
+    };
+    const p = this.busy.then(run, run);
     this.busy = p.catch(() => {});
     return p;
   }
@@ -96,14 +107,14 @@ export class LabelingPanel implements vscode.Disposable {
         return;
       }
       case 'mode':
-        await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); });
+        await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); }, m.requestId);
         return;
       case 'label':
         if (!isLabel(m.label)) return;
-        await this.serial(() => this.label(m.reviewId, m.label, m.requestId));
+        await this.serial(() => this.label(m.reviewId, m.label, m.requestId), m.requestId);
         return;
       case 'undo':
-        await this.serial(() => this.undo(m.requestId));
+        await this.serial(() => this.undo(m.requestId), m.requestId);
         return;
       case 'skip':
         await this.serial(async () => {
@@ -113,7 +124,7 @@ export class LabelingPanel implements vscode.Disposable {
           s.advance();
           this.ack(m.requestId);
           this.showCurrent('next');
-        });
+        }, m.requestId);
         return;
       case 'note':
         await this.serial(() => this.note(m.reviewId, m.requestId));
@@ -261,7 +272,7 @@ export class LabelingPanel implements vscode.Disposable {
   refresh(): void {
     const s = this.host.session();
     if ('missing' in s) {
-      if (this.ready) this.post({ type: 'show', seq: ++this.seq, candidate: null, emptyMessage: s.missing, progress: emptyProgress(), guidelines: guidelines() });
+      if (this.ready) this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate: null, emptyMessage: s.missing, progress: emptyProgress(), guidelines: guidelines() });
       return;
     }
     if (s.mode === 'adjudicate') {
@@ -298,7 +309,7 @@ export class LabelingPanel implements vscode.Disposable {
       : `Batch ${batch.id} is fully labeled. Retrain, or propose the next batch ("Security Review: Propose Next Batch").`;
     const progress = s.progress();
     const hostTiming = saveMs === undefined ? undefined : { saveMs, viewMs: performance.now() - t0 };
-    this.post({ type: 'show', seq: ++this.seq, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
+    this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
     setTimeout(() => s.prefetch(), 0);
   }
 

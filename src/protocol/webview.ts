@@ -119,6 +119,8 @@ export type HostToWebview =
       type: 'show';
       /** Increases with each show; the webview reports it back in `rendered`. */
       seq: number;
+      /** The request (label, undo, skip, mode) this view answers; absent when another event caused it. */
+      requestId?: number;
       candidate: CandidateView | null;
       /** Shown instead of a candidate: no workspace, no batch, batch finished... */
       emptyMessage?: string;
@@ -147,7 +149,7 @@ export type WebviewToHost =
   | { type: 'openLink'; url: string }
   | { type: 'showMore'; reviewId: string; limit: number }
   /** Switch between labeling the batch and adjudicating second-opinion disagreements. */
-  | { type: 'mode'; mode: PanelMode }
+  | { type: 'mode'; requestId: number; mode: PanelMode }
   /** After a `show` is painted: `latencyMs` is keypress to paint when a key caused it. */
   | { type: 'rendered'; seq: number; reviewId: string | null; latencyMs?: number; renderMs: number }
   | { type: 'probe'; report: ProbeReport };

@@ -28,8 +28,13 @@ let readOnlyReason: string | undefined;
 let nextRequestId = 1;
 /** performance.now() of the key that asked for the next view, to report keypress-to-paint latency. */
 let pendingKeyAt: number | undefined;
-/** True from a label/undo/skip request until the host's next `show`: keys typed meanwhile wait in `queuedKeys`. */
+/**
+ * True from a label/undo/skip/mode request until the host's `show` that answers it (same request
+ * id): keys typed meanwhile wait in `queuedKeys`. A `show` that another event posted meanwhile
+ * (an import, new opinions) is painted but does not release them.
+ */
 let awaitingShow = false;
+let awaitedRequest: number | undefined;
 const queuedKeys: KeyboardEvent[] = [];
 
 function send(message: WebviewToHost): void {
@@ -253,7 +258,7 @@ function act(e: KeyboardEvent): boolean {
   if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, e);
   if (key === '?') { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
   if (key === 'g' || key === 'G') { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
-  if (key === 'a' || key === 'A') return request({ type: 'mode', mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
+  if (key === 'a' || key === 'A') return request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
   const label = guidelines.find((g) => g.key === key)?.id;
   if (!c) return label !== undefined;
   if (label) {
@@ -270,9 +275,10 @@ function act(e: KeyboardEvent): boolean {
 }
 
 /** Requests that lead to a new view: later keys wait until it arrives, so each key acts on what is shown. */
-function request(message: WebviewToHost, e: KeyboardEvent): boolean {
+function request(message: WebviewToHost & { requestId: number }, e: KeyboardEvent): boolean {
   pendingKeyAt = e.timeStamp || performance.now();
   awaitingShow = true;
+  awaitedRequest = message.requestId;
   send({ ...message, keyAt: pendingKeyAt } as WebviewToHost);
   return true;
 }
@@ -301,12 +307,15 @@ document.addEventListener('click', (e) => {
     if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return; }
     pendingKeyAt = performance.now();
     awaitingShow = true;
-    send({ type: 'label', requestId: nextRequestId++, reviewId: candidate.reviewId, label: labelButton.getAttribute('data-label') as Label });
+    awaitedRequest = nextRequestId++;
+    send({ type: 'label', requestId: awaitedRequest, reviewId: candidate.reviewId, label: labelButton.getAttribute('data-label') as Label });
     return;
   }
   if (target?.closest('#adjudicate-link') && !awaitingShow) {
+    pendingKeyAt = performance.now();
     awaitingShow = true;
-    send({ type: 'mode', mode: mode === 'adjudicate' ? 'label' : 'adjudicate' });
+    awaitedRequest = nextRequestId++;
+    send({ type: 'mode', requestId: awaitedRequest, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' });
     return;
   }
   if (target?.closest('#show-more') && candidate) {
@@ -327,8 +336,11 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       const t0 = performance.now();
       render(msg);
       document.body.dataset.lastDomMs = (performance.now() - t0).toFixed(2);
-      const keyAt = pendingKeyAt;
-      pendingKeyAt = undefined;
+      // A view posted for another reason while a request is out does not answer it (a stale
+      // request, over 5 s old, is given up rather than freezing the keys).
+      const unanswered = awaitingShow && msg.requestId !== awaitedRequest && performance.now() - (pendingKeyAt ?? 0) < 5000;
+      const keyAt = unanswered ? undefined : pendingKeyAt;
+      if (!unanswered) pendingKeyAt = undefined;
       const seq = msg.seq;
       const reviewId = msg.candidate?.reviewId ?? null;
       // The frame callback runs just before the new view is painted; a task queued from it runs right after the paint.
@@ -341,7 +353,9 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
         send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
       }, 0));
+      if (unanswered) return;
       awaitingShow = false;
+      awaitedRequest = undefined;
       const next = queuedKeys.shift();
       if (next) act(next);
       return;
@@ -360,7 +374,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       return;
     }
     case 'ack':
-      if (!msg.ok) { awaitingShow = false; queuedKeys.length = 0; pendingKeyAt = undefined; }
+      if (!msg.ok) { awaitingShow = false; awaitedRequest = undefined; queuedKeys.length = 0; pendingKeyAt = undefined; }
       return;
     case 'notice':
       toast(msg.level, msg.text);
