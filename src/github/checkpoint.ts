@@ -16,7 +16,7 @@
  */
 import { open, readFile, stat, truncate, mkdir, appendFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonAtomic } from '../store/atomic';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic';
 import type { RepoPosition } from './repoCrawl';
 import type { CrawlSpec } from './spec';
 import { scrubSecrets } from './scrub';
@@ -85,19 +85,8 @@ export function runFiles(dir: string): RunFiles {
 }
 
 export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete the run folder or start with --fresh`);
-  }
+  const value = await readJsonFile(file, 'delete the run folder or start with --fresh');
+  if (value === undefined) return undefined;
   const cp = value as Checkpoint;
   if (typeof cp !== 'object' || cp === null || cp.version !== CHECKPOINT_VERSION || typeof cp.bytes?.reviews !== 'number' || typeof cp.bytes.results !== 'number') {
     throw new Error(`${file} is not a version ${CHECKPOINT_VERSION} crawl checkpoint; delete the run folder or start with --fresh`);

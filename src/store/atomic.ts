@@ -2,7 +2,7 @@
  * Durable file writes: write a temp file beside the target, fsync it, rename it over the target,
  * fsync the folder. A crash at any point leaves either the old or the new file, never a mix.
  */
-import { open, rename, unlink, mkdir } from 'node:fs/promises';
+import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -49,4 +49,23 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 
 export async function writeJsonAtomic(target: string, value: unknown, pretty = true): Promise<void> {
   await writeFileAtomic(target, JSON.stringify(value, null, pretty ? 1 : undefined) + '\n');
+}
+
+/**
+ * The counterpart of the writers: a JSON file's value, or undefined when the file does not exist.
+ * Text that is not JSON is an error naming the file, the parser's complaint and `whatToDo`.
+ */
+export async function readJsonFile(file: string, whatToDo: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); ${whatToDo}`);
+  }
 }

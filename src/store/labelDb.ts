@@ -6,11 +6,10 @@
  */
 import { Low, type Adapter } from 'lowdb';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { isLabel, type Label } from '../core/labels';
 import type { Provenance } from '../core/selection';
-import { writeFileAtomic } from './atomic';
+import { readJsonFile, writeFileAtomic } from './atomic';
 
 export const SCHEMA_VERSION = 2;
 
@@ -158,19 +157,8 @@ export function upgradeLabelData(value: unknown, file: string): LabelData {
 class DurableJsonFile implements Adapter<LabelData> {
   constructor(private readonly file: string) {}
   async read(): Promise<LabelData | null> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${this.file} is not valid JSON (${(e as Error).message}); it was left untouched`);
-    }
+    const parsed = await readJsonFile(this.file, 'it was left untouched');
+    if (parsed === undefined) return null;
     return upgradeLabelData(parsed, this.file);
   }
   async write(data: LabelData): Promise<void> {
