@@ -47,7 +47,21 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
       const n = lists[0]!.length;
       if (lists.some((l) => l.length !== n)) throw new Error('networks fitted together need equally many rows');
       for (const net of nets) if (net.sizes.join() !== sizes.join()) throw new Error(`engine built for ${sizes.join('-')}, got ${net.sizes.join('-')}`);
-      const orders = lists.map((l) => Int32Array.from(l));
+      // Every network's labeled rows stacked once per fit (network s at s * n); each run then only
+      // passes which of them form its mini-batches, and the graph gathers them. Shuffling positions
+      // 0..n-1 with the same generator gives the same permutation as shuffling the row list itself.
+      const xs = new Float32Array(S * n * inputs);
+      const ys = new Float32Array(S * n * classes);
+      lists.forEach((list, s) => {
+        for (let j = 0; j < n; j++) {
+          const row = list[j]!, at = s * n + j;
+          xs.set(x.subarray(row * inputs, (row + 1) * inputs), at * inputs);
+          ys[at * classes + y[row]!] = 1;
+        }
+      });
+      const xsTensor = f32(xs, [S * n, inputs]);
+      const ysTensor = f32(ys, [S * n, classes]);
+      const orders = lists.map(() => Int32Array.from({ length: n }, (_, j) => j));
       let params: Float32Array = new Float32Array(S * P);
       nets.forEach((net, k) => params.set(net.params, k * P));
       let m: Float32Array = new Float32Array(S * P);
@@ -57,31 +71,24 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
       const rest = n - fullBatches * B;
       let maxSteps = 1;
       while (maxSteps * 2 <= Math.min(MAX_UNROLL, fullBatches)) maxSteps *= 2;
-      const xb = new Float32Array(maxSteps * S * B * inputs);
-      const yb = new Float32Array(maxSteps * S * B * classes);
+      const batchRows = new Int32Array(maxSteps * S * B);
       let t = 0;
       /** Runs `steps` mini-batches of `b` rows starting at row `start` of each network's order. */
       const runSteps = async (start: number, steps: number, b: number) => {
         const graph = await session(`train-${steps}`, () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon, steps));
-        const count = steps * S * b;
-        yb.fill(0, 0, count * classes);
         const alpha = new Float32Array(steps);
         for (let k = 0; k < steps; k++) {
           for (let s = 0; s < S; s++) {
-            const order = orders[s]!;
-            for (let r = 0; r < b; r++) {
-              const row = order[start + k * b + r]!;
-              const at = (k * S + s) * b + r;
-              xb.set(x.subarray(row * inputs, row * inputs + inputs), at * inputs);
-              yb[at * classes + y[row]!] = 1;
-            }
+            const order = orders[s]!, at = (k * S + s) * b, from = start + k * b;
+            for (let r = 0; r < b; r++) batchRows[at + r] = s * n + order[from + r]!;
           }
           t++;
           alpha[k] = (fit.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
         }
         const result = await graph.run({
-          x: f32(xb.subarray(0, count * inputs), [steps, S, b, inputs]),
-          y: f32(yb.subarray(0, count * classes), [steps, S, b, classes]),
+          x: xsTensor,
+          y: ysTensor,
+          rows: Tensor.int32(batchRows.subarray(0, steps * S * b), [steps, S, b]),
           params: f32(params, [S, P]),
           m: f32(m, [S, P]),
           v: f32(v, [S, P]),
@@ -128,9 +135,10 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
           y: f32(y ? y.subarray(r0, r0 + n) : zeros!.subarray(0, n), [1, n]),
           params: paramsTensor,
         });
+        const loss = result.loss!.data as Float32Array;
         for (let k = 0; k < S; k++) {
           d[k]!.set(result[`d${k}`]!.data as Float32Array, r0);
-          lossSum[k] += (result[`loss${k}`]!.data as Float32Array)[0]!;
+          lossSum[k] += loss[k]!;
         }
       }
       return { d, meanLoss: Array.from(lossSum, (s) => (y ? s / rows : NaN)) };
