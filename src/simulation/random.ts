@@ -71,9 +71,47 @@ export class Rng {
     return u * m;
   }
 
-  /** Fills `out` with independent N(0, sd^2) values. */
+  /**
+   * Fills `out` with independent N(0, sd^2) values: exactly the values of `out.length` calls of
+   * `normal() * sd`, from a loop with the generator state in locals (a full-size data set takes
+   * 20 million normals, and the method calls cost twice the arithmetic).
+   */
   fillNormal(out: Float32Array | Float64Array, sd = 1): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal() * sd;
+    let i = 0;
+    const n = out.length;
+    if (n > 0 && !Number.isNaN(this.spare)) {
+      out[i++] = this.spare * sd;
+      this.spare = NaN;
+    }
+    let a = this.a, b = this.b, c = this.c, d = this.d;
+    while (i < n) {
+      let u: number, v: number, s: number;
+      do {
+        // Four draws of xoshiro128** (as nextUint32), two per 53-bit uniform (as uniform).
+        let r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        let t = b << 9;
+        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        let hi = r >>> 5;
+        r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        t = b << 9;
+        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        u = 2 * ((hi * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
+        r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        t = b << 9;
+        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        hi = r >>> 5;
+        r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        t = b << 9;
+        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        v = 2 * ((hi * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const m = Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = u * m * sd;
+      if (i < n) out[i++] = v * m * sd;
+      else this.spare = v * m;
+    }
+    this.a = a; this.b = b; this.c = c; this.d = d;
   }
 
   /** One element of `values`, uniformly. */
