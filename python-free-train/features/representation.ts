@@ -16,8 +16,12 @@ export interface Representation {
   readonly id: RepresentationId;
   /** Width of one vector. */
   readonly dim: number;
-  /** Vectors of `texts`, row-major: `texts.length * dim` floats. */
-  featurize(texts: readonly string[]): Promise<Float32Array>;
+  /**
+   * Vectors of `texts`, row-major: `texts.length * dim` floats. With `into` (at least that long),
+   * a representation may write them there and return a view of it, so a caller that streams a
+   * million rows reuses one buffer instead of faulting in fresh memory for every chunk.
+   */
+  featurize(texts: readonly string[], into?: Float32Array): Promise<Float32Array>;
   /** A short hex string that changes whenever the vectors of some text would change. */
   fingerprint(): string;
   /** Everything needed to rebuild this representation later (see `loadRepresentation`). */

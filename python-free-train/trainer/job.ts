@@ -76,8 +76,8 @@ export class CachedFeaturizer {
     return new CachedFeaturizer(representation, cache);
   }
 
-  async featurize(texts: readonly string[]): Promise<Float32Array> {
-    if (!this.cache) return this.representation.featurize(texts);
+  async featurize(texts: readonly string[], into?: Float32Array): Promise<Float32Array> {
+    if (!this.cache) return this.representation.featurize(texts, into);
     const before = this.computed;
     const counting: Representation = {
       id: this.representation.id, dim: this.representation.dim,
@@ -263,8 +263,10 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     try {
       let chunk: string[] = [];
       let done = 0;
+      // One feature buffer for every chunk (the hashing representation writes into it).
+      const scratch = new Float32Array(chunkSize * representation.dim);
       const flush = async () => {
-        const p = await model!.predict(await features.featurize(chunk), chunk.length);
+        const p = await model!.predict(await features.featurize(chunk, scratch), chunk.length);
         probs.set(p, done * classes);
         await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
         done += chunk.length;

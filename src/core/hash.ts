@@ -12,6 +12,19 @@ export function murmur3(text: string, seed = 0): number {
   return finalMix(h, n);
 }
 
+/**
+ * `murmur3` of the string whose UTF-16 code units are `codes[start, start + length)`: the same
+ * value, without building the string (feature hashing takes hundreds of n-grams per text).
+ */
+export function murmur3Codes(codes: Uint16Array, start: number, length: number, seed = 0): number {
+  let h = seed >>> 0;
+  const end = start + length;
+  let i = start;
+  for (; i + 1 < end; i += 2) h = mixH(h, mixK((codes[i]! | (codes[i + 1]! << 16)) >>> 0));
+  if (i < end) h ^= mixK(codes[i]!);
+  return finalMix(h, length);
+}
+
 function mixK(k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);

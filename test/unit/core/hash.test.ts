@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprint64, fingerprintWords, hashUniform, mulberry32, murmur3 } from '../../../src/core/hash';
+import { fingerprint64, fingerprintWords, hashUniform, mulberry32, murmur3, murmur3Codes } from '../../../src/core/hash';
 
 test('murmur3 is deterministic and seed-dependent', () => {
   assert.equal(murmur3('review', 1), murmur3('review', 1));
@@ -37,4 +37,17 @@ test('the one-pass fingerprint equals murmur3 under both seeds', () => {
 test('mulberry32 is reproducible', () => {
   const a = mulberry32(5), b = mulberry32(5);
   for (let i = 0; i < 10; i++) assert.equal(a(), b());
+});
+
+test('murmur3Codes over a window of code units equals murmur3 of that substring', () => {
+  const text = ' naïve 𝔘𝔫𝔦 security, odd and even lengths ';
+  const units = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  for (const seed of [0, 0x5ec4e71]) {
+    for (let start = 0; start < text.length; start += 3) {
+      for (let length = 0; start + length <= text.length; length++) {
+        assert.equal(murmur3Codes(units, start, length, seed), murmur3(text.slice(start, start + length), seed), `[${start}, ${start + length}) seed ${seed}`);
+      }
+    }
+  }
 });

@@ -103,3 +103,56 @@ test('vectors are exactly the signed, tf-idf weighted, normalized hashes of the 
     for (let i = 0; i < config.dim; i++) assert.ok(Math.abs(got[r * config.dim + i]! - want[i]! / norm) < 1e-5, `text ${r}, bucket ${i}`);
   });
 });
+
+/**
+ * The hashing representation as first written (strings sliced and hashed one by one, the norm over
+ * every bucket): saved models depend on its exact vectors, so faster code must reproduce them bit
+ * for bit.
+ */
+function referenceVector(text: string, rep: HashingRepresentation): Float32Array {
+  const config = rep.config;
+  const idf = new Float32Array(new Uint8Array(Buffer.from(rep.params().idfBase64, 'base64')).buffer);
+  const out = new Float32Array(config.dim);
+  const add = (h: number, count: number, weight: number) => {
+    const b = h % config.dim;
+    out[b]! += (h >>> 31 ? -weight : weight) * (1 + Math.log(count)) * idf[b]!;
+  };
+  const named = extractFeatures(text, config);
+  const rule = named.words.get('r m1');
+  if (rule !== undefined && config.wordWeight > 0) add(murmur3('r m1', config.hashSeed), rule, config.wordWeight);
+  for (const [features, weight] of [[named.words, config.wordWeight], [named.chars, 1]] as const) {
+    if (weight === 0) continue;
+    const hashes = [...features].filter(([f]) => f !== 'r m1').map(([f, count]) => [murmur3(f, config.hashSeed), count] as const);
+    // Equal hashes are one feature; features are added in ascending hash order.
+    const counts = new Map<number, number>();
+    for (const [h, count] of hashes) counts.set(h, (counts.get(h) ?? 0) + count);
+    for (const h of [...counts.keys()].sort((a, b) => a - b)) add(h, counts.get(h)!, weight);
+  }
+  let norm = 0;
+  for (let i = 0; i < config.dim; i++) norm += out[i]! * out[i]!;
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < config.dim; i++) out[i]! *= inv;
+  }
+  return out;
+}
+
+test('vectors are bit for bit those of the straightforward implementation, also when written into a reused buffer', async () => {
+  const texts = [
+    ...corpus,
+    'Possible XSS: the `name` parameter is not escaped; this is insecure, insecure. 日本語のコメント',
+    'emoji 🔐 and surrogate pairs 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 in a word, and a very long token ' + 'a1b2c3d4'.repeat(10),
+    'nit nit nit nit', '', 'x', 'Security of the SecurityManager in src/security/Foo.java: security!',
+  ];
+  for (const config of [{}, { dim: 1000, charNgramMin: 3, charNgramMax: 5, wordWeight: 0.5 }, { dim: 257, wordNgrams: [2], charNgramMin: 2, charNgramMax: 1 }]) {
+    const rep = await HashingRepresentation.fit(corpus.concat(texts), config);
+    const got = await rep.featurize(texts);
+    const dirty = new Float32Array((texts.length + 3) * rep.dim).fill(7);
+    const reused = await rep.featurize(texts, dirty);
+    texts.forEach((text, r) => {
+      const want = referenceVector(text, rep);
+      assert.deepEqual(got.subarray(r * rep.dim, (r + 1) * rep.dim), want, `text ${r} with ${JSON.stringify(config)}`);
+      assert.deepEqual(reused.subarray(r * rep.dim, (r + 1) * rep.dim), want, `text ${r} into a reused buffer`);
+    });
+  }
+});
