@@ -3,12 +3,18 @@
  * - scoring throughput of the inference graph over 1M rows of 768-d cached features, streamed in
  *   chunks of 65,536 rows (never more than one chunk in memory), and the peak RSS while doing it;
  * - train-step time at batch 32 for D=768 and D=4096 (H=256, 4 classes);
- * - seconds per epoch over 4000 examples at D=768.
- * Usage: npm run bench -- train [--rows N] [--threads T] [--spin]. Prints JSON.
+ * - seconds per epoch over 4000 examples at D=768;
+ * - scoring a pool with the default `hashing` representation (text -> 4096-d features -> head), on
+ *   the paper's review texts from ../shared/data (cycled to --hashing-rows rows): what a retrain
+ *   costs per pool row when no feature cache applies.
+ * Usage: npm run bench -- train [--rows N] [--hashing-rows N] [--threads T] [--spin]. Prints JSON.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Backend } from '../python-free-train/backend';
+import { HashingRepresentation } from '../python-free-train/features/hashing';
 import { HeadModel } from '../python-free-train/models/mlpHead';
 
 const args = process.argv.slice(2);
@@ -17,6 +23,8 @@ const arg = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const ROWS = arg('rows', 1_000_000);
+const HASHING_ROWS = arg('hashing-rows', 100_000);
+const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'paper-labels-it1-5.jsonl');
 const THREADS = arg('threads', 0);
 const SPIN = args.includes('--spin');
 const CHUNK = 65_536;
@@ -114,6 +122,37 @@ async function epoch(backend: Backend) {
   return { examples: n, inputDim: D, hidden: 256, batch: 32, secondsPerEpoch: +Math.min(...times).toFixed(3), epochSeconds: times.map((s) => +s.toFixed(3)), evaluateSeconds: +evalSeconds.toFixed(3) };
 }
 
+/** Pool scoring as the trainer does it with the hashing representation, in chunks of 2048 rows. */
+async function hashingScoring(backend: Backend) {
+  if (!existsSync(DATA)) return `not measured (${path.relative(process.cwd(), DATA)} is missing)`;
+  const texts = readFileSync(DATA, 'utf8').split('\n').filter((l) => l.trim()).map((l) => String((JSON.parse(l) as { body?: unknown }).body ?? ''));
+  const representation = await HashingRepresentation.fit(texts);
+  const chunkRows = 2048;
+  const model = await HeadModel.create({ inputDim: representation.dim, hidden: [256], classes: CLASSES, seed: 4 }, { batchSize: 32, optimizer: { kind: 'adamw', lr: 1e-3 } }, backend);
+  const scratch = new Float32Array(chunkRows * representation.dim);
+  const chunk = (start: number, n: number) => Array.from({ length: n }, (_, i) => texts[(start + i) % texts.length]!);
+  await model.predict(await representation.featurize(chunk(0, 256), scratch), 256); // warm-up
+  let featurizeMs = 0, predictMs = 0, checksum = 0;
+  for (let start = 0; start < HASHING_ROWS; start += chunkRows) {
+    const n = Math.min(chunkRows, HASHING_ROWS - start);
+    const bodies = chunk(start, n);
+    let t = now();
+    const x = await representation.featurize(bodies, scratch);
+    featurizeMs += now() - t;
+    t = now();
+    checksum += (await model.predict(x, n))[0]!;
+    predictMs += now() - t;
+  }
+  await model.release();
+  const perSecond = (ms: number) => Math.round(HASHING_ROWS / (ms / 1000));
+  return {
+    rows: HASHING_ROWS, texts: texts.length, meanChars: Math.round(texts.reduce((a, t) => a + t.length, 0) / texts.length),
+    dim: representation.dim, hidden: 256, chunkRows,
+    rowsPerSecond: perSecond(featurizeMs + predictMs), featurizeRowsPerSecond: perSecond(featurizeMs), headRowsPerSecond: perSecond(predictMs),
+    checksum: +checksum.toFixed(6),
+  };
+}
+
 /**
  * The same scoring work (8192 x 768 @ 768 x 256, relu, @ 256 x 4) in numpy/OpenBLAS when a python3
  * with numpy is on the machine: a peer figure for what this CPU does per core-second. Optional.
@@ -140,6 +179,7 @@ async function main() {
   const score = await scoring(backend);
   const steps = [await trainStep(backend, 768), await trainStep(backend, 4096)];
   const ep = await epoch(backend);
+  const hashing = await hashingScoring(backend);
   console.log(JSON.stringify({
     benchmark: 'train',
     backend: backend.describe(),
@@ -152,6 +192,7 @@ async function main() {
     scoringPeerNumpy: numpyPeer(),
     trainStep: steps,
     epoch: ep,
+    hashingPoolScoring: hashing,
     peakRssMBOverall: mb(process.resourceUsage().maxRSS),
   }, null, 2));
 }
