@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerScript as findWorkerScript } from '../../python-free-train/workerThread';
 import { aggregateSeries } from './aggregate';
 import { DEFAULT_CONFIG, validateConfig, type SimulationConfig } from './config';
 import type { EngineChoice } from './engines';
@@ -55,8 +56,7 @@ export interface StudyResult {
 /** Where the worker script is: the bundle's `simulation-worker.js`, or `worker.ts` when running from source. */
 export function workerScript(): string | undefined {
   // From source this module is runner.ts beside worker.ts; bundled, it sits in dist/ beside the worker bundle.
-  const file = path.join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'simulation-worker.js');
-  return existsSync(file) ? file : undefined;
+  return findWorkerScript(__dirname, __filename, 'simulation-worker.js', 'worker.ts');
 }
 
 export async function runStudy(options: StudyOptions): Promise<StudyResult> {
@@ -134,18 +134,6 @@ function aggregateCsv(rows: readonly IterationRow[]): string {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-/**
- * A worker on `script`. From source (a `.ts` file, during tests and development) the worker first
- * registers tsx's CommonJS hooks, which worker threads do not inherit from `--import tsx`.
- */
-function startWorker(script: string): Worker {
-  if (!script.endsWith('.ts')) return new Worker(script);
-  // Resolved at run time (a variable, so bundlers leave it alone): only source checkouts have tsx.
-  const loader: string = 'tsx/cjs';
-  const bootstrap = `require(${JSON.stringify(require.resolve(loader))}); require(${JSON.stringify(script)});`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 async function runInWorkers(script: string, count: number, pending: number[], config: SimulationConfig, choice: EngineChoice,
