@@ -16,6 +16,8 @@ const nodeBundles = [
   { in: 'python-free-train/trainer.ts', out: 'dist/trainer.js', external: ['onnxruntime-node'] },
   // Worker threads of the simulation study (started by the CLI and the extension).
   { in: 'src/simulation/worker.ts', out: 'dist/simulation-worker.js', external: ['onnxruntime-node'] },
+  // Worker threads of the trainer that hash pool texts in parallel.
+  { in: 'python-free-train/features/featurizerWorker.ts', out: 'dist/featurizer-worker.js', external: ['onnxruntime-node'] },
 ];
 
 /** Every `webview/<name>/main.ts` becomes `dist/webview/<name>.js` for the browser. */

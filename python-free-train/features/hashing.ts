@@ -266,7 +266,14 @@ export class HashingRepresentation implements Representation {
 
   async featurize(texts: readonly string[], into?: Float32Array): Promise<Float32Array> {
     const size = texts.length * this.dim;
-    const out = into && into.length >= size ? into.subarray(0, size).fill(0) : new Float32Array(size);
+    return into && into.length >= size ? this.featurizeRows(texts, into) : this.featurizeRows(texts, new Float32Array(size));
+  }
+
+  /** Writes the vectors of `texts` at the start of `into` (any previous contents are cleared); returns that view. */
+  featurizeRows(texts: readonly string[], into: Float32Array): Float32Array {
+    const size = texts.length * this.dim;
+    if (into.length < size) throw new Error(`hashing representation: ${texts.length} vectors of ${this.dim} need ${size} floats, the buffer holds ${into.length}`);
+    const out = into.subarray(0, size).fill(0);
     for (let i = 0; i < texts.length; i++) this.featurizeInto(texts[i]!, out, i * this.dim);
     return out;
   }

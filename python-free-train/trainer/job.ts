@@ -3,6 +3,7 @@
  * representation and the head, save the model version, score the pool in chunks, propose the next
  * batch. Writes nothing but its own model folder; the parent records the result in labels.json.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
@@ -18,6 +19,7 @@ import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
+import { ParallelFeaturizer, featurizerWorkerScript } from '../features/parallelFeaturizer';
 import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
@@ -142,6 +144,19 @@ async function* sampleBodies(pool: Pool, max: number): AsyncGenerator<string> {
   for (let i = 0; i < max; i++) yield pool.get(Math.floor(i * step)).body;
 }
 
+/** The pool's review bodies in order, `size` at a time. */
+async function* bodyChunks(pool: Pool, size: number): AsyncGenerator<string[]> {
+  let chunk: string[] = [];
+  for await (const { review } of pool.scan()) {
+    chunk.push(review.body);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
 function rate(done: number, total: number, startedAt: number): Pick<TrainProgress, 'rowsPerSecond' | 'etaSeconds'> {
   const seconds = (performance.now() - startedAt) / 1000;
   const rowsPerSecond = seconds > 0 ? done / seconds : 0;
@@ -260,28 +275,35 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
     const scoreStart = performance.now();
     const out = await open(writer.file(MODEL_FILES.scores), 'w');
+    // Hashing text costs four times the head's scoring: with two chunks or more, worker threads
+    // hash the next chunks while this thread scores the current one (a build without the worker
+    // bundle hashes here).
+    const params = representation.params();
+    const workers = options.featurizeWorkers ?? Math.min(8, availableParallelism());
+    const workerScript = featurizerWorkerScript();
+    let parallel: ParallelFeaturizer | undefined;
     try {
-      let chunk: string[] = [];
+      if (params.id === 'hashing' && workers > 0 && total > chunkSize && workerScript) parallel = ParallelFeaturizer.start(params, workers, workerScript);
       let done = 0;
-      // One feature buffer for every chunk (the hashing representation writes into it).
-      const scratch = new Float32Array(chunkSize * representation.dim);
-      const flush = async () => {
-        const p = await model!.predict(await features.featurize(chunk, scratch), chunk.length);
+      const score = async (x: Float32Array, rows: number) => {
+        const p = await model!.predict(x, rows);
         probs.set(p, done * classes);
         await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-        done += chunk.length;
-        chunk = [];
+        done += rows;
         ctx.progress({ phase: 'scoring', done, total, ...rate(done, total, scoreStart) });
         checkCancelled(signal);
         await yieldToEvents();
       };
-      for await (const { review } of ws.pool.scan()) {
-        chunk.push(review.body);
-        if (chunk.length === chunkSize) await flush();
+      const chunks = bodyChunks(ws.pool, chunkSize);
+      if (parallel) await parallel.pipeline(chunks, workers, score);
+      else {
+        // One feature buffer for every chunk featurized in this thread.
+        const scratch = new Float32Array(chunkSize * representation.dim);
+        for await (const chunk of chunks) await score(await features.featurize(chunk, scratch), chunk.length);
       }
-      if (chunk.length) await flush();
       if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
     } finally {
+      await parallel?.close();
       await out.close();
       await features.flush();
     }
@@ -407,6 +429,7 @@ function validateOptions(o: TrainOptions): void {
     if (o.finetuneShortlist !== undefined && !(Number.isInteger(o.finetuneShortlist) && o.finetuneShortlist >= 0)) bad(`shortlist must be a non-negative integer, got ${o.finetuneShortlist}`);
   }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
+  if (o.featurizeWorkers !== undefined && !(Number.isInteger(o.featurizeWorkers) && o.featurizeWorkers >= 0 && o.featurizeWorkers <= 64)) bad(`featurize workers must be an integer in [0, 64], got ${o.featurizeWorkers}`);
   try {
     parseMixture(o.strategy);
   } catch (e) {

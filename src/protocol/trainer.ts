@@ -35,6 +35,11 @@ export interface TrainOptions {
   /** Pool rows scored per chunk (bounds the trainer's memory). */
   scoreChunk?: number;
   /**
+   * Worker threads that hash pool texts while the head scores (hashing representation; default:
+   * one per core; 0 hashes in the trainer's own thread). Scores are the same either way.
+   */
+  featurizeWorkers?: number;
+  /**
    * RoBERTa encoder: a local Hugging Face folder (wins), else a Hub id (`owner/name[@revision]`,
    * default FacebookAI/roberta-base) downloaded once into `modelCacheDir`. Without `modelPath`
    * the trainer also reads `SECREVIEW_MODEL_PATH`, and without `modelCacheDir` `SECREVIEW_CACHE`

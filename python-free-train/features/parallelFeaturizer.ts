@@ -1,0 +1,140 @@
+/**
+ * Featurizes chunks of pool texts with the hashing representation in worker threads, so scoring a
+ * pool uses every core: hashing text is the costly part of a hashing model's pool scoring (about
+ * four fifths of it on one thread), and it is independent per text.
+ *
+ * Each chunk goes to an idle worker with a feature buffer (moved, not copied); the vectors come
+ * back in that buffer, and `recycle` hands it to the next chunk so memory is faulted in once.
+ * Results are identical to `HashingRepresentation.featurize` (the same code runs in the workers).
+ */
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerScript } from '../workerThread';
+import type { FeaturizerInit, FromFeaturizer, ToFeaturizer } from './featurizerProtocol';
+import type { HashingParams } from './representation';
+
+/** The worker script: `featurizer-worker.js` beside the bundle, or the TypeScript source. */
+export function featurizerWorkerScript(): string | undefined {
+  return workerScript(__dirname, __filename, 'featurizer-worker.js', 'featurizerWorker.ts');
+}
+
+interface Job {
+  requestId: number;
+  texts: string[];
+  resolve: (vectors: Float32Array) => void;
+  reject: (err: Error) => void;
+}
+
+export class ParallelFeaturizer {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private readonly running = new Map<Worker, Job>();
+  private readonly free: ArrayBuffer[] = [];
+  private failure: Error | undefined;
+  private closed = false;
+  private nextId = 0;
+
+  private constructor(readonly dim: number, private readonly workers: Worker[]) {}
+
+  /** Starts `count` workers on the representation of `params` (its `config.dim` wide vectors). */
+  static start(params: HashingParams, count: number, script = featurizerWorkerScript()): ParallelFeaturizer {
+    if (!script) throw new Error('cannot find the featurizer worker (featurizer-worker.js); rebuild with "npm run build"');
+    if (!(Number.isInteger(count) && count >= 1)) throw new Error(`featurizer workers must be a whole number >= 1, got ${count}`);
+    const init: FeaturizerInit = { params };
+    const workers = Array.from({ length: count }, () => startWorker(script, { workerData: init }));
+    const pool = new ParallelFeaturizer(params.config.dim, workers);
+    for (const w of workers) pool.attach(w);
+    return pool;
+  }
+
+  /** Vectors of `texts` (row-major, `texts.length * dim`), computed by the next idle worker. */
+  featurize(texts: readonly string[]): Promise<Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the featurizer is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ requestId: ++this.nextId, texts: texts.slice(), resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Featurizes `chunks` in the workers, up to `ahead` chunks in flight, and hands each chunk's
+   * vectors to `use` in order (recycling the buffer once `use` is done). While `use` works (the
+   * head scoring a chunk), the workers hash the next ones.
+   */
+  async pipeline(chunks: AsyncIterable<string[]> | Iterable<string[]>, ahead: number, use: (vectors: Float32Array, rows: number) => Promise<void>): Promise<void> {
+    const pending: { rows: number; vectors: Promise<Float32Array> }[] = [];
+    const useOldest = async () => {
+      const { rows, vectors } = pending.shift()!;
+      const x = await vectors;
+      await use(x, rows);
+      this.recycle(x);
+    };
+    try {
+      for await (const texts of chunks) {
+        const vectors = this.featurize(texts);
+        vectors.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
+        pending.push({ rows: texts.length, vectors });
+        while (pending.length > Math.max(1, ahead)) await useOldest();
+      }
+      while (pending.length) await useOldest();
+    } finally {
+      pending.length = 0;
+    }
+  }
+
+  /** Gives the buffer behind `vectors` (from `featurize`) back for later chunks. */
+  recycle(vectors: Float32Array): void {
+    if (!this.closed) this.free.push(vectors.buffer as ArrayBuffer);
+  }
+
+  /** Stops the workers; pending chunks are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abandon(new Error('the featurizer is closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private attach(w: Worker): void {
+    this.idle.push(w);
+    w.on('message', (m: FromFeaturizer) => {
+      const job = this.running.get(w);
+      if (!job || job.requestId !== m.requestId) return;
+      this.running.delete(w);
+      this.idle.push(w);
+      if (m.type === 'done') job.resolve(new Float32Array(m.buffer, 0, job.texts.length * this.dim));
+      else job.reject(new Error(`featurizer worker failed: ${m.message}`));
+      this.dispatch();
+    });
+    w.on('error', (err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    w.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`featurizer worker exited with code ${code}`));
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      const floats = job.texts.length * this.dim;
+      let buffer = this.free.pop();
+      if (!buffer || buffer.byteLength < floats * 4) buffer = new ArrayBuffer(floats * 4);
+      this.running.set(w, job);
+      const msg: ToFeaturizer = { type: 'featurize', requestId: job.requestId, texts: job.texts, buffer };
+      w.postMessage(msg, [buffer]);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure || this.closed) return;
+    this.failure = err;
+    this.abandon(err);
+    void Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private abandon(err: Error): void {
+    for (const job of [...this.running.values(), ...this.queue]) job.reject(err);
+    this.running.clear();
+    this.queue.length = 0;
+  }
+}

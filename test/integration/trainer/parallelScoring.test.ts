@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TrainOptions } from '../../../src/protocol/trainer';
+import { MODEL_FILES } from '../../../src/train/modelFiles';
+import { Backend } from '../../../python-free-train/backend';
+import { HashingRepresentation } from '../../../python-free-train/features/hashing';
+import { ParallelFeaturizer } from '../../../python-free-train/features/parallelFeaturizer';
+import { runTrainJob } from '../../../python-free-train/trainer/job';
+import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { PAPER_DATA, paperWorkspace } from './helpers';
+
+const options: Omit<TrainOptions, 'modelVersion'> = {
+  representation: 'hashing', epochs: 3, seed: 11, strategy: 'rare:0.5,entropy:0.5', batchSize: 20, hashingDim: 512, scoreChunk: 100,
+};
+
+test('pool scoring with featurizer worker threads writes exactly the scores of scoring in one thread', async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(300);
+  try {
+    const backend = await Backend.create({ device: 'cpu' });
+    const scoresOf = async (modelVersion: string, featurizeWorkers: number) => {
+      const done: number[] = [];
+      const ctx = { progress: (p: { phase: string; done?: number }) => { if (p.phase === 'scoring') done.push(p.done!); }, signal: new AbortController().signal, backend };
+      const result = await runTrainJob(folder, { ...options, modelVersion, featurizeWorkers }, ctx);
+      assert.equal(result.model.scoredRows, ws.pool.size);
+      // Chunks are scored in pool order: progress climbs by a chunk at a time to the pool size.
+      assert.deepEqual(done, Array.from({ length: Math.ceil(ws.pool.size / 100) }, (_, i) => Math.min((i + 1) * 100, ws.pool.size)));
+      return readFileSync(path.join(ws.modelsDir, modelVersion, MODEL_FILES.scores));
+    };
+    const one = await scoresOf('m-one-thread', 0);
+    const parallel = await scoresOf('m-parallel', 3);
+    assert.equal(one.length, ws.pool.size * 4 * 4);
+    assert.ok(one.equals(parallel), 'scores.bin is byte for byte the same');
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('the parallel featurizer returns the vectors of the representation, in order, reusing its buffers', async () => {
+  const texts = readLabeledJsonl(PAPER_DATA, 'tag_post_qa').map((r) => r.body);
+  const representation = await HashingRepresentation.fit(texts, { dim: 256 });
+  const params = representation.params();
+  if (params.id !== 'hashing') throw new Error('expected hashing parameters');
+  const pool = ParallelFeaturizer.start(params, 2);
+  try {
+    const chunks = [texts.slice(0, 300), texts.slice(300, 600), texts.slice(600, 601), texts.slice(601)];
+    const results = await Promise.all(chunks.map((c) => pool.featurize(c)));
+    for (const [i, c] of chunks.entries()) assert.deepEqual(results[i], await representation.featurize(c), `chunk ${i}`);
+    results.forEach((r) => pool.recycle(r));
+    const again = await pool.featurize(texts.slice(0, 200));
+    // A recycled buffer went to the worker again: moved, it is detached here.
+    assert.equal(results.filter((r) => r.buffer.byteLength === 0).length, 1, 'one recycled buffer is reused');
+    assert.deepEqual(again, await representation.featurize(texts.slice(0, 200)), 'a reused buffer holds no stale values');
+  } finally {
+    await pool.close();
+  }
+  await assert.rejects(pool.featurize(['late']), /closed/);
+});
+
+test('a featurizer worker that fails rejects the pending chunks with the reason', async () => {
+  const representation = await HashingRepresentation.fit(['a b c'], { dim: 64 });
+  const params = representation.params();
+  if (params.id !== 'hashing') throw new Error('expected hashing parameters');
+  // Parameters the worker cannot rebuild: the idf has the wrong length.
+  const pool = ParallelFeaturizer.start({ ...params, idfBase64: Buffer.from(new Float32Array(3).buffer).toString('base64') }, 1);
+  try {
+    await assert.rejects(pool.featurize(['some text']), /featurizer worker|idf has 3 weights/);
+  } finally {
+    await pool.close();
+  }
+});
