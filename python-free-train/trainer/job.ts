@@ -274,6 +274,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const probs = new Float32Array(total * classes);
     const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
     const scoreStart = performance.now();
+    ctx.progress({ phase: 'scoring', done: 0, total });
     const out = await open(writer.file(MODEL_FILES.scores), 'w');
     // Hashing text costs four times the head's scoring: with two chunks or more, worker threads
     // hash the next chunks while this thread scores the current one (a build without the worker

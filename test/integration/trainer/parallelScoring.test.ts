@@ -24,8 +24,8 @@ test('pool scoring with featurizer worker threads writes exactly the scores of s
       const ctx = { progress: (p: { phase: string; done?: number }) => { if (p.phase === 'scoring') done.push(p.done!); }, signal: new AbortController().signal, backend };
       const result = await runTrainJob(folder, { ...options, modelVersion, featurizeWorkers }, ctx);
       assert.equal(result.model.scoredRows, ws.pool.size);
-      // Chunks are scored in pool order: progress climbs by a chunk at a time to the pool size.
-      assert.deepEqual(done, Array.from({ length: Math.ceil(ws.pool.size / 100) }, (_, i) => Math.min((i + 1) * 100, ws.pool.size)));
+      // Chunks are scored in pool order: progress climbs from 0 by a chunk at a time to the pool size.
+      assert.deepEqual(done, Array.from({ length: Math.ceil(ws.pool.size / 100) + 1 }, (_, i) => Math.min(i * 100, ws.pool.size)));
       return readFileSync(path.join(ws.modelsDir, modelVersion, MODEL_FILES.scores));
     };
     const one = await scoresOf('m-one-thread', 0);
