@@ -18,6 +18,7 @@ import { Backend } from '../python-free-train/backend';
 import { HashingRepresentation } from '../python-free-train/features/hashing';
 import { ParallelFeaturizer } from '../python-free-train/features/parallelFeaturizer';
 import { HeadModel } from '../python-free-train/models/mlpHead';
+import { TRAINING_DEFAULTS } from '../python-free-train/trainer/job';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -128,9 +129,10 @@ async function epoch(backend: Backend) {
 async function hashingScoring(backend: Backend) {
   if (!existsSync(DATA)) return `not measured (${path.relative(process.cwd(), DATA)} is missing)`;
   const texts = readFileSync(DATA, 'utf8').split('\n').filter((l) => l.trim()).map((l) => String((JSON.parse(l) as { body?: unknown }).body ?? ''));
-  const representation = await HashingRepresentation.fit(texts);
+  const representation = await HashingRepresentation.fit(texts, { dim: TRAINING_DEFAULTS.hashingDim });
   const chunkRows = 2048;
-  const model = await HeadModel.create({ inputDim: representation.dim, hidden: [256], classes: CLASSES, seed: 4 }, { batchSize: 32, optimizer: { kind: 'adamw', lr: 1e-3 } }, backend);
+  // The trainer's default hashing model: a linear head over the features.
+  const model = await HeadModel.create({ inputDim: representation.dim, hidden: [...TRAINING_DEFAULTS.hidden], classes: CLASSES, seed: 4 }, { batchSize: 32, optimizer: { kind: 'adamw', lr: 1e-3 } }, backend);
   const scratch = new Float32Array(chunkRows * representation.dim);
   const chunk = (start: number, n: number) => Array.from({ length: n }, (_, i) => texts[(start + i) % texts.length]!);
   await model.predict(await representation.featurize(chunk(0, 256), scratch), 256); // warm-up
@@ -162,7 +164,7 @@ async function hashingScoring(backend: Backend) {
   const perSecond = (ms: number) => Math.round(HASHING_ROWS / (ms / 1000));
   return {
     rows: HASHING_ROWS, texts: texts.length, meanChars: Math.round(texts.reduce((a, t) => a + t.length, 0) / texts.length),
-    dim: representation.dim, hidden: 256, chunkRows,
+    dim: representation.dim, hidden: [...TRAINING_DEFAULTS.hidden], chunkRows,
     oneThread: { rowsPerSecond: perSecond(featurizeMs + predictMs), featurizeRowsPerSecond: perSecond(featurizeMs), headRowsPerSecond: perSecond(predictMs) },
     // Worker start-up included.
     featurizerWorkers: { workers, rowsPerSecond: perSecond(parallelMs) },
