@@ -7,10 +7,11 @@
  * back in that buffer, and `recycle` hands it to the next chunk so memory is faulted in once.
  * Results are identical to `HashingRepresentation.featurize` (the same code runs in the workers).
  */
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker, workerScript } from '../workerThread';
 import type { FeaturizerInit, FromFeaturizer, ToFeaturizer } from './featurizerProtocol';
-import type { HashingParams } from './representation';
+import type { HashingParams, RepresentationParams } from './representation';
 
 /** The worker script: `featurizer-worker.js` beside the bundle, or the TypeScript source. */
 export function featurizerWorkerScript(): string | undefined {
@@ -136,5 +137,46 @@ export class ParallelFeaturizer {
     for (const job of [...this.running.values(), ...this.queue]) job.reject(err);
     this.running.clear();
     this.queue.length = 0;
+  }
+}
+
+/** Featurizer workers by default: one per core, at most 8. */
+export function defaultFeaturizeWorkers(): number {
+  return Math.min(8, availableParallelism());
+}
+
+export interface InOrderOptions {
+  /** The representation's parameters: hashing ones can be featurized in workers. */
+  params: RepresentationParams;
+  /** Worker threads (0: featurize in this thread). */
+  workers: number;
+  /** Largest chunk, for this thread's reused feature buffer. */
+  chunkRows: number;
+  /** False keeps the work in this thread (e.g. a single chunk, not worth starting workers for). */
+  enabled?: boolean;
+}
+
+/**
+ * Featurizes `chunks` and hands each chunk's vectors to `use` in order: with a hashing
+ * representation and workers, in worker threads ahead of `use` (a build without the worker bundle
+ * stays in this thread); otherwise with `featurize` in this thread, into one reused buffer.
+ * The vectors are only valid during `use`.
+ */
+export async function featurizeInOrder(chunks: AsyncIterable<string[]>, featurize: (texts: string[], scratch: Float32Array) => Promise<Float32Array>,
+  use: (vectors: Float32Array, rows: number) => Promise<void>, o: InOrderOptions): Promise<void> {
+  const script = featurizerWorkerScript();
+  if (o.params.id === 'hashing' && o.workers > 0 && o.enabled !== false && script) {
+    const pool = ParallelFeaturizer.start(o.params, o.workers, script);
+    try {
+      await pool.pipeline(chunks, o.workers, use);
+    } finally {
+      await pool.close();
+    }
+    return;
+  }
+  let scratch: Float32Array | undefined;
+  for await (const texts of chunks) {
+    scratch ??= new Float32Array(o.chunkRows * (o.params.id === 'hashing' ? o.params.config.dim : 0));
+    await use(await featurize(texts, scratch), texts.length);
   }
 }

@@ -3,7 +3,6 @@
  * representation and the head, save the model version, score the pool in chunks, propose the next
  * batch. Writes nothing but its own model folder; the parent records the result in labels.json.
  */
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
@@ -19,7 +18,7 @@ import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
-import { ParallelFeaturizer, featurizerWorkerScript } from '../features/parallelFeaturizer';
+import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
 import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
@@ -144,19 +143,6 @@ async function* sampleBodies(pool: Pool, max: number): AsyncGenerator<string> {
   for (let i = 0; i < max; i++) yield pool.get(Math.floor(i * step)).body;
 }
 
-/** The pool's review bodies in order, `size` at a time. */
-async function* bodyChunks(pool: Pool, size: number): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
-  for await (const { review } of pool.scan()) {
-    chunk.push(review.body);
-    if (chunk.length === size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length) yield chunk;
-}
-
 function rate(done: number, total: number, startedAt: number): Pick<TrainProgress, 'rowsPerSecond' | 'etaSeconds'> {
   const seconds = (performance.now() - startedAt) / 1000;
   const rowsPerSecond = seconds > 0 ? done / seconds : 0;
@@ -276,15 +262,9 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const scoreStart = performance.now();
     ctx.progress({ phase: 'scoring', done: 0, total });
     const out = await open(writer.file(MODEL_FILES.scores), 'w');
-    // Hashing text costs four times the head's scoring: with two chunks or more, worker threads
-    // hash the next chunks while this thread scores the current one (a build without the worker
-    // bundle hashes here).
     const params = representation.params();
-    const workers = options.featurizeWorkers ?? Math.min(8, availableParallelism());
-    const workerScript = featurizerWorkerScript();
-    let parallel: ParallelFeaturizer | undefined;
+    const workers = options.featurizeWorkers ?? defaultFeaturizeWorkers();
     try {
-      if (params.id === 'hashing' && workers > 0 && total > chunkSize && workerScript) parallel = ParallelFeaturizer.start(params, workers, workerScript);
       let done = 0;
       const score = async (x: Float32Array, rows: number) => {
         const p = await model!.predict(x, rows);
@@ -295,16 +275,9 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
         checkCancelled(signal);
         await yieldToEvents();
       };
-      const chunks = bodyChunks(ws.pool, chunkSize);
-      if (parallel) await parallel.pipeline(chunks, workers, score);
-      else {
-        // One feature buffer for every chunk featurized in this thread.
-        const scratch = new Float32Array(chunkSize * representation.dim);
-        for await (const chunk of chunks) await score(await features.featurize(chunk, scratch), chunk.length);
-      }
+      await featurizeInOrder(ws.pool.bodyChunks(chunkSize), (texts, scratch) => features.featurize(texts, scratch), score, { params, workers, chunkRows: chunkSize, enabled: total > chunkSize });
       if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
     } finally {
-      await parallel?.close();
       await out.close();
       await features.flush();
     }

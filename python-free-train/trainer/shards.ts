@@ -21,6 +21,7 @@ import type { Pool } from '../../src/store/pool';
 import { MODEL_FILES, findModel, readManifest, type ModelManifest } from '../../src/train/modelFiles';
 import type { Backend } from '../backend';
 import { featurizeCached, textKey, type FeatureCache } from '../features/cache';
+import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
 import type { LoadOptions } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
@@ -91,16 +92,6 @@ function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'CancelledError' });
 }
 
-/** Texts of pool rows [from, to), in chunks. */
-async function* chunksOf(pool: Pool, from: number, to: number, size: number): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
-  for await (const { review } of pool.scan(from, to)) {
-    chunk.push(review.body);
-    if (chunk.length === size) { yield chunk; chunk = []; }
-  }
-  if (chunk.length) yield chunk;
-}
-
 /**
  * Embeds the shard's texts that the workspace cache lacks into the shard's own cache folder (each
  * process writes only its own folder; the workspace cache has a single writer, `merge-shards`).
@@ -116,7 +107,7 @@ export async function embedShard(workspaceDir: string, pool: Pool, representatio
   let done = 0, computed = 0, cached = 0;
   // Keys this run embedded (a Set: the cache's own `has` scans its unflushed buffer).
   const embedded = new Set<string>();
-  for await (const texts of chunksOf(pool, from, to, o.chunk ?? 512)) {
+  for await (const texts of pool.bodyChunks(o.chunk ?? 512, from, to)) {
     const keys = texts.map(textKey);
     const inMain = await main.getMany(keys);
     const wanted: string[] = [];
@@ -163,14 +154,15 @@ export async function scoreShard(workspaceDir: string, pool: Pool, s: ShardSpec,
     const out = await open(tmp, 'w');
     let done = 0;
     try {
-      for await (const texts of chunksOf(pool, from, to, o.chunk ?? 2048)) {
-        const x = cache ? await featurizeCached(rep, cache, texts) : await rep.featurize(texts);
-        const p = await predictor.predictFeatures(x, texts.length);
+      const chunk = o.chunk ?? 2048;
+      // Hashing models hash the texts in worker threads while the head scores (same scores).
+      await featurizeInOrder(pool.bodyChunks(chunk, from, to), (texts, scratch) => (cache ? featurizeCached(rep, cache, texts) : rep.featurize(texts, scratch)), async (x, rows) => {
+        const p = await predictor.predictFeatures(x, rows);
         await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-        done += texts.length;
+        done += rows;
         o.onProgress?.({ done, total: to - from });
         cancelled(o.signal);
-      }
+      }, { params: rep.params(), workers: defaultFeaturizeWorkers(), chunkRows: chunk, enabled: to - from > chunk });
     } finally {
       await out.close();
     }
@@ -262,7 +254,7 @@ export async function mergeEmbedShards(workspaceDir: string, pool: Pool, g: Shar
   let added = 0, done = 0;
   for (const { meta, path: dir } of [...g.shards].sort((a, b) => a.meta.shard - b.meta.shard)) {
     const own = await Fp16EmbeddingCache.open(dir, fingerprint, dim);
-    for await (const texts of chunksOf(pool, meta.from, meta.to, o.chunk ?? 4096)) {
+    for await (const texts of pool.bodyChunks(o.chunk ?? 4096, meta.from, meta.to)) {
       const keys = texts.map(textKey);
       const inMain = await main.getMany(keys);
       const fromShard = await own.getMany(keys.filter((k) => !inMain.has(k)));

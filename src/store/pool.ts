@@ -232,6 +232,19 @@ export class Pool {
     table[slot] = row + 1;
   }
 
+  /** The review bodies of rows [from, to) in order, `size` at a time (the chunks pool scoring works in). */
+  async *bodyChunks(size: number, from = 0, to = this.rows): AsyncGenerator<string[]> {
+    let chunk: string[] = [];
+    for await (const { review } of this.scan(from, to)) {
+      chunk.push(review.body);
+      if (chunk.length === size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length) yield chunk;
+  }
+
   /** Streams rows [from, to) in order, reading the file sequentially (for scoring millions of rows). */
   async *scan(from = 0, to = this.rows): AsyncGenerator<{ row: number; review: Review }> {
     if (from >= to) return;

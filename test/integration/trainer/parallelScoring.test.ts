@@ -8,6 +8,7 @@ import { Backend } from '../../../python-free-train/backend';
 import { HashingRepresentation } from '../../../python-free-train/features/hashing';
 import { ParallelFeaturizer } from '../../../python-free-train/features/parallelFeaturizer';
 import { runTrainJob } from '../../../python-free-train/trainer/job';
+import { scoreShard } from '../../../python-free-train/trainer/shards';
 import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
 import { PAPER_DATA, paperWorkspace } from './helpers';
 
@@ -32,6 +33,10 @@ test('pool scoring with featurizer worker threads writes exactly the scores of s
     const parallel = await scoresOf('m-parallel', 3);
     assert.equal(one.length, ws.pool.size * 4 * 4);
     assert.ok(one.equals(parallel), 'scores.bin is byte for byte the same');
+    // `secreview score --shard` hashes in workers too, and two shards tile the same scores.
+    const shards = [];
+    for (const index of [0, 1]) shards.push(readFileSync((await scoreShard(ws.dir, ws.pool, { index, count: 2 }, { version: 'm-one-thread', chunk: 100, backend })).file));
+    assert.ok(Buffer.concat(shards).equals(one), 'shard scores equal the trainer\'s');
   } finally {
     await ws.close();
     cleanup();
