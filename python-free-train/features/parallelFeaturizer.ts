@@ -1,7 +1,7 @@
 /**
  * Featurizes chunks of pool texts with the hashing representation in worker threads, so scoring a
- * pool uses every core: hashing text is the costly part of a hashing model's pool scoring (about
- * four fifths of it on one thread), and it is independent per text.
+ * pool uses every core: hashing text is nearly all of a hashing model's pool scoring (the default
+ * linear head scores 30 times faster than one thread hashes), and it is independent per text.
  *
  * Each chunk goes to an idle worker with a feature buffer (moved, not copied); the vectors come
  * back in that buffer, and `recycle` hands it to the next chunk so memory is faulted in once.
