@@ -122,8 +122,11 @@ export class FeatureHasher {
     const bigrams = config.wordNgrams.includes(2);
     for (let i = 0; i < tokens.length; i++) {
       const w = tokens[i]!;
-      // 'w ' + w, then 'b ' + w + ' ' + next.
-      if (unigrams) this.words.push(murmur3Codes(this.codes, 0, this.spell(w, this.spell('w ', 0)), seed));
+      // 'w ' + w, then 'b ' + w + ' ' + next. Spell first, then hash: spelling may grow the buffer.
+      if (unigrams) {
+        const end = this.spell(w, this.spell('w ', 0));
+        this.words.push(murmur3Codes(this.codes, 0, end, seed));
+      }
       if (bigrams && i + 1 < tokens.length) {
         const end = this.spell(tokens[i + 1]!, this.spell(' ', this.spell(w, this.spell('b ', 0))));
         this.words.push(murmur3Codes(this.codes, 0, end, seed));

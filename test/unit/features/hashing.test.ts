@@ -143,16 +143,20 @@ test('vectors are bit for bit those of the straightforward implementation, also 
     'Possible XSS: the `name` parameter is not escaped; this is insecure, insecure. 日本語のコメント',
     'emoji 🔐 and surrogate pairs 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 in a word, and a very long token ' + 'a1b2c3d4'.repeat(10),
     'nit nit nit nit', '', 'x', 'Security of the SecurityManager in src/security/Foo.java: security!',
+    // Words longer than the hasher's initial spelling buffer, first in the text and later.
+    'f'.repeat(300) + ' is a long hex run', 'a token then ' + 'b64'.repeat(200) + ' and ' + 'z'.repeat(700),
   ];
-  for (const config of [{}, { dim: 1000, charNgramMin: 3, charNgramMax: 5, wordWeight: 0.5 }, { dim: 257, wordNgrams: [2], charNgramMin: 2, charNgramMax: 1 }]) {
+  for (const config of [{}, { dim: 1000, charNgramMin: 3, charNgramMax: 5, wordWeight: 0.5 }, { dim: 257, wordNgrams: [2], charNgramMin: 2, charNgramMax: 1 }, { dim: 300, wordNgrams: [1] }]) {
     const rep = await HashingRepresentation.fit(corpus.concat(texts), config);
     const got = await rep.featurize(texts);
     const dirty = new Float32Array((texts.length + 3) * rep.dim).fill(7);
     const reused = await rep.featurize(texts, dirty);
-    texts.forEach((text, r) => {
+    for (const [r, text] of texts.entries()) {
       const want = referenceVector(text, rep);
       assert.deepEqual(got.subarray(r * rep.dim, (r + 1) * rep.dim), want, `text ${r} with ${JSON.stringify(config)}`);
       assert.deepEqual(reused.subarray(r * rep.dim, (r + 1) * rep.dim), want, `text ${r} into a reused buffer`);
-    });
+      // A fresh representation (as in a new worker thread) gives the same vector.
+      assert.deepEqual(await HashingRepresentation.fromParams(rep.params()).featurize([text]), want, `text ${r} featurized first`);
+    }
   }
 });
