@@ -21,7 +21,7 @@ if (port) {
       representation.featurizeRows(texts, new Float32Array(buffer));
       reply = { type: 'done', requestId, buffer };
     } catch (err) {
-      reply = { type: 'error', requestId, message: err instanceof Error ? err.stack ?? err.message : String(err) };
+      reply = { type: 'error', requestId, message: err instanceof Error ? err.message : String(err) };
     }
     port.postMessage(reply, reply.type === 'done' ? [buffer] : []);
   });

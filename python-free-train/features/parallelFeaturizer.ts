@@ -104,12 +104,13 @@ export class ParallelFeaturizer {
       this.running.delete(w);
       this.idle.push(w);
       if (m.type === 'done') job.resolve(new Float32Array(m.buffer, 0, job.texts.length * this.dim));
-      else job.reject(new Error(`featurizer worker failed: ${m.message}`));
+      else job.reject(new Error(`a featurizer worker thread could not hash a chunk of texts: ${m.message}`));
       this.dispatch();
     });
-    w.on('error', (err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    const hint = `${FEATURIZE_WORKERS_ENV}=0 hashes in the scoring thread instead`;
+    w.on('error', (err) => this.fail(new Error(`a featurizer worker thread failed: ${err instanceof Error ? err.message : String(err)} (${hint})`, { cause: err })));
     w.on('exit', (code) => {
-      if (!this.closed) this.fail(new Error(`featurizer worker exited with code ${code}`));
+      if (!this.closed) this.fail(new Error(`a featurizer worker thread exited with code ${code} (${hint})`));
     });
   }
 
@@ -140,8 +141,17 @@ export class ParallelFeaturizer {
   }
 }
 
-/** Featurizer workers by default: one per core, at most 8. */
-export function defaultFeaturizeWorkers(): number {
+/** Environment variable that sets the default number of featurizer workers (0: none). */
+export const FEATURIZE_WORKERS_ENV = 'SECREVIEW_FEATURIZE_WORKERS';
+
+/** Featurizer workers by default: `SECREVIEW_FEATURIZE_WORKERS` when set, else one per core, at most 8. */
+export function defaultFeaturizeWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const set = env[FEATURIZE_WORKERS_ENV]?.trim();
+  if (set) {
+    const n = Number(set);
+    if (!(Number.isInteger(n) && n >= 0 && n <= 64)) throw new Error(`${FEATURIZE_WORKERS_ENV} must be an integer in [0, 64], got "${set}"`);
+    return n;
+  }
   return Math.min(8, availableParallelism());
 }
 

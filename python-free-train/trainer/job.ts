@@ -155,6 +155,12 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   const lap = (name: string, since: number) => { durationsMs[name] = Math.round(performance.now() - since); return performance.now(); };
   validateOptions(options);
   assertAvailable(options.representation);
+  let workers: number;
+  try {
+    workers = options.featurizeWorkers ?? defaultFeaturizeWorkers();
+  } catch (e) {
+    throw new TrainJobError('bad-request', (e as Error).message);
+  }
   const mixture = parseMixture(options.strategy);
   const { signal } = ctx;
 
@@ -263,7 +269,6 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     ctx.progress({ phase: 'scoring', done: 0, total });
     const out = await open(writer.file(MODEL_FILES.scores), 'w');
     const params = representation.params();
-    const workers = options.featurizeWorkers ?? defaultFeaturizeWorkers();
     try {
       let done = 0;
       const score = async (x: Float32Array, rows: number) => {

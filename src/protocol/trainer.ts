@@ -36,8 +36,8 @@ export interface TrainOptions {
   scoreChunk?: number;
   /**
    * Worker threads that hash pool texts while the head scores (hashing representation; default:
-   * one per core, at most 8, each with a 32 MB feature buffer at the default chunk; 0 hashes in the
-   * trainer's own thread). Scores are the same either way.
+   * SECREVIEW_FEATURIZE_WORKERS, else one per core, at most 8, each with a 32 MB feature buffer at
+   * the default chunk; 0 hashes in the trainer's own thread). Scores are the same either way.
    */
   featurizeWorkers?: number;
   /**

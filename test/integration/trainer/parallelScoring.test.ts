@@ -6,8 +6,8 @@ import type { TrainOptions } from '../../../src/protocol/trainer';
 import { MODEL_FILES } from '../../../src/train/modelFiles';
 import { Backend } from '../../../python-free-train/backend';
 import { HashingRepresentation } from '../../../python-free-train/features/hashing';
-import { ParallelFeaturizer } from '../../../python-free-train/features/parallelFeaturizer';
-import { runTrainJob } from '../../../python-free-train/trainer/job';
+import { ParallelFeaturizer, defaultFeaturizeWorkers, featurizerWorkerScript } from '../../../python-free-train/features/parallelFeaturizer';
+import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { scoreShard } from '../../../python-free-train/trainer/shards';
 import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
 import { PAPER_DATA, paperWorkspace } from './helpers';
@@ -29,6 +29,7 @@ test('pool scoring with featurizer worker threads writes exactly the scores of s
       assert.deepEqual(done, Array.from({ length: Math.ceil(ws.pool.size / 100) + 1 }, (_, i) => Math.min(i * 100, ws.pool.size)));
       return readFileSync(path.join(ws.modelsDir, modelVersion, MODEL_FILES.scores));
     };
+    assert.ok(featurizerWorkerScript(), 'the worker script is found, so the workers run');
     const one = await scoresOf('m-one-thread', 0);
     const parallel = await scoresOf('m-parallel', 3);
     assert.equal(one.length, ws.pool.size * 4 * 4);
@@ -71,8 +72,26 @@ test('a featurizer worker that fails rejects the pending chunks with the reason'
   // Parameters the worker cannot rebuild: the idf has the wrong length.
   const pool = ParallelFeaturizer.start({ ...params, idfBase64: Buffer.from(new Float32Array(3).buffer).toString('base64') }, 1);
   try {
-    await assert.rejects(pool.featurize(['some text']), /featurizer worker|idf has 3 weights/);
+    await assert.rejects(pool.featurize(['some text']), /featurizer worker thread failed: hashing representation: idf has 3 weights, expected 64 \(SECREVIEW_FEATURIZE_WORKERS=0 hashes/);
   } finally {
     await pool.close();
+  }
+});
+
+test('SECREVIEW_FEATURIZE_WORKERS sets the default number of workers, and a bad value names the variable', async () => {
+  assert.equal(defaultFeaturizeWorkers({ SECREVIEW_FEATURIZE_WORKERS: '0' }), 0);
+  assert.equal(defaultFeaturizeWorkers({ SECREVIEW_FEATURIZE_WORKERS: ' 3 ' }), 3);
+  assert.ok(defaultFeaturizeWorkers({}) >= 1 && defaultFeaturizeWorkers({}) <= 8);
+  assert.throws(() => defaultFeaturizeWorkers({ SECREVIEW_FEATURIZE_WORKERS: 'many' }), /SECREVIEW_FEATURIZE_WORKERS must be an integer in \[0, 64\], got "many"/);
+  // A retrain refuses it before reading anything.
+  const { ws, folder, cleanup } = await paperWorkspace(0);
+  process.env.SECREVIEW_FEATURIZE_WORKERS = '-1';
+  try {
+    const ctx = { progress: () => {}, signal: new AbortController().signal, backend: await Backend.create({ device: 'cpu' }) };
+    await assert.rejects(runTrainJob(folder, { ...options, modelVersion: 'x' }, ctx), (e: unknown) => e instanceof TrainJobError && e.code === 'bad-request' && /SECREVIEW_FEATURIZE_WORKERS/.test(e.message));
+  } finally {
+    delete process.env.SECREVIEW_FEATURIZE_WORKERS;
+    await ws.close();
+    cleanup();
   }
 });
