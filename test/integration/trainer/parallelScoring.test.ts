@@ -11,6 +11,7 @@ import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/j
 import { scoreShard } from '../../../python-free-train/trainer/shards';
 import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
 import { PAPER_DATA, paperWorkspace } from './helpers';
+import { referenceVector } from '../../helpers/hashingReference';
 
 const options: Omit<TrainOptions, 'modelVersion'> = {
   representation: 'hashing', epochs: 3, seed: 11, strategy: 'rare:0.5,entropy:0.5', batchSize: 20, hashingDim: 512, scoreChunk: 100,
@@ -63,6 +64,29 @@ test('the parallel featurizer returns the vectors of the representation, in orde
     await pool.close();
   }
   await assert.rejects(pool.featurize(['late']), /closed/);
+});
+
+test('on the paper\'s 959 texts, hashing in one thread and in workers gives the plain implementation\'s vectors bit for bit', async () => {
+  const texts = readLabeledJsonl(PAPER_DATA, 'tag_post_qa').map((r) => r.body);
+  const representation = await HashingRepresentation.fit(texts);
+  const params = representation.params();
+  if (params.id !== 'hashing') throw new Error('expected hashing parameters');
+  const dim = representation.dim;
+  const inThread = await representation.featurize(texts);
+  const pool = ParallelFeaturizer.start(params, 2);
+  const inWorkers = new Float32Array(texts.length * dim);
+  try {
+    let at = 0;
+    const chunks = Array.from({ length: Math.ceil(texts.length / 200) }, (_, i) => texts.slice(i * 200, (i + 1) * 200));
+    await pool.pipeline(chunks, 2, async (x, rows) => { inWorkers.set(x, at * dim); at += rows; });
+  } finally {
+    await pool.close();
+  }
+  texts.forEach((text, r) => {
+    const want = referenceVector(text, representation);
+    assert.deepEqual(inThread.subarray(r * dim, (r + 1) * dim), want, `text ${r} in this thread`);
+    assert.deepEqual(inWorkers.subarray(r * dim, (r + 1) * dim), want, `text ${r} in a worker`);
+  });
 });
 
 test('a featurizer worker that fails rejects the pending chunks with the reason', async () => {
