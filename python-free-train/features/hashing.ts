@@ -225,14 +225,12 @@ export class HashingRepresentation implements Representation {
     // `dim`; summed in ascending order, the norm is exactly the dense loop's (zeros add nothing).
     const stamp = this.nextStamp();
     const seen = this.seen;
-    let touched = 0;
     const addFeature = (h: number, count: number, weight: number) => {
       // Bucket from the hash modulo dim, sign from its top bit; sublinear tf times idf.
       const b = h % dim;
       if (seen[b] !== stamp) {
         seen[b] = stamp;
         this.touched.push(b);
-        touched++;
       }
       out[offset + b]! += (h >>> 31 ? -weight : weight) * (count === 1 ? 1 : 1 + Math.log(count)) * idf[b]!;
     };
@@ -251,10 +249,10 @@ export class HashingRepresentation implements Representation {
     }
     const buckets = this.touched.sorted();
     let norm = 0;
-    for (let k = 0; k < touched; k++) norm += out[offset + buckets[k]!]! * out[offset + buckets[k]!]!;
+    for (let k = 0; k < buckets.length; k++) norm += out[offset + buckets[k]!]! * out[offset + buckets[k]!]!;
     if (norm > 0) {
       const inv = 1 / Math.sqrt(norm);
-      for (let k = 0; k < touched; k++) out[offset + buckets[k]!]! *= inv;
+      for (let k = 0; k < buckets.length; k++) out[offset + buckets[k]!]! *= inv;
     }
   }
 

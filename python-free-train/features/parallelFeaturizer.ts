@@ -160,7 +160,7 @@ export interface InOrderOptions {
   params: RepresentationParams;
   /** Worker threads (0: featurize in this thread). */
   workers: number;
-  /** Largest chunk, for this thread's reused feature buffer. */
+  /** Largest chunk, for this thread's reused feature buffer (hashing). */
   chunkRows: number;
   /** False keeps the work in this thread (e.g. a single chunk, not worth starting workers for). */
   enabled?: boolean;
@@ -172,7 +172,7 @@ export interface InOrderOptions {
  * stays in this thread); otherwise with `featurize` in this thread, into one reused buffer.
  * The vectors are only valid during `use`.
  */
-export async function featurizeInOrder(chunks: AsyncIterable<string[]>, featurize: (texts: string[], scratch: Float32Array) => Promise<Float32Array>,
+export async function featurizeInOrder(chunks: AsyncIterable<string[]>, featurize: (texts: string[], scratch?: Float32Array) => Promise<Float32Array>,
   use: (vectors: Float32Array, rows: number) => Promise<void>, o: InOrderOptions): Promise<void> {
   const script = featurizerWorkerScript();
   if (o.params.id === 'hashing' && o.workers > 0 && o.enabled !== false && script) {
@@ -184,9 +184,6 @@ export async function featurizeInOrder(chunks: AsyncIterable<string[]>, featuriz
     }
     return;
   }
-  let scratch: Float32Array | undefined;
-  for await (const texts of chunks) {
-    scratch ??= new Float32Array(o.chunkRows * (o.params.id === 'hashing' ? o.params.config.dim : 0));
-    await use(await featurize(texts, scratch), texts.length);
-  }
+  const scratch = o.params.id === 'hashing' ? new Float32Array(o.chunkRows * o.params.config.dim) : undefined;
+  for await (const texts of chunks) await use(await featurize(texts, scratch), texts.length);
 }
