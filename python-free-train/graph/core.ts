@@ -2,6 +2,7 @@
  * The graph core: values (typed tensors), nodes, graph inputs, initializers, name scopes and
  * constants. Operators with shape inference live in `ops.ts`; serialization in `serialize.ts`.
  */
+import { floatToHalf } from './half';
 import { type DType, type Dim, type Shape, type TensorData, formatShape, isStaticShape, sizeOf } from './types';
 
 /** One attribute of a node, tagged by its ONNX kind so numbers are never ambiguous. */
@@ -179,6 +180,7 @@ export function typedFrom(dtype: DType, values: readonly number[]): TensorData {
   switch (dtype) {
     case 'float32': return Float32Array.from(values);
     case 'float64': return Float64Array.from(values);
+    case 'float16': return Uint16Array.from(values, floatToHalf);
     case 'int32': return Int32Array.from(values);
     case 'int64': return BigInt64Array.from(values, (x) => BigInt(Math.trunc(x)));
     case 'int8': return Int8Array.from(values);

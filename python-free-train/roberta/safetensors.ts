@@ -4,6 +4,9 @@
  * little-endian data. Floating-point tensors (F32, F16, BF16) are returned as Float32Array.
  */
 import { readFile } from 'node:fs/promises';
+import { floatToHalf, halfToFloat } from '../graph/half';
+
+export { floatToHalf, halfToFloat };
 
 export interface FloatTensor {
   readonly shape: readonly number[];
@@ -107,42 +110,6 @@ function decode(dtype: FloatDType, bytes: Uint8Array, offset: number, count: num
     for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
   }
   return out;
-}
-
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/** Nearest float16 bits of `x` (round half to even), for writing test files and fp16 caches. */
-export function floatToHalf(x: number): number {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
 }
 
 export interface TensorToWrite { shape: readonly number[]; data: Float32Array; dtype?: FloatDType }

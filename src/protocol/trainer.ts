@@ -50,8 +50,11 @@ export interface TrainOptions {
   modelId?: string;
   modelRevision?: string;
   modelCacheDir?: string;
-  /** Encoder precision: fp32 (default) or dynamic int8 (about 1.5-2x faster on CPUs without VNNI). */
-  precision?: 'fp32' | 'int8';
+  /**
+   * Encoder precision: fp32 (default), dynamic int8 (CPU only; about 1.5-2x faster on CPUs without
+   * VNNI) or fp16 (GPU only, where the adapter has shader-f16).
+   */
+  precision?: 'fp32' | 'int8' | 'fp16';
   /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
   maxTokens?: number;
   /**
@@ -75,6 +78,20 @@ export interface TrainOptions {
   finetuneShortlist?: number;
   /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
   modelVersion: string;
+}
+
+/** What runs the trainer's graphs: the device, the GPU adapter on a GPU, and why a faster device was not used. */
+export interface DeviceInfo {
+  /** `cpu`, `webgpu`, `cuda`, `dml` or `coreml`. */
+  device: string;
+  /** What was asked for (`auto` or a device). */
+  requested: string;
+  /** One line for people, e.g. `onnxruntime-node (WebGPU: NVIDIA H200, Vulkan)`. */
+  detail: string;
+  /** The GPU adapter as the operating system names it (WebGPU, DirectML). */
+  adapter?: { name: string; vendor: string; kind: string; api: string };
+  /** `auto`: why a GPU that is present (or a provider that is installed) was not used. */
+  fallback?: string;
 }
 
 export type ParentToTrainer =
