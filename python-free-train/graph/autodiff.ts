@@ -232,9 +232,13 @@ const RULES: Record<string, Rule> = {
     return [g.concat(pieces, axis), null];
   },
   Slice: ({ g, node, dy }) => {
-    // Scatter dY into zeros at the flat positions the slice picked: exact for any starts, ends
-    // (negative or clamped) and steps, because the same Slice runs over a grid of flat indices.
     const x = node.inputs[0]!;
+    // Unit steps: dY padded with zeros back to x's shape (Pad runs on every provider; the scatter
+    // below needs index grids as large as x, which GPU providers compute on the CPU).
+    const padded = slicePadGradient(g, node, dy);
+    if (padded) return [padded];
+    // Otherwise scatter dY into zeros at the flat positions the slice picked: exact for any starts,
+    // ends (negative or clamped) and steps, because the same Slice runs over a grid of flat indices.
     const flatIndex = g.reshape(g.range(g.constant('int64', [], [0]), g.sizeOfValue(x), g.constant('int64', [], [1])), shapeValue(g, x), x.shape);
     const picked = g.addNode('Slice', [flatIndex, ...node.inputs.slice(1)], [{ dtype: 'int64', shape: node.outputs[0]!.shape }])[0]!;
     const zeros = g.constantOfShape(g.reshape(g.sizeOfValue(x), [1]), 0, dy.dtype, [g.freshDim()]);
@@ -268,6 +272,41 @@ function minMax(g: Graph, node: GraphNode, dy: Value, needs: (i: number) => bool
 }
 
 /** dY of a reduction, broadcast back to the input shape. */
+/**
+ * The gradient of a unit-step Slice with constant starts, ends and axes: dY padded with zeros.
+ * Starts and ends are normalized as Slice does (negative from the end, clamped to the dimension),
+ * at build time for known dimensions and with a few int64 scalar ops for symbolic ones.
+ */
+function slicePadGradient(g: Graph, node: GraphNode, dy: Value): Value | null {
+  const [x, startsV, endsV, axesV, stepsV] = node.inputs;
+  const data = (v: Value | null | undefined) => (v ? g.constantData(v) : undefined);
+  const starts = data(startsV), ends = data(endsV), axesData = data(axesV), steps = data(stepsV);
+  if (!x || !starts || !ends || !axesData || (stepsV && (!steps || [...steps].some((s) => Number(s) !== 1)))) return null;
+  const r = x.rank;
+  const begin: Value[] = [], end: Value[] = [];
+  const i64 = (n: number) => g.constant('int64', [], [n]);
+  const clamp = (v: Value, dim: Value) => g.max(g.min(v, dim), i64(0));
+  const axes = [...axesData].map((a) => (Number(a) < 0 ? Number(a) + r : Number(a)));
+  for (let a = 0; a < r; a++) {
+    const k = axes.indexOf(a);
+    if (k < 0) { begin.push(i64(0)); end.push(i64(0)); continue; }
+    const start = Number(starts[k]), stop = Number(ends[k]);
+    const d = x.shape[a]!;
+    if (typeof d === 'number') {
+      const s = Math.min(Math.max(start < 0 ? start + d : start, 0), d);
+      const e = Math.min(Math.max(stop < 0 ? stop + d : stop, 0), d);
+      begin.push(i64(s)); end.push(i64(d - Math.max(e, s)));
+      continue;
+    }
+    const dim = g.squeeze(g.slice(g.shapeOf(x), { starts: [a], ends: [a + 1] }), [0]);
+    const s = clamp(start < 0 ? g.add(dim, i64(start)) : i64(start), dim);
+    const e = clamp(stop < 0 ? g.add(dim, i64(stop)) : i64(Math.min(stop, 2 ** 52)), dim);
+    begin.push(s); end.push(g.sub(dim, g.max(e, s)));
+  }
+  const pads = g.concat([...begin, ...end].map((v) => g.unsqueeze(v, [0])), 0);
+  return g.pad(dy, pads, x.shape);
+}
+
 function expandReduced(g: Graph, node: GraphNode, dy: Value): Value {
   const x = node.inputs[0]!;
   if (node.meta.dynamicAxes) throw new GraphError(`gradients: ${node.name} reduces over run-time axes; no gradient`);

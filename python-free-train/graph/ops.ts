@@ -13,7 +13,18 @@ export interface DropoutOptions {
   mask?: Value;
   /** Otherwise a seeded RandomUniformLike draws the mask inside the graph. */
   seed?: number;
+  /**
+   * Or a float scalar in [0, 1), drawn by the caller for each run: the mask is then a hash of each
+   * element's coordinates and this value, computed with element-wise ops every GPU provider has
+   * (onnxruntime's WebGPU provider has no random-number kernel, and a RandomUniformLike on the CPU
+   * would copy a mask as large as the activations to the GPU at every site and step). `seed` then
+   * only tells sites apart.
+   */
+  noise?: Value;
 }
+
+/** Multipliers of the coordinate hash (one per axis, cycled): slightly different, so axes do not alias. */
+const HASH_MULTIPLIERS = [0.1031, 0.103, 0.0973, 0.1099];
 
 const INT64_MAX = 9223372036854775807;
 
@@ -106,10 +117,46 @@ export class Graph extends GraphCore {
   dropout(x: Value, options: DropoutOptions): Value {
     if (options.ratio <= 0) return x;
     if (options.mask) return this.mul(x, options.mask);
-    const u = this.addNode('RandomUniformLike', [x], [{ dtype: x.dtype, shape: x.shape }],
-      { seed: float(options.seed ?? 0) })[0]!;
+    const u = options.noise ? this.coordinateHash(x, options.noise, options.seed ?? 0)
+      : this.addNode('RandomUniformLike', [x], [{ dtype: x.dtype, shape: x.shape }], { seed: float(options.seed ?? 0) })[0]!;
     const keep = this.cast(this.greaterOrEqual(u, this.s(options.ratio, x)), x.dtype);
     return this.mul(x, this.mul(keep, this.s(1 / (1 - options.ratio), x)));
+  }
+
+  /**
+   * Uniform-looking values in [0, 1) with the shape of `x`, a hash of each element's coordinates,
+   * `noise` and `salt` (Dave Hoskins' "hash without sine", on per-axis coordinates so every
+   * intermediate stays small enough for float32). Only per-axis vectors are computed from shapes;
+   * the full-size work is a handful of element-wise ops. Not for cryptography: for dropout masks.
+   */
+  coordinateHash(x: Value, noise: Value, salt: number): Value {
+    return this.scope('coordinate_hash', () => {
+      const r = x.rank;
+      const f32 = (v: Value) => (v.dtype === 'float32' ? v : this.cast(v, 'float32'));
+      const frac = (v: Value) => this.sub(v, this.unary('Floor', v));
+      const shape = this.shapeOf(x);
+      const n = f32(noise);
+      const axes: Value[] = [];
+      for (let k = 0; k < r; k++) {
+        const d = x.shape[k]!;
+        const coords = typeof d === 'number'
+          ? this.constant('float32', [d], Array.from({ length: d }, (_, i) => i))
+          : this.range(this.scalar(0), f32(this.squeeze(this.gather(shape, this.int64s([k]), 0), [0])), this.scalar(1));
+        const broadcast = this.reshape(coords, Array.from({ length: r }, (_, j) => (j === k ? -1 : 1)));
+        const offset = (salt * 0.7548776662 + k * 0.5698402910) % 1;
+        axes.push(frac(this.add(this.mul(broadcast, this.scalar(HASH_MULTIPLIERS[k % 4]!)), this.add(n, this.scalar(offset)))));
+      }
+      let d: Value | undefined;
+      let sum: Value | undefined;
+      for (let k = 0; k < r; k++) {
+        const term = this.mul(axes[k]!, this.add(axes[(k + 1) % r]!, this.scalar(33.33)));
+        d = d ? this.add(d, term) : term;
+        sum = sum ? this.add(sum, axes[k]!) : axes[k]!;
+      }
+      const u = frac(this.mul(this.add(sum!, this.mul(d!, this.scalar(2))), this.add(axes[r - 1]!, d!)));
+      // Every axis contributes its own coordinates, so `u` already has the full shape of `x`.
+      return x.dtype === 'float32' ? u : this.cast(u, x.dtype);
+    });
   }
 
   // ---------- linear algebra
@@ -193,8 +240,13 @@ export class Graph extends GraphCore {
   }
 
   /** Number of elements as a scalar int64. */
+  /**
+   * Number of elements of `x` at run time, as the product of its shape: GPU providers keep Shape's
+   * input on the device, whereas a Size node would run on the CPU and copy all of `x` there first.
+   */
   sizeOfValue(x: Value): Value {
-    return this.addNode('Size', [x], [{ dtype: 'int64', shape: [] }])[0]!;
+    if (isStaticShape(x.shape)) return this.constant('int64', [], [x.shape.reduce((a, b) => a * b, 1)]);
+    return this.addNode('ReduceProd', [this.shapeOf(x)], [{ dtype: 'int64', shape: [] }], { keepdims: int(0) })[0]!;
   }
 
   /**
@@ -274,6 +326,12 @@ export class Graph extends GraphCore {
       shape: pieceShapes?.[i] ?? x.shape.map((d, j) => (j === ax ? (sizes instanceof Value ? this.freshDim() : sizes[i]!) : d)),
     }));
     return this.addNode('Split', [x, splitInput], outs, { axis: int(ax) });
+  }
+
+  /** Constant padding with zeros; `pads` is int64 [2 * rank] (all begins, then all ends), `shape` the result's. */
+  pad(x: Value, pads: Value, shape: Shape): Value {
+    if (pads.dtype !== 'int64' || pads.rank !== 1) this.fail('Pad', `pads must be a 1-D int64 tensor, got ${pads}`);
+    return this.addNode('Pad', [x, pads], [{ dtype: x.dtype, shape }], { mode: str('constant') })[0]!;
   }
 
   slice(x: Value, spec: SliceSpec): Value {

@@ -5,6 +5,7 @@
  * gradient checks), chosen per tensor, so fine-tuning the top K layers feeds only those.
  */
 import type { Value } from '../graph/core';
+import { floatToHalf } from '../graph/half';
 import type { Graph } from '../graph/ops';
 import type { DType } from '../graph/types';
 import type { RobertaConfig } from './config';
@@ -73,7 +74,7 @@ export function declareParams(g: Graph, params: readonly ParamTensor[], o: Param
   const dtype = o.dtype ?? 'float32';
   const byName = new Map<string, Value>();
   for (const p of params) {
-    const data = dtype === 'float64' ? Float64Array.from(p.data) : p.data;
+    const data = dtype === 'float64' ? Float64Array.from(p.data) : dtype === 'float16' ? Uint16Array.from(p.data, floatToHalf) : p.data;
     byName.set(p.name, o.asInput?.(p.name) ? g.input(p.name, dtype, p.shape) : g.initializer(p.name, dtype, p.shape, data));
   }
   return byName;
@@ -114,9 +115,10 @@ export interface EncoderGraphOptions {
    * Training-time dropout where Hugging Face applies it (embeddings, attention probabilities,
    * attention and FFN outputs, before each head layer), drawn in the graph from `seed`. Only
    * layers from `fromLayer` up and the head get it (frozen layers run as at inference); the
-   * embeddings only when `fromLayer` is negative.
+   * embeddings only when `fromLayer` is negative. With `noise` (a float scalar in [0, 1) fed each
+   * run) masks are coordinate hashes instead of RandomUniformLike draws: the form GPU providers run.
    */
-  dropout?: { ratio: number; seed: number; fromLayer?: number };
+  dropout?: { ratio: number; seed: number; fromLayer?: number; noise?: Value };
 }
 
 /** Builds the forward pass; `inputIds` and `attentionMask` are int64 [batch, seq]. */
@@ -131,12 +133,13 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
   const drop = (x: Value, layer: number): Value => {
     const d = o.dropout;
     if (!d || d.ratio <= 0 || layer < (d.fromLayer ?? 0)) return x;
-    return g.dropout(x, { ratio: d.ratio, seed: d.seed + 1000 * draws++ });
+    return g.dropout(x, { ratio: d.ratio, seed: d.seed + 1000 * draws++, ...(d.noise ? { noise: d.noise } : {}) });
   };
 
   // Additive mask [batch, 1, 1, seq]: 0 for tokens, a large negative for padding keys.
   const maskF = g.cast(attentionMask, ftype);
-  const additive = g.unsqueeze(g.mul(g.sub(g.s(1, maskF), maskF), g.s(-1e9, maskF)), [1, 2]);
+  // (float16 tops out at 65504: a larger constant would become infinity, and 0 * infinity NaN.)
+  const additive = g.unsqueeze(g.mul(g.sub(g.s(1, maskF), maskF), g.s(ftype === 'float16' ? -65504 : -1e9, maskF)), [1, 2]);
 
   let x = g.scope('embeddings', () => {
     // positions = cumsum(mask) * mask + padding_idx (Hugging Face's create_position_ids_from_input_ids).
