@@ -48,7 +48,7 @@ export interface RobertaParams {
   model: string;
   maxTokens: number;
   /** Encoder precision (absent in models saved before it was recorded: fp32). */
-  precision?: 'fp32' | 'int8';
+  precision?: 'fp32' | 'int8' | 'fp16';
 }
 
 export interface HashingConfig {

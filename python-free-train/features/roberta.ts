@@ -15,7 +15,7 @@ import type { Representation, RobertaParams } from './representation';
 
 export { parseModelId } from '../roberta/hub';
 
-export const ROBERTA_PRECISIONS = ['fp32', 'int8'] as const;
+export const ROBERTA_PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
 export type RobertaPrecision = (typeof ROBERTA_PRECISIONS)[number];
 /** The paper truncates review comments to 64 tokens. */
 export const ROBERTA_DEFAULT_MAX_TOKENS = 64;

@@ -135,10 +135,15 @@ export function buildEvalGraph(c: HeadConfig, o: { classWeights?: Float32Array; 
 }
 
 /** Inference graph; with `weights` the parameters are embedded as initializers (for export and fast scoring). */
-export function buildInferGraph(c: HeadConfig, weights?: readonly Float32Array[]): Uint8Array {
+/**
+ * `inputType: 'float16'` takes half-precision features (cached embeddings as stored) and widens
+ * them to float32 in the graph; the head itself always computes in float32.
+ */
+export function buildInferGraph(c: HeadConfig, weights?: readonly Float32Array[], o: { inputType?: 'float32' | 'float16' } = {}): Uint8Array {
   validateConfig(c);
   const g = new Graph('mlp_head_infer');
-  const { x } = declareBatch(g, c, 'float32', false);
+  const input = g.input('x', o.inputType ?? 'float32', [BATCH, c.inputDim]);
+  const x = input.dtype === 'float32' ? input : g.cast(input, 'float32');
   const specs = paramSpecs(c);
   const params = weights
     ? specs.map((s, i) => g.initializer(s.name, 'float32', s.shape, weights[i]!))

@@ -23,10 +23,12 @@ export type { HeadState, NamedArray } from './headFile';
 
 /**
  * Rows per run when evaluating and scoring: bounds memory whatever n is, and keeps each run's
- * activations cache-sized (8192 rows scored ~2x faster per row than 65,536 on a 2-core CPU).
+ * activations cache-sized (8192 rows scored ~2x faster per row than 65,536 on a 2-core CPU). On a
+ * GPU a run costs a fixed dispatch and transfer overhead, so runs are larger there.
  */
 const EVAL_CHUNK = 8192;
 const PREDICT_CHUNK = 8192;
+const GPU_PREDICT_CHUNK = 131_072;
 
 export class HeadModel {
   private params: Float32Array[];
@@ -35,7 +37,7 @@ export class HeadModel {
   /** Bumped whenever the weights change, so the inference session is rebuilt only when stale. */
   private version = 0;
   private evalSession?: Session;
-  private infer?: { version: number; session: Session };
+  private infer?: { version: number; half: boolean; session: Session };
 
   private constructor(
     readonly config: HeadConfig,
@@ -132,15 +134,22 @@ export class HeadModel {
     return { loss: den > 0 ? num / den : NaN, probs };
   }
 
-  /** Probabilities n*classes, scored in chunks with the weights embedded in the graph. */
-  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+  /**
+   * Probabilities n*classes, scored in chunks with the weights embedded in the graph. `x` may be
+   * float16 bits (a Uint16Array, as the embedding cache stores them): half the bytes to move to a
+   * GPU, widened to float32 inside the graph.
+   */
+  async predict(x: Float32Array | Uint16Array, n: number): Promise<Float32Array> {
     this.checkInputs(x, n);
-    const session = await this.inferSession();
+    const half = x instanceof Uint16Array;
+    const session = await this.inferSession(half);
     const d = this.config.inputDim, c = this.config.classes;
     const probs = new Float32Array(n * c);
-    for (let start = 0; start < n; start += PREDICT_CHUNK) {
-      const b = Math.min(PREDICT_CHUNK, n - start);
-      const out = await session.run({ x: Tensor.float32(x.subarray(start * d, (start + b) * d), [b, d]) });
+    const chunk = this.backend.device === 'cpu' ? PREDICT_CHUNK : GPU_PREDICT_CHUNK;
+    for (let start = 0; start < n; start += chunk) {
+      const b = Math.min(chunk, n - start);
+      const rows = x.subarray(start * d, (start + b) * d);
+      const out = await session.run({ x: rows instanceof Uint16Array ? Tensor.float16(rows, [b, d]) : Tensor.float32(rows, [b, d]) });
       probs.set(out.probs!.float32, start * c);
     }
     return probs;
@@ -181,8 +190,8 @@ export class HeadModel {
   static deserialize(bytes: Uint8Array): { state: HeadState; config: HeadConfig } { return deserializeHead(bytes); }
 
   /** The ONNX inference graph (x [batch, inputDim] -> probs [batch, classes]) with the current weights. */
-  inferenceModel(): Uint8Array {
-    return buildInferGraph(this.config, this.params);
+  inferenceModel(inputType: 'float32' | 'float16' = 'float32'): Uint8Array {
+    return buildInferGraph(this.config, this.params, { inputType });
   }
 
   async release(): Promise<void> {
@@ -193,16 +202,16 @@ export class HeadModel {
     this.infer = undefined;
   }
 
-  private async inferSession(): Promise<Session> {
-    if (this.infer?.version === this.version) return this.infer.session;
+  private async inferSession(half = false): Promise<Session> {
+    if (this.infer?.version === this.version && this.infer.half === half) return this.infer.session;
     await this.infer?.session.release();
     this.infer = undefined;
-    const session = await this.backend.session(this.inferenceModel(), 'mlp head inference');
-    this.infer = { version: this.version, session };
+    const session = await this.backend.session(this.inferenceModel(half ? 'float16' : 'float32'), 'mlp head inference');
+    this.infer = { version: this.version, half, session };
     return session;
   }
 
-  private checkInputs(x: Float32Array, n: number, y?: Int32Array): void {
+  private checkInputs(x: Float32Array | Uint16Array, n: number, y?: Int32Array): void {
     const d = this.config.inputDim;
     if (!(Number.isInteger(n) && n >= 0)) throw new Error(`mlp head: n must be a non-negative integer, got ${n}`);
     if (x.length < n * d) throw new Error(`mlp head: x has ${x.length} values, fewer than n * inputDim = ${n} * ${d}`);

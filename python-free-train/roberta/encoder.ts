@@ -3,7 +3,7 @@
  * and, with a classification head, logits. fp32 or dynamic int8; texts are sorted by token count
  * and batched so each batch is padded only to its own longest text.
  */
-import type { Backend, Session } from '../backend';
+import type { Backend, Placement, Session } from '../backend';
 import { Tensor } from '../backend';
 import type { RobertaConfig } from './config';
 import { ATTENTION_MASK, INPUT_IDS } from './encoderGraph';
@@ -17,6 +17,8 @@ export interface EncoderOptions {
   precision?: Precision;
   /** Texts per onnxruntime run (default 32). */
   batchSize?: number;
+  /** Record onnxruntime's profile, for `placement()` (diagnostics). */
+  profile?: boolean;
 }
 
 export interface EncoderResult {
@@ -26,14 +28,25 @@ export interface EncoderResult {
   logits?: Float32Array;
 }
 
+/** fp16 is a GPU option and int8 a CPU one (WebGPU has no integer MatMul kernel; the CPU provider few fp16 kernels). */
+export function checkPrecisionOn(precision: Precision, device: Backend['device']): void {
+  if (precision === 'fp16' && device === 'cpu') {
+    throw new Error('roberta encoder: fp16 runs on a GPU (device webgpu, cuda or dml); on the CPU use fp32 or int8');
+  }
+  if (precision === 'int8' && device === 'webgpu') {
+    throw new Error('roberta encoder: int8 runs on the CPU (the WebGPU provider has no integer MatMul); on a GPU use fp16 or fp32');
+  }
+}
+
 export class RobertaEncoder {
   private constructor(private readonly session: Session, readonly config: RobertaConfig, readonly tokenizer: RobertaTokenizer,
     readonly precision: Precision, readonly batchSize: number, readonly hasHead: boolean) {}
 
   static async create(backend: Backend, model: { config: RobertaConfig; weights: RobertaWeights; tokenizer: RobertaTokenizer }, o: EncoderOptions = {}): Promise<RobertaEncoder> {
     const precision = o.precision ?? 'fp32';
+    checkPrecisionOn(precision, backend.device);
     const bytes = robertaInferenceModel(model.config, model.weights, precision);
-    const session = await backend.session(bytes, `roberta encoder (${precision})`);
+    const session = await backend.session(bytes, `roberta encoder (${precision})`, { profile: o.profile });
     return new RobertaEncoder(session, model.config, model.tokenizer, precision, o.batchSize ?? 32, !!model.weights.head);
   }
 
@@ -64,6 +77,9 @@ export class RobertaEncoder {
     }
     return { embeddings, ...(logits ? { logits } : {}) };
   }
+
+  /** Where the encoder's nodes ran (created with `profile: true`). */
+  placement(): Placement { return this.session.placement(); }
 
   async release(): Promise<void> { await this.session.release(); }
 }

@@ -4,7 +4,7 @@
  * AdamW update) run by onnxruntime. Frozen layers are initializers inside the graph, so only the
  * trainable tensors and their optimizer state travel between steps. K = 0 trains the head alone.
  */
-import { type Backend, type Feeds, type Session, Tensor } from '../backend';
+import { type Backend, DeviceTensor, type Feeds, type Placement, type Session, Tensor, type Value as Resident } from '../backend';
 import { gradients } from '../graph/autodiff';
 import type { Value } from '../graph/core';
 import { softmaxCrossEntropy } from '../graph/losses';
@@ -25,9 +25,18 @@ export interface FineTuneOptions {
   seed?: number;
   /** Dropout in the trained layers and the head (RoBERTa's default is 0.1; default 0). */
   dropout?: number;
+  /**
+   * How dropout masks are drawn: `graph` (RandomUniformLike inside the graph, the CPU's form) or
+   * `hash` (a coordinate hash of a per-step value the tuner feeds: the form GPU providers run).
+   * Default: `hash` on a GPU backend, else `graph`.
+   */
+  dropoutNoise?: 'graph' | 'hash';
+  /** Record onnxruntime's profile of the step graph, for `placement()` (diagnostics). */
+  profile?: boolean;
 }
 
 const LABELS = 'labels';
+const DROPOUT_NOISE = 'dropout_noise';
 const next = (name: string) => `${name}.next`;
 const slotName = (name: string, slot: string) => `${name}.${slot}`;
 
@@ -58,7 +67,8 @@ export function buildFineTuneStep(c: RobertaConfig, params: readonly ParamTensor
   const labels = g.input(LABELS, 'int64', [BATCH]);
   const trainable = (name: string) => isTrainable(name, c.numHiddenLayers, o.topLayers);
   const byName = declareParams(g, params, { asInput: trainable });
-  const dropout = o.dropout ? { ratio: o.dropout, seed: o.seed ?? 1, fromLayer: c.numHiddenLayers - o.topLayers } : undefined;
+  const noise = o.dropout && o.dropoutNoise === 'hash' ? g.input(DROPOUT_NOISE, 'float32', []) : undefined;
+  const dropout = o.dropout ? { ratio: o.dropout, seed: o.seed ?? 1, fromLayer: c.numHiddenLayers - o.topLayers, ...(noise ? { noise } : {}) } : undefined;
   const out = buildRobertaEncoder(g, c, encoderValues(byName, c), ids, mask, { dropout });
   if (!out.logits) throw new Error('roberta fine-tuning: the model has no classification head');
   const { loss } = softmaxCrossEntropy(g, out.logits, labels);
@@ -80,11 +90,23 @@ export function buildFineTuneStep(c: RobertaConfig, params: readonly ParamTensor
   return toModelBytes(g, { outputs });
 }
 
+/**
+ * Runs fine-tuning steps. Trained tensors and their optimizer state stay on the device between
+ * steps where the provider allows it (WebGPU: about 1 GB for all 12 layers of roberta-base with
+ * Adam, which would otherwise cross the bus twice per step); only the batch goes in and the loss
+ * and logits come out.
+ */
 export class RobertaFineTuner {
   private steps = 0;
-  private constructor(private readonly session: Session, readonly config: RobertaConfig, private readonly base: RobertaWeights,
-    private readonly trained: ParamTensor[], private readonly state: Map<string, Float32Array>, private readonly slots: readonly string[],
-    readonly optimizer: OptimizerConfig) {}
+  private readonly noise?: () => number;
+  private constructor(private readonly backend: Backend, private readonly session: Session, readonly config: RobertaConfig, private readonly base: RobertaWeights,
+    private readonly trained: ParamTensor[], private readonly values: Map<string, Resident>, private readonly slots: readonly string[],
+    readonly optimizer: OptimizerConfig, hashNoiseSeed: number | undefined) {
+    if (hashNoiseSeed !== undefined) {
+      const random = mulberry32(hashNoiseSeed);
+      this.noise = () => random();
+    }
+  }
 
   static async create(backend: Backend, c: RobertaConfig, w: RobertaWeights, o: FineTuneOptions): Promise<RobertaFineTuner> {
     if (!(Number.isInteger(o.topLayers) && o.topLayers >= 0 && o.topLayers <= c.numHiddenLayers)) {
@@ -93,12 +115,19 @@ export class RobertaFineTuner {
     const weights: RobertaWeights = w.head ? w : { ...w, head: initialHead(c, o.seed) };
     const params = robertaParamTensors(weights);
     const optimizer = o.optimizer ?? { kind: 'adamw', lr: 2e-5 };
-    const session = await backend.session(buildFineTuneStep(c, params, { ...o, optimizer }), `roberta fine-tune step (top ${o.topLayers} layers + head)`);
+    const dropoutNoise = o.dropoutNoise ?? (backend.device === 'cpu' ? 'graph' : 'hash');
     const trained = params.filter((p) => isTrainable(p.name, c.numHiddenLayers, o.topLayers)).map((p) => ({ ...p, data: p.data.slice() }));
     const slots = stateSlots(optimizer);
-    const state = new Map<string, Float32Array>();
-    for (const p of trained) for (const s of slots) state.set(slotName(p.name, s), new Float32Array(p.data.length));
-    return new RobertaFineTuner(session, c, weights, trained, state, slots, optimizer);
+    const resident = trained.flatMap((p) => [next(p.name), ...slots.map((s) => next(slotName(p.name, s)))]);
+    const session = await backend.session(buildFineTuneStep(c, params, { ...o, optimizer, dropoutNoise }),
+      `roberta fine-tune step (top ${o.topLayers} layers + head)`, { deviceOutputs: resident, profile: o.profile });
+    const values = new Map<string, Resident>();
+    for (const p of trained) {
+      values.set(p.name, Tensor.float32(p.data, p.shape));
+      for (const s of slots) values.set(slotName(p.name, s), Tensor.float32(new Float32Array(p.data.length), p.shape));
+    }
+    const hashSeed = o.dropout && dropoutNoise === 'hash' ? ((o.seed ?? 1) ^ 0x5eed) >>> 0 : undefined;
+    return new RobertaFineTuner(backend, session, c, weights, trained, values, slots, optimizer, hashSeed);
   }
 
   /** One optimizer step on a batch; returns the batch loss before the update. */
@@ -112,22 +141,25 @@ export class RobertaFineTuner {
       [LABELS]: new Tensor('int64', [batch.batch], BigInt64Array.from(labels, (l) => BigInt(l))),
       step: Tensor.scalar(this.steps),
       lr: Tensor.scalar(lr),
+      ...(this.noise ? { [DROPOUT_NOISE]: Tensor.scalar(this.noise()) } : {}),
     };
-    for (const p of this.trained) {
-      feeds[p.name] = Tensor.float32(p.data, p.shape);
-      for (const s of this.slots) feeds[slotName(p.name, s)] = Tensor.float32(this.state.get(slotName(p.name, s))!, p.shape);
+    for (const [name, v] of this.values) feeds[name] = v;
+    const { host, device } = await this.session.runMixed(feeds);
+    const replaced: Resident[] = [];
+    for (const name of this.values.keys()) {
+      const updated = device[next(name)] ?? host[next(name)];
+      if (!updated) throw new Error(`roberta fine-tuning: the step graph did not return ${next(name)}`);
+      replaced.push(this.values.get(name)!);
+      this.values.set(name, updated);
     }
-    const out = await this.session.run(feeds);
-    for (const p of this.trained) {
-      p.data = out[next(p.name)]!.float32;
-      for (const s of this.slots) this.state.set(slotName(p.name, s), out[next(slotName(p.name, s))]!.float32);
-    }
-    return out.loss!.float32[0]!;
+    for (const old of replaced) if (old instanceof DeviceTensor) old.dispose();
+    return host.loss!.float32[0]!;
   }
 
   /** The current weights in Hugging Face layout (frozen tensors shared with the original). */
-  weights(): RobertaWeights {
-    const byName = new Map(this.trained.map((p) => [p.name, p]));
+  async weights(): Promise<RobertaWeights> {
+    const byName = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+    for (const p of this.trained) byName.set(p.name, { shape: p.shape, data: (await this.backend.toHost(this.values.get(p.name)!)).float32 });
     const linear = (name: string, original: { weight: { shape: readonly number[]; data: Float32Array }; bias: { shape: readonly number[]; data: Float32Array } }) => {
       const w = byName.get(`${name}.weight`), b = byName.get(`${name}.bias`);
       if (!w || !b) return original;
@@ -151,7 +183,13 @@ export class RobertaFineTuner {
     };
   }
 
-  async release(): Promise<void> { await this.session.release(); }
+  /** Where the step graph's nodes ran (created with `profile: true`). */
+  placement(): Placement { return this.session.placement(); }
+
+  async release(): Promise<void> {
+    for (const v of this.values.values()) if (v instanceof DeviceTensor) v.dispose();
+    await this.session.release();
+  }
 }
 
 function transpose(data: Float32Array, rows: number, cols: number): Float32Array {

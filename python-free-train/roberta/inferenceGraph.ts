@@ -4,6 +4,7 @@
  * caching and scoring) and the whole classifier (encoder + classification head + softmax, what
  * `secreview export-model` ships). fp32 or dynamic int8.
  */
+import type { Value } from '../graph/core';
 import { Graph } from '../graph/ops';
 import { toModelBytes } from '../graph/serialize';
 import type { RobertaConfig } from './config';
@@ -11,7 +12,12 @@ import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, buildRobertaEncoder, declarePara
 import { quantizeMatMulsDynamic } from './quantize';
 import type { RobertaWeights } from './weights';
 
-export const PRECISIONS = ['fp32', 'int8'] as const;
+/**
+ * fp32; int8 (dynamic quantization of the MatMuls: a CPU option, GPU providers have no integer
+ * MatMul kernels); fp16 (weights and activations in half precision: a GPU option, where the
+ * adapter has shader-f16; the CPU provider lacks most fp16 kernels).
+ */
+export const PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 export function isPrecision(value: unknown): value is Precision {
@@ -23,9 +29,10 @@ export function robertaInferenceModel(c: RobertaConfig, w: RobertaWeights, preci
   const g = new Graph('roberta');
   const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
   const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
-  const params = encoderValues(declareParams(g, robertaParamTensors(w)), c);
+  const params = encoderValues(declareParams(g, robertaParamTensors(w), { dtype: floatType(precision) }), c);
   const out = buildRobertaEncoder(g, c, params, ids, mask);
-  return withPrecision(toModelBytes(g, { outputs: { cls: out.cls, ...(out.logits ? { logits: out.logits } : {}) }, inputs: [ids, mask] }), precision, 'roberta encoder');
+  const outputs = { cls: asFloat32(g, out.cls), ...(out.logits ? { logits: asFloat32(g, out.logits) } : {}) };
+  return withPrecision(toModelBytes(g, { outputs, inputs: [ids, mask] }), precision, 'roberta encoder');
 }
 
 /**
@@ -41,16 +48,25 @@ export function robertaClassifierModel(c: RobertaConfig, w: RobertaWeights, prec
   const g = new Graph('roberta_classifier');
   const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
   const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
-  const params = encoderValues(declareParams(g, robertaParamTensors(w)), c);
+  const params = encoderValues(declareParams(g, robertaParamTensors(w), { dtype: floatType(precision) }), c);
   const out = buildRobertaEncoder(g, c, params, ids, mask);
-  const logits = out.logits!;
+  const logits = asFloat32(g, out.logits!);
   const probs = g.softmax(logits, -1);
   const bytes = toModelBytes(g, { outputs: { probs, logits }, inputs: [ids, mask] });
   return withPrecision(bytes, precision, 'roberta classifier', (name) => name.startsWith('head.'));
 }
 
+function floatType(precision: Precision): 'float32' | 'float16' {
+  return precision === 'fp16' ? 'float16' : 'float32';
+}
+
+/** Outputs are float32 whatever the graph computes in, so callers read them the same way. */
+function asFloat32(g: Graph, v: Value): Value {
+  return v.dtype === 'float32' ? v : g.cast(v, 'float32');
+}
+
 function withPrecision(bytes: Uint8Array, precision: Precision, what: string, keepFloat?: (initializer: string) => boolean): Uint8Array {
-  if (precision === 'fp32') return bytes;
+  if (precision === 'fp32' || precision === 'fp16') return bytes;
   if (precision !== 'int8') throw new Error(`${what}: unsupported precision "${String(precision)}". Should be one of: ${PRECISIONS.join(', ')}`);
   return quantizeMatMulsDynamic(bytes, keepFloat ? { skip: keepFloat } : {}).bytes;
 }

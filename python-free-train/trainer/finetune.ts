@@ -42,7 +42,7 @@ export interface FineTuneRequest {
   /** The encoder folder the embeddings came from. */
   folder: string;
   maxTokens: number;
-  precision: 'fp32' | 'int8';
+  precision: 'fp32' | 'int8' | 'fp16';
   layers: number;
   epochs: number;
   learningRate: number;
@@ -135,7 +135,7 @@ export async function fineTuneRoberta(q: FineTuneRequest): Promise<FineTuneOutco
       learningRates.push(lr);
       q.onEpoch?.(epoch, losses.at(-1)!, lr);
     }
-    weights = tuner.weights();
+    weights = await tuner.weights();
   } finally {
     await tuner.release();
   }

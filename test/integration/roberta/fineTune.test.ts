@@ -55,7 +55,7 @@ describe('roberta fine-tuning (head + top K layers)', () => {
     assert.ok(losses[0]! > 0.5, `initial loss ${losses[0]}`);
     assert.ok(losses.at(-1)! < 0.1 * losses[0]!, `loss went from ${losses[0]} to ${losses.at(-1)}`);
 
-    const tuned = tuner.weights();
+    const tuned = await tuner.weights();
     assert.equal(tuned.layers[0]!.query.weight, original.layers[0]!.query.weight, 'layer 0 is frozen');
     assert.notDeepEqual(Array.from(tuned.layers[1]!.query.weight.data), Array.from(original.layers[1]!.query.weight.data));
     const ref = robertaForwardReference(config, tuned, batch);
