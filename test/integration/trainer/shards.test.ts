@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from '../../../src/cli/main';
+import { DEVICE_CHOICES } from '../../../python-free-train/backend';
 import { textKey } from '../../../python-free-train/features/cache';
 import { Fp16EmbeddingCache } from '../../../python-free-train/roberta/embeddingCache';
 import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
@@ -127,5 +128,22 @@ test('3 embed shards and 3 score shards as separate processes, merged, equal a s
   } finally {
     cleanup();
     rmSync(modelDir, { recursive: true, force: true });
+  }
+});
+
+test('embed and score take --device from the backend\'s list and say which devices there are', async () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-device-'));
+  try {
+    for (const step of ['embed', 'score']) {
+      const r = await cli(folder, step, '--shard', '0/2', '--device', 'tpu');
+      assert.equal(r.code, 2);
+      assert.match(r.err.join('\n'), new RegExp(`secreview ${step}: --device must be one of ${DEVICE_CHOICES.join(', ')}, got "tpu"`));
+    }
+    // A valid device gets past the check to the next problem: there is no workspace here.
+    const cpu = await cli(folder, 'score', '--shard', '0/2', '--device', 'cpu');
+    assert.equal(cpu.code, 3);
+    assert.doesNotMatch(cpu.err.join('\n'), /--device/);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });
