@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { withWorkspace, printJson } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';
+import { inputFile } from '../paths';
 
 export const importCommand: CliCommand = {
   name: 'import',
@@ -18,8 +19,8 @@ export const importCommand: CliCommand = {
   ].join('\n'),
   options: { 'label-field': { type: 'string' }, 'max-problems': { type: 'string' } },
   async run(args, io) {
-    const files = args.positionals.map((f) => path.resolve(io.cwd, f));
-    if (!files.length) throw new CliError('give at least one file to import');
+    if (!args.positionals.length) throw new CliError('give at least one file to import');
+    const files = args.positionals.map((f) => inputFile(io, f));
     const maxShown = Number(optString(args, 'max-problems') ?? 20);
     return withWorkspace(io, 'import', async (ws) => {
       const report = await ws.importFiles(files, {
