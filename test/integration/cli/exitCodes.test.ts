@@ -2,7 +2,8 @@
 // input, 3 workspace missing, locked, or no model yet), and `--json` errors as JSON on stdout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { tempDir, repoRoot } from '../../helpers/tmp';
@@ -72,4 +73,70 @@ test('exit codes and messages follow the README for bad paths, bad options, no w
     assert.equal(typeof parsed.error, 'string', `${what} --json: error message`);
     assert.match(parsed.error as string, c.message, `${what} --json: message`);
   }
+});
+
+test('import reports a null body as null and a duplicate id with a different body with file:line; the same body again is a plain duplicate', async () => {
+  const folder = await demoWorkspace();
+  const review = (id: number, body: unknown) => JSON.stringify({ url: `https://github.com/a/b/pull/1#discussion_r${id}`, repo: 'a/b', number: 1, body });
+  writeFileSync(path.join(folder, 'in.jsonl'), [
+    review(1, 'first body'),
+    review(2, null),
+    review(1, 'a different body'),
+    review(1, 'first body'),
+    review(3, ['not', 'text']),
+    review(9100000111, 'not the demo body of this id'),
+  ].join('\n') + '\n');
+  const r = await cli(folder, 'import', 'in.jsonl');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Imported 1 reviews \(1 duplicates skipped, 4 problems\)/);
+  assert.match(r.stderr, /in\.jsonl:2: field "body" must be a string, got null/);
+  assert.doesNotMatch(r.stderr, /got object/);
+  assert.match(r.stderr, /in\.jsonl:3: review 1 appeared before with a different body \(in\.jsonl:1\); the first one is kept and this record skipped/);
+  assert.match(r.stderr, /in\.jsonl:5: field "body" must be a string, got an array/);
+  assert.match(r.stderr, /in\.jsonl:6: review 9100000111 is already in the pool with a different body \(pool row 0\); the pool's record is kept and this one skipped/);
+});
+
+test('a truncated gzip import says what was committed (rows, file, last line), keeps their labels, and --json gives the same as JSON', async () => {
+  const folder = await demoWorkspace();
+  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({
+    url: `https://github.com/acme/big/pull/${1 + (i % 40)}#discussion_r${7_000_000 + i}`, repo: 'acme/big', number: 1 + (i % 40),
+    body: `Review ${i}: ${'please check the bounds of this buffer '.repeat(1 + (i % 5))}`, tag: i % 3 ? 'no' : 'yes',
+  }));
+  const whole = gzipSync(lines.join('\n') + '\n');
+  const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+  writeFileSync(path.join(folder, 'damaged.jsonl.gz'), cut);
+  // What a reader can get out of the damaged file: its whole lines.
+  const complete = gunzipSync(cut, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8').split('\n').length - 1;
+  assert.ok(complete > 100 && complete < 3000, `the cut leaves part of the file (${complete} lines)`);
+
+  const r = await cli(folder, 'import', 'damaged.jsonl.gz', '--label-field', 'tag');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`damaged\\.jsonl\\.gz: compressed data is damaged or truncated after line ${complete} `));
+  assert.match(r.stderr, new RegExp(`Committed to the pool: ${complete} new reviews from lines 1-${complete} of damaged\\.jsonl\\.gz; the pool has ${336 + complete} reviews\\.`));
+  assert.match(r.stderr, /Importing the complete file again adds the rest/);
+  assert.match(r.stderr, new RegExp(`Labels of the committed reviews: ${complete} added`));
+  assert.match(r.stderr, new RegExp(`damaged\\.jsonl\\.gz:${complete + 1}: truncated line at the end of a damaged file`));
+  const stats = JSON.parse((await cli(folder, '--json', 'stats')).stdout) as { pool: number; labeled: number };
+  assert.equal(stats.pool, 336 + complete, 'what the message says is what the pool has');
+  assert.equal(stats.labeled, complete);
+
+  // The same import with --json: the error and what was committed, as JSON on stdout.
+  const again = tempDir('secreview-exit-json-');
+  assert.equal((await cli(again, 'init')).code, 0);
+  writeFileSync(path.join(again, 'damaged.jsonl.gz'), cut);
+  const j = await cli(again, '--json', 'import', 'damaged.jsonl.gz');
+  assert.equal(j.code, 2);
+  const parsed = JSON.parse(j.stdout) as { error: string; exitCode: number; imported: number; pool: number; stoppedAt: { file: string; completeLines: number } };
+  assert.equal(parsed.exitCode, 2);
+  assert.equal(parsed.imported, complete);
+  assert.equal(parsed.pool, complete);
+  assert.deepEqual(parsed.stoppedAt, { file: path.join(again, 'damaged.jsonl.gz'), completeLines: complete });
+  assert.match(parsed.error, /Committed to the pool/);
+
+  // The complete file adds exactly the rest.
+  writeFileSync(path.join(folder, 'whole.jsonl.gz'), whole);
+  const rest = await cli(folder, '--json', 'import', 'whole.jsonl.gz', '--label-field', 'tag');
+  assert.equal(rest.code, 0, rest.stderr);
+  const done = JSON.parse(rest.stdout) as { imported: number; duplicates: number; pool: number };
+  assert.deepEqual([done.imported, done.duplicates, done.pool], [3000 - complete, complete, 3336]);
 });
