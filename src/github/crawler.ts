@@ -215,11 +215,16 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
         } else {
           const at = failed.findIndex((f) => retryThisRun.has(f.index));
           if (at < 0) break;
-          const [{ endBytes, error, via: _via, ...state }] = failed.splice(at, 1) as [FailedRepo];
-          retryThisRun.delete(state.index);
+          const [retry] = failed.splice(at, 1) as [FailedRepo];
+          retryThisRun.delete(retry.index);
           // Its records so far stay where they are; this attempt appends after the other repositories'.
-          checkpoint.current = { ...state, startBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes }, earlier: [...(state.earlier ?? []), { start: state.startBytes, end: endBytes }] };
-          log('info', `${state.repo}: trying again where it stopped (it failed before: ${error})`);
+          checkpoint.current = {
+            index: retry.index, repo: retry.repo, position: retry.position, reviews: retry.reviews, pulls: retry.pulls,
+            ...(retry.fellBack ? { fellBack: retry.fellBack } : {}),
+            startBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes },
+            earlier: [...(retry.earlier ?? []), { start: retry.startBytes, end: retry.endBytes }],
+          };
+          log('info', `${retry.repo}: trying again where it stopped (it failed before: ${retry.error})`);
           await commit();
         }
       }
