@@ -362,9 +362,10 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
       seed: options.seed, options, durationsMs,
     };
     const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: total };
+    // Announced before the first write, so a trainer killed from here on is reported as saving.
+    ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
     await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
     await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
-    ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
     checkCancelled(signal);
     writer.commit();
     durationsMs.total = Math.round(performance.now() - t0);

@@ -17,6 +17,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MODEL_LABELS } from '../../src/core/labels';
+import { NoModelError } from '../../src/store/batches';
 import type { Pool } from '../../src/store/pool';
 import { MODEL_FILES, findModel, readManifest, type ModelManifest } from '../../src/train/modelFiles';
 import type { Backend } from '../backend';
@@ -140,7 +141,7 @@ class ReadOnlyCache implements FeatureCache {
 /** Scores the shard's rows with model `version` (default the newest) into a score shard file. */
 export async function scoreShard(workspaceDir: string, pool: Pool, s: ShardSpec, o: ShardRunOptions & { version?: string; backend?: Backend; load?: LoadOptions } = {}): Promise<ScoreShardMeta & { file: string }> {
   const model = findModel(workspaceDir, o.version);
-  if (!model) throw new ShardError(o.version ? `no model version "${o.version}" in this workspace` : 'no trained model yet: run "secreview train" first');
+  if (!model) throw o.version ? new ShardError(`no model version "${o.version}" in this workspace`) : new NoModelError('no trained model yet: run "secreview train" first');
   const predictor = await Predictor.load(model.dir, o.backend, o.load);
   try {
     const rep = predictor.representation;

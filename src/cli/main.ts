@@ -47,9 +47,37 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+/**
+ * `--size -1`: node's parser reads "-1" as an option and calls the argument ambiguous. A value
+ * that looks like a negative number is joined to its option (`--size=-1`), so the option's own
+ * check can say what is wrong with it.
+ */
+function joinNegativeValues(args: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name && !name.includes('=') && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Exit codes of the README: 0 success, 1 failure, 2 bad input, 3 workspace missing, locked, or no model yet. */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof CliError) return e.exitCode;
+  if (e instanceof LockedError || e instanceof NoWorkspaceError || e instanceof NoModelError) return 3;
+  return 1;
+}
+
 export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<number> {
-  const out = base.out ?? ((t: string) => process.stdout.write(t + '\n'));
+  const rawOut = base.out ?? ((t: string) => process.stdout.write(t + '\n'));
   const err = base.err ?? ((t: string) => process.stderr.write(t + '\n'));
+  let printed = false;
+  const out = (t: string) => { printed = true; rawOut(t); };
   // Global options may also come before the command: `secreview -C dir init`, `secreview --json stats`.
   const leading: string[] = [];
   let i = 0;
@@ -62,7 +90,15 @@ export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<n
   }
   const [name, ...afterName] = argv.slice(i);
   const rest = [...leading, ...afterName];
+  // With --json, stdout carries JSON even when the command fails: the message and the exit code.
+  const wantsJson = argv.includes('--json');
+  const fail = (code: number, message: string, details: Record<string, unknown> = {}, command = name): number => {
+    err(command ? `secreview ${command}: ${message}` : `secreview: ${message}`);
+    if (wantsJson && !printed) out(JSON.stringify({ error: message, exitCode: code, ...(command ? { command } : {}), ...details }, null, 2));
+    return code;
+  };
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (!name && wantsJson) return fail(2, 'give a command; "secreview --help" lists them');
     out(mainHelp());
     return name ? 0 : 2;
   }
@@ -71,15 +107,14 @@ export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<n
     return 0;
   }
   const command: CliCommand | undefined = commands.find((c) => c.name === name);
-  if (!command) {
-    err(`secreview: unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}`);
-    return 2;
-  }
+  if (!command) return fail(2, `unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}`, {}, undefined);
+  const options = { ...GLOBAL_OPTIONS, ...command.options };
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(rest, options), options, allowPositionals: true, strict: true });
   } catch (e) {
-    err(`secreview ${name}: ${(e as Error).message.replace(/^TypeError \[\w+\]: /, '')}\n\n${command.usage}`);
+    fail(2, (e as Error).message.replace(/^TypeError \[\w+\]: /, ''));
+    err(`\n${command.usage}`);
     return 2;
   }
   if (parsed.values.help) {
@@ -92,37 +127,45 @@ export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<n
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const cwd = path.resolve(base.cwd ?? process.cwd(), typeof parsed.values.C === 'string' ? parsed.values.C : '.');
+  let lastError = '';
   const io: CliIO = {
-    cwd, json, out, err,
-    progress: base.progress ?? ((t: string) => { if (!json) process.stderr.write(t + '\n'); }),
+    cwd, json, out,
+    err: (t: string) => { lastError = t; err(t); },
+    progress: base.progress ?? ((t: string) => { if (!json) err(t); }),
     env: base.env ?? process.env,
     signal: base.signal ?? controller.signal,
   };
   try {
-    return await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
+    const code = await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
+    // A command that ends non-zero without a JSON answer (e.g. cancelled) still gives one.
+    if (code !== 0 && json && !printed) out(JSON.stringify({ error: lastError || `secreview ${name} ended with exit code ${code}`, exitCode: code, command: name }, null, 2));
+    return code;
   } catch (e) {
-    if (e instanceof CliError) {
-      err(`secreview ${name}: ${e.message}`);
-      return e.exitCode;
-    }
-    if (e instanceof LockedError || e instanceof NoWorkspaceError || e instanceof NoModelError) {
-      err(`secreview ${name}: ${e.message}`);
-      return 3;
-    }
-    err(`secreview ${name}: ${(e as Error).message ?? String(e)}`);
-    if (io.env.SECREVIEW_DEBUG) err((e as Error).stack ?? '');
-    return 1;
+    const code = exitCodeOf(e);
+    fail(code, (e as Error)?.message ?? String(e), e instanceof CliError ? e.details : {});
+    if (code === 1 && io.env.SECREVIEW_DEBUG) err((e as Error).stack ?? '');
+    return code;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
 
+/**
+ * A closed pipe (`secreview export | head`, `secreview train 2>&1 | head`) is a normal way to stop
+ * reading, never a reason to stop the work: labels, models and imports finish and are stored; what
+ * was left to say goes nowhere.
+ */
+function writerOf(stream: NodeJS.WriteStream): (text: string) => void {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  return (text: string) => { if (stream.writable && !stream.destroyed) stream.write(text + '\n'); };
+}
+
 if (require.main === module) {
-  // A closed pipe (`secreview export | head`) is a normal way to stop reading, not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`secreview: ${(e as Error).stack ?? String(e)}\n`);
+  const out = writerOf(process.stdout);
+  const err = writerOf(process.stderr);
+  main(process.argv.slice(2), { out, err }).then((code) => { process.exitCode = code; }, (e) => {
+    err(`secreview: ${(e as Error).stack ?? String(e)}`);
     process.exitCode = 1;
   });
 }

@@ -36,9 +36,12 @@ export interface CliCommand {
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
 
-/** An error the user can fix: printed without a stack trace, exit code 2 unless given. */
+/**
+ * An error the user can fix: printed without a stack trace, exit code 2 unless given. `details`
+ * joins the message in the JSON error that `--json` prints on stdout (e.g. what was committed).
+ */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(message: string, readonly exitCode = 2, readonly details?: Record<string, unknown>) {
     super(message);
     this.name = 'CliError';
   }

@@ -97,6 +97,11 @@ function detectShape(o: Obj): InputShape | undefined {
   return undefined;
 }
 
+/** What a JSON value is, in words: `null` and arrays are named as such, not as "object". */
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /**
  * Normalizes one parsed JSON value into a Review. Accepts the project's own records and exports,
  * the paper's flattened crawl (`url, path, number, repo, body, commit, createdAt, ...`), the paper's
@@ -104,14 +109,14 @@ function detectShape(o: Obj): InputShape | undefined {
  * comments and GitHub GraphQL review-thread comments.
  */
 export function normalizeReview(value: unknown): NormalizeResult {
-  if (!isObj(value)) return { ok: false, reason: `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
+  if (!isObj(value)) return { ok: false, reason: `expected a JSON object, got ${kindOf(value)}` };
   const o = value;
   // The project's own export nests the review under `review`.
   const src = isObj(o.review) && typeof (o.review as Obj).body === 'string' ? (o.review as Obj) : o;
   const shape = detectShape(src);
   if (!shape) return { ok: false, reason: 'not a review comment: no url, html_url, diff_hunk or id/pull fields' };
   if (typeof src.body !== 'string') {
-    return { ok: false, reason: src.body === undefined ? 'missing field "body"' : `field "body" must be a string, got ${typeof src.body}` };
+    return { ok: false, reason: src.body === undefined ? 'missing field "body"' : `field "body" must be a string, got ${kindOf(src.body)}` };
   }
   const body = src.body;
   let r: Partial<Review>;

@@ -169,16 +169,21 @@ export function registerCrawlCommands(context: vscode.ExtensionContext, output: 
           }
         },
       );
-      const text = `${summary.reviews} reviews from ${summary.pulls} pull requests in ${summary.repos.length}/${summary.reposTotal} repositories`;
-      if (!summary.complete) {
+      const text = `${summary.reviews} reviews from ${summary.pulls} pull requests in ${summary.repos.length - summary.failed.length}/${summary.reposTotal} repositories`;
+      if (summary.cancelled) {
         log(`crawl interrupted: ${text}`);
         void vscode.window.showInformationMessage(`Security Review: crawl paused after ${text}. Run "Crawl GitHub..." and choose Resume to continue.`);
         return;
       }
-      log(`crawl complete: ${text}; ${summary.skipped} malformed records skipped; reviews in ${summary.files.reviews}`);
+      log(`crawl ${summary.complete ? 'complete' : 'finished with failed repositories'}: ${text}; ${summary.skipped} malformed records skipped; reviews in ${summary.files.reviews}`);
+      for (const r of summary.repos.filter((x) => x.status === 'gone' || x.status === 'failed')) log(`${r.repo}: ${r.status}${r.error ? ` (${r.error})` : ''}`);
       await onCrawled(summary.files.reviews);
-      const gone = summary.repos.filter((r) => r.status === 'gone' || r.status === 'failed');
-      void vscode.window.showInformationMessage(`Security Review: crawled ${text}${gone.length ? ` (${gone.length} repositories gone or failed; see the output)` : ''}.`);
+      const gone = summary.repos.filter((r) => r.status === 'gone').length;
+      if (summary.failed.length) {
+        void vscode.window.showWarningMessage(`Security Review: crawled ${text}; ${summary.failed.length} repositories failed (see the output). Run "Crawl GitHub..." and choose Resume to try them again from where they stopped.`);
+      } else {
+        void vscode.window.showInformationMessage(`Security Review: crawled ${text}${gone ? ` (${gone} repositories gone; see the output)` : ''}.`);
+      }
     } catch (e) {
       const message = errorText(e);
       log(`crawl failed: ${message}`);

@@ -32,6 +32,9 @@ export interface RepoResult {
   error?: string;
 }
 
+/** Byte ranges of the run's files that hold one attempt's records of a repository. */
+export interface SegmentRange { start: { reviews: number; pulls: number }; end: { reviews: number; pulls: number } }
+
 export interface CurrentRepo {
   index: number;
   repo: string;
@@ -42,6 +45,19 @@ export interface CurrentRepo {
   pulls: number;
   /** Why GraphQL was abandoned for REST, if it was. */
   fellBack?: string;
+  /** What earlier attempts of this repository stored (it failed, other repositories came after it). */
+  earlier?: SegmentRange[];
+}
+
+/**
+ * A repository that failed for a reason that may pass (server errors, bad answers, access refused):
+ * not done, kept with where it stopped, and tried again by the next run, from there.
+ */
+export interface FailedRepo extends CurrentRepo {
+  /** File lengths when it failed: with `startBytes`, its records of that attempt. */
+  endBytes: { reviews: number; pulls: number };
+  error: string;
+  via: 'graphql' | 'rest';
 }
 
 export interface Checkpoint {
@@ -55,6 +71,8 @@ export interface Checkpoint {
   /** Index of the first repository not finished. */
   next: number;
   current: CurrentRepo | null;
+  /** Repositories that failed, waiting for the next run (absent in checkpoints of earlier versions: none). */
+  failed?: FailedRepo[];
   /** Committed lengths of the JSONL files. */
   bytes: { reviews: number; pulls: number; results: number };
   totals: { reviews: number; pulls: number; skipped: number; requests: number };
@@ -154,17 +172,20 @@ async function readRange(file: string, from: number, to: number): Promise<string
   }
 }
 
-export async function readRepoSegment(files: RunFiles, start: { reviews: number; pulls: number }, end: { reviews: number; pulls: number }): Promise<RepoSegment> {
+/** What the given byte ranges (one repository's attempts) hold. */
+export async function readRepoSegment(files: RunFiles, ranges: readonly SegmentRange[]): Promise<RepoSegment> {
   const segment: RepoSegment = { reviewIds: new Set(), pullNumbers: new Set(), titles: new Map() };
-  for (const line of await readRange(files.reviews, start.reviews, end.reviews)) {
-    const rec = JSON.parse(line) as { id?: unknown };
-    if (typeof rec.id === 'string') segment.reviewIds.add(rec.id);
-  }
-  for (const line of await readRange(files.pulls, start.pulls, end.pulls)) {
-    const rec = JSON.parse(line) as { number?: unknown; title?: unknown };
-    if (typeof rec.number !== 'number') continue;
-    segment.pullNumbers.add(rec.number);
-    if (typeof rec.title === 'string') segment.titles.set(rec.number, rec.title);
+  for (const { start, end } of ranges) {
+    for (const line of await readRange(files.reviews, start.reviews, end.reviews)) {
+      const rec = JSON.parse(line) as { id?: unknown };
+      if (typeof rec.id === 'string') segment.reviewIds.add(rec.id);
+    }
+    for (const line of await readRange(files.pulls, start.pulls, end.pulls)) {
+      const rec = JSON.parse(line) as { number?: unknown; title?: unknown };
+      if (typeof rec.number !== 'number') continue;
+      segment.pullNumbers.add(rec.number);
+      if (typeof rec.title === 'string') segment.titles.set(rec.number, rec.title);
+    }
   }
   return segment;
 }

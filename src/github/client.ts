@@ -24,7 +24,12 @@ export type ClientEvent =
   | { kind: 'fault'; detail: string }
   | { kind: 'rate'; budget: RateBudget };
 
-export type GitHubErrorKind = 'not-found' | 'unauthorized' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'graphql' | 'aborted' | 'other';
+/**
+ * `network`: GitHub cannot be reached at all (refused, DNS, reset), so no repository can be fetched;
+ * `timeout`: no answer in time (a stalled connection, or a page too big for GitHub to answer);
+ * `config`: the client itself was given something unusable (an API URL with a password in it).
+ */
+export type GitHubErrorKind = 'not-found' | 'unauthorized' | 'rate-limited' | 'server' | 'network' | 'timeout' | 'malformed' | 'graphql' | 'aborted' | 'config' | 'other';
 
 /** An error from GitHub with a scrubbed message and a kind the crawler can decide on. */
 export class GitHubError extends Error {
@@ -55,6 +60,11 @@ export interface GitHubClientOptions {
   rateLimitRetries?: number;
   /** Longest single rate-limit wait accepted before giving up (default 2 h). */
   maxWaitMs?: number;
+  /**
+   * Longest a request may take, answer body included, before it is abandoned and retried as a
+   * network fault (default 60 s): a stalled connection must not hang a crawl forever.
+   */
+  requestTimeoutMs?: number;
   onEvent?: (event: ClientEvent) => void;
   fetch?: typeof globalThis.fetch;
 }
@@ -166,7 +176,8 @@ export function toGitHubError(e: unknown, signal?: AbortSignal, waitUnitMs = 100
     refused.retryAfterMs = wait;
     return refused;
   }
-  if (status === 500 && /fetch failed|socket|ECONNRESET|ECONNREFUSED|terminated|other side closed|network/i.test(message)) {
+  if (status === 500 && /^no answer from GitHub within/.test(message)) return new GitHubError(message, 'timeout', status);
+  if (status === 500 && /fetch failed|socket|ECONNRESET|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|terminated|other side closed|network/i.test(message)) {
     return new GitHubError(`network error talking to GitHub: ${message}`, 'network', status);
   }
   if (status !== undefined && status >= 500) return new GitHubError(`GitHub server error (${status}): ${message}`, 'server', status);
@@ -190,7 +201,7 @@ export class GitHubClient {
     this.signal = options.signal;
     this.waitUnitMs = options.waitUnitMs ?? 1000;
     registerSecret(options.token);
-    this.apiUrl = (options.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+    this.apiUrl = checkedApiUrl(options.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
     this.graphqlUrl = options.graphqlUrl ?? (/\/api\/v3$/.test(this.apiUrl) ? this.apiUrl.replace(/\/api\/v3$/, '/api/graphql') : `${this.apiUrl}/graphql`);
     if (options.onEvent) this.listeners.add(options.onEvent);
     const emit = (event: ClientEvent) => this.emit(event);
@@ -268,16 +279,26 @@ export class GitHubClient {
     this.lastRequestAt.set(resource, Date.now());
     this.requestCount++;
     const doFetch = this.options.fetch ?? globalThis.fetch;
+    const timeoutMs = this.options.requestTimeoutMs ?? 60_000;
+    // The timer runs on while octokit reads the body, so a body that stalls is abandoned too.
+    const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
     try {
-      response = await doFetch(input, init);
+      response = await doFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
     } catch (e) {
-      if (!this.signal?.aborted) this.emit({ kind: 'fault', detail: scrubSecrets(`network error on ${new URL(url).pathname}: ${describeCause(e)}; retrying`) });
+      if (this.signal?.aborted) throw e;
+      if (timeout.aborted) {
+        const message = `no answer from GitHub within ${timeoutMs / 1000} s on ${new URL(url).pathname}`;
+        this.emit({ kind: 'fault', detail: `${message}; retrying` });
+        // Not an AbortError: octokit turns it into a 500 that its retry plugin retries.
+        throw new Error(message);
+      }
+      this.emit({ kind: 'fault', detail: scrubSecrets(`network error on ${new URL(url).pathname}: ${describeCause(e)}; retrying`) });
       throw e;
     }
     this.recordBudget(resource, response.headers);
     if (response.status >= 500) this.emit({ kind: 'fault', detail: `server error ${response.status} on ${new URL(url).pathname}; retrying with backoff` });
-    return response;
+    return withRetryAfterInSeconds(response);
   }
 
   private recordBudget(fallback: RateResource, headers: Headers): void {
@@ -374,6 +395,47 @@ export class GitHubClient {
       await sleep(ms, this.signal);
     }
   }
+}
+
+/**
+ * The API URL, refused when it cannot work: not http(s), or with a user name and password in it
+ * (fetch refuses such URLs on every request, and the password would end up in messages). The
+ * password is registered as a secret first, so it is masked wherever the URL is shown.
+ */
+function checkedApiUrl(apiUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    throw new GitHubError(`the GitHub API URL ${JSON.stringify(apiUrl.slice(0, 200))} is not a URL (e.g. https://api.github.com or https://HOST/api/v3)`, 'config');
+  }
+  if (url.username || url.password) {
+    for (const secret of [url.password, decodeURIComponent(url.password), url.username]) registerSecret(secret);
+    url.username = '';
+    url.password = '';
+    throw new GitHubError(`the GitHub API URL must not contain a user name or password (${url.href.replace(/\/$/, '')} with credentials); give the token in GITHUB_TOKEN (or sign in with VS Code) instead`, 'config');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new GitHubError(`the GitHub API URL must start with https:// (got ${url.protocol})`, 'config');
+  return apiUrl;
+}
+
+/**
+ * `Retry-After` may be a number of seconds or an HTTP date (RFC 9110). Octokit's plugins read only
+ * seconds (a date became their 60 s fallback), so a date is turned into seconds here, measured
+ * against the server's own `Date` header when it sends one (no clock skew).
+ */
+function withRetryAfterInSeconds(response: Response): Response {
+  const value = response.headers.get('retry-after');
+  if (value === null || /^\s*\d+\s*$/.test(value)) return response;
+  const at = Date.parse(value);
+  if (!Number.isFinite(at)) return response;
+  const now = Date.parse(response.headers.get('date') ?? '');
+  const seconds = Math.max(0, Math.ceil((at - (Number.isFinite(now) ? now : Date.now())) / 1000));
+  const headers = new Headers(response.headers);
+  headers.set('retry-after', String(seconds));
+  const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  Object.defineProperty(copy, 'url', { value: response.url });
+  return copy;
 }
 
 function describeCause(e: unknown): string {

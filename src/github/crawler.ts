@@ -3,10 +3,13 @@
  * every page durably before moving the checkpoint, and report progress. Resumable at any page:
  * run it again on the same folder and it continues where it stopped (see checkpoint.ts).
  *
- * Decisions per repository: a repository that is gone (404 / NOT_FOUND) keeps what was stored and
- * is marked `gone`; one where GraphQL keeps failing is fetched again from the start over REST (its
- * partial GraphQL pages are cut away first, so nothing is stored twice); a bad token stops the
- * whole crawl; cancellation stops after the last stored page.
+ * Decisions per repository: a repository that is gone (404, 410, 451 / NOT_FOUND) keeps what was
+ * stored and is marked `gone`; one where GraphQL keeps failing is fetched over REST (what GraphQL
+ * stored is kept and skipped when REST lists it again); one where REST fails too (persistent 5xx,
+ * bodies that are not JSON, access refused) is not done: it keeps what it stored, the crawl moves on,
+ * the run is not complete, and the next run tries it again from where it stopped. A bad token, an
+ * unusable API URL or a GitHub that cannot be reached at all stops the whole crawl (resumable);
+ * cancellation stops after the last stored page.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +17,7 @@ import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
 import { writeJsonAtomic } from '../store/atomic';
 import { FileLock, LockedError } from '../store/lock';
-import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readRepoSegment, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
+import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readRepoSegment, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type FailedRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
 import { crawlRepoGraphql, crawlRepoRest, type RepoPage } from './repoCrawl';
 import { sampleRepositories, type SamplingOptions } from './sampling';
 import { errorText } from './scrub';
@@ -57,13 +60,17 @@ export interface CrawlOptions {
 export interface CrawlSummary {
   runId: string;
   files: RunFiles;
+  /** Every repository is done, empty or gone. */
   complete: boolean;
   cancelled: boolean;
   resumed: boolean;
   reviews: number;
   pulls: number;
   skipped: number;
+  /** Every repository finished (done, empty, gone), then those that failed. */
   repos: RepoResult[];
+  /** Repositories that failed in this run or before, waiting to be tried again by the next run (the crawl is not complete). */
+  failed: RepoResult[];
   reposTotal: number;
   /** Requests sent in this session. */
   requests: number;
@@ -139,7 +146,7 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
 
   const progress = (phase: CrawlProgress['phase']): CrawlProgress => ({
     runId, phase,
-    reposDone: checkpoint.next,
+    reposDone: checkpoint.next - (checkpoint.failed?.length ?? 0) - (checkpoint.current && checkpoint.current.index < checkpoint.next ? 1 : 0),
     reposTotal: checkpoint.repoCount ?? spec.sample?.count ?? 0,
     currentRepo: checkpoint.current?.repo,
     reviews: checkpoint.totals.reviews,
@@ -196,27 +203,49 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
     }
     phase = 'crawling';
     const repos = repoList;
-    while (checkpoint.next < repos.length) {
-      const index = checkpoint.next;
-      const repo = repos[index]!;
-      if (!checkpoint.current || checkpoint.current.index !== index) {
-        checkpoint.current = { index, repo, position: { mode: 'graphql', cursor: null }, startBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes }, reviews: 0, pulls: 0 };
-        log('info', `${repo}: started (${index + 1}/${repos.length})`);
+    const failed = (checkpoint.failed ??= []);
+    // Repositories that failed in earlier runs are tried once more in this one, after the new ones.
+    const retryThisRun = new Set(failed.map((f) => f.index));
+    for (;;) {
+      if (!checkpoint.current) {
+        if (checkpoint.next < repos.length) {
+          const index = checkpoint.next;
+          checkpoint.current = { index, repo: repos[index]!, position: { mode: 'graphql', cursor: null }, startBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes }, reviews: 0, pulls: 0 };
+          log('info', `${repos[index]}: started (${index + 1}/${repos.length})`);
+        } else {
+          const at = failed.findIndex((f) => retryThisRun.has(f.index));
+          if (at < 0) break;
+          const [retry] = failed.splice(at, 1) as [FailedRepo];
+          retryThisRun.delete(retry.index);
+          // Its records so far stay where they are; this attempt appends after the other repositories'.
+          checkpoint.current = {
+            index: retry.index, repo: retry.repo, position: retry.position, reviews: retry.reviews, pulls: retry.pulls,
+            ...(retry.fellBack ? { fellBack: retry.fellBack } : {}),
+            startBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes },
+            earlier: [...(retry.earlier ?? []), { start: retry.startBytes, end: retry.endBytes }],
+          };
+          log('info', `${retry.repo}: trying again where it stopped (it failed before: ${retry.error})`);
+          await commit();
+        }
       }
       const current: CurrentRepo = checkpoint.current;
+      const repo = current.repo;
       emit({ kind: 'progress', progress: progress(phase) });
-      let seen = new Set<string>();
-      let seenPulls = new Set<number>();
+      // What earlier attempts stored is skipped when it is listed again.
+      const earlier = current.earlier?.length ? await readRepoSegment(files, current.earlier) : undefined;
+      let seen = new Set<string>(earlier?.reviewIds);
+      let seenPulls = new Set<number>(earlier?.pullNumbers);
       let result: RepoResult | undefined;
-      while (!result) {
+      let failure: FailedRepo | undefined;
+      while (!result && !failure) {
         const position = current.position;
         let pages: AsyncGenerator<RepoPage>;
         if (position.mode === 'graphql') {
           pages = crawlRepoGraphql(client, repo, position.cursor, pageSizes, (m) => log('warn', m));
         } else {
           // REST lists everything again: what this repository already has (GraphQL pages before a
-          // fallback, REST pages before a restart) is read back from the files and skipped.
-          const segment = await readRepoSegment(files, current.startBytes, { reviews: reviewsOut.bytes, pulls: pullsOut.bytes });
+          // fallback, REST pages before a restart, earlier attempts) is read back from the files and skipped.
+          const segment = await readRepoSegment(files, [...(current.earlier ?? []), { start: current.startBytes, end: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes } }]);
           seen = segment.reviewIds;
           seenPulls = segment.pullNumbers;
           pages = crawlRepoRest(client, repo, position, segment.titles, options.restPerPage ?? 100);
@@ -252,7 +281,9 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
         } catch (e) {
           const err = e instanceof GitHubError ? e : new GitHubError(errorText(e), 'other');
           if (err.kind === 'aborted' || signal?.aborted) throw err;
-          if (err.kind === 'unauthorized') throw err;
+          // Nothing can be fetched with this token or this connection: stop, and resume here next time.
+          if (err.kind === 'unauthorized' || err.kind === 'config') throw err;
+          if (err.kind === 'network') throw new GitHubError(`GitHub cannot be reached (${err.message}); the crawl stopped at ${repo}: run it again to resume from the last stored page`, 'network', err.status);
           const via = current.position.mode;
           if (err.kind === 'not-found') {
             log('warn', `${repo}: repository is gone (${err.message}); keeping the ${current.reviews} reviews stored before`);
@@ -262,21 +293,28 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
             Object.assign(current, { position: { mode: 'rest', phase: 'pulls', page: 1 }, fellBack: `GraphQL failed: ${err.message}` });
             await commit();
           } else {
-            log('warn', `${repo}: REST failed too (${err.message}); keeping the ${current.reviews} reviews stored and moving on`);
-            result = { repo, status: 'failed', via, reviews: current.reviews, pulls: current.pulls, error: err.message };
+            const attempt = (current.earlier?.length ?? 0) + 1;
+            log('warn', `${repo}: REST failed too (${err.message}); keeping the ${current.reviews} reviews stored, moving on, and trying it again in the next run (attempt ${attempt} failed)`);
+            failure = { ...current, endBytes: { reviews: reviewsOut.bytes, pulls: pullsOut.bytes }, error: err.message, via };
           }
         }
       }
-      await resultsOut.append([result]);
-      await resultsOut.sync();
-      checkpoint.next = index + 1;
+      if (current.index === checkpoint.next) checkpoint.next++;
       checkpoint.current = null;
-      log('info', `${repo}: ${result.status} via ${result.via}, ${result.reviews} reviews from ${result.pulls} pull requests`);
+      if (failure) {
+        failed.push(failure);
+        await commit();
+        continue;
+      }
+      await resultsOut.append([result!]);
+      await resultsOut.sync();
+      log('info', `${repo}: ${result!.status} via ${result!.via}, ${result!.reviews} reviews from ${result!.pulls} pull requests`);
       await commit();
     }
-    checkpoint.complete = true;
+    checkpoint.complete = failed.length === 0;
     phase = 'done';
-    log('info', `crawl complete: ${checkpoint.totals.reviews} reviews from ${repos.length} repositories`);
+    if (checkpoint.complete) log('info', `crawl complete: ${checkpoint.totals.reviews} reviews from ${repos.length} repositories`);
+    else log('warn', `crawl finished with ${failed.length} of ${repos.length} repositories failed (${failed.map((f) => f.repo).join(', ')}); run it again to try them again`);
     await commit();
   } catch (e) {
     if ((e instanceof GitHubError && e.kind === 'aborted') || signal?.aborted) {
@@ -295,10 +333,11 @@ async function crawlLocked(options: CrawlOptions, runId: string, files: RunFiles
     await resultsOut.close();
   }
   emit({ kind: 'progress', progress: progress(phase) });
+  const failedRepos: RepoResult[] = (checkpoint.failed ?? []).map((f) => ({ repo: f.repo, status: 'failed', via: f.via, reviews: f.reviews, pulls: f.pulls, error: f.error }));
   return {
     runId, files, complete: checkpoint.complete, cancelled, resumed,
     reviews: checkpoint.totals.reviews, pulls: checkpoint.totals.pulls, skipped: checkpoint.totals.skipped,
-    repos: await readJsonlFile<RepoResult>(files.results), reposTotal: checkpoint.repoCount ?? 0,
+    repos: [...await readJsonlFile<RepoResult>(files.results), ...failedRepos], failed: failedRepos, reposTotal: checkpoint.repoCount ?? 0,
     requests: client.requestCount - requestsAtStart, elapsedMs: Date.now() - started,
   };
 }

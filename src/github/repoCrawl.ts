@@ -47,14 +47,15 @@ function checkErrors(errors: { message: string; type?: string }[], what: string)
 export async function* crawlRepoGraphql(client: GitHubClient, repo: string, cursor: string | null, sizes: PageSizes, log: (message: string) => void): AsyncGenerator<RepoPage> {
   const { owner, name } = splitRepo(repo);
   let pullsPerPage = sizes.pulls;
+  let renameLogged = false;
   for (;;) {
     const what = `${repo} pull requests after ${cursor ?? 'start'}`;
     let result;
     try {
       result = await client.graphql(REPO_PULLS_QUERY, { owner, name, pulls: pullsPerPage, after: cursor, threads: sizes.threads, comments: sizes.comments });
     } catch (e) {
-      // Big pages of big pull requests time out on GitHub's side (502); smaller pages usually pass.
-      if (e instanceof GitHubError && (e.kind === 'server' || e.kind === 'network') && pullsPerPage > 1) {
+      // Big pages of big pull requests time out on GitHub's side (502) or stall; smaller pages usually pass.
+      if (e instanceof GitHubError && (e.kind === 'server' || e.kind === 'timeout') && pullsPerPage > 1) {
         pullsPerPage = Math.max(1, Math.floor(pullsPerPage / 2));
         log(`${what}: ${e.message}; retrying with ${pullsPerPage} pull requests per page`);
         continue;
@@ -64,6 +65,11 @@ export async function* crawlRepoGraphql(client: GitHubClient, repo: string, curs
     checkErrors(result.errors, what);
     const repository = result.data?.repository;
     if (repository === null) throw new GitHubError(`${repo}: repository not found`, 'not-found');
+    const currentName = isObj(repository) ? repository.nameWithOwner : undefined;
+    if (!renameLogged && typeof currentName === 'string' && currentName.toLowerCase() !== repo.toLowerCase()) {
+      renameLogged = true;
+      log(`${repo} was renamed to ${currentName} (GitHub follows the rename); its reviews keep the listed name ${repo}`);
+    }
     const pullsConn = isObj(repository) ? connectionOf(repository.pullRequests) : undefined;
     if (!pullsConn) throw new GitHubError(`${what}: response has no pull-request connection`, 'malformed');
     const page: RepoPage = { reviews: [], pulls: [], problems: [], next: { mode: 'graphql', cursor: pullsConn.endCursor ?? cursor }, last: !pullsConn.hasNextPage };

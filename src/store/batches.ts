@@ -84,9 +84,10 @@ export async function proposeBootstrapBatch(ws: Workspace, options: BootstrapOpt
   return { batch, candidates: count };
 }
 
+/** The workspace has no trained model yet (the CLI exits 3, as for a missing workspace). */
 export class NoModelError extends Error {
-  constructor() {
-    super('no trained model yet: label the bootstrap batch ("secreview bootstrap", then label it), then train one with "secreview train" (or the command "Security Review: Retrain and Propose Next Batch")');
+  constructor(message = 'no trained model yet: label the bootstrap batch ("secreview bootstrap", then label it), then train one with "secreview train" (or the command "Security Review: Retrain and Propose Next Batch")') {
+    super(message);
     this.name = 'NoModelError';
   }
 }

@@ -115,7 +115,12 @@ export async function writeExport(ws: Workspace, format: ExportFormat, out: Node
   }
   const stream = typeof out === 'string' ? createWriteStream(out) : out;
   let n = 0;
-  const write = async (s: string) => { if (!stream.write(s)) await once(stream, 'drain'); };
+  const write = async (s: string) => {
+    // A reader that went away (`secreview export | head`) destroys the stream: stop, never wait for a drain that cannot come.
+    if (stream.write(s)) return;
+    if ((stream as NodeJS.WritableStream & { destroyed?: boolean }).destroyed) throw new Error('the output was closed before the export was complete');
+    await once(stream, 'drain');
+  };
   if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\r\n');
   for (const r of exportRows(ws)) {
     await write(format === 'csv' ? csvLine(r) : JSON.stringify(r) + '\n');

@@ -14,6 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_LABELS } from '../core/labels';
+import { NoModelError } from './batches';
 import type { Workspace } from './workspace';
 import { modelDir } from './scores';
 
@@ -67,7 +68,7 @@ export function partialFolderFor(outDir: string, pid: number): string {
 export async function exportModel(ws: Workspace, outDir: string, options: ExportModelOptions = {}): Promise<ModelExport> {
   const { version } = options;
   const record = version ? ws.db.models().find((m) => m.version === version) : ws.db.latestModel();
-  if (!record) throw new Error(version ? `no model version "${version}"; versions: ${ws.db.models().map((m) => m.version).join(', ') || 'none'}` : 'no trained model yet: run "secreview train" first');
+  if (!record) throw version ? new Error(`no model version "${version}"; versions: ${ws.db.models().map((m) => m.version).join(', ') || 'none'}`) : new NoModelError('no trained model yet: run "secreview train" first');
   const src = modelDir(ws.dir, record.version);
   const onnx = path.join(src, 'head.onnx');
   if (!existsSync(onnx)) throw new Error(`model ${record.version} has no inference graph (${onnx} is missing)`);

@@ -12,6 +12,14 @@ export type Line =
   | { lineNo: number; text: string; bytes: number }
   | { lineNo: number; error: string; bytes: number };
 
+/** A compressed file that ends early or is corrupt: every line before `completeLines` was read whole. */
+export class DamagedInputError extends Error {
+  constructor(readonly file: string, readonly completeLines: number, cause: string) {
+    super(`${file}: compressed data is damaged or truncated after line ${completeLines} (${cause})`);
+    this.name = 'DamagedInputError';
+  }
+}
+
 const NEWLINE = 0x0a;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -84,10 +92,11 @@ export async function* readLineBatches(file: string, options: ReadLinesOptions =
       if (batch.length) yield batch;
     }
   } catch (e) {
+    const complete = lineNo;
     if (carry?.length) yield [{ lineNo: ++lineNo, error: 'truncated line at the end of a damaged file', bytes: carry.length }];
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end/i.test(err.message)) {
-      throw new Error(`${file}: compressed data is damaged or truncated after line ${lineNo} (${err.message})`);
+      throw new DamagedInputError(file, complete, err.message);
     }
     throw e;
   } finally {

@@ -16,7 +16,7 @@ import { fingerprintWords } from '../core/hash';
 import { parseLabel, LABELS, type Label } from '../core/labels';
 import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
 import { writeJsonAtomic } from './atomic';
-import { readLineBatches } from './lines';
+import { DamagedInputError, readLineBatches } from './lines';
 
 export const INDEX_RECORD_BYTES = 32;
 const POOL_FORMAT = 1;
@@ -74,6 +74,31 @@ export interface ImportReport {
   histories: ImportedHistory[];
   rows: number;
   seconds: number;
+}
+
+/**
+ * An import that stopped part-way (a damaged or truncated file, a cancel): everything read before
+ * the stop is committed, and `report` says what that is, so the person knows what is in the pool.
+ */
+export class ImportInterruptedError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly report: ImportReport,
+    /** The file being read when it stopped, and its last line read whole. */
+    readonly stoppedAt: { file: string; completeLines: number },
+  ) {
+    super(`${(cause as Error)?.message ?? String(cause)}. ${committedText(report, stoppedAt)}`);
+    this.name = 'ImportInterruptedError';
+  }
+}
+
+function committedText(report: ImportReport, stoppedAt: { file: string; completeLines: number }): string {
+  const name = path.basename(stoppedAt.file);
+  const parts = report.files.map((f) => f.file === name && f === report.files.at(-1)
+    ? `${f.imported} new reviews from lines 1-${stoppedAt.completeLines} of ${name}`
+    : `${f.imported} new reviews from all of ${f.file}`);
+  return `Committed to the pool: ${parts.join(', ')}; the pool has ${report.rows} reviews. ` +
+    `Importing the complete file again adds the rest (reviews already in the pool are skipped).`;
 }
 
 const fpWords = fingerprintWords;
@@ -288,6 +313,14 @@ export class Pool {
       if (!existsSync(f)) throw new Error(`${f}: no such file`);
       if (statSync(f).isDirectory()) throw new Error(`${f}: is a folder, not a JSONL file`);
     }
+    // Where each row of this import came from, to name the first of two records with one id.
+    const startRow = this.rows;
+    let lineOfRow = new Int32Array(1024);
+    const fileStarts: { file: string; row: number }[] = [];
+    const origin = (row: number): string => {
+      const f = fileStarts.findLast((s) => s.row <= row)!;
+      return `${path.basename(f.file)}:${lineOfRow[row - startRow]}`;
+    };
     const dataFd = openSync(this.reviewsFile, 'a');
     const indexFd = openSync(this.indexFile, 'a');
     // Records are encoded straight into one buffer (the write also gives their byte length).
@@ -317,8 +350,12 @@ export class Pool {
       this.index.copy(next);
       this.index = next;
     };
+    let failure: unknown;
+    let stoppedAt = { file: '', completeLines: 0 };
     try {
       for (const file of files) {
+        fileStarts.push({ file, row: this.rows });
+        stoppedAt = { file, completeLines: 0 };
         const totalBytes = statSync(file).size;
         const src: ImportSource = { file: path.basename(file), size: totalBytes, at: new Date().toISOString(), lines: 0, imported: 0, duplicates: 0, errors: 0, shapes: {} };
         let bytesRead = 0;
@@ -335,6 +372,7 @@ export class Pool {
           for await (const batch of readLineBatches(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
             for (const line of batch) {
               src.lines = line.lineNo;
+              stoppedAt.completeLines = line.lineNo;
               if ('error' in line) { problem(file, line.lineNo, line.error); continue; }
               const text = line.text;
               if (!text.trim()) continue;
@@ -359,7 +397,15 @@ export class Pool {
               }
               if (Array.isArray(res.raw.history) && res.raw.history.length) report.histories.push({ reviewId: review.id, events: res.raw.history, file, line: line.lineNo });
               const [ia, ib] = fpWords(review.id);
-              if (this.findFp(ia, ib) !== undefined) { src.duplicates++; report.duplicates++; continue; }
+              const [ba, bb] = fpWords(review.body);
+              const earlier = this.findFp(ia, ib);
+              if (earlier !== undefined) {
+                if (this.bodyKeyOf(earlier) === hex(ba, bb)) { src.duplicates++; report.duplicates++; continue; }
+                problem(file, line.lineNo, earlier >= startRow
+                  ? `review ${review.id} appeared before with a different body (${origin(earlier)}); the first one is kept and this record skipped`
+                  : `review ${review.id} is already in the pool with a different body (pool row ${earlier}); the pool's record is kept and this one skipped`);
+                continue;
+              }
               const json = JSON.stringify(review) + '\n';
               // A UTF-16 code unit takes at most 3 bytes in UTF-8.
               if (pendingBytes + json.length * 3 > pendingText.length) {
@@ -370,7 +416,12 @@ export class Pool {
               pendingBytes += length;
               const row = this.rows;
               growIndex(row + 1);
-              const [ba, bb] = fpWords(review.body);
+              if (row - startRow >= lineOfRow.length) {
+                const grown = new Int32Array(lineOfRow.length * 2);
+                grown.set(lineOfRow);
+                lineOfRow = grown;
+              }
+              lineOfRow[row - startRow] = line.lineNo;
               const o = row * INDEX_RECORD_BYTES;
               this.index.writeDoubleLE(this.bytes, o);
               this.index.writeUInt32LE(length, o + 8);
@@ -401,6 +452,8 @@ export class Pool {
           report.files.push(src);
         }
       }
+    } catch (e) {
+      failure = e;
     } finally {
       await commit();
       closeSync(dataFd);
@@ -408,6 +461,10 @@ export class Pool {
     }
     report.rows = this.rows;
     report.seconds = (Date.now() - t0) / 1000;
+    if (failure !== undefined) {
+      if (failure instanceof DamagedInputError) stoppedAt.completeLines = failure.completeLines;
+      throw new ImportInterruptedError(failure, report, stoppedAt);
+    }
     return report;
   }
 

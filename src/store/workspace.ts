@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LabelDb, labelEventProblem, type LabelEvent } from './labelDb';
 import { FileLock, LockedError } from './lock';
-import { Pool, type ImportOptions, type ImportReport } from './pool';
+import { ImportInterruptedError, Pool, type ImportOptions, type ImportReport } from './pool';
 
 export const WORKSPACE_DIR = '.secreview';
 
@@ -32,6 +32,8 @@ export interface LabelImportSummary { added: number; alreadySame: number; confli
 
 /** Label histories restored from records that carry them (this tool's exports). */
 export interface HistoryImportSummary { reviews: number; events: number; skippedLabeled: number; invalid: number }
+
+export type WorkspaceImportReport = ImportReport & { labelSummary?: LabelImportSummary; historySummary?: HistoryImportSummary };
 
 export class Workspace {
   private constructor(
@@ -100,9 +102,21 @@ export class Workspace {
    * the "imported" iteration 0. A review that already has a label keeps it (a different imported
    * label is counted as a conflict, never applied over the annotator's).
    */
-  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport & { labelSummary?: LabelImportSummary; historySummary?: HistoryImportSummary }> {
+  async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<WorkspaceImportReport> {
     this.assertWritable();
-    const imported = await this.pool.importFiles(files, options);
+    let imported: ImportReport;
+    try {
+      imported = await this.pool.importFiles(files, options);
+    } catch (e) {
+      if (!(e instanceof ImportInterruptedError)) throw e;
+      // The rows committed before the stop get their labels and histories too, as in a whole import.
+      throw new ImportInterruptedError(e.cause, await this.applyImported(e.report, options), e.stoppedAt);
+    }
+    return this.applyImported(imported, options);
+  }
+
+  /** Records the labels (`labelField`) and label histories carried by imported records. */
+  private async applyImported(imported: ImportReport, options: ImportOptions): Promise<WorkspaceImportReport> {
     const report = imported.histories.length ? { ...imported, historySummary: await this.restoreHistories(imported) } : imported;
     if (!options.labelField) return report;
     const summary: LabelImportSummary = { added: 0, alreadySame: 0, conflicts: 0, unknownReviews: 0 };

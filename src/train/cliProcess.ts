@@ -39,7 +39,9 @@ export function runCliJson<T>(args: readonly string[], o: CliRunOptions = {}): P
       o.signal?.removeEventListener('abort', onAbort);
       if (o.signal?.aborted) { reject(new CliProcessError('cancelled', code, stderr)); return; }
       if (code !== 0) {
-        // The CLI says what went wrong in a line `secreview <command>: ...`.
+        // With --json the CLI's error is JSON on stdout; else it is its last `secreview <command>: ...` line.
+        const reported = errorOf(stdout);
+        if (reported !== undefined) { reject(new CliProcessError(reported, code, stderr)); return; }
         const lines = stderr.trim().split('\n');
         const reason = lines.filter((l) => /^secreview( [\w-]+)?: /.test(l)).at(-1) ?? lines.filter(Boolean).at(-1) ?? `exit ${code ?? signal}`;
         reject(new CliProcessError(reason.replace(/^secreview( [\w-]+)?: /, ''), code, stderr));
@@ -52,4 +54,13 @@ export function runCliJson<T>(args: readonly string[], o: CliRunOptions = {}): P
       }
     });
   });
+}
+
+function errorOf(stdout: string): string | undefined {
+  try {
+    const value = JSON.parse(stdout) as { error?: unknown };
+    return typeof value.error === 'string' ? value.error : undefined;
+  } catch {
+    return undefined;
+  }
 }

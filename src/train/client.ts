@@ -160,13 +160,18 @@ export function runTraining(workspaceFolder: string, options: TrainOptions, hook
     child.on('error', (e) => {
       finish(new TrainerFailedError('start-failed', `cannot run the trainer (${entry.modulePath}): ${e.message}`, stderrTail));
     });
-    child.on('exit', (code, signal) => {
+    // 'close' comes once the IPC channel and stderr are read to their end: 'exit' can come before the
+    // last progress message (the phase it was in) and the last lines of stderr have been read.
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
       if (cancelRequested) { finish(new TrainerFailedError('cancelled', 'training was cancelled', stderrTail)); return; }
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const tail = stderrTail.trim() ? `\n${stderrTail.trim().split('\n').slice(-8).join('\n')}` : '';
       finish(new TrainerFailedError('crashed',
         `the trainer process ${how} while ${phaseText(phase)}; no model was saved from this run, and labels and earlier models are unchanged${tail}`, stderrTail));
-    });
+    };
+    child.on('close', onEnd);
+    // Should a descendant keep stderr open, the exit is reported anyway.
+    child.on('exit', (code, signal) => { setTimeout(() => onEnd(code, signal), 2000).unref(); });
   });
 }
 

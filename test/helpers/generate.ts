@@ -23,14 +23,17 @@ export function generatedReview(i: number, rng: () => number): Record<string, un
   };
 }
 
-/** Writes `rows` generated reviews as JSONL (ids start at 1e9 + `start`). */
+/**
+ * Writes `rows` generated reviews as JSONL (ids start at 1e9 + `start`). A review is a function of
+ * its index and the seed, so overlapping files hold the same records (true duplicates).
+ */
 export async function writeGeneratedReviews(file: string, rows: number, options: { seed?: number; start?: number } = {}): Promise<void> {
-  const rng = mulberry32(options.seed ?? 1);
+  const seed = options.seed ?? 1;
   const out = createWriteStream(file);
   const start = options.start ?? 0;
   let chunk: string[] = [];
   for (let i = start; i < start + rows; i++) {
-    chunk.push(JSON.stringify(generatedReview(i, rng)));
+    chunk.push(JSON.stringify(generatedReview(i, mulberry32(seed * 1_000_003 + i))));
     if (chunk.length === 2000) {
       if (!out.write(chunk.join('\n') + '\n')) await once(out, 'drain');
       chunk = [];

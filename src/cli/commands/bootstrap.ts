@@ -1,6 +1,7 @@
 import { proposeBootstrapBatch, DEFAULT_BATCH_SIZE } from '../../store/batches';
 import { withWorkspace, printJson } from '../workspace';
-import { optInt, type CliCommand } from '../types';
+import { bootstrapRule } from '../../core/bootstrap';
+import { CliError, optInt, type CliCommand } from '../types';
 
 export const bootstrapCommand: CliCommand = {
   name: 'bootstrap',
@@ -22,8 +23,14 @@ export const bootstrapCommand: CliCommand = {
     const size = optInt(args, 'size', DEFAULT_BATCH_SIZE, 1, 1_000_000);
     const seed = optInt(args, 'seed', 1);
     const patterns = (args.values.pattern as string[] | undefined) ?? [];
+    const useM1 = args.values['no-m1'] !== true;
+    try {
+      bootstrapRule({ useM1, patterns });
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     return withWorkspace(io, 'bootstrap', async (ws) => {
-      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed, patterns, useM1: args.values['no-m1'] !== true, onProgress: (r) => io.progress(`scanned ${r} reviews`) });
+      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed, patterns, useM1, onProgress: (r) => io.progress(`scanned ${r} reviews`) });
       if (io.json) printJson(io, batch ? { batch: batch.id, iteration: batch.iteration, size: batch.items.length, candidates, strategy: batch.strategy, items: batch.items } : { batch: null, size: 0, candidates });
       else if (!batch) io.out(`No unlabeled candidates left among ${candidates} matches: add patterns with --pattern, or train a model and use "secreview next".`);
       else {

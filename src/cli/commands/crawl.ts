@@ -36,8 +36,17 @@ const USAGE = [
   `  --threads-per-page N    review threads per pull request in a page (default ${DEFAULT_PAGE_SIZES.threads})`,
   `  --comments-per-page N   comments per thread in a page (default ${DEFAULT_PAGE_SIZES.comments})`,
   '  --min-interval-ms N     pause between requests (default 1000 for GraphQL)',
+  '  --retries N             retries of a request after a server error, a timeout or a dropped',
+  '                          connection, with growing backoff (default 3)',
+  '  --request-timeout S     seconds a request may take, answer included, before it is retried (default 60)',
   '  --api-url URL           REST base URL (default $GITHUB_API_URL or https://api.github.com;',
   '                          GitHub Enterprise: https://HOST/api/v3)',
+  '',
+  'A repository that keeps failing (server errors, answers that are not JSON, access refused) keeps',
+  'what it stored and is tried again by the next run; the crawl then exits with 1. Exit codes: 0 all',
+  'repositories done, 1 repositories failed or GitHub unreachable (run again to resume), 2 bad options',
+  'or a token GitHub rejects, 130 interrupted.',
+  '',
   'Run:',
   '  --dry-run               sample / look up the repositories and estimate requests and time only',
   '  --fresh                 discard this run\'s earlier progress and start over',
@@ -137,17 +146,19 @@ function printSummary(io: CliIO, summary: CrawlSummary, imported: unknown): void
       runId: summary.runId, complete: summary.complete, cancelled: summary.cancelled, resumed: summary.resumed,
       reviews: summary.reviews, pulls: summary.pulls, skipped: summary.skipped, requests: summary.requests,
       seconds: summary.elapsedMs / 1000, reviewsFile: summary.files.reviews, pullsFile: summary.files.pulls,
-      checkpoint: summary.files.checkpoint, repos: summary.repos, imported,
+      checkpoint: summary.files.checkpoint, repos: summary.repos, failed: summary.failed, imported,
     });
     return;
   }
   const byStatus = new Map<string, number>();
   for (const r of summary.repos) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
   const statusText = [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ');
-  io.out(`${summary.complete ? 'Crawl complete' : summary.cancelled ? 'Crawl interrupted' : 'Crawl stopped'}: ${summary.reviews} reviews from ${summary.pulls} pull requests in ${summary.repos.length}/${summary.reposTotal} repositories (${statusText || 'none finished'}); ${summary.skipped} malformed records skipped; ${summary.requests} requests in ${(summary.elapsedMs / 1000).toFixed(1)} s.`);
+  const headline = summary.complete ? 'Crawl complete' : summary.cancelled ? 'Crawl interrupted' : `Crawl finished with ${summary.failed.length} of ${summary.reposTotal} repositories failed`;
+  io.out(`${headline}: ${summary.reviews} reviews from ${summary.pulls} pull requests in ${summary.repos.length - summary.failed.length}/${summary.reposTotal} repositories (${statusText || 'none finished'}); ${summary.skipped} malformed records skipped; ${summary.requests} requests in ${(summary.elapsedMs / 1000).toFixed(1)} s.`);
   for (const r of summary.repos.filter((x) => x.status === 'gone' || x.status === 'failed')) io.out(`  ${r.repo}: ${r.status}${r.error ? ` (${r.error})` : ''}`);
   io.out(`Reviews: ${path.relative(io.cwd, summary.files.reviews)}`);
-  if (!summary.complete) io.out('Run the same command again to resume from the last stored page.');
+  if (summary.cancelled) io.out('Run the same command again to resume from the last stored page.');
+  else if (!summary.complete) io.out('Run the same command again to try the failed repositories again, from where they stopped.');
 }
 
 export const crawlCommand: CliCommand = {
@@ -161,6 +172,7 @@ export const crawlCommand: CliCommand = {
     'include-forks': { type: 'boolean' }, 'exclude-archived': { type: 'boolean' },
     'pulls-per-page': { type: 'string' }, 'threads-per-page': { type: 'string' }, 'comments-per-page': { type: 'string' },
     'min-interval-ms': { type: 'string' }, 'api-url': { type: 'string' },
+    retries: { type: 'string' }, 'request-timeout': { type: 'string' },
     'dry-run': { type: 'boolean' }, fresh: { type: 'boolean' }, 'no-import': { type: 'boolean' },
   },
   async run(args, io) {
@@ -169,9 +181,11 @@ export const crawlCommand: CliCommand = {
     if (!token) throw new CliError('GITHUB_TOKEN is not set: create a token at https://github.com/settings/tokens (public_repo read access is enough) and export it');
     const apiUrl = optString(args, 'api-url') ?? io.env.GITHUB_API_URL;
     const minIntervalMs = optString(args, 'min-interval-ms') === undefined ? undefined : optInt(args, 'min-interval-ms', 1000, 0, 60_000);
+    const retries = optInt(args, 'retries', 3, 0, 20);
+    const requestTimeoutMs = optInt(args, 'request-timeout', 60, 1, 3600) * 1000;
     let lastProgressAt = 0;
-    const client = new GitHubClient({ token, apiUrl, signal: io.signal, minIntervalMs, searchIntervalMs: minIntervalMs === undefined ? undefined : Math.max(minIntervalMs, 0) });
     try {
+      const client = new GitHubClient({ token, apiUrl, signal: io.signal, minIntervalMs, searchIntervalMs: minIntervalMs === undefined ? undefined : Math.max(minIntervalMs, 0), retries, requestTimeoutMs });
       if (args.values['dry-run'] === true) return await dryRun(spec, client, io, minIntervalMs);
       const dir = crawlDirFor(io.cwd, spec);
       if (args.values.fresh === true) await rm(dir, { recursive: true, force: true });
@@ -190,7 +204,8 @@ export const crawlCommand: CliCommand = {
         },
       });
       let imported: unknown = null;
-      if (summary.complete && args.values['no-import'] !== true) {
+      // Every repository was tried (some may have failed): what was fetched goes into the pool now.
+      if (!summary.cancelled && args.values['no-import'] !== true) {
         if (!Workspace.exists(io.cwd)) {
           if (!io.json) io.out('No workspace in this folder: run "secreview init" and then "secreview import" on the reviews file to label them.');
         } else {
@@ -210,9 +225,9 @@ export const crawlCommand: CliCommand = {
         const r = imported as { imported: number; duplicates: number; pool: number };
         io.out(`Imported ${r.imported} new reviews into the pool (${r.duplicates} already there); the pool has ${r.pool} reviews.`);
       }
-      return summary.complete ? 0 : 130;
+      return summary.complete ? 0 : summary.cancelled ? 130 : 1;
     } catch (e) {
-      if (e instanceof GitHubError) throw new CliError(errorText(e), e.kind === 'unauthorized' ? 3 : 1);
+      if (e instanceof GitHubError) throw new CliError(errorText(e), e.kind === 'unauthorized' || e.kind === 'config' ? 2 : 1);
       throw e;
     }
   },

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../../store/export';
 import { withWorkspace } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';
+import { outputFile, outputFolder } from '../paths';
 
 export const exportCommand: CliCommand = {
   name: 'export',
@@ -20,9 +21,17 @@ export const exportCommand: CliCommand = {
     if (!EXPORT_FORMATS.includes(format)) throw new CliError(`unknown format "${format}"; use ${EXPORT_FORMATS.join(' or ')}`);
     const out = optString(args, 'out');
     if (format === 'hf' && !out) throw new CliError('the hf format writes a folder: give --out DIR');
+    const outPath = out === undefined ? undefined : format === 'hf' ? outputFolder(io, out, { empty: true }) : outputFile(io, out);
     return withWorkspace(io, 'export', async (ws) => {
-      const target = out ? path.resolve(io.cwd, out) : process.stdout;
-      const n = await writeExport(ws, format, target);
+      const target = outPath ?? process.stdout;
+      let n: number;
+      try {
+        n = await writeExport(ws, format, target);
+      } catch (e) {
+        // `secreview export | head`: the reader has what it wanted.
+        if (target === process.stdout && (process.stdout.destroyed || (e as NodeJS.ErrnoException).code === 'EPIPE')) return 0;
+        throw e;
+      }
       if (out) io.progress(`Exported ${n} labeled reviews to ${out}`);
       return 0;
     }, { readOnly: true });

@@ -5,6 +5,7 @@ import { buildRobertaExport } from '../../../python-free-train/roberta/classifie
 import { PRECISIONS } from '../../../python-free-train/roberta/inferenceGraph';
 import { withWorkspace, printJson } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';
+import { outputFolder } from '../paths';
 
 export const exportModelCommand: CliCommand = {
   name: 'export-model',
@@ -37,11 +38,16 @@ export const exportModelCommand: CliCommand = {
     if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) {
       throw new CliError(`--precision must be one of ${PRECISIONS.join(', ')}, got "${precision}"`);
     }
+    const outDir = outputFolder(io, out, { empty: true });
     const modelPath = optString(args, 'model-path');
     const cacheDir = defaultModelCacheDir(io.env);
     return withWorkspace(io, 'export-model', async (ws) => {
-      const r = await exportModel(ws, path.resolve(io.cwd, out), {
-        version: optString(args, 'model'), precision,
+      const version = optString(args, 'model');
+      if (version !== undefined && !ws.db.models().some((m) => m.version === version)) {
+        throw new CliError(`no model version "${version}"; versions: ${ws.db.models().map((m) => m.version).join(', ') || 'none'}`);
+      }
+      const r = await exportModel(ws, outDir, {
+        version, precision,
         roberta: (dir, p) => buildRobertaExport(dir, {
           precision: p, cacheDir,
           ...(modelPath ? { modelPath: path.resolve(io.cwd, modelPath) } : {}),

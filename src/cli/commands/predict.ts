@@ -2,7 +2,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { normalizeReview } from '../../core/review';
 import { readLines } from '../../store/lines';
-import { Workspace } from '../../store/workspace';
+import { NoWorkspaceError, Workspace } from '../../store/workspace';
+import { NoModelError } from '../../store/batches';
+import { inputFile, outputFile } from '../paths';
 import { findModel } from '../../train/modelFiles';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
 import { CliError, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
@@ -36,15 +38,16 @@ export const predictCommand: CliCommand = {
   async run(args, io) {
     const [input, ...extra] = args.positionals;
     if (!input || extra.length) throw new CliError('give exactly one JSONL file to score');
-    const file = path.resolve(io.cwd, input);
-    if (!Workspace.exists(io.cwd) && !findModel(Workspace.dirOf(io.cwd))) throw new CliError(`no Security Review workspace in ${io.cwd}; run "secreview init" and "secreview train" first`);
+    if (!Workspace.exists(io.cwd) && !findModel(Workspace.dirOf(io.cwd))) throw new NoWorkspaceError(io.cwd);
     const version = optString(args, 'model');
     const model = findModel(Workspace.dirOf(io.cwd), version);
-    if (!model) throw new CliError(version ? `no model version "${version}" in this workspace` : 'no trained model yet: run "secreview train" first');
-    const predictor = await Predictor.load(model.dir, undefined, encoderOverride(args, io));
+    if (!model) throw version ? new CliError(`no model version "${version}" in this workspace`) : new NoModelError('no trained model yet: run "secreview train" first');
+    const file = inputFile(io, input);
     const outFile = optString(args, 'out');
+    const outPath = outFile === undefined ? undefined : outputFile(io, outFile);
+    const predictor = await Predictor.load(model.dir, undefined, encoderOverride(args, io));
     let sink: WriteStream | undefined;
-    if (outFile) sink = createWriteStream(path.resolve(io.cwd, outFile));
+    if (outPath) sink = createWriteStream(outPath);
     const emit = async (line: string) => {
       if (!sink) { io.out(line); return; }
       if (!sink.write(line + '\n')) await new Promise<void>((r) => sink!.once('drain', () => r()));

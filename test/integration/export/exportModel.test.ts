@@ -68,9 +68,9 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
   const rowsOut = readFileSync(path.join(hf, 'data', 'labeled.jsonl'), 'utf8').trim().split('\n');
   assert.equal(rowsOut.length, 959);
   const err: string[] = [];
-  assert.equal(await main(['export', '--format', 'hf', '--out', hf, '-C', dir], { ...quiet, err: (t) => err.push(t) }), 1);
+  assert.equal(await main(['export', '--format', 'hf', '--out', hf, '-C', dir], { ...quiet, err: (t) => err.push(t) }), 2);
   assert.match(err.join(''), /not empty/);
-  assert.equal(await main(['export-model', '--out', path.join(dir, 'x'), '--model', 'm0099', '-C', dir], { ...quiet, err: (t) => err.push(t) }), 1);
+  assert.equal(await main(['export-model', '--out', path.join(dir, 'x'), '--model', 'm0099', '-C', dir], { ...quiet, err: (t) => err.push(t) }), 2);
   assert.match(err.join(''), /no model version "m0099"; versions: m0001/);
 });
 
@@ -79,7 +79,7 @@ test('export-model in a CLI child process (how the extension runs it): the repor
   assert.equal(await main(['init', '-C', dir], quiet), 0);
   assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);
   await assert.rejects(runCliJson(['-C', dir, 'export-model', '--out', path.join(dir, 'none')]),
-    (e: Error) => e instanceof CliProcessError && /^no trained model yet: run "secreview train" first$/.test(e.message) && e.code === 1);
+    (e: Error) => e instanceof CliProcessError && /^no trained model yet: run "secreview train" first$/.test(e.message) && e.code === 3);
   assert.equal(await main(['train', '--epochs', '2', '--size', '0', '-C', dir], quiet), 0);
   // While this process holds the workspace (as the extension window does), the child reads it.
   const held = await Workspace.open(dir);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, watch } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -117,5 +117,53 @@ test('secreview crawl without a token says how to get one', async () => {
     assert.match(run.stderr, /GITHUB_TOKEN is not set/);
   } finally {
     rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('secreview crawl killed during its final import into the pool: the next run imports the rest, with no duplicates and no gaps', async () => {
+  // 10,000 reviews, so the import writes rows before it commits (the kill lands in between).
+  const threadsOf: Record<number, number> = {};
+  const commentsOf: Record<string, number> = {};
+  for (let n = 1; n <= 100; n++) {
+    threadsOf[n] = 10;
+    for (let t = 0; t < 10; t++) commentsOf[`${n}:${t}`] = 10;
+  }
+  const big = makeRepo({ name: 'acme/big', pulls: 100, threadsOf, commentsOf }, 71);
+  const gh = new FakeGitHub([big], { token: TOKEN });
+  await gh.start();
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-kill-import-'));
+  const clean = mkdtempSync(path.join(os.tmpdir(), 'secreview-cli-clean-import-'));
+  try {
+    assert.equal((await cliInProcess(folder, ['init'])).status, 0);
+    const args = ['crawl', '--repos', 'acme/big', '--api-url', gh.url, '--min-interval-ms', '0', '--pulls-per-page', '50', '--threads-per-page', '10', '--comments-per-page', '10'];
+    const poolFile = path.join(folder, '.secreview', 'pool', 'reviews.jsonl');
+    const child = spawn(process.execPath, ['--import', TSX, path.join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: folder, env: { ...process.env, GITHUB_TOKEN: TOKEN }, stdio: 'ignore' });
+    // The pool file changes for the first time when the import writes its first rows: kill then.
+    const watcher = watch(path.dirname(poolFile), () => {
+      if (existsSync(poolFile) && statSync(poolFile).size > 0) child.kill('SIGKILL');
+    });
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    watcher.close();
+    assert.equal(ended.signal, 'SIGKILL', 'killed during the import');
+    const meta = JSON.parse(readFileSync(path.join(folder, '.secreview', 'pool', 'meta.json'), 'utf8')) as { rows: number };
+    const expected = expectedReviews(big).length;
+    assert.ok(meta.rows < expected, `the import was cut short (${meta.rows} of ${expected} rows committed)`);
+
+    const again = await cli(folder, ['--json', ...args]);
+    assert.equal(again.status, 0, again.stderr);
+    const report = JSON.parse(again.stdout) as { complete: boolean; imported: { imported: number; pool: number } };
+    assert.equal(report.imported.pool, expected);
+    assert.equal(report.imported.imported, expected - meta.rows);
+
+    // The pool is the one a clean import of the crawl's file gives, byte for byte.
+    assert.equal((await cliInProcess(clean, ['init'])).status, 0);
+    const crawled = path.join(folder, '.secreview', 'crawl', readdirSync(path.join(folder, '.secreview', 'crawl'))[0]!, 'reviews.jsonl');
+    assert.equal((await cliInProcess(clean, ['import', crawled])).status, 0);
+    assert.ok(readFileSync(poolFile).equals(readFileSync(path.join(clean, '.secreview', 'pool', 'reviews.jsonl'))), 'same pool rows in the same order');
+    assert.ok(readFileSync(path.join(folder, '.secreview', 'pool', 'index.bin')).equals(readFileSync(path.join(clean, '.secreview', 'pool', 'index.bin'))), 'same index');
+  } finally {
+    await gh.close();
+    rmSync(folder, { recursive: true, force: true });
+    rmSync(clean, { recursive: true, force: true });
   }
 });

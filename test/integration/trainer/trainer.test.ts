@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_LABELS } from '../../../src/core/labels';
@@ -103,6 +103,37 @@ test('SIGKILL mid-training: labels and the previous model are intact, the failur
     assert.equal(next.model.version, 'm0002');
     assert.equal(loadScores(ws.dir)!.version, 'm0002');
     assert.deepEqual(readdirSync(ws.modelsDir).sort(), ['m0001', 'm0002'], 'leftovers of the killed run are cleaned up');
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('a trainer killed while it saves the model is reported as killed while saving, not in an earlier phase', async () => {
+  const { ws, cleanup } = await paperWorkspace(400);
+  try {
+    let pid = 0;
+    let tempDir = '';
+    // The last file of the model folder is a FIFO here: writing it blocks, as on a stalled disk, so
+    // the kill lands while the trainer saves, whatever the machine's speed.
+    const failure = await retrainAndPropose(ws, { ...quick, epochs: 2 }, {
+      onReady: (r) => { pid = r.pid; },
+      onProgress: (p) => {
+        if (tempDir || p.phase !== 'scoring') return;
+        tempDir = path.join(ws.modelsDir, readdirSync(ws.modelsDir).find((n) => n.startsWith('.tmp-'))!);
+        assert.equal(spawnSync('mkfifo', [path.join(tempDir, MODEL_FILES.model)]).status, 0, 'mkfifo');
+        const poll = setInterval(() => {
+          if (!existsSync(path.join(tempDir, MODEL_FILES.metrics))) return;
+          clearInterval(poll);
+          setTimeout(() => process.kill(pid, 'SIGKILL'), 200);
+        }, 5);
+      },
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(failure instanceof TrainerFailedError, 'the failure is reported');
+    assert.equal(failure.code, 'crashed');
+    assert.match(failure.message, /killed by SIGKILL while saving the model/);
+    assert.deepEqual(ws.db.models(), [], 'nothing recorded');
+    assert.deepEqual(readdirSync(ws.modelsDir).filter((n) => !n.startsWith('.')), [], 'no model folder');
   } finally {
     await ws.close();
     cleanup();

@@ -89,10 +89,12 @@ test('unusable records say why', () => {
   };
   bad([1, 2], /expected a JSON object, got an array/);
   bad(null, /got null/);
-  bad('text', /got string/);
+  bad('text', /got a string/);
   bad({ foo: 1 }, /not a review comment/);
   bad({ url: 'https://github.com/a/b/pull/1#discussion_r1' }, /missing field "body"/);
-  bad({ url: 'https://github.com/a/b/pull/1#discussion_r1', body: 5 }, /"body" must be a string/);
+  bad({ url: 'https://github.com/a/b/pull/1#discussion_r1', body: 5 }, /"body" must be a string, got a number/);
+  bad({ url: 'https://github.com/a/b/pull/1#discussion_r1', body: null }, /"body" must be a string, got null$/);
+  bad({ url: 'https://github.com/a/b/pull/1#discussion_r1', body: { text: 'x' } }, /"body" must be a string, got an object$/);
   bad({ url: 'https://example.com/x', body: 'x' }, /cannot tell the repository/);
   bad({ url: 'x', repo: 'a/b', body: 'x' }, /pull request number/);
   bad({ url: 'x', repo: 'not a repo', number: 1, body: 'x' }, /owner\/name/);
