@@ -90,6 +90,18 @@ describe('roberta encoder graph', () => {
     await fp32.release(); await int8.release();
   });
 
+  it('int8: each text gets the same vector alone or in any batch (activations quantized per token, not per batch)', async () => {
+    const encoder = await RobertaEncoder.create(backend, model, { precision: 'int8', batchSize: 4 });
+    const all = await encoder.encode(TEXTS);
+    const H = model.config.hiddenSize;
+    for (let t = 0; t < TEXTS.length; t++) {
+      const alone = await encoder.runBatch(model.tokenizer.encodeBatch([TEXTS[t]!]));
+      const d = maxAbsDiff(all.embeddings.subarray(t * H, (t + 1) * H), alone.embeddings);
+      assert.ok(d < 1e-6, `text ${t} differs by ${d} when batched with others`);
+    }
+    await encoder.release();
+  });
+
   it('encode() returns each text\'s own result whatever the batching and padding', async () => {
     const encoder = await RobertaEncoder.create(backend, model, { precision: 'fp32', batchSize: 4 });
     const all = await encoder.encode(TEXTS);
