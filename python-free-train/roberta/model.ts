@@ -72,7 +72,7 @@ export function isEncoderTensor(name: string): boolean {
  * Version of the encoder's computation. A change that alters the vector of any text bumps it, so
  * cached embeddings and trained models of the old computation are never mixed with new vectors.
  * 1: positions from the attention mask. 2: positions from the ids, as Hugging Face numbers them
- * (differs on texts with a literal `<pad>`).
+ * (differs on texts with a literal `<pad>`), and int8 activations quantized per token.
  */
 export const ROBERTA_ENCODER_VERSION = 2;
 

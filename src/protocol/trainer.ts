@@ -50,8 +50,11 @@ export interface TrainOptions {
   modelId?: string;
   modelRevision?: string;
   modelCacheDir?: string;
-  /** Encoder precision: fp32 (default) or dynamic int8 (about 1.5-2x faster on CPUs without VNNI). */
-  precision?: 'fp32' | 'int8';
+  /**
+   * Encoder precision: `auto` (default: fp32 unless the int8 benchmark shows int8 keeps the
+   * ranking; the trainer says which and why), fp32, or dynamic int8 (about 2x faster on CPUs).
+   */
+  precision?: 'auto' | 'fp32' | 'int8';
   /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
   maxTokens?: number;
   /**
