@@ -10,13 +10,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backend';
 import { DEFAULT_HUB_MODEL, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource, parseModelId, resolveModelFolder } from '../roberta/hub';
+import { PRECISIONS, PRECISION_CHOICES, type Precision, type PrecisionChoice } from '../roberta/precision';
 import { RobertaRepresentation } from '../roberta/representation';
 import type { Representation, RobertaParams } from './representation';
 
 export { parseModelId } from '../roberta/hub';
 
-export const ROBERTA_PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
-export type RobertaPrecision = (typeof ROBERTA_PRECISIONS)[number];
+export const ROBERTA_PRECISIONS = PRECISIONS;
+export type RobertaPrecision = Precision;
+/** What a user may ask for: `auto` (the default) picks a precision from the int8 benchmark's figures. */
+export const ROBERTA_PRECISION_CHOICES = PRECISION_CHOICES;
+export type RobertaPrecisionChoice = PrecisionChoice;
 /** The paper truncates review comments to 64 tokens. */
 export const ROBERTA_DEFAULT_MAX_TOKENS = 64;
 
@@ -34,6 +38,8 @@ export interface RobertaRequest {
   /** Folder holding Hub downloads (see `defaultModelCacheDir`). */
   cacheDir?: string;
   precision?: RobertaPrecision;
+  /** Why `precision`, when `auto` chose it: for the person who asked. */
+  precisionReason?: string;
   maxTokens?: number;
 }
 

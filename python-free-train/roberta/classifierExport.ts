@@ -49,6 +49,10 @@ export async function buildRobertaExport(modelDir: string, o: RobertaExportOptio
   const model = await loadRobertaModel(folder, { maxTokens: params.maxTokens });
   const expected = manifest.record.representationFingerprint;
   const actual = robertaFingerprint(model.weightsSha256, params.maxTokens, trainedPrecision);
+  if (actual !== expected && robertaFingerprint(model.weightsSha256, params.maxTokens, trainedPrecision, 1) === expected) {
+    throw new Error(`model ${manifest.record.version} was trained with an earlier version of the RoBERTa encoder (positions numbered from the attention mask, `
+      + 'unlike Hugging Face on reviews with a literal <pad>): retrain it (secreview train) to export it');
+  }
   if (actual !== expected) {
     throw new Error(`${folder}: these are not the encoder weights model ${manifest.record.version} was trained with (fingerprint ${actual} vs ${expected})`
       + (finetuned ? '' : `; give the right folder with the setting ${MODEL_PATH_SETTING} or the CLI flag --model-path <folder>`));

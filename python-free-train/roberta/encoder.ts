@@ -8,6 +8,7 @@ import { Tensor } from '../backend';
 import type { RobertaConfig } from './config';
 import { ATTENTION_MASK, INPUT_IDS } from './encoderGraph';
 import { type Precision, robertaInferenceModel } from './inferenceGraph';
+import type { QuantizeOptions } from './quantize';
 import type { EncodedBatch, RobertaTokenizer } from './tokenizer';
 import type { RobertaWeights } from './weights';
 
@@ -19,6 +20,8 @@ export interface EncoderOptions {
   batchSize?: number;
   /** Record onnxruntime's profile, for `placement()` (diagnostics). */
   profile?: boolean;
+  /** int8: how weights and activations are quantized (default: `quantize.ts`'s; benchmarks compare others). */
+  quantize?: QuantizeOptions;
 }
 
 export interface EncoderResult {
@@ -45,7 +48,7 @@ export class RobertaEncoder {
   static async create(backend: Backend, model: { config: RobertaConfig; weights: RobertaWeights; tokenizer: RobertaTokenizer }, o: EncoderOptions = {}): Promise<RobertaEncoder> {
     const precision = o.precision ?? 'fp32';
     checkPrecisionOn(precision, backend.device);
-    const bytes = robertaInferenceModel(model.config, model.weights, precision);
+    const bytes = robertaInferenceModel(model.config, model.weights, precision, o.quantize);
     const session = await backend.session(bytes, `roberta encoder (${precision})`, { profile: o.profile });
     return new RobertaEncoder(session, model.config, model.tokenizer, precision, o.batchSize ?? 32, !!model.weights.head);
   }

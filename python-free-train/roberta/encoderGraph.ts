@@ -142,9 +142,13 @@ export function buildRobertaEncoder(g: Graph, c: RobertaConfig, p: EncoderValues
   const additive = g.unsqueeze(g.mul(g.sub(g.s(1, maskF), maskF), g.s(ftype === 'float16' ? -65504 : -1e9, maskF)), [1, 2]);
 
   let x = g.scope('embeddings', () => {
-    // positions = cumsum(mask) * mask + padding_idx (Hugging Face's create_position_ids_from_input_ids).
-    const cumsum = g.addNode('CumSum', [attentionMask, g.constant('int64', [], [1])], [{ dtype: 'int64', shape: attentionMask.shape }])[0]!;
-    const positions = g.add(g.mul(cumsum, attentionMask), g.constant('int64', [], [c.padTokenId]));
+    // Hugging Face's create_position_ids_from_input_ids: positions = cumsum(ids != pad) * (ids != pad) + pad.
+    // From the ids, not the attention mask: a `<pad>` written in a review is a real token (mask 1)
+    // that still gets the padding position, and the tokens after it count on from the one before.
+    const pad = g.constant('int64', [], [c.padTokenId]);
+    const notPad = g.cast(g.not(g.equal(inputIds, pad)), 'int64');
+    const cumsum = g.addNode('CumSum', [notPad, g.constant('int64', [], [1])], [{ dtype: 'int64', shape: inputIds.shape }])[0]!;
+    const positions = g.add(g.mul(cumsum, notPad), pad);
     const e = g.add(g.add(g.gather(p.wordEmbeddings, inputIds, 0), g.gather(p.positionEmbeddings, positions, 0)), p.tokenType);
     return drop(norm(e, p.embeddingsNorm), -1);
   });

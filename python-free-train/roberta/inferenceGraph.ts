@@ -9,30 +9,21 @@ import { Graph } from '../graph/ops';
 import { toModelBytes } from '../graph/serialize';
 import type { RobertaConfig } from './config';
 import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from './encoderGraph';
-import { quantizeMatMulsDynamic } from './quantize';
+import { PRECISIONS, type Precision } from './precision';
+import { type QuantizeOptions, quantizeMatMulsDynamic } from './quantize';
 import type { RobertaWeights } from './weights';
 
-/**
- * fp32; int8 (dynamic quantization of the MatMuls: a CPU option, GPU providers have no integer
- * MatMul kernels); fp16 (weights and activations in half precision: a GPU option, where the
- * adapter has shader-f16; the CPU provider lacks most fp16 kernels).
- */
-export const PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
-export type Precision = (typeof PRECISIONS)[number];
-
-export function isPrecision(value: unknown): value is Precision {
-  return (PRECISIONS as readonly unknown[]).includes(value);
-}
+export { PRECISIONS, type Precision, isPrecision } from './precision';
 
 /** The encoder model bytes: inputs input_ids, attention_mask (int64 [batch, seq]); outputs cls [, logits]. */
-export function robertaInferenceModel(c: RobertaConfig, w: RobertaWeights, precision: Precision = 'fp32'): Uint8Array {
+export function robertaInferenceModel(c: RobertaConfig, w: RobertaWeights, precision: Precision = 'fp32', quantize: QuantizeOptions = {}): Uint8Array {
   const g = new Graph('roberta');
   const ids = g.input(INPUT_IDS, 'int64', [BATCH, SEQ]);
   const mask = g.input(ATTENTION_MASK, 'int64', [BATCH, SEQ]);
   const params = encoderValues(declareParams(g, robertaParamTensors(w), { dtype: floatType(precision) }), c);
   const out = buildRobertaEncoder(g, c, params, ids, mask);
   const outputs = { cls: asFloat32(g, out.cls), ...(out.logits ? { logits: asFloat32(g, out.logits) } : {}) };
-  return withPrecision(toModelBytes(g, { outputs, inputs: [ids, mask] }), precision, 'roberta encoder');
+  return withPrecision(toModelBytes(g, { outputs, inputs: [ids, mask] }), precision, 'roberta encoder', quantize);
 }
 
 /**
@@ -53,7 +44,7 @@ export function robertaClassifierModel(c: RobertaConfig, w: RobertaWeights, prec
   const logits = asFloat32(g, out.logits!);
   const probs = g.softmax(logits, -1);
   const bytes = toModelBytes(g, { outputs: { probs, logits }, inputs: [ids, mask] });
-  return withPrecision(bytes, precision, 'roberta classifier', (name) => name.startsWith('head.'));
+  return withPrecision(bytes, precision, 'roberta classifier', { skip: (name) => name.startsWith('head.') });
 }
 
 function floatType(precision: Precision): 'float32' | 'float16' {
@@ -65,8 +56,8 @@ function asFloat32(g: Graph, v: Value): Value {
   return v.dtype === 'float32' ? v : g.cast(v, 'float32');
 }
 
-function withPrecision(bytes: Uint8Array, precision: Precision, what: string, keepFloat?: (initializer: string) => boolean): Uint8Array {
+function withPrecision(bytes: Uint8Array, precision: Precision, what: string, quantize: QuantizeOptions): Uint8Array {
   if (precision === 'fp32' || precision === 'fp16') return bytes;
   if (precision !== 'int8') throw new Error(`${what}: unsupported precision "${String(precision)}". Should be one of: ${PRECISIONS.join(', ')}`);
-  return quantizeMatMulsDynamic(bytes, keepFloat ? { skip: keepFloat } : {}).bytes;
+  return quantizeMatMulsDynamic(bytes, quantize).bytes;
 }

@@ -69,11 +69,21 @@ export function isEncoderTensor(name: string): boolean {
 }
 
 /**
- * What a RoBERTa representation's vectors depend on (weights, truncation length, precision): the
- * key of cached embeddings, and what a model records to find out later whether its encoder changed.
+ * Version of the encoder's computation. A change that alters the vector of any text bumps it, so
+ * cached embeddings and trained models of the old computation are never mixed with new vectors.
+ * 1: positions from the attention mask. 2: positions from the ids, as Hugging Face numbers them
+ * (differs on texts with a literal `<pad>`), and int8 activations quantized per token.
  */
-export function robertaFingerprint(weightsSha256: string, maxTokens: number, precision: string): string {
-  return fingerprint64(`roberta|${weightsSha256}|${maxTokens}|${precision}`);
+export const ROBERTA_ENCODER_VERSION = 2;
+
+/**
+ * What a RoBERTa representation's vectors depend on (weights, truncation length, precision, the
+ * encoder's version): the key of cached embeddings, and what a model records to find out later
+ * whether its encoder changed.
+ */
+export function robertaFingerprint(weightsSha256: string, maxTokens: number, precision: string, version = ROBERTA_ENCODER_VERSION): string {
+  // Version 1 did not name itself: its fingerprints stay what they were, so they can be recognized.
+  return fingerprint64(`roberta|${weightsSha256}|${maxTokens}|${precision}${version === 1 ? '' : `|v${version}`}`);
 }
 
 export function sha256File(file: string): Promise<string> {

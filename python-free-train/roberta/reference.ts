@@ -2,8 +2,9 @@
  * The RoBERTa forward pass in plain TypeScript (loops over Float32Arrays, float64 accumulation).
  * Slow and obviously correct: the encoder graph is checked against it. Follows Hugging Face's
  * RobertaForSequenceClassification in eval mode: positions count from `pad_token_id + 1` over the
- * non-padding tokens, padded keys get no attention, GELU is the exact erf form, and the head reads
- * the `<s>` token: dense -> tanh -> out_proj.
+ * tokens whose id is not `pad_token_id` (from the ids, as Hugging Face does, not from the mask),
+ * padded keys get no attention, GELU is the exact erf form, and the head reads the `<s>` token:
+ * dense -> tanh -> out_proj.
  */
 import type { RobertaConfig } from './config';
 import type { LayerNormWeights, Linear, RobertaWeights } from './weights';
@@ -24,15 +25,19 @@ export interface ReferenceOutput {
   logits?: Float32Array;
 }
 
-/** RoBERTa's position ids: `cumsum(mask) * mask + padding_idx`, so padding sits at `padding_idx`. */
-export function robertaPositionIds(mask: ArrayLike<number | bigint>, batch: number, seqLen: number, padTokenId: number): Int32Array {
+/**
+ * RoBERTa's position ids as Hugging Face computes them (`create_position_ids_from_input_ids`):
+ * `cumsum(ids != pad) * (ids != pad) + pad`. Padding, and a `<pad>` token inside a text, sit at
+ * `pad`; the other tokens count from `pad + 1`, skipping any `<pad>` before them.
+ */
+export function robertaPositionIds(inputIds: ArrayLike<number | bigint>, batch: number, seqLen: number, padTokenId: number): Int32Array {
   const out = new Int32Array(batch * seqLen);
   for (let b = 0; b < batch; b++) {
     let count = 0;
     for (let s = 0; s < seqLen; s++) {
-      const m = Number(mask[b * seqLen + s]) ? 1 : 0;
-      count += m;
-      out[b * seqLen + s] = count * m + padTokenId;
+      const real = Number(inputIds[b * seqLen + s]) !== padTokenId ? 1 : 0;
+      count += real;
+      out[b * seqLen + s] = count * real + padTokenId;
     }
   }
   return out;
@@ -41,7 +46,7 @@ export function robertaPositionIds(mask: ArrayLike<number | bigint>, batch: numb
 export function robertaForwardReference(c: RobertaConfig, w: RobertaWeights, input: ReferenceInput): ReferenceOutput {
   const { batch: B, seqLen: S } = input;
   const H = c.hiddenSize, nh = c.numAttentionHeads, hd = H / nh;
-  const positions = robertaPositionIds(input.attentionMask, B, S, c.padTokenId);
+  const positions = robertaPositionIds(input.inputIds, B, S, c.padTokenId);
   let x: Float32Array = new Float32Array(B * S * H);
   for (let t = 0; t < B * S; t++) {
     const id = Number(input.inputIds[t]), pos = positions[t]!;

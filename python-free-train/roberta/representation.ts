@@ -1,8 +1,8 @@
 /**
  * RoBERTa as a `Representation`: the `<s>` embedding of the last layer (what the paper's
  * classification head reads), computed by the ONNX encoder. The fingerprint covers everything the
- * vectors depend on (weights' sha256, truncation length, precision), so cached pool embeddings are
- * reused exactly when they are still valid.
+ * vectors depend on (weights' sha256, truncation length, precision, the encoder's version), so
+ * cached pool embeddings are reused exactly when they are still valid.
  */
 import { type Backend, defaultBackend } from '../backend';
 import type { Representation, RobertaParams } from '../features/representation';

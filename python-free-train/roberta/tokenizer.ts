@@ -2,6 +2,12 @@
  * RoBERTa's byte-level BPE tokenizer (`tokenizer.json`, run by @huggingface/tokenizers) with the
  * paper's truncation: `<s>` + at most `maxTokens - 2` text tokens + `</s>`. Batches are padded to
  * their longest text only, with `<pad>` and a 0/1 attention mask.
+ *
+ * Special tokens written in a review (`<s>`, `</s>`, `<pad>`, `<mask>`, `<unk>`) are matched as
+ * those tokens, with their `lstrip`/`rstrip` flags from `tokenizer.json`: Hugging Face's default
+ * (transformers' `split_special_tokens=False`, tokenizers' `encode_special_tokens=False`), so a
+ * model moves between Python and this tool without changing a prediction. Such a token is part of
+ * the text (attention mask 1); a `<pad>` among them gets the padding position, as in Hugging Face.
  */
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';

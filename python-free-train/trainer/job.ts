@@ -19,7 +19,8 @@ import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
-import { ROBERTA_DEFAULT_MAX_TOKENS, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
+import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
+import { isPrecisionChoice, resolvePrecision } from '../roberta/precision';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
@@ -51,13 +52,18 @@ export function embeddingCacheRoot(workspaceDir: string): string {
   return path.join(workspaceDir, 'cache', 'embeddings');
 }
 
-/** The RoBERTa request of a training run (options first, then the environment the parent set). */
+/**
+ * The RoBERTa request of a training run (options first, then the environment the parent set), its
+ * precision resolved (`auto` by default: see `roberta/precision.ts`).
+ */
 export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>, env: NodeJS.ProcessEnv = process.env): RobertaRequest {
+  const choice = options.precision ?? 'auto';
+  const { precision, reason } = resolvePrecision(choice);
   return {
     modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
     modelId: options.modelId, modelRevision: options.modelRevision,
     cacheDir: options.modelCacheDir ?? defaultModelCacheDir(env),
-    precision: options.precision ?? 'fp32', maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
+    precision, ...(choice === 'auto' ? { precisionReason: reason } : {}), maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
   };
 }
 
@@ -187,11 +193,13 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
 
     // Representation: fitted on a sample of the pool (hashing) or loaded (RoBERTa), then the labeled texts.
     const isRoberta = options.representation === 'roberta';
+    const roberta = isRoberta ? robertaRequestOf(options) : undefined;
+    if (roberta?.precisionReason) ctx.progress({ phase: 'loading', message: roberta.precisionReason });
     ctx.progress({ phase: 'featurizing', message: isRoberta ? 'loading the RoBERTa encoder' : 'fitting the representation', done: 0, total: set.rows.length });
     representation = await fitRepresentation(
       {
         id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim },
-        roberta: isRoberta ? robertaRequestOf(options) : undefined,
+        roberta,
         robertaRuntime: {
           backend: ctx.backend, hubUrl: process.env.HF_ENDPOINT || undefined,
           onDownload: (p) => ctx.progress({ phase: 'loading', message: `downloading ${p.file}: ${Math.round(p.receivedBytes / 1e6)}${p.totalBytes ? `/${Math.round(p.totalBytes / 1e6)}` : ''} MB` }),
@@ -290,8 +298,8 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
 
     let modelFingerprint = representation.fingerprint();
     let finetune: TrainedModelRecord['finetune'];
-    if (isRoberta && (options.finetuneLayers ?? 0) > 0) {
-      const request = robertaRequestOf(options);
+    if (roberta && (options.finetuneLayers ?? 0) > 0) {
+      const request = roberta;
       const epochs = options.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs;
       const finetuneOptimizer = options.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
       const finetuneWeightDecay = finetuneOptimizer === 'adamw' ? options.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay : 0;
@@ -395,7 +403,8 @@ function validateOptions(o: TrainOptions): void {
   if (o.hidden && !o.hidden.every((h) => Number.isInteger(h) && h > 0)) bad(`hidden layer widths must be positive integers, got ${JSON.stringify(o.hidden)}`);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
   if (o.representation === 'roberta') {
-    try { checkRobertaRequest({ precision: o.precision, maxTokens: o.maxTokens }); } catch (e) { bad((e as Error).message); }
+    if (o.precision !== undefined && !isPrecisionChoice(o.precision)) bad(`roberta precision must be one of ${ROBERTA_PRECISION_CHOICES.join(', ')}, got "${String(o.precision)}"`);
+    try { checkRobertaRequest({ maxTokens: o.maxTokens }); } catch (e) { bad((e as Error).message); }
     if (o.finetuneLayers !== undefined && !(Number.isInteger(o.finetuneLayers) && o.finetuneLayers >= 0)) bad(`fine-tuned layers must be a non-negative integer, got ${o.finetuneLayers}`);
     if (o.finetuneEpochs !== undefined && !(Number.isInteger(o.finetuneEpochs) && o.finetuneEpochs >= 1)) bad(`fine-tuning epochs must be a positive integer, got ${o.finetuneEpochs}`);
     if (o.finetuneLearningRate !== undefined && !(o.finetuneLearningRate > 0)) bad(`fine-tuning learning rate must be > 0, got ${o.finetuneLearningRate}`);

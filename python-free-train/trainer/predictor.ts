@@ -20,7 +20,8 @@ export class Predictor {
       ? path.join(modelDir, params.model) : undefined;
     const representation = await loadRepresentation(params, ownEncoder ? { ...options, roberta: { ...options.roberta, modelPath: ownEncoder } } : options);
     if (representation.fingerprint() !== manifest.record.representationFingerprint) {
-      throw new Error(`${modelDir}: the stored representation does not match the one the model was trained with (fingerprint ${representation.fingerprint()} vs ${manifest.record.representationFingerprint})`);
+      throw new Error(`${modelDir}: the stored representation does not match the one the model was trained with (fingerprint ${representation.fingerprint()} vs ${manifest.record.representationFingerprint}): `
+        + 'its weights, its settings or the version of its computation changed since: give the encoder it was trained with, or retrain (secreview train)');
     }
     const b = backend ?? await Backend.create({ device: 'cpu' });
     const session = await b.session(new Uint8Array(readFileSync(path.join(modelDir, MODEL_FILES.inference))), `model ${manifest.record.version}`);

@@ -12,7 +12,7 @@ export interface Settings {
   /** Hub model used when modelPath is empty (`owner/name`), and its revision. */
   modelId: string;
   modelRevision: string;
-  precision: 'fp32' | 'int8';
+  precision: 'auto' | 'fp32' | 'int8';
   maxTokens: number;
   finetuneLayers: number;
   finetuneLearningRate: number;
@@ -41,7 +41,7 @@ export function settings(): Settings {
     modelPath: c.get<string>('model.path') ?? '',
     modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',
     modelRevision: c.get<string>('model.revision')?.trim() || 'main',
-    precision: c.get<string>('model.precision') === 'int8' ? 'int8' : 'fp32',
+    precision: precisionOr(c.get<string>('model.precision')),
     maxTokens: Math.min(512, Math.max(3, Math.floor(c.get<number>('model.maxTokens') ?? 64))),
     finetuneLayers: Math.max(0, Math.floor(c.get<number>('model.finetuneLayers') ?? 0)),
     finetuneLearningRate: positiveOr(c.get<number>('model.finetuneLearningRate'), 2e-5),
@@ -51,6 +51,10 @@ export function settings(): Settings {
     annotator: annotator || undefined,
     keys,
   };
+}
+
+function precisionOr(v: string | undefined): Settings['precision'] {
+  return v === 'fp32' || v === 'int8' ? v : 'auto';
 }
 
 function positiveOr(v: number | undefined, fallback: number): number {

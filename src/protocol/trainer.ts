@@ -51,10 +51,11 @@ export interface TrainOptions {
   modelRevision?: string;
   modelCacheDir?: string;
   /**
-   * Encoder precision: fp32 (default), dynamic int8 (CPU only; about 1.5-2x faster on CPUs without
-   * VNNI) or fp16 (GPU only, where the adapter has shader-f16).
+   * Encoder precision: `auto` (default: fp32 unless the int8 benchmark shows int8 keeps the
+   * ranking; the trainer says which and why), fp32, dynamic int8 (CPU only; about 2x faster on
+   * CPUs) or fp16 (GPU only, where the adapter has shader-f16).
    */
-  precision?: 'fp32' | 'int8' | 'fp16';
+  precision?: 'auto' | 'fp32' | 'int8' | 'fp16';
   /** Tokens kept per review, `<s>` and `</s>` included (default 64, as in the paper). */
   maxTokens?: number;
   /**

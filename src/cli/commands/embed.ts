@@ -10,7 +10,7 @@ export const embedCommand: CliCommand = {
   name: 'embed',
   summary: 'embed one shard of the pool with RoBERTa (scale-out; see docs/scale-out.md)',
   usage: [
-    'Usage: secreview embed --shard I/N [--model FOLDER | --model-id ID [--model-revision R]] [--precision fp32|int8] [--max-tokens N] [--device D]',
+    'Usage: secreview embed --shard I/N [--model FOLDER | --model-id ID [--model-revision R]] [--precision auto|fp32|int8|fp16] [--max-tokens N] [--device D]',
     '',
     '  --shard I/N   embed shard I (0-based) of N: the contiguous pool rows [floor(I*rows/N), floor((I+1)*rows/N));',
     '                auto/N takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Job), SLURM_ARRAY_TASK_ID',
@@ -28,6 +28,7 @@ export const embedCommand: CliCommand = {
     let shard;
     try { shard = parseShard(shardText, io.env); } catch (e) { throw new CliError((e as Error).message); }
     const request = robertaRequestOf(robertaTrainOptions(args, io), io.env);
+    if (request.precisionReason) io.progress(request.precisionReason);
     const backend = await backendOf(args, io);
     const representation = await createRoberta(request, { backend, hubUrl: io.env.HF_ENDPOINT || undefined });
     try {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
-import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISIONS, defaultModelCacheDir, type RobertaPrecision } from '../../../python-free-train/features/roberta';
+import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, defaultModelCacheDir, type RobertaPrecisionChoice } from '../../../python-free-train/features/roberta';
 import { parseMixture } from '../../core/selection';
 import type { TrainOptions, TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
@@ -71,15 +71,15 @@ export function finetuneTrainOptions(args: ParsedArgs): Partial<TrainOptions> {
 
 /** Encoder options from the flags; the folder is resolved against the working folder. */
 export function robertaTrainOptions(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>): Partial<TrainOptions> {
-  const precision = optString(args, 'precision') ?? 'fp32';
-  if (!(ROBERTA_PRECISIONS as readonly string[]).includes(precision)) throw new CliError(`--precision must be one of ${ROBERTA_PRECISIONS.join(', ')}, got "${precision}"`);
+  const precision = optString(args, 'precision') ?? 'auto';
+  if (!(ROBERTA_PRECISION_CHOICES as readonly string[]).includes(precision)) throw new CliError(`--precision must be one of ${ROBERTA_PRECISION_CHOICES.join(', ')}, got "${precision}"`);
   const folder = optString(args, 'model');
   const modelPath = folder ? path.resolve(io.cwd, folder) : (io.env.SECREVIEW_MODEL_PATH || undefined);
   const modelId = optString(args, 'model-id'), modelRevision = optString(args, 'model-revision');
   return {
     ...(modelPath ? { modelPath } : {}), ...(modelId ? { modelId } : {}), ...(modelRevision ? { modelRevision } : {}),
     modelCacheDir: defaultModelCacheDir(io.env),
-    precision: precision as RobertaPrecision,
+    precision: precision as RobertaPrecisionChoice,
     maxTokens: optInt(args, 'max-tokens', optString(args, 'preset') === 'paper' ? PAPER_PRESET.maxTokens : ROBERTA_DEFAULT_MAX_TOKENS, 3, 512),
   };
 }
@@ -89,7 +89,7 @@ export const trainCommand: CliCommand = {
   summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
-    '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision fp32|int8] [--max-tokens N]',
+    '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision auto|fp32|int8] [--max-tokens N]',
     '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--finetune-optimizer adam|adamw]',
     '                        [--finetune-schedule KIND[:WARMUP]] [--finetune-dropout P] [--finetune-weight-decay W]',
     '                        [--shortlist N] | --preset paper]',
@@ -108,7 +108,7 @@ export const trainCommand: CliCommand = {
     '  --model-id ID       Hub model downloaded once into $SECREVIEW_CACHE or ~/.cache/secreview/models',
     '                      (default FacebookAI/roberta-base; ID@REVISION pins a revision)',
     '  --model-revision R  branch, tag or commit of --model-id (default main)',
-    `  --precision P       ${ROBERTA_PRECISIONS.join(' or ')} (default fp32; int8 is about 1.5-2x faster on CPUs)`,
+    `  --precision P       ${ROBERTA_PRECISION_CHOICES.join(', ')} (default auto: fp32 unless the int8 benchmark shows int8 keeps the ranking; the run says which and why)`,
     `  --max-tokens N      tokens kept per review (default ${ROBERTA_DEFAULT_MAX_TOKENS}, as in the paper)`,
     '  --finetune-layers K then fine-tune the head with the top K encoder layers (default 0: the head alone) and',
     '                      re-score a shortlist of the pool with the tuned encoder; the model keeps its encoder',

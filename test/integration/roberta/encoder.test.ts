@@ -55,6 +55,22 @@ describe('roberta encoder graph', () => {
     await encoder.release();
   });
 
+  it('a review that writes <s>, </s>, <pad>, <unk> and <mask> literally: special ids, positions as Hugging Face numbers them', async () => {
+    const encoder = await RobertaEncoder.create(backend, model, { precision: 'fp32' });
+    const review = 'Escape <s>, </s>, <pad>, <unk> and <mask> before they reach the HTML template.';
+    const batch = model.tokenizer.encodeBatch([review, TEXTS[1]!]);
+    const ids = Array.from(batch.inputIds.subarray(0, batch.lengths[0]!), Number);
+    for (const id of [0, 1, 2, 3, model.config.vocabSize - 1]) assert.ok(ids.slice(1, -1).includes(id), `special id ${id} inside the text`);
+    const got = await encoder.runBatch(batch);
+    const want = robertaForwardReference(model.config, model.weights, batch);
+    assert.ok(maxAbsDiff(got.embeddings, want.cls) < 1e-4, `embeddings differ by ${maxAbsDiff(got.embeddings, want.cls)}`);
+    assert.ok(maxAbsDiff(got.logits!, want.logits!) < 1e-4, `logits differ by ${maxAbsDiff(got.logits!, want.logits!)}`);
+    // Alone or beside a shorter text, the review gets the same vector: its <pad> is a token, not padding.
+    const alone = await encoder.runBatch(model.tokenizer.encodeBatch([review]));
+    assert.ok(maxAbsDiff(alone.embeddings, got.embeddings.subarray(0, model.config.hiddenSize)) < 1e-5);
+    await encoder.release();
+  });
+
   it('int8 agrees with fp32: embedding cosine >= 0.98 per text, logits within 0.25', async () => {
     const fp32 = await RobertaEncoder.create(backend, model, { precision: 'fp32' });
     const int8 = await RobertaEncoder.create(backend, model, { precision: 'int8' });
@@ -72,6 +88,18 @@ describe('roberta encoder graph', () => {
     assert.ok(d < 0.25, `logits differ by ${d}`);
     assert.ok(d > 0, 'int8 really quantizes');
     await fp32.release(); await int8.release();
+  });
+
+  it('int8: each text gets the same vector alone or in any batch (activations quantized per token, not per batch)', async () => {
+    const encoder = await RobertaEncoder.create(backend, model, { precision: 'int8', batchSize: 4 });
+    const all = await encoder.encode(TEXTS);
+    const H = model.config.hiddenSize;
+    for (let t = 0; t < TEXTS.length; t++) {
+      const alone = await encoder.runBatch(model.tokenizer.encodeBatch([TEXTS[t]!]));
+      const d = maxAbsDiff(all.embeddings.subarray(t * H, (t + 1) * H), alone.embeddings);
+      assert.ok(d < 1e-6, `text ${t} differs by ${d} when batched with others`);
+    }
+    await encoder.release();
   });
 
   it('encode() returns each text\'s own result whatever the batching and padding', async () => {

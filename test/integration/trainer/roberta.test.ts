@@ -5,13 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { resolvePrecision } from '../../../python-free-train/roberta/precision';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
 import { paperWorkspace } from './helpers';
 
-async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(argv, { cwd, out: (t) => out.push(t), err: (t) => err.push(t), progress: () => {} });
-  return { code, out, err };
+async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[]; progress: string[] }> {
+  const out: string[] = [], err: string[] = [], progress: string[] = [];
+  const code = await main(argv, { cwd, out: (t) => out.push(t), err: (t) => err.push(t), progress: (t) => progress.push(t) });
+  return { code, out, err, progress };
 }
 
 interface TrainReport {
@@ -47,7 +48,10 @@ test('secreview train --representation roberta: model, pool scores and batch; th
     const probs = new Float32Array(new Uint8Array(readFileSync(scores)).buffer);
     assert.ok(Math.abs(probs[0]! + probs[1]! + probs[2]! + probs[3]! - 1) < 1e-4);
     const stored = JSON.parse(readFileSync(path.join(folder, '.secreview', 'models', 'm0001', 'representation.json'), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(stored, { id: 'roberta', model: modelDir, maxTokens: 32, precision: 'fp32' });
+    // No --precision: auto, which records the precision it picked and says why.
+    const auto = resolvePrecision('auto');
+    assert.deepEqual(stored, { id: 'roberta', model: modelDir, maxTokens: 32, precision: auto.precision });
+    assert.ok(first.progress.some((l) => l.includes(auto.reason)), `the run says why: ${first.progress.slice(0, 5).join(' | ')}`);
     // First run: every distinct body embedded once (labeled texts are read back when the pool is scored).
     const e1 = r1.model.embedding!;
     assert.ok(e1.computed > 0 && e1.computed <= poolSize, JSON.stringify(e1));

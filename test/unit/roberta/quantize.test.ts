@@ -28,8 +28,12 @@ describe('dynamic int8 quantization of the encoder graph', () => {
     const count = (op: string) => ops.filter((o) => o === op).length;
     assert.equal(count('MatMulInteger'), 14);
     assert.equal(count('MatMul'), 4);
-    // Per layer: x (Q, K, V), context, attended, inner; head: cls, tanh output.
-    assert.equal(count('DynamicQuantizeLinear'), 2 * 4 + 2);
+    // Per layer: x (Q, K, V), context, attended, inner; head: cls, tanh output. Each row (token) on its own.
+    assert.equal(count('ReduceMax'), 2 * 4 + 2);
+    assert.equal(count('DynamicQuantizeLinear'), 0);
+    const perTensor = onnx.ModelProto.decode(quantizeMatMulsDynamic(fp32, { activations: 'per-tensor' }).bytes).graph!.node!.map((n) => n.opType);
+    assert.equal(perTensor.filter((o) => o === 'DynamicQuantizeLinear').length, 2 * 4 + 2);
+    assert.throws(() => quantizeMatMulsDynamic(fp32, { activations: 'per-column' as never }), /unknown activation quantization "per-column". Should be one of: per-row, per-tensor/);
     const int8 = onnx.ModelProto.decode(bytes).graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.name!.endsWith('.q'));
     assert.equal(int8.length, 14);
     assert.ok(report.bytesAfter < report.bytesBefore);

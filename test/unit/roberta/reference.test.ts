@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
 import { erf, gelu, robertaForwardReference, robertaPositionIds } from '../../../python-free-train/roberta/reference';
+import { HF_TOLERANCE, hfOracleSkip, loadHfOracle, maxAbsDiff, realTokenRows } from '../../helpers/hfOracle';
 
 describe('roberta reference forward pass', () => {
   it('erf and GELU match tabulated values', () => {
@@ -13,7 +14,12 @@ describe('roberta reference forward pass', () => {
   });
 
   it('numbers positions from padding_idx + 1 and puts padding at padding_idx', () => {
-    assert.deepEqual(Array.from(robertaPositionIds([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], 2, 5, 1)), [2, 3, 4, 1, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(Array.from(robertaPositionIds([0, 9, 2, 1, 1, 0, 7, 8, 9, 2], 2, 5, 1)), [2, 3, 4, 1, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('gives a pad id inside a text the padding position and counts on after it, as Hugging Face does', () => {
+    // "a <pad> b" tokenizes to [<s>, a, Ġ, <pad>, Ġb, </s>]: every token has attention mask 1.
+    assert.deepEqual(Array.from(robertaPositionIds([0, 68, 224, 1, 279, 2, 0, 1, 2, 1, 1, 1], 2, 6, 1)), [2, 3, 4, 1, 5, 6, 2, 1, 3, 1, 1, 1]);
   });
 
   it('gives a text the same output with or without padding after it', () => {
@@ -26,5 +32,22 @@ describe('roberta reference forward pass', () => {
     for (let i = 0; i < 8; i++) assert.ok(Math.abs(alone.cls[i]! - padded.cls[i]!) < 1e-6);
     for (let i = 0; i < config.numLabels; i++) assert.ok(Math.abs(alone.logits![i]! - padded.logits![i]!) < 1e-6);
     assert.ok(Math.abs(padded.cls[0]! - padded.cls[8]!) > 1e-6, 'different texts differ');
+  });
+});
+
+describe('roberta reference against Hugging Face (parity oracle)', { skip: hfOracleSkip() }, () => {
+  it(`matches Hugging Face's float64 outputs within ${HF_TOLERANCE} on every batch, the pad id inside a text included`, async () => {
+    const oracle = await loadHfOracle();
+    const H = oracle.config.hiddenSize;
+    for (const b of oracle.batches) {
+      const got = robertaForwardReference(oracle.config, oracle.weights, b);
+      const dCls = maxAbsDiff(got.cls, b.cls), dLogits = maxAbsDiff(got.logits!, b.logits);
+      assert.ok(dCls < HF_TOLERANCE, `${b.name}: <s> vectors differ by ${dCls}`);
+      assert.ok(dLogits < HF_TOLERANCE, `${b.name}: logits differ by ${dLogits}`);
+      realTokenRows(got.hidden, b, H).forEach((rows, r) => {
+        const d = maxAbsDiff(rows, b.realTokens[r]!);
+        assert.ok(d < HF_TOLERANCE, `${b.name} text ${r}: last hidden state differs by ${d}`);
+      });
+    }
   });
 });

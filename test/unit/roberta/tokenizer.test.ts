@@ -13,6 +13,25 @@ describe('roberta tokenizer (byte-level BPE from GPT-2 merges)', () => {
     assert.equal(full.decode(full.encode('Use `hmac.compare_digest` — not ==')), 'Use `hmac.compare_digest` — not ==');
   });
 
+  it('matches special tokens written in a review as those tokens, as Hugging Face does by default', () => {
+    // Hugging Face: "a <pad> b" -> <s> a Ġ <pad> Ġb </s>; <mask> takes the space before it (lstrip), the others do not.
+    const mask = 4 + 50256;
+    assert.deepEqual(full.encode('a <pad> b'), [0, 68, 224, 1, 279, 2]);
+    assert.deepEqual(full.encode('a <s> b'), [0, 68, 224, 0, 279, 2]);
+    assert.deepEqual(full.encode('a </s> b'), [0, 68, 224, 2, 279, 2]);
+    assert.deepEqual(full.encode('a <unk> b'), [0, 68, 224, 3, 279, 2]);
+    assert.deepEqual(full.encode('a <mask> b'), [0, 68, mask, 279, 2]);
+    assert.deepEqual(full.encode('a<pad>b'), [0, 68, 1, 69, 2]);
+    const review = 'Escape user input: `<s>`, </s>, <pad>, <unk> and <mask> in a comment end up in the HTML.';
+    const ids = full.encode(review);
+    for (const id of [0, 2, 1, 3, mask]) assert.equal(ids.slice(1, -1).filter((x) => x === id).length, 1, `special id ${id} once inside the text`);
+    // The <pad> inside the text is a token of the text: attention mask 1 (its position is Hugging Face's business: see the encoder).
+    const b = full.encodeBatch([review, 'LGTM']);
+    const at = ids.indexOf(1);
+    assert.equal(b.inputIds[at], 1n);
+    assert.equal(b.attentionMask[at], 1n);
+  });
+
   it('truncates to 64 tokens by default, and to a configured length', () => {
     const ids = full.encode('token '.repeat(500));
     assert.equal(ids.length, 64);
@@ -51,7 +70,7 @@ describe('roberta tokenizer (byte-level BPE from GPT-2 merges)', () => {
   it('works with a truncated vocabulary (merges kept only when their result is known)', () => {
     const small = RobertaTokenizer.fromJson(robertaTokenizerJson(500));
     const ids = small.encode('Hello world, this is a SQL injection');
-    assert.ok(ids.every((id) => id >= 0 && id < 504));
+    assert.ok(ids.every((id) => id >= 0 && id < 505));
     assert.equal(small.decode(ids), 'Hello world, this is a SQL injection');
     const json = robertaTokenizerJson(300) as { added_tokens: { content: string }[]; model: { vocab: Record<string, number> } };
     json.added_tokens = json.added_tokens.filter((t) => t.content !== '<s>');
