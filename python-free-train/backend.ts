@@ -106,6 +106,10 @@ export interface Placement {
   /** Microseconds summed over the profiled runs: GPU kernels (the provider's timestamps) and CPU kernels. */
   gpuMicros: number;
   cpuMicros: number;
+  /** Wall time of a run (mean over the profiled runs): what kernels do not fill is dispatch and waiting. */
+  runMicros: number;
+  /** GPU time by operator type, largest first (WebGPU's timestamps; at most 10). */
+  gpuTimeByOp: { op: string; micros: number; share: number }[];
   runs: number;
 }
 
@@ -472,13 +476,14 @@ interface ProfileEvent {
  */
 export function summarizeProfile(events: readonly ProfileEvent[], graph: string, device: Device): Placement {
   const runs: ProfileEvent[][] = [];
+  const runDurations: number[] = [];
   let current: ProfileEvent[] = [];
   const apiByRun: ProfileEvent[][] = [];
   let api: ProfileEvent[] = [];
   for (const e of events) {
     if (e.cat === 'Node') current.push(e);
     else if (e.cat === 'Api') api.push(e);
-    else if (e.cat === 'Session' && e.name === 'model_run') { runs.push(current); apiByRun.push(api); current = []; api = []; }
+    else if (e.cat === 'Session' && e.name === 'model_run') { runs.push(current); apiByRun.push(api); runDurations.push(e.dur ?? 0); current = []; api = []; }
   }
   // GPU timestamps can arrive after the run that issued them: count the leftovers with the last run.
   if (api.length && apiByRun.length) apiByRun[apiByRun.length - 1]!.push(...api);
@@ -512,7 +517,20 @@ export function summarizeProfile(events: readonly ProfileEvent[], graph: string,
       }
     }
   }
-  for (const run of measuredApi) for (const e of run) gpuMicros += e.dur ?? 0;
+  const byOp = new Map<string, number>();
+  for (const run of measuredApi) {
+    for (const e of run) {
+      gpuMicros += e.dur ?? 0;
+      // Event names are "<node>&<op type>&<program>".
+      const op = (e.name ?? '').split('&')[1] || (e.name ?? '?');
+      byOp.set(op, (byOp.get(op) ?? 0) + (e.dur ?? 0));
+    }
+  }
+  const measuredRuns = runDurations.length > 1 ? runDurations.slice(1) : runDurations;
+  const runMicros = measuredRuns.length ? measuredRuns.reduce((a, b) => a + b, 0) / measuredRuns.length : 0;
+  const gpuTotal = gpuMicros;
+  const gpuTimeByOp = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)
+    .map(([op, micros]) => ({ op, micros: Math.round(micros / Math.max(1, measuredApi.length)), share: gpuTotal ? Math.round((micros / gpuTotal) * 1000) / 1000 : 0 }));
   // Providers without GPU timestamps (CUDA, DirectML): their host time is the best measure there is.
   if (device !== 'cpu' && gpuMicros === 0) gpuMicros = hostDispatch;
   const total = cpuMicros + gpuMicros;
@@ -522,7 +540,7 @@ export function summarizeProfile(events: readonly ProfileEvent[], graph: string,
     .sort((a, b) => b.share - a.share);
   return {
     graph, device, nodesByProvider, cpuOps, cpuTimeShare: device === 'cpu' ? 1 : total ? cpuMicros / total : 0,
-    hotCpuNodes, copies, gpuMicros: Math.round(gpuMicros), cpuMicros: Math.round(cpuMicros), runs: measured.length,
+    hotCpuNodes, copies, gpuMicros: Math.round(gpuMicros), cpuMicros: Math.round(cpuMicros), runMicros: Math.round(runMicros), gpuTimeByOp, runs: measured.length,
   };
 }
 

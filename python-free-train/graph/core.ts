@@ -49,6 +49,17 @@ export class GraphError extends Error {
   constructor(message: string) { super(`graph: ${message}`); this.name = 'GraphError'; }
 }
 
+export interface GraphOptions {
+  /**
+   * Promise that no symbolic dimension is 1 at run time where a broadcast would need it to be:
+   * broadcasting in the graph happens only over dimensions known to be 1 when it is built (biases,
+   * masks). Gradients then sum broadcast axes decided at build time, instead of finding them at
+   * run time from shapes: the run-time form is CPU work between GPU kernels. The transformer graphs
+   * (batch and sequence symbolic) make this promise.
+   */
+  symbolsNeverBroadcast?: boolean;
+}
+
 export class GraphCore {
   readonly nodes: GraphNode[] = [];
   readonly inputs: Value[] = [];
@@ -59,7 +70,7 @@ export class GraphCore {
   private readonly constCache = new Map<string, Value>();
   private symbolCounter = 0;
 
-  constructor(readonly name = 'graph') {}
+  constructor(readonly name = 'graph', readonly options: GraphOptions = {}) {}
 
   /** Runs `body` with every new node and value named under `scope/`. */
   scope<T>(scope: string, body: () => T): T {

@@ -5,7 +5,7 @@
  * optimizer state live here as plain Float32Arrays between steps.
  */
 import { mulberry32 } from '../../src/core/hash';
-import { type Backend, type Feeds, type Session, Tensor, defaultBackend } from '../backend';
+import { type Backend, type Feeds, type Placement, type Session, Tensor, defaultBackend } from '../backend';
 import { type OptimizerConfig, optimizerDefaults, stateSlots } from '../graph/optimizers';
 import { type HeadState, deserializeHead, serializeHead } from './headFile';
 import { type HeadConfig, type ParamSpec, buildEvalGraph, buildInferGraph, buildTrainGraph, maskName, paramSpecs, stateName, updatedName, validateConfig } from './headGraphs';
@@ -17,6 +17,8 @@ export interface HeadTrainOptions {
   batchSize: number;
   optimizer: OptimizerConfig;
   classWeights?: Float32Array;
+  /** Record onnxruntime's profile of the train and scoring sessions, for `placement()` (diagnostics). */
+  profile?: boolean;
 }
 
 export type { HeadState, NamedArray } from './headFile';
@@ -56,7 +58,7 @@ export class HeadModel {
     optimizerDefaults(options.optimizer);
     if (!(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw new Error(`mlp head: batchSize must be a positive integer, got ${options.batchSize}`);
     const b = backend ?? await defaultBackend();
-    const train = await b.session(buildTrainGraph(config, { optimizer: options.optimizer, classWeights: options.classWeights }), 'mlp head train step');
+    const train = await b.session(buildTrainGraph(config, { optimizer: options.optimizer, classWeights: options.classWeights }), 'mlp head train step', { profile: options.profile });
     return new HeadModel(config, options, b, train, paramSpecs(config));
   }
 
@@ -194,6 +196,13 @@ export class HeadModel {
     return buildInferGraph(this.config, this.params, { inputType });
   }
 
+  /** Where the train step's or the latest scoring session's nodes ran (created with `profile: true`). */
+  placement(which: 'train' | 'scoring'): Placement {
+    const s = which === 'train' ? this.trainSession : this.infer?.session;
+    if (!s) throw new Error('mlp head: nothing was scored yet');
+    return s.placement();
+  }
+
   async release(): Promise<void> {
     await this.trainSession.release();
     await this.evalSession?.release();
@@ -206,7 +215,7 @@ export class HeadModel {
     if (this.infer?.version === this.version && this.infer.half === half) return this.infer.session;
     await this.infer?.session.release();
     this.infer = undefined;
-    const session = await this.backend.session(this.inferenceModel(half ? 'float16' : 'float32'), 'mlp head inference');
+    const session = await this.backend.session(this.inferenceModel(half ? 'float16' : 'float32'), 'mlp head inference', { profile: this.options.profile });
     this.infer = { version: this.version, half, session };
     return session;
   }

@@ -5,7 +5,7 @@
  * gradient checks), chosen per tensor, so fine-tuning the top K layers feeds only those.
  */
 import type { Value } from '../graph/core';
-import { floatToHalf } from '../graph/half';
+import { floatsToHalves } from '../graph/half';
 import type { Graph } from '../graph/ops';
 import type { DType } from '../graph/types';
 import type { RobertaConfig } from './config';
@@ -74,7 +74,7 @@ export function declareParams(g: Graph, params: readonly ParamTensor[], o: Param
   const dtype = o.dtype ?? 'float32';
   const byName = new Map<string, Value>();
   for (const p of params) {
-    const data = dtype === 'float64' ? Float64Array.from(p.data) : dtype === 'float16' ? Uint16Array.from(p.data, floatToHalf) : p.data;
+    const data = dtype === 'float64' ? Float64Array.from(p.data) : dtype === 'float16' ? floatsToHalves(p.data) : p.data;
     byName.set(p.name, o.asInput?.(p.name) ? g.input(p.name, dtype, p.shape) : g.initializer(p.name, dtype, p.shape, data));
   }
   return byName;

@@ -16,6 +16,7 @@ import { simulateCommand } from './simulate';
 import { embedCommand } from './embed';
 import { scoreCommand } from './score';
 import { mergeShardsCommand } from './mergeShards';
+import { doctorCommand } from './doctor';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -34,4 +35,5 @@ export const commands: CliCommand[] = [
   embedCommand,
   scoreCommand,
   mergeShardsCommand,
+  doctorCommand,
 ];

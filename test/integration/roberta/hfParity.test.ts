@@ -10,13 +10,12 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Backend, type Feeds, Tensor } from '../../../python-free-train/backend';
 import { Graph } from '../../../python-free-train/graph/ops';
-import { stateSlots } from '../../../python-free-train/graph/optimizers';
 import { toModelBytes } from '../../../python-free-train/graph/serialize';
 import { serializeHead } from '../../../python-free-train/models/headFile';
 import { buildRobertaExport } from '../../../python-free-train/roberta/classifierExport';
 import { RobertaEncoder } from '../../../python-free-train/roberta/encoder';
 import { ATTENTION_MASK, BATCH, INPUT_IDS, SEQ, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from '../../../python-free-train/roberta/encoderGraph';
-import { buildFineTuneStep, isTrainable } from '../../../python-free-train/roberta/fineTune';
+import { buildFineTuneStep, initialTrainedFeeds } from '../../../python-free-train/roberta/fineTune';
 import { MLP_HEAD_CONFIG, mlpParamsFromHead } from '../../../python-free-train/roberta/headBridge';
 import { type RobertaModel, loadRobertaModel, robertaFingerprint } from '../../../python-free-train/roberta/model';
 import { RobertaRepresentation } from '../../../python-free-train/roberta/representation';
@@ -104,10 +103,7 @@ describe('RoBERTa against Hugging Face (parity oracle)', { skip: hfOracleSkip() 
         for (const b of oracle.batches) {
           const labels = Array.from({ length: b.batch }, (_, i) => i % c.numLabels);
           const feeds: Feeds = { ...feedsOf(b), labels: new Tensor('int64', [b.batch], BigInt64Array.from(labels, BigInt)), step: Tensor.scalar(1), lr: Tensor.scalar(1e-3) };
-          for (const p of params.filter((x) => isTrainable(x.name, c.numHiddenLayers, topLayers))) {
-            feeds[p.name] = Tensor.float32(p.data, p.shape);
-            for (const s of stateSlots(optimizer)) feeds[`${p.name}.${s}`] = Tensor.float32(new Float32Array(p.data.length), p.shape);
-          }
+          Object.assign(feeds, initialTrainedFeeds(c, params, topLayers, optimizer));
           const out = await session.run(feeds, ['logits', 'loss']);
           const d = maxAbsDiff(out.logits!.float32, b.logits);
           assert.ok(d < HF_TOLERANCE, `${b.name}, top ${topLayers}: logits differ by ${d}`);
