@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DeviceChoice } from '../src/protocol/trainer';
 
 /**
  * `virtual`: a paravirtualized GPU (virtio-gpu with Mesa's venus driver), which works only where
@@ -234,3 +235,25 @@ export function gpuInventory(env: NodeJS.ProcessEnv = process.env, platform: Nod
 export function hardwareAdapter(inv: GpuInventory): GpuAdapter | undefined {
   return inv.adapters.find(isHardware);
 }
+
+export interface AutoDeviceFacts {
+  platform: NodeJS.Platform;
+  /** Provider names onnxruntime-node lists (`listSupportedBackends`). */
+  listed: ReadonlySet<string>;
+  cudaInstalled: boolean;
+  /** The best hardware GPU adapter, if the machine has one. */
+  hardware?: GpuAdapter;
+}
+
+/** The devices `auto` tries, in order; the CPU always last. */
+export function autoDeviceOrder(f: AutoDeviceFacts): Exclude<DeviceChoice, 'auto'>[] {
+  const order: Exclude<DeviceChoice, 'auto'>[] = [];
+  if (f.listed.has('cuda') && f.cudaInstalled) order.push('cuda');
+  if (f.hardware) {
+    if (f.platform === 'win32' && f.listed.has('dml')) order.push('dml');
+    if (f.listed.has('webgpu')) order.push('webgpu');
+  }
+  order.push('cpu');
+  return order;
+}
+

@@ -1,9 +1,9 @@
 /**
  * The trainer process. Forked by the extension host or the CLI (`src/train/client.ts`) with an IPC
- * channel; speaks the `src/protocol/trainer.ts` messages. Announces itself with `ready` (and the
- * execution provider), runs one `train` request at a time, streams `progress`, answers with
- * `result` or `error`. A `cancel` or the parent's death stops it; temporary model folders are
- * removed on the way out.
+ * channel; speaks the `src/protocol/trainer.ts` messages. Announces itself with `ready`, runs one
+ * `train` request at a time on the device it asks for, streams `progress`, answers with
+ * `result` or `error`, after a `device` message that says where its graphs run. A `cancel` or the
+ * parent's death stops it; temporary model folders are removed on the way out.
  *
  * Bundled to dist/trainer.js; in development: `node --import tsx python-free-train/trainer.ts`.
  */
@@ -11,7 +11,7 @@ import {
   TRAINER_PROTOCOL_VERSION, isParentToTrainer,
   type ParentToTrainer, type TrainerErrorCode, type TrainerToParent,
 } from '../src/protocol/trainer';
-import { Backend } from './backend';
+import { Backend, DEVICE_CHOICES, type DeviceChoice, isDeviceChoice } from './backend';
 import { RepresentationUnavailableError } from './features/representation';
 import { TrainJobError, runTrainJob } from './trainer/job';
 import { ModelDownloadError } from './roberta/hub';
@@ -39,7 +39,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const threads = Number(process.env.SECREVIEW_TRAINER_THREADS) || undefined;
-  const backend = await Backend.create({ threads });
+  // One backend per device asked for, created on the first request that needs it (choosing a GPU
+  // probes it, which a CPU-only request should not wait for).
+  const backends = new Map<string, Promise<Backend>>();
+  const backendFor = (device: DeviceChoice): Promise<Backend> => {
+    let b = backends.get(device);
+    if (!b) {
+      b = Backend.create({ device, threads });
+      backends.set(device, b);
+      b.catch(() => backends.delete(device));
+    }
+    return b;
+  };
   let running: { requestId: string; controller: AbortController } | undefined;
 
   const handle = async (msg: ParentToTrainer): Promise<void> => {
@@ -55,6 +66,15 @@ async function main(): Promise<void> {
         const controller = new AbortController();
         running = { requestId: msg.requestId, controller };
         try {
+          const device = msg.options.device ?? 'auto';
+          if (!isDeviceChoice(device)) throw new TrainJobError('bad-request', `device must be one of ${DEVICE_CHOICES.join(', ')}, got "${String(device)}"`);
+          let backend: Backend;
+          try {
+            backend = await backendFor(device);
+          } catch (e) {
+            throw new TrainJobError('bad-request', (e as Error).message.replace(/^backend: /, ''));
+          }
+          await send({ type: 'device', requestId: msg.requestId, device: backend.info() });
           const result = await runTrainJob(msg.workspaceDir, msg.options, {
             backend, signal: controller.signal,
             progress: (progress) => { void send({ type: 'progress', requestId: msg.requestId, progress }); },
@@ -86,7 +106,7 @@ async function main(): Promise<void> {
     const poll = setInterval(() => { if (!running) process.exit(1); }, 50);
     poll.unref();
   });
-  await send({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, pid: process.pid, provider: backend.device, providerDetail: backend.describe() });
+  await send({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, pid: process.pid });
 }
 
 main().catch((e: unknown) => {

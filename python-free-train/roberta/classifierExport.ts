@@ -42,7 +42,8 @@ export async function buildRobertaExport(modelDir: string, o: RobertaExportOptio
   const params = JSON.parse(await readFile(path.join(modelDir, VERSION_FILES.representation), 'utf8')) as RobertaParams;
   if (params.id !== 'roberta') throw new Error(`${modelDir}: not a RoBERTa model (representation "${String(params.id)}")`);
   const trainedPrecision: Precision = params.precision ?? 'fp32';
-  const precision = o.precision ?? trainedPrecision;
+  // An exported model runs on any onnxruntime: one trained in fp16 on a GPU is exported in fp32.
+  const precision = o.precision ?? (trainedPrecision === 'fp16' ? 'fp32' : trainedPrecision);
   if (!isPrecision(precision)) throw new Error(`unknown precision "${precision}"; use one of: ${PRECISIONS.join(', ')}`);
 
   const { folder, finetuned } = await encoderFolder(modelDir, params, o);

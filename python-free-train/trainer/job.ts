@@ -56,9 +56,10 @@ export function embeddingCacheRoot(workspaceDir: string): string {
  * The RoBERTa request of a training run (options first, then the environment the parent set), its
  * precision resolved (`auto` by default: see `roberta/precision.ts`).
  */
-export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>, env: NodeJS.ProcessEnv = process.env): RobertaRequest {
+export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>,
+  env: NodeJS.ProcessEnv = process.env, device = 'cpu'): RobertaRequest {
   const choice = options.precision ?? 'auto';
-  const { precision, reason } = resolvePrecision(choice);
+  const { precision, reason } = resolvePrecision(choice, undefined, device);
   return {
     modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
     modelId: options.modelId, modelRevision: options.modelRevision,
@@ -193,7 +194,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
 
     // Representation: fitted on a sample of the pool (hashing) or loaded (RoBERTa), then the labeled texts.
     const isRoberta = options.representation === 'roberta';
-    const roberta = isRoberta ? robertaRequestOf(options) : undefined;
+    const roberta = isRoberta ? robertaRequestOf(options, process.env, ctx.backend.device) : undefined;
     if (roberta?.precisionReason) ctx.progress({ phase: 'loading', message: roberta.precisionReason });
     ctx.progress({ phase: 'featurizing', message: isRoberta ? 'loading the RoBERTa encoder' : 'fitting the representation', done: 0, total: set.rows.length });
     representation = await fitRepresentation(
@@ -362,7 +363,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const record: TrainedModelRecord = {
       version: options.modelVersion, createdAt,
       representation: options.representation, representationFingerprint: modelFingerprint,
-      epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device,
+      epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device, device: ctx.backend.info(),
       classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
       labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: total,
       ...(isRoberta ? { embedding: { cached: features.cached, computed: features.computed } } : {}),

@@ -26,10 +26,11 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
           finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
         } : {}),
       } : {};
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, ...roberta }, {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, ...roberta }, {
         signal: controller.signal,
         onLog: (line) => log.info(`trainer: ${line}`),
-        onReady: (info) => log.info(`trainer ready (pid ${info.pid}, ${info.provider}: ${info.providerDetail})`),
+        onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
+        onDevice: (device) => { log.info(`trainer device: ${device.detail}`); status.setDevice(device); },
         onProgress: (p) => {
           const detail = p.phase === 'training' && p.epoch ? `epoch ${p.epoch}/${p.epochs}` : p.phase;
           status.setTrainer({ state: 'running', detail });

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LABEL_INFO, type Label } from '../core/labels';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
+import { DEVICE_CHOICES, type DeviceChoice } from '../protocol/trainer';
 import type { LabelGuideline } from '../protocol/webview';
 
 export interface Settings {
@@ -12,7 +13,8 @@ export interface Settings {
   /** Hub model used when modelPath is empty (`owner/name`), and its revision. */
   modelId: string;
   modelRevision: string;
-  precision: 'auto' | 'fp32' | 'int8';
+  precision: 'auto' | 'fp32' | 'int8' | 'fp16';
+  device: DeviceChoice;
   maxTokens: number;
   finetuneLayers: number;
   finetuneLearningRate: number;
@@ -42,6 +44,7 @@ export function settings(): Settings {
     modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',
     modelRevision: c.get<string>('model.revision')?.trim() || 'main',
     precision: precisionOr(c.get<string>('model.precision')),
+    device: deviceOr(c.get<string>('train.device')),
     maxTokens: Math.min(512, Math.max(3, Math.floor(c.get<number>('model.maxTokens') ?? 64))),
     finetuneLayers: Math.max(0, Math.floor(c.get<number>('model.finetuneLayers') ?? 0)),
     finetuneLearningRate: positiveOr(c.get<number>('model.finetuneLearningRate'), 2e-5),
@@ -54,7 +57,11 @@ export function settings(): Settings {
 }
 
 function precisionOr(v: string | undefined): Settings['precision'] {
-  return v === 'fp32' || v === 'int8' ? v : 'auto';
+  return v === 'fp32' || v === 'int8' || v === 'fp16' ? v : 'auto';
+}
+
+function deviceOr(v: string | undefined): DeviceChoice {
+  return (DEVICE_CHOICES as readonly (string | undefined)[]).includes(v) ? v as DeviceChoice : 'auto';
 }
 
 function positiveOr(v: number | undefined, fallback: number): number {

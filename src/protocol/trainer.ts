@@ -11,12 +11,21 @@
 import type { LrSchedule } from '../core/schedule';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
-export const TRAINER_PROTOCOL_VERSION = 1;
+export const TRAINER_PROTOCOL_VERSION = 2;
+
+/**
+ * Where the trainer runs its graphs (see python-free-train/backend.ts): `auto` prefers CUDA where
+ * its provider is installed, then a hardware GPU through DirectML (Windows) or WebGPU, then the CPU.
+ */
+export const DEVICE_CHOICES = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 export type TrainerRepresentation = 'hashing' | 'roberta';
 
 export interface TrainOptions {
   representation: TrainerRepresentation;
+  /** Device of the training graphs (default `auto`). */
+  device?: DeviceChoice;
   epochs: number;
   seed: number;
   /** Candidate-selection mixture, e.g. `rare:0.45,entropy:0.45,random:0.1` (see `parseMixture`). */
@@ -139,8 +148,10 @@ export interface TrainedModelRecord {
   epochs: EpochRecord[];
   /** The epoch whose weights were kept: lowest test loss (first one on ties). */
   selectedEpoch: number;
-  /** Execution provider that ran the training graphs, e.g. `cpu` or `cuda`. */
+  /** Execution provider that ran the training graphs, e.g. `cpu`, `webgpu` or `cuda`. */
   provider: string;
+  /** The device in full: the GPU adapter and why a faster device was not used (absent in older models). */
+  device?: DeviceInfo;
   classes: readonly string[];
   trainSize: number;
   testSize: number;
@@ -192,14 +203,15 @@ export interface TrainResult {
 export type TrainerErrorCode = 'cancelled' | 'bad-request' | 'not-enough-labels' | 'representation-unavailable' | 'workspace' | 'internal';
 
 export type TrainerToParent =
-  /** `provider`: the execution provider the training graphs run on (`cpu`, `cuda`); `providerDetail` says why (e.g. why not CUDA). */
-  | { type: 'ready'; protocol: number; pid: number; provider: string; providerDetail: string }
+  | { type: 'ready'; protocol: number; pid: number }
+  /** Sent once a request's device is chosen, before its progress: the device and its adapter. */
+  | { type: 'device'; requestId: string; device: DeviceInfo }
   | { type: 'progress'; requestId: string; progress: TrainProgress }
   | { type: 'result'; requestId: string; result: TrainResult }
   | { type: 'error'; requestId: string; code: TrainerErrorCode; message: string; stack?: string };
 
 const PARENT_TYPES = new Set(['train', 'cancel']);
-const TRAINER_TYPES = new Set(['ready', 'progress', 'result', 'error']);
+const TRAINER_TYPES = new Set(['ready', 'device', 'progress', 'result', 'error']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   TRAINER_PROTOCOL_VERSION, isTrainerToParent,
-  type TrainerErrorCode, type TrainOptions, type TrainPhase, type TrainProgress, type TrainResult, type ParentToTrainer,
+  type DeviceInfo, type TrainerErrorCode, type TrainOptions, type TrainPhase, type TrainProgress, type TrainResult, type ParentToTrainer,
 } from '../protocol/trainer';
 
 export type TrainerFailure = TrainerErrorCode | 'crashed' | 'start-failed' | 'protocol';
@@ -50,11 +50,13 @@ export function findProgram(bundle: string, source: string): TrainerEntry | unde
   return undefined;
 }
 
-export interface ReadyInfo { pid: number; provider: string; providerDetail: string }
+export interface ReadyInfo { pid: number }
 
 export interface TrainingHooks {
   onProgress?: (progress: TrainProgress) => void;
   onReady?: (info: ReadyInfo) => void;
+  /** Where the graphs run (device, GPU adapter), once the trainer has chosen. */
+  onDevice?: (device: DeviceInfo) => void;
   /** Lines the trainer writes on stderr (diagnostics), for a log or output channel. */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
@@ -64,7 +66,7 @@ export interface TrainingHooks {
   cancelGraceMs?: number;
 }
 
-export interface TrainingOutcome extends TrainResult { provider: string; providerDetail: string; pid: number }
+export interface TrainingOutcome extends TrainResult { provider: string; providerDetail: string; device?: DeviceInfo; pid: number }
 
 const PHASE_WORDS: Record<TrainPhase, string> = {
   loading: 'loading labels and pool', featurizing: 'featurizing', training: 'training',
@@ -89,6 +91,7 @@ export function runTraining(workspaceFolder: string, options: TrainOptions, hook
     }
     let settled = false;
     let ready: ReadyInfo | undefined;
+    let device: DeviceInfo | undefined;
     let phase: TrainPhase | 'starting' = 'starting';
     let cancelRequested = false;
     let stderrTail = '';
@@ -138,9 +141,14 @@ export function runTraining(workspaceFolder: string, options: TrainOptions, hook
             finish(new TrainerFailedError('protocol', `the trainer speaks protocol ${msg.protocol}, this program ${TRAINER_PROTOCOL_VERSION}; rebuild with "npm run build"`));
             return;
           }
-          ready = { pid: msg.pid, provider: msg.provider, providerDetail: msg.providerDetail };
+          ready = { pid: msg.pid };
           hooks.onReady?.(ready);
           post({ type: 'train', requestId, workspaceDir: workspaceFolder, options });
+          return;
+        case 'device':
+          if (msg.requestId !== requestId) return;
+          device = msg.device;
+          hooks.onDevice?.(msg.device);
           return;
         case 'progress':
           if (msg.requestId !== requestId) return;
@@ -149,7 +157,10 @@ export function runTraining(workspaceFolder: string, options: TrainOptions, hook
           return;
         case 'result':
           if (msg.requestId !== requestId) return;
-          finish(undefined, { ...msg.result, provider: ready?.provider ?? msg.result.model.provider, providerDetail: ready?.providerDetail ?? '', pid: child.pid ?? 0 });
+          finish(undefined, {
+            ...msg.result, provider: device?.device ?? msg.result.model.provider, providerDetail: device?.detail ?? '',
+            ...(device ? { device } : {}), pid: child.pid ?? 0,
+          });
           return;
         case 'error':
           if (msg.requestId !== requestId) return;

@@ -27,9 +27,9 @@ export const embedCommand: CliCommand = {
     if (!shardText) throw new CliError('give the shard to embed: --shard I/N (or auto/N)');
     let shard;
     try { shard = parseShard(shardText, io.env); } catch (e) { throw new CliError((e as Error).message); }
-    const request = robertaRequestOf(robertaTrainOptions(args, io), io.env);
-    if (request.precisionReason) io.progress(request.precisionReason);
     const backend = await backendOf(args, io);
+    const request = robertaRequestOf(robertaTrainOptions(args, io), io.env, backend.device);
+    if (request.precisionReason) io.progress(request.precisionReason);
     const representation = await createRoberta(request, { backend, hubUrl: io.env.HF_ENDPOINT || undefined });
     try {
       return await withWorkspace(io, 'embed', async (ws) => {

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { exportModel } from '../../store/exportModel';
 import { defaultModelCacheDir } from '../../../python-free-train/features/roberta';
 import { buildRobertaExport } from '../../../python-free-train/roberta/classifierExport';
-import { PRECISIONS } from '../../../python-free-train/roberta/inferenceGraph';
+/** Exported models run on any onnxruntime: fp32 or int8 (fp16 graphs need a GPU provider). */
+const EXPORT_PRECISIONS = ['fp32', 'int8'] as const;
 import { withWorkspace, printJson } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';
 import { outputFolder } from '../paths';
@@ -24,7 +25,7 @@ export const exportModelCommand: CliCommand = {
     '',
     '  --out DIR          the folder to write (new or empty)',
     '  --model VERSION    export this model version instead of the latest',
-    `  --precision P      RoBERTa: ${PRECISIONS.join(' or ')} (default: the precision the model was trained with;`,
+    `  --precision P      RoBERTa: ${EXPORT_PRECISIONS.join(' or ')} (default: the precision the model was trained with;`,
     '                     int8 quantizes the encoder\'s MatMuls dynamically: about 4x smaller, faster on CPUs)',
     '  --model-path DIR   RoBERTa: the base encoder folder, when it is no longer where the model was trained',
     '                     (Hub models are read from $SECREVIEW_CACHE or ~/.cache/secreview/models;',
@@ -35,8 +36,8 @@ export const exportModelCommand: CliCommand = {
     const out = optString(args, 'out');
     if (!out) throw new CliError('give the folder to write with --out DIR');
     const precision = optString(args, 'precision');
-    if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) {
-      throw new CliError(`--precision must be one of ${PRECISIONS.join(', ')}, got "${precision}"`);
+    if (precision !== undefined && !(EXPORT_PRECISIONS as readonly string[]).includes(precision)) {
+      throw new CliError(`--precision must be one of ${EXPORT_PRECISIONS.join(', ')}, got "${precision}"${precision === 'fp16' ? ' (an exported model runs anywhere; fp16 graphs need a GPU provider)' : ''}`);
     }
     const outDir = outputFolder(io, out, { empty: true });
     const modelPath = optString(args, 'model-path');

@@ -7,6 +7,7 @@ import { NoModelError } from '../../store/batches';
 import { inputFile, outputFile } from '../paths';
 import { findModel } from '../../train/modelFiles';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
+import { DEVICE_CLI_OPTIONS, DEVICE_USAGE, backendOf } from '../device';
 import { CliError, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
 import type { LoadOptions } from '../../../python-free-train/features/registry';
 import { defaultModelCacheDir } from '../../../python-free-train/features/roberta';
@@ -23,7 +24,7 @@ export const predictCommand: CliCommand = {
   name: 'predict',
   summary: 'print the latest model\'s label probabilities for the reviews in a JSONL file',
   usage: [
-    'Usage: secreview predict <file.jsonl[.gz]> [--out FILE] [--model VERSION]',
+    'Usage: secreview predict <file.jsonl[.gz]> [--out FILE] [--model VERSION] [--device D]',
     '',
     'Writes one JSON line per input review: {"id": ..., "probs": {"yes": p, "no": p, "unclear": p, "language": p}}.',
     'Accepts the same input shapes as "secreview import"; bad lines are reported with their line number',
@@ -33,8 +34,9 @@ export const predictCommand: CliCommand = {
     '  --model VERSION  use this model version instead of the latest',
     '  --model-path DIR RoBERTa models: the encoder folder, when it is no longer where the model was trained',
     '                   (Hub models are read from $SECREVIEW_CACHE or ~/.cache/secreview/models)',
+    DEVICE_USAGE.replace('(default auto)', '(default cpu)'),
   ].join('\n'),
-  options: { out: { type: 'string' }, model: { type: 'string' }, 'model-path': { type: 'string' } },
+  options: { out: { type: 'string' }, model: { type: 'string' }, 'model-path': { type: 'string' }, ...DEVICE_CLI_OPTIONS },
   async run(args, io) {
     const [input, ...extra] = args.positionals;
     if (!input || extra.length) throw new CliError('give exactly one JSONL file to score');
@@ -45,7 +47,10 @@ export const predictCommand: CliCommand = {
     const file = inputFile(io, input);
     const outFile = optString(args, 'out');
     const outPath = outFile === undefined ? undefined : outputFile(io, outFile);
-    const predictor = await Predictor.load(model.dir, undefined, encoderOverride(args, io));
+    // The CPU unless a device is asked for: scoring a file is short, and probing a GPU is not.
+    const backend = optString(args, 'device') ? await backendOf(args, io) : undefined;
+    const load = encoderOverride(args, io);
+    const predictor = await Predictor.load(model.dir, backend, backend ? { ...load, robertaRuntime: { backend } } : load);
     let sink: WriteStream | undefined;
     if (outPath) sink = createWriteStream(outPath);
     const emit = async (line: string) => {

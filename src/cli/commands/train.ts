@@ -2,7 +2,7 @@ import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
 import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, defaultModelCacheDir, type RobertaPrecisionChoice } from '../../../python-free-train/features/roberta';
 import { parseMixture } from '../../core/selection';
-import type { TrainOptions, TrainProgress } from '../../protocol/trainer';
+import { DEVICE_CHOICES, type DeviceChoice, type TrainOptions, type TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
@@ -88,13 +88,15 @@ export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
   usage: [
-    'Usage: secreview train [--representation hashing|roberta] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
+    'Usage: secreview train [--representation hashing|roberta] [--device D] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
     '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision auto|fp32|int8] [--max-tokens N]',
     '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--finetune-optimizer adam|adamw]',
     '                        [--finetune-schedule KIND[:WARMUP]] [--finetune-dropout P] [--finetune-weight-decay W]',
     '                        [--shortlist N] | --preset paper]',
     '',
     `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
+    `  --device D          where the trainer runs its graphs: ${DEVICE_CHOICES.join(', ')} (default auto: CUDA where its`,
+    '                      provider is installed, else a hardware GPU through DirectML or WebGPU, else the CPU)',
     `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
     `  --seed S            seed of the 70/30 split, the example order and the random strategy (default ${D.seed})`,
     `  --strategy MIX      next-batch strategy mixture (default ${D.strategy})`,
@@ -129,7 +131,7 @@ export const trainCommand: CliCommand = {
   ].join('\n'),
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' },
+    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' },
     ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
   async run(args, io) {
@@ -139,8 +141,11 @@ export const trainCommand: CliCommand = {
     }
     const strategy = optString(args, 'strategy') ?? D.strategy;
     try { parseMixture(strategy); } catch (e) { throw new CliError((e as Error).message); }
+    const device = optString(args, 'device') ?? 'auto';
+    if (!(DEVICE_CHOICES as readonly string[]).includes(device)) throw new CliError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got "${device}"`);
     const options: Partial<Omit<TrainOptions, 'modelVersion'>> = {
       representation: representation as RepresentationId,
+      device: device as DeviceChoice,
       epochs: optInt(args, 'epochs', D.epochs, 1, 1000),
       seed: optInt(args, 'seed', D.seed, -2147483648, 2147483647),
       strategy,
@@ -153,7 +158,8 @@ export const trainCommand: CliCommand = {
       try {
         outcome = await retrainAndPropose(ws, options, {
           signal: io.signal,
-          onReady: (r) => io.progress(`trainer started (pid ${r.pid}, ${r.providerDetail})`),
+          onReady: (r) => io.progress(`trainer started (pid ${r.pid})`),
+          onDevice: (d) => io.progress(`device: ${d.detail}`),
           onProgress: (p) => io.progress(progressLine(p)),
         });
       } catch (e) {

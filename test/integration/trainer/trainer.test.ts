@@ -21,7 +21,7 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
   try {
     const phases = new Set<TrainPhase>();
     let provider = '';
-    const out = await retrainAndPropose(ws, quick, { onProgress: (p) => phases.add(p.phase), onReady: (r) => { provider = r.provider; } });
+    const out = await retrainAndPropose(ws, quick, { onProgress: (p) => phases.add(p.phase), onDevice: (d) => { provider = d.device; } });
     for (const ph of ['loading', 'featurizing', 'training', 'scoring', 'selecting'] as const) assert.ok(phases.has(ph), `progress reports ${ph}`);
     assert.equal(provider, 'cpu');
     assert.equal(out.model.version, 'm0001');
@@ -166,7 +166,7 @@ test('errors the user can fix are reported with their cause', async () => {
     await assert.rejects(runTraining(folder, { ...quick, modelVersion: 'x' }), (e: unknown) => e instanceof TrainerFailedError && e.code === 'not-enough-labels' && /at least 4 labeled/.test(e.message));
     // The job itself refuses bad requests before reading anything.
     const ctx = { progress: () => {}, signal: new AbortController().signal, backend: await Backend.create({ device: 'cpu' }) };
-    await assert.rejects(runTrainJob(folder, { ...quick, representation: 'roberta', precision: 'fp16' as 'fp32', modelVersion: 'x' }, ctx), /precision must be one of auto, fp32, int8/);
+    await assert.rejects(runTrainJob(folder, { ...quick, representation: 'roberta', precision: 'bf16' as 'fp32', modelVersion: 'x' }, ctx), /precision must be one of auto, fp32, int8, fp16/);
     await assert.rejects(runTrainJob(folder, { ...quick, strategy: 'best', modelVersion: 'x' }, ctx), (e: unknown) => e instanceof TrainJobError && e.code === 'bad-request' && /unknown strategy/.test(e.message));
     await assert.rejects(runTrainJob(folder, { ...quick, epochs: 0, modelVersion: 'x' }, ctx), /epochs must be an integer/);
     assert.deepEqual(readdirSync(ws.modelsDir), []);

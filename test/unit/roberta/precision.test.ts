@@ -21,6 +21,13 @@ describe('encoder precision', () => {
     assert.equal(resolvePrecision('auto').precision, meets ? 'int8' : 'fp32');
     assert.equal(resolvePrecision('int8').precision, 'int8');
     assert.equal(resolvePrecision('fp32').precision, 'fp32');
-    assert.throws(() => resolvePrecision('fp16' as never), /unknown precision "fp16". Should be one of: auto, fp32, int8/);
+    assert.equal(resolvePrecision('fp16').precision, 'fp16');
+    assert.throws(() => resolvePrecision('bf16' as never), /unknown precision "bf16". Should be one of: auto, fp32, int8, fp16/);
+  });
+
+  it('on a GPU auto is fp32 (int8 runs only on the CPU; fp16 is asked for), and says so', () => {
+    const r = resolvePrecision('auto', { top1PercentOverlap: 1, nextBatchOverlap: 1, spearman: 1, speedRatio: 2 }, 'webgpu');
+    assert.equal(r.precision, 'fp32');
+    assert.match(r.reason, /precision auto on webgpu: fp32 \(fp16 runs on GPUs with --precision fp16; int8 only on the CPU\)/);
   });
 });
