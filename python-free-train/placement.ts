@@ -17,7 +17,10 @@ export interface Placement {
   cpuOps: Record<string, number>;
   /** Share of the measured kernel time spent in CPU kernels (fallbacks and copies), 0..1. */
   cpuTimeShare: number;
-  /** CPU nodes that took at least 1% of the measured time (or handled float tensors of 64k+ values): the ones to fix. */
+  /**
+   * CPU nodes that handled float tensors of 64k+ values, or of 1k+ values taking at least 1% of the
+   * measured time: the ones to fix.
+   */
   hotCpuNodes: { name: string; op: string; share: number; elements: number }[];
   /** Host <-> device copies inserted by onnxruntime around CPU nodes. */
   copies: number;
@@ -105,7 +108,10 @@ export function summarizeProfile(events: readonly ProfileEvent[], graph: string,
   const total = cpuMicros + gpuMicros;
   const hotCpuNodes = device === 'cpu' ? [] : [...cpuByNode.entries()]
     .map(([name, v]) => ({ name: name.replace(/_kernel_time$/, ''), op: v.op, share: total ? v.micros / total : 0, elements: v.elements }))
-    .filter((n) => n.share >= 0.01 || n.elements >= 65536)
+    // Large float work on the CPU is what costs (compute and copies both ways); shape and index
+    // arithmetic (int64, a handful of values) is the CPU's by design, however large its share of a
+    // tiny graph's microseconds.
+    .filter((n) => n.elements >= 65536 || (n.share >= 0.01 && n.elements >= 1024))
     .sort((a, b) => b.share - a.share);
   return {
     graph, device, nodesByProvider, cpuOps, cpuTimeShare: device === 'cpu' ? 1 : total ? cpuMicros / total : 0,
