@@ -130,9 +130,10 @@ export class LabelingPanel implements vscode.Disposable {
         await this.serial(() => this.note(m.reviewId, m.requestId));
         return;
       case 'openComment': {
+        // O does what a click on "comment on GitHub" does: the same confirmation, the same refusal.
         const s = this.host.session();
         const r = 'missing' in s ? undefined : s.review(m.reviewId);
-        if (r && isSafeLink(r.url)) await vscode.env.openExternal(vscode.Uri.parse(r.url, true));
+        if (r) await this.openLink(r.url);
         return;
       }
       case 'openDiff':

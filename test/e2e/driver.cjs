@@ -6,7 +6,7 @@ const { chromium } = require('playwright-core');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { makeHostileCorpus, makeSpeedPool } = require('./corpus.cjs');
+const { makeHostileCorpus, makeSpeedPool, firstHiddenWord } = require('./corpus.cjs');
 
 const BASE = process.env.CS_URL;
 const RUN = process.env.RUN_DIR;
@@ -132,6 +132,11 @@ async function pressInPanel(page, frame, key) {
     throw new Error(`${e.message}; panel state ${JSON.stringify(state)}`);
   }
   return frame.evaluate(() => Number(document.body.dataset.lastLatencyMs));
+}
+/** Presses a key in the panel that opens something outside it (no new view follows). */
+async function keyInPanel(frame, page, key) {
+  await frame.locator('.progress').first().click({ position: { x: 2, y: 2 } }).catch(() => {});
+  await page.keyboard.press(key);
 }
 async function openWorkbench(page, folder) {
   await page.goto(`${BASE}/?folder=${encodeURIComponent(folder)}`);
@@ -418,10 +423,33 @@ async function hostileScenario(page, ws, requests) {
         assert(facts.bodyRight <= facts.viewW + 1 && facts.scrollW <= facts.viewW + 1, `review ${id} (${spec && spec.kind}) escapes horizontally: ${JSON.stringify(facts)}`);
         assert(facts.bodyHeight <= facts.viewH * 0.6, `review ${id} (${spec && spec.kind}) is taller than its box: ${JSON.stringify(facts)}`);
         if (spec && spec.kind === 'bidi') assert(facts.invisibleMarks >= 4, 'bidi and zero-width characters are marked');
+        // The whole body is on screen (the part before "show more" when it is cut), as markdown or as plain text.
+        const visible = await frame.evaluate(() => ({ text: document.getElementById('body').innerText, cut: document.getElementById('truncated')?.innerText || '' }));
+        const shownChars = /Showing ([\d,]+) of/.test(visible.cut) ? Number(/Showing ([\d,]+) of/.exec(visible.cut)[1].replace(/,/g, '')) : spec.body.length;
+        const hidden = firstHiddenWord(spec.body.slice(0, shownChars), visible.text);
+        assert(hidden === undefined, `review ${id} (${spec.kind}): "${hidden}" is not visible in the panel`);
+        for (const phrase of spec.expect) assert(visible.text.includes(phrase), `review ${id} (${spec.kind}): "${phrase}" is not visible`);
+        if (spec.plain) assert(/^Shown as plain text: /.test(visible.text), `review ${id} (${spec.kind}): the plain-text notice is shown`);
         if (spec && spec.kind === 'huge') {
           assert(facts.truncated, 'a 1 MB body is truncated with "show more"');
           const lat = await frame.evaluate(() => Number(document.body.dataset.lastLatencyMs || 0));
           lap(`  1 MB body painted ${lat.toFixed(1)} ms after the key`);
+        }
+        // O does what a click on "comment on GitHub" does: asks first, or refuses a link that is not http(s).
+        if (spec.kind === 'script' || spec.kind === 'javascript-url') {
+          const dialog = page.locator('.monaco-dialog-box');
+          const refusal = page.locator('.notifications-toasts .notification-toast', { hasText: 'refused to open a link' });
+          await keyInPanel(frame, page, 'o');
+          if (spec.kind === 'script') {
+            await waitFor(async () => (await dialog.count()) && /Open a link from an untrusted review comment/.test(await dialog.innerText()), 'the confirmation after O');
+            await page.keyboard.press('Escape');
+            await waitFor(async () => (await dialog.count()) === 0, 'the confirmation to close');
+          } else {
+            await waitFor(() => refusal.count(), 'the refusal after O on a javascript: link');
+            assert(await dialog.count() === 0, 'no confirmation for a refused link');
+            await runCommand(page, 'Notifications: Clear All Notifications');
+          }
+          lap(`  O on ${spec.kind}: ${spec.kind === 'script' ? 'asked before opening' : 'refused, with a message'}`);
         }
         const mainPwned = await page.evaluate(() => window.__pwned === true);
         assert(!mainPwned, 'no script ran in the workbench');
