@@ -7,6 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { makeHostileCorpus, makeSpeedPool, firstHiddenWord } = require('./corpus.cjs');
+const { scenariosOf, cleanArtifacts } = require('./artifacts.cjs');
 
 const BASE = process.env.CS_URL;
 const RUN = process.env.RUN_DIR;
@@ -707,7 +708,10 @@ async function dashboardScenario(page, ws) {
 }
 
 (async () => {
+  const only = scenariosOf(process.env.E2E_ONLY);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const deleted = cleanArtifacts(ARTIFACTS, only);
+  if (deleted.length) lap(`deleted earlier artifacts this run rewrites: ${deleted.join(', ')}`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chrome-profile-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
@@ -720,7 +724,6 @@ async function dashboardScenario(page, ws) {
   ctx.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
   page.on('dialog', (d) => d.dismiss().catch(() => {}));
-  const only = (process.env.E2E_ONLY || 'main,integration,hostile,dashboard,speed').split(',');
   try {
     const wsRoot = path.join(RUN, 'workspaces');
     if (only.includes('main')) {
