@@ -30,7 +30,7 @@ test('importing the demo data prints its summary and no progress line', async ()
   assert.deepEqual(r.err, []);
 });
 
-test('a bootstrap with --pattern on a small pool reports no "scanned 0 reviews"', async () => {
+test('a bootstrap with --pattern on a small pool reports no progress before it scanned anything', async () => {
   const dir = tempDir('secreview-output-');
   await cli(['init', '-C', dir]);
   await cli(['import', demoReviews, '-C', dir]);
