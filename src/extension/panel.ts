@@ -109,10 +109,12 @@ export class LabelingPanel implements vscode.Disposable {
       case 'mode':
         await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); }, m.requestId);
         return;
-      case 'label':
+      case 'label': {
         if (!isLabel(m.label)) return;
-        await this.serial(() => this.label(m.reviewId, m.label, m.requestId), m.requestId);
+        const receivedAt = performance.now();
+        await this.serial(() => this.label(m.reviewId, m.label, m.requestId, receivedAt), m.requestId);
         return;
+      }
       case 'undo':
         await this.serial(() => this.undo(m.requestId), m.requestId);
         return;
@@ -165,7 +167,7 @@ export class LabelingPanel implements vscode.Disposable {
     this.post({ type: 'notice', level: 'error', text: error });
   }
 
-  async label(reviewId: string, label: Label, requestId = 0): Promise<void> {
+  async label(reviewId: string, label: Label, requestId = 0, receivedAt = performance.now()): Promise<void> {
     const s = this.host.session();
     if ('missing' in s) return this.ack(requestId, s.missing);
     if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
@@ -178,7 +180,7 @@ export class LabelingPanel implements vscode.Disposable {
     }
     this.ack(requestId);
     s.advance();
-    this.showCurrent('next', performance.now() - t0);
+    this.showCurrent('next', { saveMs: performance.now() - t0, receivedAt });
     this.host.changed();
   }
 
@@ -286,7 +288,7 @@ export class LabelingPanel implements vscode.Disposable {
     this.showCurrent('next');
   }
 
-  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore', saveMs?: number): void {
+  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore', timing?: { saveMs: number; receivedAt: number }): void {
     if (!this.ready) return;
     const t0 = performance.now();
     const s = this.host.session();
@@ -309,7 +311,8 @@ export class LabelingPanel implements vscode.Disposable {
       : !batch ? 'No batch to label yet. Run "Security Review: Propose Next Batch" (the first batch comes from the keyword rule).'
       : `Batch ${batch.id} is fully labeled. Retrain, or propose the next batch ("Security Review: Propose Next Batch").`;
     const progress = s.progress();
-    const hostTiming = saveMs === undefined ? undefined : { saveMs, viewMs: performance.now() - t0 };
+    const now = performance.now();
+    const hostTiming = timing && { saveMs: timing.saveMs, viewMs: now - t0, hostMs: now - timing.receivedAt };
     this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
     setTimeout(() => s.prefetch(), 0);
   }
