@@ -13,6 +13,7 @@ import type { Log } from './log';
 import type { LabelingSession } from './session';
 import { guidelines } from './settings';
 import { isSafeLink } from './render/markdown';
+import { warmUpHighlighting } from './render/diffHtml';
 
 export interface PanelHost {
   /** The session of the open workspace, or a reason why there is none. */
@@ -25,6 +26,9 @@ export interface PanelHost {
   recordLatency(ms: number, renderMs: number): void;
   recordProbe?(report: import('../protocol/webview').ProbeReport): void;
 }
+
+/** Prefetch without waiting for the webview's "rendered" after this long (a hidden panel paints nothing). */
+const PREFETCH_FALLBACK_MS = 300;
 
 export class LabelingPanel implements vscode.Disposable {
   static current: LabelingPanel | undefined;
@@ -153,6 +157,7 @@ export class LabelingPanel implements vscode.Disposable {
       }
       case 'rendered':
         if (m.latencyMs !== undefined) this.host.recordLatency(m.latencyMs, m.renderMs);
+        if (this.prefetchTimer !== undefined) this.prefetchSoon(0);
         return;
       case 'probe':
         this.host.recordProbe?.(m.report);
@@ -181,7 +186,7 @@ export class LabelingPanel implements vscode.Disposable {
     this.ack(requestId);
     s.advance();
     this.showCurrent('next', { saveMs: performance.now() - t0, receivedAt });
-    this.host.changed();
+    this.afterReply(() => this.host.changed());
   }
 
   async undo(requestId = 0): Promise<void> {
@@ -304,7 +309,10 @@ export class LabelingPanel implements vscode.Disposable {
     const position = `${id}:${s.mode}`;
     if (id && position !== this.lastSaved && !s.readOnlyReason) {
       this.lastSaved = position;
-      try { writePanelPosition(s.ws.dir, { reviewId: id, batchId: candidate?.batchId, mode: s.mode }); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+      const saved = { reviewId: id, batchId: candidate?.batchId, mode: s.mode };
+      this.afterReply(() => {
+        try { writePanelPosition(s.ws.dir, saved); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+      });
     }
     const batch = s.batch();
     const emptyMessage = candidate ? undefined
@@ -314,7 +322,42 @@ export class LabelingPanel implements vscode.Disposable {
     const now = performance.now();
     const hostTiming = timing && { saveMs: timing.saveMs, viewMs: now - t0, hostMs: now - timing.receivedAt };
     this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
-    setTimeout(() => s.prefetch(), 0);
+    // Rendering the next reviews now would compete with this one's delivery and paint (measured: the
+    // reply's two trips and the paint are most of a keypress's time): once the webview says it has
+    // painted, or after PREFETCH_FALLBACK_MS when it does not (hidden).
+    this.prefetchSoon(PREFETCH_FALLBACK_MS);
+  }
+
+  private prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private prefetchSoon(ms: number): void {
+    clearTimeout(this.prefetchTimer);
+    this.prefetchTimer = setTimeout(() => {
+      this.prefetchTimer = undefined;
+      const s = this.host.session();
+      if ('missing' in s) return;
+      s.prefetch();
+      if (s.batchId !== this.warmedBatch) {
+        this.warmedBatch = s.batchId;
+        this.warmUp(s.upcomingPaths());
+      }
+    }, ms);
+  }
+
+  private warmedBatch: string | undefined;
+
+  /** Compiles the batch's languages for highlighting, one per task, so a keypress waits for at most one. */
+  private warmUp(paths: string[]): void {
+    while (paths.length && !warmUpHighlighting(paths[0]!)) paths.shift();
+    if (paths.length) setTimeout(() => this.warmUp(paths.slice(1)), 0);
+  }
+
+  /**
+   * Work the reply must not wait for (the panel position file, the status bar and side bar): after
+   * the reply is on its way. The extension host sends messages from a timer, so this runs after it.
+   */
+  private afterReply(work: () => void): void {
+    setTimeout(work, 0);
   }
 
   /** Commands that run from contributed keybindings or the palette, acting on the shown candidate. */
@@ -331,6 +374,7 @@ export class LabelingPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.prefetchTimer);
     if (LabelingPanel.current === this) LabelingPanel.current = undefined;
     void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', false);
     for (const d of this.disposables.splice(0)) d.dispose();
