@@ -20,16 +20,18 @@ test('the noise lines of the first hour are caught, each with its place', () => 
     'reviews.jsonl: 70% read, 1 imported, 0 duplicates, 0 problems',
     'trainer started (pid 1, onnxruntime-node (CPU; CUDA provider failed to start: Failed to load shared library))',
     'working\rscanned 0 reviews\x1b[K',
+    'trainer started (pid 2, onnxruntime-node (CPU; WebGPU not used: webgpu provider failed to start: Failed to get a WebGPU adapter: No supported adapters))',
   ].join('\n'));
   const r = check(log);
   assert.equal(r.status, 1);
   const lines = r.stdout.trim().split('\n');
-  assert.equal(lines.length, 5, r.stdout);
+  assert.equal(lines.length, 6, r.stdout);
   assert.match(lines[0]!, /demo\.log:1: npm warn Unknown project config/);
   assert.match(lines[1]!, /demo\.log:3: reviews\.jsonl: 70% read, 1 imported/);
   assert.match(lines[2]!, /demo\.log:4: trainer started .*CUDA provider failed to start/);
   assert.match(lines[3]!, /demo\.log:6: scanned 0 reviews {3}\(matches \/scanned 0 reviews\/\)/, 'a status line rewritten on a terminal counts');
-  assert.match(lines[4]!, /^4 lines that read like a failure/);
+  assert.match(lines[4]!, /demo\.log:7: trainer started .*webgpu provider failed to start/);
+  assert.match(lines[5]!, /^5 lines that read like a failure/);
 });
 
 test('healthy output passes', () => {
