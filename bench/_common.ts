@@ -7,9 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Backend, DEVICE_CHOICES, type DeviceChoice, isDeviceChoice } from '../python-free-train/backend';
 import type { RobertaConfig } from '../python-free-train/roberta/config';
+import { findPaperData, PAPER_DATA_FILE } from '../scripts/paper-data';
 
 export const root = path.resolve(__dirname, '..');
-const PAPER_DATA = path.resolve(root, '../shared/data/paper-labels-it1-5.jsonl');
+/** The paper's labeled reviews: beside the project or in the cache `npm run fetch-paper-data` fills. */
+const PAPER_DATA = findPaperData() ?? path.resolve(root, '..', 'shared', 'data', PAPER_DATA_FILE);
 const DEMO_DATA = path.resolve(root, 'demo/reviews.jsonl');
 
 export const args = process.argv.slice(2);

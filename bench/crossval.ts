@@ -3,6 +3,7 @@
 // Seeded stratified k-fold; inside each training fold the trainer's own 70/30 split picks the epoch.
 // Usage: npm run bench -- crossval [--folds 5] [--seed 1] [--epochs 20] [--hidden 0] [--lr 0.02]
 //        [--dim 4096] [--word-weight W] [--rule-weight W] [--char-min N] [--char-max N] [--weighting balanced|none]
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Backend } from '../python-free-train/backend';
@@ -10,8 +11,10 @@ import type { HashingConfig } from '../python-free-train/features/representation
 import { crossValidate, type FoldResult } from '../python-free-train/trainer/crossval';
 import { readLabeledJsonl } from '../python-free-train/trainer/inMemory';
 import { TRAINING_DEFAULTS } from '../python-free-train/trainer/job';
+import { findPaperData, HOW_TO_GET, PAPER_DATA_FILE } from '../scripts/paper-data';
 
-const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'paper-labels-it1-5.jsonl');
+/** The paper's labeled reviews: beside the project or in the cache `npm run fetch-paper-data` fills. */
+const DATA = findPaperData() ?? path.resolve(__dirname, '..', '..', 'shared', 'data', PAPER_DATA_FILE);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => { const m = mean(xs); return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1)); };
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   if (values['char-max']) hashing.charNgramMax = Number(values['char-max']);
   const classWeighting = values.weighting === 'none' ? 'none' : 'balanced';
   const t0 = performance.now();
+  if (!existsSync(values.data!)) throw new Error(`${values.data} is missing: ${HOW_TO_GET}, or give --data FILE`);
   const all = readLabeledJsonl(values.data!, values.label!);
   const backend = await Backend.create({ device: 'cpu' });
   const cv = await crossValidate(all, all.map((r) => r.body), { folds, seed, epochs, hidden, learningRate, classWeighting, hashing, backend });

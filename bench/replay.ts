@@ -5,6 +5,7 @@
 // one. Yield = `yes` reviews found against labels spent. Prints JSON; writes an SVG plot.
 // Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--svg docs/replay.svg]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { matchesM1 } from '../src/core/bootstrap';
@@ -16,9 +17,11 @@ import { lineChart } from '../src/simulation/svg';
 import { Backend } from '../python-free-train/backend';
 import { gatherLabels, gatherRows } from '../python-free-train/trainer/fit';
 import { classOf, fitHashing, readLabeledJsonl, trainOnFeatures } from '../python-free-train/trainer/inMemory';
+import { findPaperData, HOW_TO_GET, PAPER_DATA_FILE } from '../scripts/paper-data';
 
 const root = path.resolve(__dirname, '..');
-const DATA = path.resolve(root, '..', 'shared', 'data', 'paper-labels-it1-5.jsonl');
+/** The paper's labeled reviews: beside the project or in the cache `npm run fetch-paper-data` fills. */
+const DATA = findPaperData() ?? path.resolve(__dirname, '..', '..', 'shared', 'data', PAPER_DATA_FILE);
 
 const STRATEGIES: { name: string; mixture: string }[] = [
   { name: 'rare-label', mixture: 'rare' },
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   } });
   const seeds = Number(values.seeds), batch = Number(values.batch), budget = Number(values.budget), epochs = Number(values.epochs);
   const t0 = performance.now();
+  if (!existsSync(values.data!)) throw new Error(`${values.data} is missing: ${HOW_TO_GET}, or give --data FILE`);
   const all = readLabeledJsonl(values.data!, 'tag_post_qa');
   const n = all.length;
   const yesTotal = all.filter((r) => r.label === 'yes').length;

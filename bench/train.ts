@@ -19,6 +19,7 @@ import { HashingRepresentation } from '../python-free-train/features/hashing';
 import { ParallelFeaturizer } from '../python-free-train/features/parallelFeaturizer';
 import { HeadModel } from '../python-free-train/models/mlpHead';
 import { TRAINING_DEFAULTS } from '../python-free-train/trainer/job';
+import { findPaperData, PAPER_DATA_FILE } from '../scripts/paper-data';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -27,7 +28,8 @@ const arg = (name: string, fallback: number) => {
 };
 const ROWS = arg('rows', 1_000_000);
 const HASHING_ROWS = arg('hashing-rows', 100_000);
-const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'paper-labels-it1-5.jsonl');
+/** The paper's labeled reviews: beside the project or in the cache `npm run fetch-paper-data` fills. */
+const DATA = findPaperData() ?? path.resolve(__dirname, '..', '..', 'shared', 'data', PAPER_DATA_FILE);
 const THREADS = arg('threads', 0);
 const SPIN = args.includes('--spin');
 const CHUNK = 65_536;

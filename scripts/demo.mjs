@@ -10,9 +10,10 @@
 //   --manual        stop after the bootstrap batch: label it yourself in the workbench
 //   --no-workbench  run the loop only (for scripts and CI)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { prepareDemoFolder } from './demo-workspace.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values } = parseArgs({ options: { fresh: { type: 'boolean' }, manual: { type: 'boolean' }, 'no-workbench': { type: 'boolean' } } });
@@ -29,10 +30,14 @@ function run(title, args, { capture = false } = {}) {
   return r.stdout;
 }
 
+if (!existsSync(path.join(root, 'node_modules', 'esbuild'))) {
+  console.error('Install the dependencies first: ONNXRUNTIME_NODE_INSTALL=skip npm ci   (no CUDA download; onnxruntime-node ships its CPU provider)');
+  process.exit(1);
+}
 const build = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 if (values.fresh) rmSync(folder, { recursive: true, force: true });
-mkdirSync(folder, { recursive: true });
+prepareDemoFolder(folder);
 
 run('secreview init', ['init']);
 run('secreview import demo/reviews.jsonl', ['import', path.join(root, 'demo', 'reviews.jsonl')]);
@@ -49,7 +54,13 @@ if (!values.manual) {
       process.stdout.write(JSON.stringify(ws.batches[0].items.map((i) => i.reviewId)));`], { encoding: 'utf8' });
     const ids = JSON.parse(exported.stdout);
     console.log(`\n> a simulated annotator labels the ${ids.length} reviews of batch ${first.id} with the demo's intended labels`);
-    for (const id of ids) run('', ['label', id, intended[id] ?? 'no']);
+    const given = {};
+    for (const id of ids) {
+      const label = intended[id] ?? 'no';
+      run('', ['label', id, label], { capture: true });
+      given[label] = (given[label] ?? 0) + 1;
+    }
+    console.log(`labeled ${ids.length}: ${Object.entries(given).map(([l, n]) => `${l} ${n}`).join(', ')}`);
   }
   if (!stats.models) run('secreview train   (hashing model in the trainer process; scores the pool; proposes the next batch)', ['train', '--size', '30']);
 }

@@ -4,13 +4,14 @@
 //   prints the URL to open in a browser and keeps running until Ctrl+C.
 // The demo workspace is `demo-workspace/` in the repository: on first use it is initialized, the
 // demo pool (demo/reviews.jsonl) imported and the first batch proposed by the keyword rule, with the
-// `secreview` CLI, so the window opens ready to label. `--empty` leaves the folder empty instead (to
+// `secreview` CLI, so the window opens ready to label. `--empty` leaves it without a workspace instead (to
 // follow the Getting Started walkthrough from the start).
 // Usage: node scripts/workbench.mjs [--port N] [--server] [--empty]   (--server forces code-server)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { prepareDemoFolder } from './demo-workspace.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
@@ -30,7 +31,7 @@ function freePort() {
   });
 }
 
-mkdirSync(workspace, { recursive: true });
+prepareDemoFolder(workspace);
 if (!existsSync(path.join(root, 'dist', 'extension.js'))) {
   const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
@@ -56,8 +57,13 @@ if (!forceServer && has('code')) {
 
 const codeServer = path.join(e2e, 'cs', 'node_modules', '.bin', 'code-server');
 if (!existsSync(codeServer)) {
-  console.log('code-server is not installed yet: running test/e2e/setup.sh (a few minutes, once)');
-  const r = spawnSync('bash', [path.join(root, 'test', 'e2e', 'setup.sh')], { stdio: 'inherit' });
+  console.log([
+    'VS Code desktop ("code") is not on the PATH, so the workbench opens in your browser from code-server 4.100.3 instead.',
+    'Installing it into .e2e/ now (about 850 MB, a few minutes, once), with the Debian packages it needs when missing',
+    '(ripgrep, libkrb5-dev, pkg-config; apt-get, as root). To skip this, install VS Code and run "npm run demo" again,',
+    'or stop here (Ctrl+C) and use the demo workspace with the secreview CLI.',
+  ].join('\n'));
+  const r = spawnSync('bash', [path.join(root, 'test', 'e2e', 'setup.sh'), '--workbench'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 

@@ -73,9 +73,54 @@ function exitCodeOf(e: unknown): number {
   return 1;
 }
 
+/**
+ * A closed pipe (`secreview export | head`, `secreview train 2>&1 | head`) is a normal way to stop
+ * reading, never a reason to stop the work: labels, models and imports finish and are stored; what
+ * was left to say goes nowhere.
+ */
+function writerOf(stream: NodeJS.WriteStream): (text: string) => void {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  return (text: string) => { if (stream.writable && !stream.destroyed) stream.write(text); };
+}
+
+let streams: { stdout(text: string): void; stderr(text: string): void } | undefined;
+
+/**
+ * Output to the process's streams. On a terminal, progress rewrites one status line (cut to the
+ * terminal's width, so it never wraps), which the next output line replaces: a person sees where a
+ * long command is, not a scroll of intermediate states. Elsewhere (logs, CI), each progress report
+ * is a line of its own.
+ */
+function processIO(): { out(t: string): void; err(t: string): void; progress(t: string): void; done(): void } {
+  streams ??= { stdout: writerOf(process.stdout), stderr: writerOf(process.stderr) };
+  const { stdout, stderr } = streams;
+  let statusShown = false;
+  const clearStatus = () => { if (statusShown) { stderr('\r\x1b[K'); statusShown = false; } };
+  return {
+    out: (t) => { clearStatus(); stdout(t + '\n'); },
+    err: (t) => { clearStatus(); stderr(t + '\n'); },
+    progress: (t) => {
+      if (!process.stderr.isTTY) { stderr(t + '\n'); return; }
+      const width = Math.max(20, (process.stderr.columns || 80) - 1);
+      stderr(`\r\x1b[K${t.length > width ? t.slice(0, width - 3) + '...' : t}`);
+      statusShown = true;
+    },
+    done: clearStatus,
+  };
+}
+
 export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<number> {
-  const rawOut = base.out ?? ((t: string) => process.stdout.write(t + '\n'));
-  const err = base.err ?? ((t: string) => process.stderr.write(t + '\n'));
+  const terminal = processIO();
+  try {
+    return await run(argv, base, terminal);
+  } finally {
+    terminal.done();
+  }
+}
+
+async function run(argv: string[], base: Partial<CliIO>, terminal: ReturnType<typeof processIO>): Promise<number> {
+  const rawOut = base.out ?? terminal.out;
+  const err = base.err ?? terminal.err;
   let printed = false;
   const out = (t: string) => { printed = true; rawOut(t); };
   // Global options may also come before the command: `secreview -C dir init`, `secreview --json stats`.
@@ -131,7 +176,8 @@ export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<n
   const io: CliIO = {
     cwd, json, out,
     err: (t: string) => { lastError = t; err(t); },
-    progress: base.progress ?? ((t: string) => { if (!json) err(t); }),
+    // Progress to the caller's err when it gave one; else to the terminal's status line (see processIO).
+    progress: base.progress ?? ((t: string) => { if (json) return; if (base.err) base.err(t); else terminal.progress(t); }),
     env: base.env ?? process.env,
     signal: base.signal ?? controller.signal,
   };
@@ -151,21 +197,9 @@ export async function main(argv: string[], base: Partial<CliIO> = {}): Promise<n
   }
 }
 
-/**
- * A closed pipe (`secreview export | head`, `secreview train 2>&1 | head`) is a normal way to stop
- * reading, never a reason to stop the work: labels, models and imports finish and are stored; what
- * was left to say goes nowhere.
- */
-function writerOf(stream: NodeJS.WriteStream): (text: string) => void {
-  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-  return (text: string) => { if (stream.writable && !stream.destroyed) stream.write(text + '\n'); };
-}
-
 if (require.main === module) {
-  const out = writerOf(process.stdout);
-  const err = writerOf(process.stderr);
-  main(process.argv.slice(2), { out, err }).then((code) => { process.exitCode = code; }, (e) => {
-    err(`secreview: ${(e as Error).stack ?? String(e)}`);
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`secreview: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   });
 }

@@ -6,7 +6,7 @@
  * stopping estimates with their plain-language explanations. Every chart comes with its text
  * alternative (a description and a data table), so what a screen reader hears is tested here.
  */
-import type { KneeResult, PoolPrevalence, PositivesLeft, TargetRecallResult } from './estimates';
+import { prevalenceHeadline, type KneeResult, type PoolPrevalence, type PositivesLeft, type TargetRecallResult } from './estimates';
 import { LABELS, MODEL_LABELS, TARGET_LABEL, type Label } from './labels';
 import type { IterationRates, LabelCounts } from './metrics';
 import type { ChartMarker, ChartSeries } from './svgChart';
@@ -176,9 +176,8 @@ function modelCurves(m: DashboardInput['models'][number], index: number): ModelC
 function estimates(s: DashboardStatsInput): DashboardData['estimates'] {
   const p = s.randomSample;
   const e = s.estimates;
-  const level = p ? Math.round(p.level * 100) : 0;
   const prevalence: Estimate = p && p.sampled > 0
-    ? { headline: `${pct(p.mean)} (${level}% interval ${pct(p.lower)} to ${pct(p.upper)})`, explanation: p.explanation }
+    ? { headline: prevalenceHeadline(p), explanation: p.explanation }
     : { headline: 'unknown', explanation: p?.explanation ?? 'No randomly chosen reviews are labeled yet, so nothing is known about prevalence: include a random share in batches (e.g. random:0.1) to estimate it.' };
   const found = s.byLabel[TARGET_LABEL];
   const lastRate = s.iterations.length ? s.iterations[s.iterations.length - 1]!.cumulativeRate[TARGET_LABEL] : 0;

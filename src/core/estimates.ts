@@ -13,7 +13,7 @@ export interface PoolPrevalence extends PrevalenceEstimate {
   explanation: string;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+const pct = (x: number) => (x === 0 ? '0%' : `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`);
 
 /**
  * Prevalence of the target label from the randomly proposed items, optionally combined with an
@@ -25,14 +25,34 @@ export function poolPrevalence(sample: RandomSample, options: { priorSample?: Ra
   const est = prevalence(sample.positives, sample.sampled, { level: options.level, prior: prior ? { a: 1 + prior.positives, b: 1 + prior.sampled - prior.positives } : undefined });
   const n = sample.sampled + (prior?.sampled ?? 0);
   const k = sample.positives + (prior?.positives ?? 0);
-  const level = Math.round(est.level * 100);
   const explanation = n === 0
     ? 'No randomly chosen reviews are labeled yet, so nothing is known about prevalence: include a random share in batches (e.g. random:0.1) to estimate it.'
     : `${k} of ${n} randomly chosen reviews${prior ? ` (${prior.sampled} from your earlier sample)` : ''} are potential security defects. ` +
-      `The pool's share is most likely near ${pct(est.mean)}; with ${level}% credibility it lies between ${pct(est.lower)} and ${pct(est.upper)}, ` +
-      `and it is below ${pct(est.upperBound)} with ${level}% credibility.`;
+      `For the pool's share, the most likely value is ${pct(est.mode)} (the share in the sample) and the mean estimate is ${pct(est.mean)}` +
+      `${n < SMALL_SAMPLE ? ', pulled toward 50% because the sample is small' : ''}; ${credibleRange(est, k, n)}.`;
   // Counts cover both samples, so consumers see how much evidence the interval rests on.
   return { ...est, positives: k, sampled: n, priorSample: prior, explanation };
+}
+
+/** Below this many random labels the mean and the most likely value differ visibly: say why. */
+const SMALL_SAMPLE = 30;
+
+/**
+ * Where the share lies with the estimate's credibility. With none (or all) of the sample positive the
+ * most likely value is 0 (or 100%), which an equal-tailed interval leaves out: say the one-sided bound.
+ */
+function credibleRange(est: PrevalenceEstimate, k: number, n: number): string {
+  const level = Math.round(est.level * 100);
+  if (k === 0) return `with ${level}% credibility it is below ${pct(est.upperBound)}`;
+  if (k === n) return `with ${level}% credibility it is above ${pct(est.lowerBound)}`;
+  return `with ${level}% credibility it lies between ${pct(est.lower)} and ${pct(est.upper)}, and it is below ${pct(est.upperBound)} with ${level}% credibility`;
+}
+
+/** The estimate in a few words for a headline: mean, most likely value and credible range. */
+export function prevalenceHeadline(p: PoolPrevalence): string {
+  const level = Math.round(p.level * 100);
+  const range = p.positives === 0 ? `below ${pct(p.upperBound)}` : p.positives === p.sampled ? `above ${pct(p.lowerBound)}` : `${pct(p.lower)} to ${pct(p.upper)}`;
+  return `mean ${pct(p.mean)}, most likely ${pct(p.mode)} (${level}%: ${range})`;
 }
 
 export interface PositivesLeft { expectedTotal: number; found: number; expectedLeft: number; lower: number; upper: number; estimatedRecall: number; explanation: string }

@@ -98,11 +98,14 @@ export interface PrevalenceEstimate {
   sampled: number;
   /** Posterior mean. */
   mean: number;
+  /** Posterior mode, the single most likely value (with the uniform prior: the share in the sample). */
+  mode: number;
   /** Equal-tailed credible interval at `level`. */
   lower: number;
   upper: number;
-  /** One-sided upper bound at `level`. */
+  /** One-sided bounds at `level`: the share is below `upperBound` (above `lowerBound`) with that credibility. */
   upperBound: number;
+  lowerBound: number;
   level: number;
   prior: { a: number; b: number };
 }
@@ -123,8 +126,18 @@ export function prevalence(positives: number, sampled: number, options: { level?
   return {
     positives, sampled, level, prior,
     mean: a / (a + b),
+    mode: betaMode(a, b),
     lower: betaQuantile((1 - level) / 2, a, b),
     upper: betaQuantile(1 - (1 - level) / 2, a, b),
     upperBound: betaQuantile(level, a, b),
+    lowerBound: betaQuantile(1 - level, a, b),
   };
+}
+
+/** Mode of Beta(a, b): at 0 when a <= 1 < b, at 1 when b <= 1 < a, the middle for the uniform Beta(1, 1). */
+function betaMode(a: number, b: number): number {
+  if (a <= 1 && b <= 1) return 0.5;
+  if (a <= 1) return 0;
+  if (b <= 1) return 1;
+  return (a - 1) / (a + b - 2);
 }

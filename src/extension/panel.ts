@@ -13,6 +13,7 @@ import type { Log } from './log';
 import type { LabelingSession } from './session';
 import { guidelines } from './settings';
 import { isSafeLink } from './render/markdown';
+import { warmUpHighlighting } from './render/diffHtml';
 
 export interface PanelHost {
   /** The session of the open workspace, or a reason why there is none. */
@@ -25,6 +26,9 @@ export interface PanelHost {
   recordLatency(ms: number, renderMs: number): void;
   recordProbe?(report: import('../protocol/webview').ProbeReport): void;
 }
+
+/** Prefetch without waiting for the webview's "rendered" after this long (a hidden panel paints nothing). */
+const PREFETCH_FALLBACK_MS = 300;
 
 export class LabelingPanel implements vscode.Disposable {
   static current: LabelingPanel | undefined;
@@ -109,10 +113,12 @@ export class LabelingPanel implements vscode.Disposable {
       case 'mode':
         await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); }, m.requestId);
         return;
-      case 'label':
+      case 'label': {
         if (!isLabel(m.label)) return;
-        await this.serial(() => this.label(m.reviewId, m.label, m.requestId), m.requestId);
+        const receivedAt = performance.now();
+        await this.serial(() => this.label(m.reviewId, m.label, m.requestId, receivedAt), m.requestId);
         return;
+      }
       case 'undo':
         await this.serial(() => this.undo(m.requestId), m.requestId);
         return;
@@ -130,9 +136,10 @@ export class LabelingPanel implements vscode.Disposable {
         await this.serial(() => this.note(m.reviewId, m.requestId));
         return;
       case 'openComment': {
+        // O does what a click on "comment on GitHub" does: the same confirmation, the same refusal.
         const s = this.host.session();
         const r = 'missing' in s ? undefined : s.review(m.reviewId);
-        if (r && isSafeLink(r.url)) await vscode.env.openExternal(vscode.Uri.parse(r.url, true));
+        if (r) await this.openLink(r.url);
         return;
       }
       case 'openDiff':
@@ -150,6 +157,7 @@ export class LabelingPanel implements vscode.Disposable {
       }
       case 'rendered':
         if (m.latencyMs !== undefined) this.host.recordLatency(m.latencyMs, m.renderMs);
+        if (this.prefetchTimer !== undefined) this.prefetchSoon(0);
         return;
       case 'probe':
         this.host.recordProbe?.(m.report);
@@ -164,7 +172,7 @@ export class LabelingPanel implements vscode.Disposable {
     this.post({ type: 'notice', level: 'error', text: error });
   }
 
-  async label(reviewId: string, label: Label, requestId = 0): Promise<void> {
+  async label(reviewId: string, label: Label, requestId = 0, receivedAt = performance.now()): Promise<void> {
     const s = this.host.session();
     if ('missing' in s) return this.ack(requestId, s.missing);
     if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
@@ -177,8 +185,8 @@ export class LabelingPanel implements vscode.Disposable {
     }
     this.ack(requestId);
     s.advance();
-    this.showCurrent('next', performance.now() - t0);
-    this.host.changed();
+    this.showCurrent('next', { saveMs: performance.now() - t0, receivedAt });
+    this.afterReply(() => this.host.changed());
   }
 
   async undo(requestId = 0): Promise<void> {
@@ -285,7 +293,7 @@ export class LabelingPanel implements vscode.Disposable {
     this.showCurrent('next');
   }
 
-  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore', saveMs?: number): void {
+  showCurrent(reason: 'next' | 'undo' | 'open' | 'restore', timing?: { saveMs: number; receivedAt: number }): void {
     if (!this.ready) return;
     const t0 = performance.now();
     const s = this.host.session();
@@ -301,16 +309,55 @@ export class LabelingPanel implements vscode.Disposable {
     const position = `${id}:${s.mode}`;
     if (id && position !== this.lastSaved && !s.readOnlyReason) {
       this.lastSaved = position;
-      try { writePanelPosition(s.ws.dir, { reviewId: id, batchId: candidate?.batchId, mode: s.mode }); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+      const saved = { reviewId: id, batchId: candidate?.batchId, mode: s.mode };
+      this.afterReply(() => {
+        try { writePanelPosition(s.ws.dir, saved); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
+      });
     }
     const batch = s.batch();
     const emptyMessage = candidate ? undefined
       : !batch ? 'No batch to label yet. Run "Security Review: Propose Next Batch" (the first batch comes from the keyword rule).'
       : `Batch ${batch.id} is fully labeled. Retrain, or propose the next batch ("Security Review: Propose Next Batch").`;
     const progress = s.progress();
-    const hostTiming = saveMs === undefined ? undefined : { saveMs, viewMs: performance.now() - t0 };
+    const now = performance.now();
+    const hostTiming = timing && { saveMs: timing.saveMs, viewMs: now - t0, hostMs: now - timing.receivedAt };
     this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
-    setTimeout(() => s.prefetch(), 0);
+    // Rendering the next reviews now would compete with this one's delivery and paint (measured: the
+    // reply's two trips and the paint are most of a keypress's time): once the webview says it has
+    // painted, or after PREFETCH_FALLBACK_MS when it does not (hidden).
+    this.prefetchSoon(PREFETCH_FALLBACK_MS);
+  }
+
+  private prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private prefetchSoon(ms: number): void {
+    clearTimeout(this.prefetchTimer);
+    this.prefetchTimer = setTimeout(() => {
+      this.prefetchTimer = undefined;
+      const s = this.host.session();
+      if ('missing' in s) return;
+      s.prefetch();
+      if (s.batchId !== this.warmedBatch) {
+        this.warmedBatch = s.batchId;
+        this.warmUp(s.upcomingPaths());
+      }
+    }, ms);
+  }
+
+  private warmedBatch: string | undefined;
+
+  /** Compiles the batch's languages for highlighting, one per task, so a keypress waits for at most one. */
+  private warmUp(paths: string[]): void {
+    while (paths.length && !warmUpHighlighting(paths[0]!)) paths.shift();
+    if (paths.length) setTimeout(() => this.warmUp(paths.slice(1)), 0);
+  }
+
+  /**
+   * Work the reply must not wait for (the panel position file, the status bar and side bar): after
+   * the reply is on its way. The extension host sends messages from a timer, so this runs after it.
+   */
+  private afterReply(work: () => void): void {
+    setTimeout(work, 0);
   }
 
   /** Commands that run from contributed keybindings or the palette, acting on the shown candidate. */
@@ -327,6 +374,7 @@ export class LabelingPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.prefetchTimer);
     if (LabelingPanel.current === this) LabelingPanel.current = undefined;
     void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', false);
     for (const d of this.disposables.splice(0)) d.dispose();

@@ -307,6 +307,21 @@ export class LabelingSession {
     }
   }
 
+  /** File paths of the batch's open reviews, for warming up their languages' highlighting. */
+  upcomingPaths(limit = 200): string[] {
+    const batch = this.batch();
+    if (!batch) return [];
+    const current = this.ws.db.current();
+    const paths: string[] = [];
+    for (const it of batch.items) {
+      if (current.has(it.reviewId)) continue;
+      const r = this.review(it.reviewId);
+      if (r?.path) paths.push(r.path);
+      if (paths.length >= limit) break;
+    }
+    return paths;
+  }
+
   /** Labels counted per batch and label, for the side bar. */
   static countsOf(ws: Workspace, batch: Batch): { done: number; counts: Record<Label, number> } {
     const counts = emptyCounts() as Record<Label, number>;

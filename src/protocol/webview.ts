@@ -127,8 +127,11 @@ export type HostToWebview =
       progress: BatchProgress;
       readOnlyReason?: string;
       guidelines: LabelGuideline[];
-      /** Host-side milliseconds of the action that led here: awaiting the store's write, building the view. */
-      hostTiming?: { saveMs: number; viewMs: number };
+      /**
+       * Host-side milliseconds of the action that led here: awaiting the store's write, building the
+       * view, and all of it from the request's arrival to this message (queueing included).
+       */
+      hostTiming?: { saveMs: number; viewMs: number; hostMs: number };
     }
   | { type: 'progress'; progress: BatchProgress }
   | { type: 'bodyMore'; reviewId: string; bodyHtml: string; bodyShown: number; bodyTotal: number }

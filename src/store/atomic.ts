@@ -3,7 +3,7 @@
  * fsync the folder. A crash at any point leaves either the old or the new file, never a mix.
  */
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
-import { openSync, fsyncSync, closeSync } from 'node:fs';
+import { openSync, fsyncSync, closeSync, writeSync, renameSync, unlinkSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 let counter = 0;
@@ -42,6 +42,34 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(tmp, target);
   } catch (e) {
     await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  fsyncPath(path.dirname(target));
+}
+
+/**
+ * The same durable write without leaving the thread: for a small file the person waits on (the label
+ * database behind a keypress), where each asynchronous step would wait for the event loop again. On a
+ * busy extension host those waits, not the disk, made most of the write's time (about 10 ms of 12).
+ */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = tempName(target);
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, target);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
     throw e;
   }
   fsyncPath(path.dirname(target));

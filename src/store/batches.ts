@@ -59,7 +59,8 @@ export async function proposeBootstrapBatch(ws: Workspace, options: BootstrapOpt
   if (hasPatterns) {
     for await (const { row, review } of ws.pool.scan()) {
       if (!candidate[row] && rule.test(review.body)) candidate[row] = 1;
-      if (row % 10000 === 0) options.onProgress?.(row);
+      // Every 10,000 rows scanned (none before the first 10,000: a small pool needs no progress).
+      if (row > 0 && row % 10000 === 0) options.onProgress?.(row);
     }
   }
   let count = 0;

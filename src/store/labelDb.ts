@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { isLabel, type Label } from '../core/labels';
 import type { Provenance } from '../core/selection';
-import { readJsonFile, writeFileAtomic } from './atomic';
+import { readJsonFile, writeFileAtomicSync } from './atomic';
 
 export const SCHEMA_VERSION = 2;
 
@@ -162,7 +162,8 @@ class DurableJsonFile implements Adapter<LabelData> {
     return upgradeLabelData(parsed, this.file);
   }
   async write(data: LabelData): Promise<void> {
-    await writeFileAtomic(this.file, serializeLabelData(data));
+    // Synchronous: the panel waits for this write before it advances (see writeFileAtomicSync).
+    writeFileAtomicSync(this.file, serializeLabelData(data));
   }
 }
 

@@ -359,7 +359,8 @@ export class Pool {
         const totalBytes = statSync(file).size;
         const src: ImportSource = { file: path.basename(file), size: totalBytes, at: new Date().toISOString(), lines: 0, imported: 0, duplicates: 0, errors: 0, shapes: {} };
         let bytesRead = 0;
-        let lastProgress = 0;
+        // The first report comes after 200 ms of work, not after the first row ("1 imported" reads like a failure).
+        let lastProgress = Date.now();
         const progress = (force = false) => {
           if (!options.onProgress) return;
           const now = Date.now();

@@ -7,10 +7,11 @@ const FLAG = 'window.__pwned=true';
 /** One review per attack; every body mentions "security" so the keyword rule proposes it. */
 function makeHostileCorpus(file) {
   const mk = (n, kind, body, extra = {}) => ({
-    id: 7700000000 + n, kind,
+    id: 7700000000 + n, kind, expect: extra.expect, plain: extra.plain,
     record: {
       id: 7700000000 + n, pull_request_review_id: 5500000000 + n, body,
-      html_url: `https://github.com/hostile/repo/pull/${n}#discussion_r${7700000000 + n}`,
+      html_url: extra.htmlUrl || `https://github.com/hostile/repo/pull/${n}#discussion_r${7700000000 + n}`,
+      pull_request_url: `https://api.github.com/repos/hostile/repo/pulls/${n}`,
       path: extra.path || 'src/app.js', user: { login: extra.login || 'mallory' },
       diff_hunk: extra.diffHunk || '@@ -1,2 +1,2 @@\n const a = 1;\n-run(input)\n+run(sanitize(input))',
       commit_id: 'c'.repeat(40), original_commit_id: 'c'.repeat(40), line: 2, original_line: 2, created_at: '2024-01-01T00:00:00Z',
@@ -32,10 +33,16 @@ function makeHostileCorpus(file) {
       path: '<img src=x onerror=window.__pwned=true>.js', login: `<script>${FLAG}</script>`,
       diffHunk: `@@ -1,1 +1,2 @@\n-<script>${FLAG}</script>\n+<img src=https://evil.example/d.png onerror=${FLAG}>\n+\u202Eevil`,
     }),
+    // Text a markdown renderer would drop: the panel must show it (as plain text, with a notice, when need be).
+    mk(13, 'hidden-by-nesting', `security text before\n\n${'>'.repeat(25)} hidden payload\n\nafter words`, { expect: ['hidden payload', 'after words'], plain: true }),
+    mk(14, 'deep-list', `security list\n\n${Array.from({ length: 25 }, (_, i) => ' '.repeat(i * 2) + `- item${i}`).join('\n')}`, { expect: ['item0', 'item24'], plain: true }),
+    mk(15, 'nul-and-extra-cells', `security nul\u0000here\n\n| a | b |\n|---|---|\n| 1 | 2 | extracell |`, { expect: ['U+0000', 'extracell'], plain: true }),
+    mk(16, 'link-target', 'security [innocent text](https://evil.example/steal?token=s3cr3t "hover title") [ref]\n\n[ref]: https://evil.example/ref', { expect: ['evil.example/steal?token=s3cr3t', 'hover title', '[ref]: https://evil.example/ref'] }),
+    mk(17, 'javascript-url', 'security review whose own link is a script', { htmlUrl: `javascript:window.__pwned=true//#discussion_r${7700000017}` }),
     mk(12, 'table-overflow', `security table\n\n| ${Array.from({ length: 200 }, (_, i) => `col${i}`).join(' | ')} |\n| ${Array.from({ length: 200 }, () => '---').join(' | ')} |\n| ${Array.from({ length: 200 }, () => 'x'.repeat(30)).join(' | ')} |`),
   ];
   fs.writeFileSync(file, cases.map((c) => JSON.stringify(c.record)).join('\n') + '\n');
-  return cases.map((c) => ({ id: String(c.id), kind: c.kind }));
+  return cases.map((c) => ({ id: String(c.id), kind: c.kind, body: c.record.body, expect: c.expect || [], plain: !!c.plain }));
 }
 
 /** A pool of synthetic GitHub REST review comments, written with one sync write per 10k rows. */
@@ -65,4 +72,19 @@ function makeSpeedPool(file, size) {
   return { size };
 }
 
-module.exports = { makeHostileCorpus, makeSpeedPool };
+/**
+ * The first word of `body` that `visible` does not show, in order (undefined: all shown). Markdown
+ * syntax aside: character references, list numbers and hidden characters (shown as markers).
+ */
+function firstHiddenWord(body, visible) {
+  const text = body.replace(/&(#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]+);/gi, ' ').replace(/^(\s*(>+|[-+*]|\d+[.)])(?=\s|$))+/gm, ' ');
+  let at = 0;
+  for (const word of text.replace(/[\u115f\u1160\u17b4\u17b5\u3164]/g, ' ').match(/[\p{L}\p{N}\p{M}]+/gu) || []) {
+    const found = visible.indexOf(word, at);
+    if (found < 0) return word;
+    at = found + word.length;
+  }
+  return undefined;
+}
+
+module.exports = { makeHostileCorpus, makeSpeedPool, firstHiddenWord };

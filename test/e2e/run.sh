@@ -4,7 +4,8 @@
 # the extension host (test/integration/extension/suite.ts) from the palette.
 # Prints a final line "N passed, N failed" and exits non-zero on any failure.
 # Environment: E2E_POOL_SIZE (reviews in the speed pool, default 1000000), E2E_ONLY=main,integration,hostile,dashboard,speed
-# (scenarios to run), E2E_KEEP=1 keeps the speed workspace in .e2e/run.
+# (scenarios to run; only their screenshots in test/e2e/artifacts are replaced, see artifacts.cjs),
+# E2E_KEEP=1 keeps the speed workspace in .e2e/run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$ROOT/.e2e}
@@ -18,7 +19,6 @@ fi
 node scripts/build.mjs || { echo "0 passed, 1 failed"; exit 1; }
 
 rm -rf "$RUN"
-rm -f "$ROOT/test/e2e/artifacts/"*.png "$ROOT/test/e2e/artifacts/"*.json
 mkdir -p "$RUN"/{tmp,xdg,exts,ud/User,workspaces} "$ROOT/test/e2e/artifacts"
 export TMPDIR=$RUN/tmp XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache
 

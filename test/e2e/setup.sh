@@ -3,14 +3,17 @@
 #   .e2e/cs  code-server 4.100.3 (embeds VS Code 1.100.3, the last release that runs on Node 20)
 #   .e2e/pw  playwright-core, driving Debian's /usr/bin/chromium (no browser download)
 # Needs the Debian packages chromium, ripgrep, libkrb5-dev and pkg-config (scripts/install-system-deps.sh installs them as root).
+# --workbench: only what opening the labeling workbench needs (code-server; no chromium, no playwright-core).
 set -euo pipefail
+purpose=tests
+[ "${1:-}" = --workbench ] && purpose=workbench
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$ROOT/.e2e}
 CS_VERSION=4.100.3
 mkdir -p "$E2E/tmp"
 export TMPDIR=$E2E/tmp XDG_CONFIG_HOME=$E2E/xdg/config XDG_DATA_HOME=$E2E/xdg/data XDG_CACHE_HOME=$E2E/xdg/cache
 
-bash "$ROOT/scripts/install-system-deps.sh"
+bash "$ROOT/scripts/install-system-deps.sh" --for "$purpose"
 
 CS=$E2E/cs/node_modules/.bin/code-server
 if [ -x "$CS" ] && "$CS" --version 2>/dev/null | grep -q "^$CS_VERSION "; then
@@ -29,7 +32,9 @@ else
   echo "installed code-server $("$CS" --version 2>/dev/null | grep -o "^[0-9.]* [0-9a-f]*" | head -1)"
 fi
 
-if [ -f "$E2E/pw/node_modules/playwright-core/package.json" ]; then
+if [ "$purpose" = workbench ]; then
+  exit 0
+elif [ -f "$E2E/pw/node_modules/playwright-core/package.json" ]; then
   echo "playwright-core already installed"
 else
   npm install --no-save --no-audit --no-fund --prefix "$E2E/pw" playwright-core@1 >"$E2E/pw-install.log" 2>&1 \

@@ -17,6 +17,3 @@ export function tempDir(prefix = 'secreview-test-'): string {
 
 /** The repository root (tests live two or three levels below it). */
 export const repoRoot = path.resolve(__dirname, '..', '..');
-
-/** The paper's 959 labeled review comments, shipped beside the project (never copied into it). */
-export const paperLabelsFile = path.resolve(repoRoot, '..', 'shared', 'data', 'paper-labels-it1-5.jsonl');

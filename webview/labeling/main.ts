@@ -334,8 +334,11 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   switch (msg.type) {
     case 'show': {
       const t0 = performance.now();
+      // Where a keypress's time goes: the two trips between webview and host (key to this message, less the host's part).
+      if (pendingKeyAt !== undefined && msg.hostTiming) document.body.dataset.lastTransitMs = (t0 - pendingKeyAt - msg.hostTiming.hostMs).toFixed(2);
       render(msg);
-      document.body.dataset.lastDomMs = (performance.now() - t0).toFixed(2);
+      const domDone = performance.now();
+      document.body.dataset.lastDomMs = (domDone - t0).toFixed(2);
       // A view posted for another reason while a request is out does not answer it (a stale
       // request, over 5 s old, is given up rather than freezing the keys).
       const unanswered = awaitingShow && msg.requestId !== awaitedRequest && performance.now() - (pendingKeyAt ?? 0) < 5000;
@@ -351,6 +354,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         if (latencyMs !== undefined) document.body.dataset.lastLatencyMs = latencyMs.toFixed(2);
         if (msg.hostTiming) document.body.dataset.lastHostTiming = JSON.stringify(msg.hostTiming);
         document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
+        document.body.dataset.lastPaintWaitMs = (now - domDone).toFixed(2);
         send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
       }, 0));
       if (unanswered) return;

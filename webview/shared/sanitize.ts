@@ -2,7 +2,8 @@
  * Allow-list sanitizer for HTML built by the host's renderers (defence in depth: the host already
  * escapes all untrusted text). The HTML is parsed in an inert document (DOMParser: no scripts run,
  * no images load) and rebuilt element by element: unknown elements are replaced by their text,
- * only the attributes below survive, and no element can carry a URL the browser would fetch.
+ * only the attributes below survive, and no element can carry a URL the browser would fetch. No
+ * text is ever dropped: what is not allowed as markup stays as text.
  */
 const ALLOWED_TAGS = new Set([
   'P', 'BR', 'HR', 'EM', 'STRONG', 'S', 'DEL', 'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI',
@@ -27,7 +28,7 @@ function copyChildren(from: Node, to: Node, depth: number): void {
     } else if (n.nodeType === Node.ELEMENT_NODE) {
       const el = n as Element;
       if (!ALLOWED_TAGS.has(el.tagName) || depth >= MAX_DEPTH) {
-        to.appendChild(document.createTextNode(el.textContent ?? ''));
+        to.appendChild(document.createTextNode(textOf(el)));
         continue;
       }
       const copy = document.createElement(el.tagName.toLowerCase());
@@ -39,7 +40,15 @@ function copyChildren(from: Node, to: Node, depth: number): void {
       }
       copyChildren(el, copy, depth + 1);
       to.appendChild(copy);
+    } else if (n.nodeType === Node.COMMENT_NODE) {
+      // The host's renderers escape every `<`, so a comment here is text that was not escaped: show it.
+      to.appendChild(document.createTextNode(`<!--${n.textContent ?? ''}-->`));
     }
-    // comments, processing instructions and the rest are dropped
+    // nothing else a parsed body can hold carries text (doctype, processing instructions parse as comments)
   }
+}
+
+/** The text of an element that is replaced by its text (a template keeps its text in its content). */
+function textOf(el: Element): string {
+  return el instanceof HTMLTemplateElement ? el.content.textContent ?? '' : el.textContent ?? '';
 }

@@ -30,7 +30,7 @@ export const bootstrapCommand: CliCommand = {
       throw new CliError((e as Error).message);
     }
     return withWorkspace(io, 'bootstrap', async (ws) => {
-      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed, patterns, useM1, onProgress: (r) => io.progress(`scanned ${r} reviews`) });
+      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed, patterns, useM1, onProgress: (r) => io.progress(`scanned ${r.toLocaleString('en-US')} of ${ws.pool.size.toLocaleString('en-US')} reviews for the patterns`) });
       if (io.json) printJson(io, batch ? { batch: batch.id, iteration: batch.iteration, size: batch.items.length, candidates, strategy: batch.strategy, items: batch.items } : { batch: null, size: 0, candidates });
       else if (!batch) io.out(`No unlabeled candidates left among ${candidates} matches: add patterns with --pattern, or train a model and use "secreview next".`);
       else {

@@ -43,7 +43,8 @@ export const importCommand: CliCommand = {
         report = await ws.importFiles(files, {
           labelField: optString(args, 'label-field'),
           signal: io.signal,
-          onProgress: (p) => io.progress(`${path.basename(p.file)}: ${p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 100}% read, ${p.imported} imported, ${p.duplicates} duplicates, ${p.errors} problems`),
+          // Progress while a file is read; the summary below replaces a final "100% read" line.
+          onProgress: (p) => p.bytesRead < p.totalBytes && io.progress(`${path.basename(p.file)}: ${p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 100}% read, ${p.imported} imported, ${p.duplicates} duplicates, ${p.errors} problems`),
         });
       } catch (e) {
         if (!(e instanceof ImportInterruptedError)) throw e;

@@ -5,7 +5,7 @@
  */
 
 /** Bidi embeddings/overrides/isolates, zero-width and other invisible formatting characters. */
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb]/g;
+export const INVISIBLE_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb]/g;
 
 export function codePointLabel(ch: string): string {
   return 'U+' + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
@@ -13,13 +13,13 @@ export function codePointLabel(ch: string): string {
 
 /** True when the text holds any character `revealInvisibleText` would mark. */
 export function hasInvisible(text: string): boolean {
-  INVISIBLE.lastIndex = 0;
-  return INVISIBLE.test(text);
+  INVISIBLE_CHARS.lastIndex = 0;
+  return INVISIBLE_CHARS.test(text);
 }
 
 /** For plain-text fields (set with textContent): each hidden character becomes `⟦U+202E⟧`. */
 export function revealInvisibleText(text: string): string {
-  return text.replace(INVISIBLE, (ch) => `\u27e6${codePointLabel(ch)}\u27e7`);
+  return text.replace(INVISIBLE_CHARS, (ch) => `\u27e6${codePointLabel(ch)}\u27e7`);
 }
 
 /**
@@ -28,7 +28,7 @@ export function revealInvisibleText(text: string): string {
  * and attribute values never carry them: links are percent-encoded, titles are dropped).
  */
 export function revealInvisibleHtml(html: string): string {
-  return html.replace(INVISIBLE, (ch) => `<span class="invisible-char" title="hidden character ${codePointLabel(ch)}">${codePointLabel(ch)}</span>`);
+  return html.replace(INVISIBLE_CHARS, (ch) => `<span class="invisible-char" title="hidden character ${codePointLabel(ch)}">${codePointLabel(ch)}</span>`);
 }
 
 export function escapeHtml(text: string): string {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { paperWorkspace, repoRoot } from '../trainer/helpers';
+import { needsPaperData, paperWorkspace, repoRoot } from '../trainer/helpers';
 
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 const CLI = `"${process.execPath}" --import ${TSX} "${path.join(repoRoot, 'src/cli/main.ts')}"`;
@@ -20,7 +20,7 @@ function pipedIntoHead(folder: string, args: string, redirect: string): { head: 
   return { head: r.stdout, status: Number(readFileSync(statusFile, 'utf8').trim()) };
 }
 
-test('secreview train 2>&1 | head: the closed pipe does not stop training; the model and the batch are recorded', async () => {
+test('secreview train 2>&1 | head: the closed pipe does not stop training; the model and the batch are recorded', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(400);
   await ws.close();
   try {

@@ -8,12 +8,13 @@ import { readScores } from '../../../src/store/scores';
 import { Backend, Tensor } from '../../../python-free-train/backend';
 import { loadRepresentation } from '../../../python-free-train/features/registry';
 import type { RepresentationParams } from '../../../python-free-train/features/representation';
-import { tempDir, paperLabelsFile } from '../../helpers/tmp';
+import { tempDir } from '../../helpers/tmp';
+import { needsPaperData, paperLabelsFile } from '../../helpers/paperData';
 import { CliProcessError, runCliJson } from '../../../src/train/cliProcess';
 
 const quiet = { out: () => {}, err: () => {}, progress: () => {} };
 
-test('an exported model reproduces the pool scores; the dataset exports as a Hugging Face folder', async () => {
+test('an exported model reproduces the pool scores; the dataset exports as a Hugging Face folder', { skip: needsPaperData }, async () => {
   const dir = tempDir();
   assert.equal(await main(['init', '-C', dir], quiet), 0);
   assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);
@@ -74,7 +75,7 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
   assert.match(err.join(''), /no model version "m0099"; versions: m0001/);
 });
 
-test('export-model in a CLI child process (how the extension runs it): the report, the CLI\'s own error, and a cancel that leaves nothing behind', async () => {
+test('export-model in a CLI child process (how the extension runs it): the report, the CLI\'s own error, and a cancel that leaves nothing behind', { skip: needsPaperData }, async () => {
   const dir = tempDir();
   assert.equal(await main(['init', '-C', dir], quiet), 0);
   assert.equal(await main(['import', paperLabelsFile, '--label-field', 'tag_post_qa', '-C', dir], quiet), 0);

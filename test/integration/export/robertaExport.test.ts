@@ -16,7 +16,7 @@ import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
 import { cacheFolder } from '../../../python-free-train/roberta/hub';
 import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
-import { paperWorkspace } from '../trainer/helpers';
+import { paperWorkspace, needsPaperData } from '../trainer/helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [], err: string[] = [];
@@ -85,7 +85,7 @@ function sampleTexts(bodies: string[]): string[] {
   ];
 }
 
-test('RoBERTa export (head only): one graph from token ids to the model\'s probabilities; int8; a moved or Hub encoder; bad precision', async () => {
+test('RoBERTa export (head only): one graph from token ids to the model\'s probabilities; int8; a moved or Hub encoder; bad precision', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(150);
   const bodies = Array.from({ length: ws.pool.size }, (_, row) => ws.pool.get(row).body);
   await ws.close();
@@ -200,7 +200,7 @@ async function trainedAndExported(reviews: number, tiny: { seed: number; layers:
   }
 }
 
-test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in one graph agree with the model', async () => {
+test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in one graph agree with the model', { skip: needsPaperData }, async () => {
   const { bodies, out, modelDir, done } = await trainedAndExported(100, { seed: 10, layers: 2 },
     ['--finetune-layers', '1', '--finetune-epochs', '1', '--finetune-lr', '0.01', '--shortlist', '10']);
   try {
@@ -222,7 +222,7 @@ test('RoBERTa export after --finetune-layers 1: the tuned encoder and head in on
   }
 });
 
-test('a model trained with --precision int8 exports int8 by default, and agrees with the model on the same batch', async () => {
+test('a model trained with --precision int8 exports int8 by default, and agrees with the model on the same batch', { skip: needsPaperData }, async () => {
   const { bodies, out, modelDir, exported, done } = await trainedAndExported(60, { seed: 11, layers: 1 }, ['--precision', 'int8']);
   try {
     assert.match(exported.out.join('\n'), /\(roberta, int8\)/);

@@ -5,11 +5,12 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { INDEX_RECORD_BYTES } from '../../../src/store/pool';
-import { tempDir, paperLabelsFile } from '../../helpers/tmp';
+import { tempDir } from '../../helpers/tmp';
+import { needsPaperData, paperLabelsFile } from '../../helpers/paperData';
 import { writeGeneratedReviews } from '../../helpers/generate';
 import { mulberry32 } from '../../../src/core/hash';
 
-test('imports the paper\'s labeled reviews with their labels as iteration 0', async () => {
+test('imports the paper\'s labeled reviews with their labels as iteration 0', { skip: needsPaperData }, async () => {
   const dir = tempDir();
   const ws = await Workspace.init(dir);
   try {

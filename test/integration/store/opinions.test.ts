@@ -4,9 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { collectOpinions, type LanguageModelClient } from '../../../src/core/secondOpinion';
-import { tempDir, paperLabelsFile } from '../../helpers/tmp';
+import { tempDir } from '../../helpers/tmp';
+import { needsPaperData, paperLabelsFile } from '../../helpers/paperData';
 
-test('second opinions are stored, disagreements queued, adjudication recorded with the original value', async () => {
+test('second opinions are stored, disagreements queued, adjudication recorded with the original value', { skip: needsPaperData }, async () => {
   const dir = tempDir();
   let ws = await Workspace.init(dir);
   await ws.importFiles([paperLabelsFile]);
@@ -40,7 +41,7 @@ test('second opinions are stored, disagreements queued, adjudication recorded wi
   }
 });
 
-test('a schema-1 label file is migrated on open and keeps every event', async () => {
+test('a schema-1 label file is migrated on open and keeps every event', { skip: needsPaperData }, async () => {
   const dir = tempDir();
   const ws = await Workspace.init(dir);
   await ws.importFiles([paperLabelsFile], { labelField: 'tag_post_qa' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
-import { paperWorkspace } from './helpers';
+import { paperWorkspace, needsPaperData } from './helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [], err: string[] = [];
@@ -11,7 +11,7 @@ async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out:
   return { code, out, err };
 }
 
-test('secreview train then predict: records model and batch, scores a JSONL file with the latest model', async () => {
+test('secreview train then predict: records model and batch, scores a JSONL file with the latest model', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(500);
   await ws.close();
   try {

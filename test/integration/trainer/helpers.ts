@@ -5,16 +5,17 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Workspace } from '../../../src/store/workspace';
 import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { needsPaperData, paperLabelsFile } from '../../helpers/paperData';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
-export const PAPER_DATA = path.resolve(repoRoot, '../shared/data/paper-labels-it1-5.jsonl');
+export { needsPaperData, paperLabelsFile };
 
 /** A fresh workspace whose pool is the paper's 959 reviews, the first `labeled` of them labeled (tag_post_qa). */
 export async function paperWorkspace(labeled: number): Promise<{ folder: string; ws: Workspace; cleanup(): void }> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'secreview-trainer-'));
   const ws = await Workspace.init(folder, { owner: 'trainer test' });
-  await ws.importFiles([PAPER_DATA]);
-  const rows = readLabeledJsonl(PAPER_DATA, 'tag_post_qa').slice(0, labeled);
+  await ws.importFiles([paperLabelsFile]);
+  const rows = readLabeledJsonl(paperLabelsFile, 'tag_post_qa').slice(0, labeled);
   await ws.db.setLabels(rows.map((r) => ({ reviewId: r.id, label: r.label, source: 'test' })));
   return { folder, ws, cleanup: () => rmSync(folder, { recursive: true, force: true }) };
 }

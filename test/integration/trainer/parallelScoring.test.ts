@@ -10,14 +10,14 @@ import { ParallelFeaturizer, defaultFeaturizeWorkers, featurizerWorkerScript } f
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { scoreShard } from '../../../python-free-train/trainer/shards';
 import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
-import { PAPER_DATA, paperWorkspace } from './helpers';
+import { paperLabelsFile, paperWorkspace, needsPaperData } from './helpers';
 import { referenceVector } from '../../helpers/hashingReference';
 
 const options: Omit<TrainOptions, 'modelVersion'> = {
   representation: 'hashing', epochs: 3, seed: 11, strategy: 'rare:0.5,entropy:0.5', batchSize: 20, hashingDim: 512, scoreChunk: 100,
 };
 
-test('pool scoring with featurizer worker threads writes exactly the scores of scoring in one thread', async () => {
+test('pool scoring with featurizer worker threads writes exactly the scores of scoring in one thread', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(300);
   try {
     const backend = await Backend.create({ device: 'cpu' });
@@ -45,8 +45,8 @@ test('pool scoring with featurizer worker threads writes exactly the scores of s
   }
 });
 
-test('the parallel featurizer returns the vectors of the representation, in order, reusing its buffers', async () => {
-  const texts = readLabeledJsonl(PAPER_DATA, 'tag_post_qa').map((r) => r.body);
+test('the parallel featurizer returns the vectors of the representation, in order, reusing its buffers', { skip: needsPaperData }, async () => {
+  const texts = readLabeledJsonl(paperLabelsFile, 'tag_post_qa').map((r) => r.body);
   const representation = await HashingRepresentation.fit(texts, { dim: 256 });
   const params = representation.params();
   if (params.id !== 'hashing') throw new Error('expected hashing parameters');
@@ -66,8 +66,8 @@ test('the parallel featurizer returns the vectors of the representation, in orde
   await assert.rejects(pool.featurize(['late']), /closed/);
 });
 
-test('on the paper\'s 959 texts, hashing in one thread and in workers gives the plain implementation\'s vectors bit for bit', async () => {
-  const texts = readLabeledJsonl(PAPER_DATA, 'tag_post_qa').map((r) => r.body);
+test('on the paper\'s 959 texts, hashing in one thread and in workers gives the plain implementation\'s vectors bit for bit', { skip: needsPaperData }, async () => {
+  const texts = readLabeledJsonl(paperLabelsFile, 'tag_post_qa').map((r) => r.body);
   const representation = await HashingRepresentation.fit(texts);
   const params = representation.params();
   if (params.id !== 'hashing') throw new Error('expected hashing parameters');
@@ -102,7 +102,7 @@ test('a featurizer worker that fails rejects the pending chunks with the reason'
   }
 });
 
-test('SECREVIEW_FEATURIZE_WORKERS sets the default number of workers, and a bad value names the variable', async () => {
+test('SECREVIEW_FEATURIZE_WORKERS sets the default number of workers, and a bad value names the variable', { skip: needsPaperData }, async () => {
   assert.equal(defaultFeaturizeWorkers({ SECREVIEW_FEATURIZE_WORKERS: '0' }), 0);
   assert.equal(defaultFeaturizeWorkers({ SECREVIEW_FEATURIZE_WORKERS: ' 3 ' }), 3);
   assert.ok(defaultFeaturizeWorkers({}) >= 1 && defaultFeaturizeWorkers({}) <= 8);

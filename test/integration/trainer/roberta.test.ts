@@ -7,7 +7,7 @@ import { main } from '../../../src/cli/main';
 import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
 import { resolvePrecision } from '../../../python-free-train/roberta/precision';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
-import { paperWorkspace } from './helpers';
+import { paperWorkspace, needsPaperData } from './helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[]; progress: string[] }> {
   const out: string[] = [], err: string[] = [], progress: string[] = [];
@@ -28,7 +28,7 @@ function cacheChunks(folder: string): Record<string, number> {
   return out;
 }
 
-test('secreview train --representation roberta: model, pool scores and batch; the second run reads every embedding from the cache; predict scores new text', async () => {
+test('secreview train --representation roberta: model, pool scores and batch; the second run reads every embedding from the cache; predict scores new text', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(300);
   const poolSize = ws.pool.size;
   await ws.close();
@@ -79,7 +79,7 @@ test('secreview train --representation roberta: model, pool scores and batch; th
   }
 });
 
-test('roberta without a model: the errors name the setting secreview.model.path and the flag --model, and nothing is recorded', async () => {
+test('roberta without a model: the errors name the setting secreview.model.path and the flag --model, and nothing is recorded', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(50);
   await ws.close();
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'secreview-empty-cache-'));
@@ -112,7 +112,7 @@ test('roberta without a model: the errors name the setting secreview.model.path 
   }
 });
 
-test('--finetune-layers 1: the tuned encoder is kept with the model, the shortlist is re-scored by it, and predict uses it', async () => {
+test('--finetune-layers 1: the tuned encoder is kept with the model, the shortlist is re-scored by it, and predict uses it', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(120);
   const poolSize = ws.pool.size;
   const bodies = Array.from({ length: poolSize }, (_, row) => ws.pool.get(row).body);

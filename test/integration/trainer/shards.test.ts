@@ -13,7 +13,7 @@ import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
 import { embeddingCacheRoot } from '../../../python-free-train/trainer/job';
 import { parseShard, shardRange } from '../../../python-free-train/trainer/shards';
 import { Workspace } from '../../../src/store/workspace';
-import { paperWorkspace, repoRoot } from './helpers';
+import { paperWorkspace, repoRoot, needsPaperData, paperLabelsFile } from './helpers';
 
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 
@@ -53,7 +53,7 @@ test('shard specs: I/N, auto/N from the batch engine\'s index, contiguous ranges
   }
 });
 
-test('3 embed shards and 3 score shards as separate processes, merged, equal a single-process run', async () => {
+test('3 embed shards and 3 score shards as separate processes, merged, equal a single-process run', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(200);
   const poolSize = ws.pool.size;
   const bodies = Array.from({ length: poolSize }, (_, row) => ws.pool.get(row).body);
@@ -87,7 +87,7 @@ test('3 embed shards and 3 score shards as separate processes, merged, equal a s
     const single = mkdtempSync(path.join(os.tmpdir(), 'secreview-single-'));
     try {
       const ws2 = await Workspace.init(single, { owner: 'shard test' });
-      await ws2.importFiles([path.join(repoRoot, '..', 'shared', 'data', 'paper-labels-it1-5.jsonl')]);
+      await ws2.importFiles([paperLabelsFile]);
       await ws2.close();
       const one = await cli(single, 'embed', '--shard', '0/1', ...encoder);
       assert.equal(one.code, 0, one.err.join('\n'));

@@ -10,13 +10,13 @@ import { retrainAndPropose } from '../../../src/train/retrain';
 import { MODEL_FILES, loadScores } from '../../../src/train/modelFiles';
 import { Backend } from '../../../python-free-train/backend';
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
-import { paperWorkspace, treeHashes, fileHash } from './helpers';
+import { paperWorkspace, treeHashes, fileHash, needsPaperData } from './helpers';
 
 const quick: Omit<TrainOptions, 'modelVersion'> = {
   representation: 'hashing', epochs: 4, seed: 7, strategy: 'rare:0.45,entropy:0.45,random:0.1', batchSize: 40, hashingDim: 1024,
 };
 
-test('retrain: trains in a child process, saves the model, scores the pool, proposes an unlabeled batch', async () => {
+test('retrain: trains in a child process, saves the model, scores the pool, proposes an unlabeled batch', { skip: needsPaperData }, async () => {
   const { ws, cleanup } = await paperWorkspace(600);
   try {
     const phases = new Set<TrainPhase>();
@@ -62,7 +62,7 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
   }
 });
 
-test('identical seeds give identical metrics, scores and batches', async () => {
+test('identical seeds give identical metrics, scores and batches', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(400);
   try {
     const a = await runTraining(folder, { ...quick, modelVersion: 'a' });
@@ -77,7 +77,7 @@ test('identical seeds give identical metrics, scores and batches', async () => {
   }
 });
 
-test('SIGKILL mid-training: labels and the previous model are intact, the failure is reported, the next run succeeds', async () => {
+test('SIGKILL mid-training: labels and the previous model are intact, the failure is reported, the next run succeeds', { skip: needsPaperData }, async () => {
   const { ws, cleanup } = await paperWorkspace(500);
   try {
     await retrainAndPropose(ws, quick);
@@ -109,7 +109,7 @@ test('SIGKILL mid-training: labels and the previous model are intact, the failur
   }
 });
 
-test('a trainer killed while it saves the model is reported as killed while saving, not in an earlier phase', async () => {
+test('a trainer killed while it saves the model is reported as killed while saving, not in an earlier phase', { skip: needsPaperData }, async () => {
   const { ws, cleanup } = await paperWorkspace(400);
   try {
     let pid = 0;
@@ -140,7 +140,7 @@ test('a trainer killed while it saves the model is reported as killed while savi
   }
 });
 
-test('cancel stops the trainer and leaves no model folder', async () => {
+test('cancel stops the trainer and leaves no model folder', { skip: needsPaperData }, async () => {
   const { ws, cleanup } = await paperWorkspace(300);
   try {
     const controller = new AbortController();
@@ -159,7 +159,7 @@ test('cancel stops the trainer and leaves no model folder', async () => {
   }
 });
 
-test('errors the user can fix are reported with their cause', async () => {
+test('errors the user can fix are reported with their cause', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(0);
   try {
     // Through the process: the error code and message travel over IPC.
@@ -176,7 +176,7 @@ test('errors the user can fix are reported with their cause', async () => {
   }
 });
 
-test('when the parent dies mid-training, the trainer stops and leaves no model folder behind', async () => {
+test('when the parent dies mid-training, the trainer stops and leaves no model folder behind', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(300);
   try {
     const parent = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'parentProcess.ts'), folder, '500'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -100,7 +100,7 @@ test('label counts and estimates with their explanations', () => {
   const d = buildDashboard(input());
   assert.deepEqual(d.labelCounts, [{ label: 'yes', count: 5 }, { label: 'no', count: 9 }, { label: 'unclear', count: 0 }, { label: 'broken', count: 1 }, { label: 'bot', count: 1 }, { label: 'language', count: 0 }]);
   // Beta(1 + 1, 1 + 1): mean 50%; yield 5/14 / 0.5 = 0.714.
-  assert.match(d.estimates.prevalence.headline, /^50\.0% \(95% interval/);
+  assert.match(d.estimates.prevalence.headline, /^mean 50\.0%, most likely 50\.0% \(95%: \d+\.\d% to \d+\.\d%\)$/);
   assert.match(d.estimates.prevalence.explanation, /1 of 2 randomly chosen reviews/);
   assert.equal(d.estimates.yieldFactor?.headline, '0.7x random sampling');
   assert.match(d.estimates.yieldFactor!.explanation, /^5 of the reviews labeled so far .*\(35\.7%.*0\.7 times the 50\.0%/);

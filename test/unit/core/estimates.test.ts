@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yieldFactor } from '../../../src/core/estimates';
+import { kneeStopping, poolPrevalence, positivesLeft, prevalenceHeadline, targetRecallStopping, yieldFactor } from '../../../src/core/estimates';
 import { prevalence } from '../../../src/core/metrics';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -17,6 +17,32 @@ test('prevalence from the random slice, with an earlier random sample as prior',
   close(combined.upper, direct.upper);
   assert.match(combined.explanation, /2 of 200 .*100 from your earlier sample/);
   assert.match(poolPrevalence({ positives: 0, sampled: 0 }).explanation, /No randomly chosen reviews/);
+});
+
+test('prevalence wording: mean, most likely value and credible range for 0/n, n/n and small n', () => {
+  // 0 of 2: the most likely share is 0, the mean 25% (uniform prior), and the range is one-sided.
+  const none = poolPrevalence({ positives: 0, sampled: 2 });
+  close(none.mode, 0);
+  close(none.mean, 0.25);
+  assert.match(none.explanation, /^0 of 2 randomly chosen reviews are potential security defects\. For the pool's share, the most likely value is 0% \(the share in the sample\) and the mean estimate is 25\.0%, pulled toward 50% because the sample is small; with 95% credibility it is below 63\.2%\.$/);
+  assert.equal(prevalenceHeadline(none), 'mean 25.0%, most likely 0% (95%: below 63.2%)');
+  // 2 of 2: most likely 100%, mean 75%, bounded from below.
+  const all = poolPrevalence({ positives: 2, sampled: 2 });
+  close(all.mode, 1);
+  close(all.mean, 0.75);
+  assert.match(all.explanation, /the most likely value is 100\.0% .* the mean estimate is 75\.0%, pulled toward 50% .*; with 95% credibility it is above 36\.8%\.$/);
+  assert.equal(prevalenceHeadline(all), 'mean 75.0%, most likely 100.0% (95%: above 36.8%)');
+  // 1 of 3: mode 1/3, mean 2/5, a two-sided interval around them.
+  const small = poolPrevalence({ positives: 1, sampled: 3 });
+  close(small.mode, 1 / 3);
+  close(small.mean, 0.4);
+  assert.match(small.explanation, /most likely value is 33\.3% .* mean estimate is 40\.0%, pulled toward 50% because the sample is small; with 95% credibility it lies between (\d+\.\d+)% and (\d+\.\d+)%/);
+  assert.ok(small.lower < small.mode && small.mode < small.mean && small.mean < small.upper);
+  // A large sample: mode and mean close, nothing said about a small sample.
+  const large = poolPrevalence({ positives: 30, sampled: 1000 });
+  close(large.mode, 0.03);
+  assert.doesNotMatch(large.explanation, /small/);
+  assert.match(large.explanation, /most likely value is 3\.0% .* mean estimate is 3\.1%; with 95% credibility it lies between/);
 });
 
 test('positives left and estimated recall', () => {

@@ -21,7 +21,7 @@ test('links: only http(s)/mailto, never as href', () => {
 test('images become placeholders that load nothing', () => {
   const { html } = renderBody('![tracker](https://evil.example/p.png)');
   assert.doesNotMatch(html, /<img/i);
-  assert.match(html, /image not loaded: tracker \(evil.example\)/);
+  assert.match(html, /image not loaded: tracker \(https:\/\/evil.example\/p.png\)/);
 });
 
 test('huge bodies are cut at the render limit and report it', () => {

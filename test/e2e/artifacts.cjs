@@ -1,0 +1,38 @@
+// The files each end-to-end scenario writes into test/e2e/artifacts/. A run deletes only the files of
+// the scenarios it runs (E2E_ONLY), so the screenshots of the others stay, and the failure
+// screenshots, which describe the previous run, go.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'speed'];
+
+const ARTIFACTS_OF = {
+  main: ['labeling-panel-dark.png', 'labeling-panel-light.png', 'labeling-panel-high-contrast.png', 'diff-view.png'],
+  integration: ['labeling-panel-adjudication.png'],
+  hostile: ['hostile-body.png'],
+  dashboard: ['dashboard-dark.png', 'dashboard-light.png', 'dashboard-beside-panel.png'],
+  speed: ['speed.json'],
+};
+/** Written when a step fails; stale after any later run. */
+const FAILURE_ARTIFACTS = ['failure.png', 'theme-picker.fail.png'];
+
+/** The scenarios of an E2E_ONLY value (all of them when it is empty); an unknown name is an error. */
+function scenariosOf(only) {
+  const names = (only || SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !SCENARIOS.includes(n));
+  if (unknown.length) throw new Error(`E2E_ONLY: unknown scenario ${unknown.join(', ')}; the scenarios are ${SCENARIOS.join(', ')}`);
+  return names;
+}
+
+/** Deletes the artifacts the given scenarios will write again, and earlier failure screenshots; returns the names deleted. */
+function cleanArtifacts(dir, scenarios) {
+  const deleted = [];
+  for (const name of [...scenarios.flatMap((s) => ARTIFACTS_OF[s]), ...FAILURE_ARTIFACTS]) {
+    const file = path.join(dir, name);
+    if (fs.existsSync(file)) { fs.rmSync(file); deleted.push(name); }
+  }
+  return deleted;
+}
+
+module.exports = { SCENARIOS, ARTIFACTS_OF, FAILURE_ARTIFACTS, scenariosOf, cleanArtifacts };
