@@ -161,7 +161,13 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const s = session();
     const models = s.ws.db.models().length;
     const batches = s.ws.db.batches().length;
-    await vscode.commands.executeCommand('secreview.retrain');
+    // The device setting reaches the trainer (machine scope: set for the user, reset afterwards).
+    await vscode.workspace.getConfiguration('secreview').update('train.device', 'cpu', vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('secreview.retrain');
+    } finally {
+      await vscode.workspace.getConfiguration('secreview').update('train.device', undefined, vscode.ConfigurationTarget.Global);
+    }
     const state = ext.status.trainer;
     assert(s.ws.db.models().length === models + 1, `a model is recorded (trainer state ${state.state}${'detail' in state ? `: ${state.detail}` : ''})`);
     const model = s.ws.db.latestModel()!;
@@ -169,6 +175,10 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     assert(s.ws.db.batches().length === batches + 1 && batch.modelVersion === model.version, 'the next batch comes from the new model');
     assert(s.batchId === batch.id, 'the panel moved to the new batch');
     assert(state.state === 'done' && /model m\d+/.test(ext.status.item.text + ('detail' in state ? state.detail : '')), `status bar trainer state: ${JSON.stringify(state)}`);
+    const device = model.device as { requested?: string; device?: string; detail?: string } | undefined;
+    assert(device?.requested === 'cpu' && device.device === 'cpu', `the model records the device the setting asked for: ${JSON.stringify(device)}`);
+    const tooltip = ext.status.item.tooltip as vscodeApi.MarkdownString | undefined;
+    assert(tooltip?.value.includes(`Device: ${device.detail}`), `the status bar tooltip names the device: ${tooltip?.value}`);
     const view = s.view(batch.items[0]!.reviewId, 'open');
     assert(view?.prediction && view.prediction.probabilities.length === 4, 'the panel shows the model\'s predicted distribution');
     const sum = view.prediction.probabilities.reduce((a, b) => a + b, 0);
