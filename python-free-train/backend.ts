@@ -270,6 +270,33 @@ export class Backend {
     return out.y!;
   }
 
+  private float16?: Promise<boolean>;
+
+  /**
+   * Whether half-precision MatMuls run on this device (a GPU whose adapter has shader-f16). Probed
+   * once: a float16 MatMul must run on the device's provider, not fall back to the CPU.
+   */
+  supportsFloat16(): Promise<boolean> {
+    if (this.device === 'cpu') return Promise.resolve(false);
+    this.float16 ??= (async () => {
+      const g = new Graph('probe_f16');
+      const a = g.input('a', 'float16', [16, 16]);
+      const session = await this.session(toModelBytes(g, { outputs: { y: g.matmul(a, a) } }), 'float16 probe', { profile: true }).catch(() => undefined);
+      if (!session) return false;
+      try {
+        const x = Tensor.float16(new Uint16Array(256).fill(0x3c00), [16, 16]);
+        await session.run({ a: x });
+        await session.run({ a: x });
+        return (session.placement().nodesByProvider[PROVIDER_NAMES[this.device]] ?? 0) > 0;
+      } catch {
+        return false;
+      } finally {
+        await session.release();
+      }
+    })();
+    return this.float16;
+  }
+
   /** Host tensor or device tensor to host tensor. */
   async toHost(v: Value): Promise<Tensor> { return v instanceof Tensor ? v : this.download(v); }
 

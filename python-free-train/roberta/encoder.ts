@@ -48,6 +48,9 @@ export class RobertaEncoder {
   static async create(backend: Backend, model: { config: RobertaConfig; weights: RobertaWeights; tokenizer: RobertaTokenizer }, o: EncoderOptions = {}): Promise<RobertaEncoder> {
     const precision = o.precision ?? 'fp32';
     checkPrecisionOn(precision, backend.device);
+    if (precision === 'fp16' && !(await backend.supportsFloat16())) {
+      throw new Error(`roberta encoder: fp16 does not run on this GPU (${backend.describe()}: no shader-f16); use fp32`);
+    }
     const bytes = robertaInferenceModel(model.config, model.weights, precision, o.quantize);
     const session = await backend.session(bytes, `roberta encoder (${precision})`, { profile: o.profile });
     return new RobertaEncoder(session, model.config, model.tokenizer, precision, o.batchSize ?? 32, !!model.weights.head);
