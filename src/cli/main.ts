@@ -7,6 +7,7 @@ import path from 'node:path';
 import { commands } from './commands/index';
 import { CliError, type CliCommand, type CliIO, type OptionSpec } from './types';
 import { LockedError } from '../store/lock';
+import { ReadOnlyFileError } from '../store/atomic';
 import { NoWorkspaceError } from '../store/workspace';
 import { NoModelError } from '../store/batches';
 
@@ -69,7 +70,7 @@ function joinNegativeValues(args: string[], options: OptionSpec): string[] {
 /** Exit codes of the README: 0 success, 1 failure, 2 bad input, 3 workspace missing, locked, or no model yet. */
 function exitCodeOf(e: unknown): number {
   if (e instanceof CliError) return e.exitCode;
-  if (e instanceof LockedError || e instanceof NoWorkspaceError || e instanceof NoModelError) return 3;
+  if (e instanceof LockedError || e instanceof ReadOnlyFileError || e instanceof NoWorkspaceError || e instanceof NoModelError) return 3;
   return 1;
 }
 

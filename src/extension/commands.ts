@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { LABEL_INFO } from '../core/labels';
 import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
 import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
-import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../store/export';
+import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../store/export';
 import { exportFolderFor, partialFolderFor, type ModelExport } from '../store/exportModel';
 import { runCliJson } from '../train/cliProcess';
 import { formatStats, workspaceStats } from '../store/stats';
@@ -164,7 +164,13 @@ export function registerCommands(d: CommandDeps): void {
     if (!uri) return;
     const rows = await writeExport(s.ws, format, uri.fsPath);
     log.info(`exported ${rows} labeled reviews to ${uri.fsPath}`);
-    void vscode.window.showInformationMessage(`Security Review: exported ${rows} labeled reviews to ${path.basename(uri.fsPath)}.`);
+    const missing = labeledMissingFromPool(s.ws);
+    if (missing.length) {
+      log.warn(missingFromPoolText(rows, missing));
+      void vscode.window.showWarningMessage(`Security Review: exported ${rows} labeled reviews to ${path.basename(uri.fsPath)}; ${missing.length} have no record in the pool (label and history only; see the output channel).`);
+    } else {
+      void vscode.window.showInformationMessage(`Security Review: exported ${rows} labeled reviews to ${path.basename(uri.fsPath)}.`);
+    }
   });
 
   reg('secreview.exportModel', 'exporting the model', async (target?: vscode.Uri) => {

@@ -9,7 +9,7 @@ import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
 import { readScores, type Scores } from '../store/scores';
-import { readPendingNotes, writePendingNotes } from '../store/pendingNotes';
+import { pendingNotesFile, readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
 import type { BatchProgress, CandidateView, PanelMode, SecondOpinionView } from '../protocol/webview';
 import { renderBody, DEFAULT_RENDER_LIMIT } from './render/markdown';
@@ -37,9 +37,12 @@ export class LabelingSession {
   private scores: Scores | null | undefined;
   private scoresVersion: string | undefined;
 
-  constructor(readonly ws: Workspace) {
+  /** `warn`: where problems go that do not stop labeling (a damaged scores or notes file), with their cause. */
+  constructor(readonly ws: Workspace, private readonly warn: (message: string) => void = (m) => process.emitWarning(m)) {
     this.batchId = this.defaultBatch()?.id;
-    this.pendingNotes = readPendingNotes(ws.dir);
+    const pending = readPendingNotes(ws.dir, !ws.readOnly);
+    if (pending.damaged) warn(`the waiting notes in ${pendingNotesFile(ws.dir)} could not be read (${pending.damaged.reason}); ${pending.damaged.movedTo ? `the file was kept as ${pending.damaged.movedTo}` : 'it was left as it is (this window has the workspace read-only)'}`);
+    this.pendingNotes = pending.notes;
     // A note whose review got a label elsewhere (the CLI, another window) is no longer waiting.
     for (const id of [...this.pendingNotes.keys()]) if (ws.db.labelOf(id)) this.pendingNotes.delete(id);
   }
@@ -242,8 +245,9 @@ export class LabelingSession {
       this.scoresVersion = model.version;
       try {
         this.scores = readScores(this.ws.dir, model.version) ?? null;
-      } catch {
+      } catch (e) {
         this.scores = null;
+        this.warn(`predictions of model ${model.version} are not shown: ${(e as Error).message}`);
       }
     }
     return this.scores ?? undefined;

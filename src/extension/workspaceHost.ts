@@ -50,7 +50,7 @@ export class WorkspaceHost implements vscode.Disposable {
         this.ws = await Workspace.open(folder, options);
       }
       this.openError = undefined;
-      this.current = new LabelingSession(this.ws);
+      this.current = new LabelingSession(this.ws, (m) => this.log.warn(m));
       if (this.ws.readOnly) this.log.warn(`workspace opened read-only: ${this.ws.readOnlyReason}`);
       else this.log.info(`workspace opened: ${this.ws.dir} (${this.ws.pool.size} reviews, ${this.ws.db.current().size} labeled)`);
     } catch (e) {

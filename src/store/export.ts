@@ -10,7 +10,14 @@ import { LABELS, type Label } from '../core/labels';
 import type { LabelEvent } from './labelDb';
 import type { Workspace } from './workspace';
 
-export interface ExportRow extends Review {
+/**
+ * A labeled review: its record from the pool, or, for a review the pool does not hold (the pool was
+ * rebuilt or replaced), only its id with `missingFromPool: true`: the label and its history are
+ * exported all the same.
+ */
+export interface ExportRow extends Partial<Review> {
+  id: string;
+  missingFromPool?: true;
   label: Label;
   note?: string;
   iteration: number;
@@ -27,7 +34,18 @@ export interface ExportRow extends Review {
 export type ExportFormat = 'jsonl' | 'csv' | 'hf';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'hf'];
 
-/** Rows in label-event order (the order the reviews were first labeled). */
+/** Labeled reviews that have no record in the pool, in label-event order. */
+export function labeledMissingFromPool(ws: Workspace): string[] {
+  return [...ws.db.current().keys()].filter((id) => ws.pool.rowOf(id) === undefined);
+}
+
+/** Says which exported rows lack a pool record (they carry the id, label and label history only). */
+export function missingFromPoolText(rows: number, missing: readonly string[]): string {
+  const shown = missing.slice(0, 20).join(', ');
+  return `${missing.length} of the ${rows} exported labeled reviews ${missing.length === 1 ? 'has' : 'have'} no record in the pool (review ${missing.length === 1 ? 'id' : 'ids'} ${shown}${missing.length > 20 ? `, and ${missing.length - 20} more` : ''}): their rows hold the id, label and label history only ("missingFromPool": true). Import those reviews again to complete them.`;
+}
+
+/** Rows in label-event order (the order the reviews were first labeled); every current label has one. */
 export function* exportRows(ws: Workspace): Generator<ExportRow> {
   const current = ws.db.current();
   const history = new Map<string, LabelEvent[]>();
@@ -42,8 +60,7 @@ export function* exportRows(ws: Workspace): Generator<ExportRow> {
     const c = current.get(reviewId);
     if (!c) continue;
     const row = ws.pool.rowOf(reviewId);
-    if (row === undefined) continue;
-    const review = ws.pool.get(row);
+    const review: Partial<Review> & { id: string; missingFromPool?: true } = row === undefined ? { id: reviewId, missingFromPool: true } : ws.pool.get(row);
     const p = proposed.get(reviewId);
     yield {
       ...review,

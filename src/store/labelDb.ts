@@ -7,9 +7,11 @@
 import { Low, type Adapter } from 'lowdb';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { isLabel, type Label } from '../core/labels';
 import type { Provenance } from '../core/selection';
 import { readJsonFile, writeFileAtomicSync } from './atomic';
+import { BACKUP_EVERY_EVENTS, restoreHint, writeBackup } from './backups';
 
 export const SCHEMA_VERSION = 2;
 
@@ -97,6 +99,14 @@ export interface CurrentLabel {
   source?: string;
 }
 
+/** `labels.json` cannot be read as a label database; the message names the newest backup and how to restore it. */
+export class LabelsDamagedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabelsDamagedError';
+  }
+}
+
 export class ReadOnlyError extends Error {
   constructor(reason: string) {
     super(`the label database is read-only: ${reason}`);
@@ -153,17 +163,30 @@ export function upgradeLabelData(value: unknown, file: string): LabelData {
   return data as unknown as LabelData;
 }
 
-/** lowdb adapter: strict reads (a damaged file is an error, never "empty"), durable atomic writes. */
+/** Reads and validates a label database file; undefined when it does not exist. */
+export async function readLabelData(file: string): Promise<LabelData | undefined> {
+  const parsed = await readJsonFile(file, 'it was left untouched');
+  return parsed === undefined ? undefined : upgradeLabelData(parsed, file);
+}
+
+/**
+ * lowdb adapter: strict reads (a damaged file is an error, never "empty"), durable atomic writes,
+ * each checked by `beforeRename` (the writer still holds the lock) just before it replaces the file.
+ */
 class DurableJsonFile implements Adapter<LabelData> {
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly beforeRename?: () => void) {}
   async read(): Promise<LabelData | null> {
-    const parsed = await readJsonFile(this.file, 'it was left untouched');
-    if (parsed === undefined) return null;
-    return upgradeLabelData(parsed, this.file);
+    try {
+      return (await readLabelData(this.file)) ?? null;
+    } catch (e) {
+      // Not damage: a newer format, or a file the system would not let us read (its code says why).
+      if ((e as NodeJS.ErrnoException).code || /written by a newer version/.test((e as Error).message)) throw e;
+      throw new LabelsDamagedError(`${(e as Error).message}. ${restoreHint(path.dirname(this.file))}`);
+    }
   }
   async write(data: LabelData): Promise<void> {
     // Synchronous: the panel waits for this write before it advances (see writeFileAtomicSync).
-    writeFileAtomicSync(this.file, serializeLabelData(data));
+    writeFileAtomicSync(this.file, serializeLabelData(data), { beforeRename: this.beforeRename });
   }
 }
 
@@ -186,6 +209,17 @@ interface Derived {
   perReview: Map<string, number[]>;
 }
 
+export interface LabelDbOptions {
+  annotator?: string;
+  readOnlyReason?: string;
+  /** Called before each write replaces the file; throws to refuse it (the writer lost its lock). */
+  beforeWrite?: () => void;
+  /** Keep rolling backups in `<folder of labels.json>/backups/` (every 100 events, and on `backup()`). */
+  backups?: boolean;
+  /** Where problems that do not fail a change go (a backup that could not be written). */
+  onWarning?: (message: string) => void;
+}
+
 export class LabelDb {
   private derived!: Derived;
   private queue: Promise<unknown> = Promise.resolve();
@@ -195,14 +229,34 @@ export class LabelDb {
     readonly file: string,
     readonly annotator: string,
     readonly readOnlyReason: string | undefined,
+    private readonly options: LabelDbOptions,
   ) {}
 
-  static async open(file: string, options: { annotator?: string; readOnlyReason?: string; create?: boolean } = {}): Promise<LabelDb> {
-    const low = new Low<LabelData>(new DurableJsonFile(file), emptyLabelData());
+  static async open(file: string, options: LabelDbOptions = {}): Promise<LabelDb> {
+    const low = new Low<LabelData>(new DurableJsonFile(file, options.beforeWrite), emptyLabelData());
     await low.read();
-    const db = new LabelDb(low, file, options.annotator ?? defaultAnnotator(), options.readOnlyReason);
+    const db = new LabelDb(low, file, options.annotator ?? defaultAnnotator(), options.readOnlyReason, options);
     db.rebuild();
     return db;
+  }
+
+  /**
+   * Writes a backup of the database as it is on disk now (the newest 10 are kept). Resolves with
+   * its path, or undefined when it could not be written (reported through `onWarning`: the labels
+   * themselves are safe in labels.json).
+   */
+  backup(): Promise<string | undefined> {
+    const run = async () => {
+      try {
+        return await writeBackup(path.dirname(this.file), serializeLabelData(this.low.data), this.low.data.events.length);
+      } catch (e) {
+        (this.options.onWarning ?? ((m: string) => process.emitWarning(m)))(`could not write a backup of ${this.file}: ${(e as Error).message}`);
+        return undefined;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p;
+    return p;
   }
 
   get readOnly(): boolean {
@@ -422,6 +476,7 @@ export class LabelDb {
         this.rebuild();
         throw e;
       }
+      if (this.options.backups && Math.floor(snapshot.events / BACKUP_EVERY_EVENTS) !== Math.floor(this.low.data.events.length / BACKUP_EVERY_EVENTS)) void this.backup();
       return result;
     };
     const p = this.queue.then(run, run);

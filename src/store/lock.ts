@@ -1,19 +1,45 @@
 /**
- * One writer at a time: a lock file created with O_EXCL holds the owner's pid, host and purpose.
- * A lock whose process is gone (same host) is stale and taken over; a live one is refused with a
- * message that says who holds it.
+ * One writer at a time: a lock file holds the owner's pid, host, purpose and a random token. It
+ * appears complete or not at all (written to a temp file, fsynced, then hard-linked into place),
+ * so a reader never sees a half-written lock of this version.
+ *
+ * A lock whose process is gone (same host) is taken over, atomically: deleting it and creating a
+ * new one would let two writers that judged it stale at the same moment each delete the other's
+ * fresh lock and both go on writing. Instead the right to replace a lock file is itself claimed
+ * with an exclusive create of `.lock.takeover.<key of the file being replaced>`: of all writers
+ * that saw the same stale lock, exactly one creates that name; it then checks the lock still is
+ * the one it judged and renames its own lock over it. A taker killed half-way leaves its claim
+ * file; the next writer claims the right over that claim (`.lock.takeover.<key of the claim>`),
+ * and so on, so a crash at any moment never blocks the workspace and never lets two writers in.
+ *
+ * A writer verifies that it still holds the lock before each write is renamed into place
+ * (`assertHeld`), so a writer whose lock was taken from it saves nothing.
  */
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, fsyncSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, fsyncSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 
-export interface LockInfo { pid: number; host: string; owner: string; since: string }
+export interface LockInfo { pid: number; host: string; owner: string; since: string; token?: string }
 
+/**
+ * What stands in the way: the holder named in a readable lock, or the process that has an
+ * unreadable lock file open (still writing it, as a version without atomic lock files did).
+ */
 export class LockedError extends Error {
-  constructor(readonly lockFile: string, readonly holder: LockInfo | undefined) {
+  constructor(readonly lockFile: string, readonly holder: LockInfo | undefined, detail?: string) {
     super(holder
       ? `the label database is open for writing by ${holder.owner} (process ${holder.pid} on ${holder.host}, since ${holder.since}); close it there first, or open this workspace read-only`
-      : `the label database is locked (${lockFile} exists but cannot be read); if no other window or command uses it, delete that file`);
+      : `the label database is locked: ${detail ?? `${lockFile} is being written`}; try again in a moment`);
     this.name = 'LockedError';
+  }
+}
+
+/** The lock was taken over by another writer since this one took it: nothing more may be written. */
+export class LockLostError extends Error {
+  constructor(readonly lockFile: string, readonly holder: LockInfo | undefined) {
+    super(`this process no longer holds the lock ${lockFile} (${holder ? `now held by ${holder.owner}, process ${holder.pid} on ${holder.host}` : 'it is gone'}); the change was not saved`);
+    this.name = 'LockLostError';
   }
 }
 
@@ -27,62 +53,290 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-function readLock(file: string): LockInfo | undefined {
+/** Tokens of locks and claims this process holds or is taking right now. */
+const activeTokens = new Set<string>();
+
+/** When the machine booted (ms since the epoch): nothing written before that is still being written. */
+const bootTime = Date.now() - os.uptime() * 1000;
+
+/**
+ * When a process started, on Linux (from /proc; clock ticks of 1/100 s, the kernel's USER_HZ on
+ * every Linux architecture). Undefined elsewhere or when it cannot be read.
+ */
+function processStart(pid: number): number | undefined {
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? bootTime + ticks * 10 : undefined;
+  } catch {
+    return undefined; // not Linux, or the process is gone
+  }
+}
+
+/**
+ * Whether the process a lock names is still its writer: alive on this host and, where the
+ * start time is known, started before the lock was written (else the pid was reused). A lock of
+ * another host cannot be judged here and counts as live.
+ */
+function holderAlive(info: LockInfo): boolean {
+  if (info.host !== os.hostname()) return true;
+  if (info.pid === process.pid) return info.token !== undefined && activeTokens.has(info.token);
+  if (!processAlive(info.pid)) return false;
+  const started = processStart(info.pid);
+  const since = Date.parse(info.since);
+  // Two seconds of slack for the coarse boot-time arithmetic.
+  return started === undefined || !Number.isFinite(since) || started <= since + 2000;
+}
+
+/** Pids of the processes (of this user) that have a file open, where /proc tells; undefined where it cannot. */
+function openers(file: string, st: Stats): number[] | undefined {
+  let pids: string[];
+  let real: string;
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+    real = realpathSync(file);
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const pid of pids) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link !== real && !link.startsWith(real + ' ')) continue;
+        const target = statSync(`/proc/${pid}/fd/${fd}`);
+        if (target.ino === st.ino && target.dev === st.dev) { found.push(Number(pid)); break; }
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/** An unreadable lock file left alone this long, by a writer we cannot see, counts as abandoned. */
+const UNREADABLE_GRACE_MS = 10_000;
+
+/** A lock or claim file as found on disk. */
+interface Found {
+  /** Names this very file (its token, else its inode and change time): what a takeover claim is keyed by. */
+  key: string;
+  info?: LockInfo;
+  alive: boolean;
+  /** Why an unreadable file still counts as live. */
+  detail?: string;
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
     if (typeof v.pid === 'number' && typeof v.host === 'string') {
-      return { pid: v.pid, host: v.host, owner: String(v.owner ?? 'another process'), since: String(v.since ?? '?') };
+      return { pid: v.pid, host: v.host, owner: String(v.owner ?? 'another process'), since: String(v.since ?? '?'), token: typeof v.token === 'string' ? v.token : undefined };
     }
   } catch {
-    // unreadable or half-written lock: handled by the caller
+    // half-written or not a lock: judged by who has it open
   }
   return undefined;
 }
+
+function inspect(file: string): Found | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  let st: Stats;
+  let text: string;
+  try {
+    st = fstatSync(fd);
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const info = parseLock(text);
+  if (info) return { key: info.token && /^[0-9a-f]{8,64}$/.test(info.token) ? info.token : `i${st.ino}-${Math.round(st.ctimeMs * 1000)}`, info, alive: holderAlive(info) };
+  // Unreadable: an older version's writer between creating and filling it, or a machine crash.
+  const key = `i${st.ino}-${Math.round(st.ctimeMs * 1000)}-${st.size}`;
+  if (st.mtimeMs < bootTime) return { key, alive: false };
+  const pids = openers(file, st);
+  if (pids?.length) return { key, alive: true, detail: `${file} is being written by process ${pids.join(', ')}` };
+  if (pids) return { key, alive: false };
+  const wait = Math.ceil((UNREADABLE_GRACE_MS - (Date.now() - st.mtimeMs)) / 1000);
+  return wait > 0 ? { key, alive: true, detail: `${file} is unreadable and was changed ${Math.round((Date.now() - st.mtimeMs) / 1000)} s ago; it counts as abandoned after ${UNREADABLE_GRACE_MS / 1000} s` } : { key, alive: false };
+}
+
+function claimPrefix(file: string): string {
+  return `.${path.basename(file)}.takeover.`;
+}
+function claimFile(file: string, key: string): string {
+  return path.join(path.dirname(file), claimPrefix(file) + key);
+}
+
+function tryUnlink(file: string): void {
+  try { unlinkSync(file); } catch { /* already gone */ }
+}
+
+type Attempt = { held: true } | { held: false; blocker?: Found; retry?: boolean };
 
 export class FileLock {
   private held = false;
   private readonly onExit = () => this.releaseSync();
 
-  private constructor(readonly file: string) {}
+  private constructor(readonly file: string, readonly info: LockInfo & { token: string }) {}
 
   /** Takes the lock or throws LockedError. */
   static acquire(file: string, owner: string): FileLock {
-    const lock = new FileLock(file);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(file, 'wx', 0o644);
-        const info: LockInfo = { pid: process.pid, host: os.hostname(), owner, since: new Date().toISOString() };
-        writeSync(fd, JSON.stringify(info));
-        fsyncSync(fd);
-        closeSync(fd);
-        lock.held = true;
-        process.once('exit', lock.onExit);
-        return lock;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = readLock(file);
-        const stale = holder ? holder.host === os.hostname() && (holder.pid === process.pid ? false : !processAlive(holder.pid)) : attempt > 0;
-        if (!stale) throw new LockedError(file, holder);
-        try { unlinkSync(file); } catch { /* someone else took it over */ }
+    const lock = FileLock.prepare(file, owner);
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const r = lock.attempt();
+        if (r.held) return lock.taken();
+        if (!r.retry) throw lock.lockedBy(r.blocker);
       }
+      throw lock.lockedBy(inspect(file));
+    } finally {
+      lock.dispose();
     }
-    throw new LockedError(file, readLock(file));
+  }
+
+  /**
+   * Takes the lock, waiting up to `waitMs` for a live holder to let go (polling; a short CLI
+   * command holds it for milliseconds). Throws LockedError when the time is up.
+   */
+  static async acquireWaiting(file: string, owner: string, waitMs: number): Promise<FileLock> {
+    const lock = FileLock.prepare(file, owner);
+    const deadline = Date.now() + waitMs;
+    try {
+      for (;;) {
+        const r = lock.attempt();
+        if (r.held) return lock.taken();
+        if (r.retry) continue;
+        if (Date.now() >= deadline) throw lock.lockedBy(r.blocker);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      }
+    } finally {
+      lock.dispose();
+    }
   }
 
   /** Who holds the lock now, if anyone alive does. */
   static holder(file: string): LockInfo | undefined {
-    const h = readLock(file);
-    if (h && h.host === os.hostname() && !processAlive(h.pid)) return undefined;
-    return h;
+    const found = inspect(file);
+    return found?.alive ? found.info : undefined;
+  }
+
+  private tmp = '';
+
+  private static prepare(file: string, owner: string): FileLock {
+    const token = randomBytes(16).toString('hex');
+    const lock = new FileLock(file, { pid: process.pid, host: os.hostname(), owner, since: new Date().toISOString(), token });
+    activeTokens.add(token);
+    lock.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${token.slice(0, 8)}.tmp`);
+    const fd = openSync(lock.tmp, 'w', 0o644);
+    try {
+      writeSync(fd, JSON.stringify(lock.info));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return lock;
+  }
+
+  /** One try: a fresh lock, or the takeover of a lock whose writer is gone. */
+  private attempt(): Attempt {
+    try {
+      linkSync(this.tmp, this.file);
+      return { held: true };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const current = inspect(this.file);
+    if (!current) return { held: false, retry: true };
+    if (current.alive) return { held: false, blocker: current };
+    // Claim the right to replace it; when a claim of a taker that is gone is in the way, claim the right over that claim.
+    let key = current.key;
+    for (let depth = 0; depth < 32; depth++) {
+      const claim = claimFile(this.file, key);
+      try {
+        linkSync(this.tmp, claim);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const other = inspect(claim);
+        if (!other) return { held: false, retry: true };
+        if (other.alive) return { held: false, blocker: other };
+        key = other.key;
+        continue;
+      }
+      if (!this.rightLeadsHere()) {
+        tryUnlink(claim);
+        return { held: false, retry: true };
+      }
+      renameSync(this.tmp, this.file);
+      return { held: true };
+    }
+    return { held: false, retry: true };
+  }
+
+  /**
+   * Whether the chain of claims from the lock file as it is now ends at this lock's claim: the lock
+   * is the stale one, or a claim on it (or on a claim on it ...) whose taker is gone, up to ours.
+   */
+  private rightLeadsHere(): boolean {
+    const current = inspect(this.file);
+    if (!current || current.alive) return false;
+    let key = current.key;
+    for (let depth = 0; depth < 32; depth++) {
+      const claim = inspect(claimFile(this.file, key));
+      if (!claim) return false;
+      if (claim.info?.token === this.info.token) return true;
+      if (claim.alive) return false;
+      key = claim.key;
+    }
+    return false;
+  }
+
+  private taken(): FileLock {
+    this.held = true;
+    process.once('exit', this.onExit);
+    // Claims name lock files that no longer exist (ours replaced them): none can give a right now.
+    const dir = path.dirname(this.file);
+    const prefix = claimPrefix(this.file);
+    try {
+      for (const name of readdirSync(dir)) if (name.startsWith(prefix)) tryUnlink(path.join(dir, name));
+    } catch {
+      // the folder is readable, or we could not have locked it; a leftover claim is harmless
+    }
+    return this;
+  }
+
+  private lockedBy(blocker: Found | undefined): LockedError {
+    return new LockedError(this.file, blocker?.info, blocker?.detail);
+  }
+
+  /** Forgets a failed or finished acquisition's temp file (a held lock's token stays active). */
+  private dispose(): void {
+    if (this.tmp) tryUnlink(this.tmp);
+    this.tmp = '';
+    if (!this.held) activeTokens.delete(this.info.token);
+  }
+
+  /** Throws LockLostError unless this process still holds the lock (checked before each write is renamed into place). */
+  assertHeld(): void {
+    const found = inspect(this.file);
+    if (!this.held || found?.info?.token !== this.info.token) throw new LockLostError(this.file, found?.info);
   }
 
   releaseSync(): void {
     if (!this.held) return;
     this.held = false;
+    activeTokens.delete(this.info.token);
     process.removeListener('exit', this.onExit);
-    const h = readLock(this.file);
-    if (h && h.pid === process.pid) {
-      try { unlinkSync(this.file); } catch { /* already gone */ }
-    }
+    // Only ours is removed: a lock taken over from us belongs to its new holder.
+    if (inspect(this.file)?.info?.token === this.info.token) tryUnlink(this.file);
   }
 }

@@ -3,8 +3,9 @@
  * window that labels whenever the panel shows another review, so a reloaded window comes back to
  * it even when the webview's own saved state lags behind (VS Code persists that lazily).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from './atomic';
 
 export interface PanelPosition { reviewId: string; batchId?: string; mode?: 'label' | 'adjudicate' }
 
@@ -22,10 +23,7 @@ export function readPanelPosition(workspaceDir: string): PanelPosition | undefin
   }
 }
 
-/** Written atomically (temp + rename); not fsynced: losing it costs a position, never a label. */
+/** Written atomically by the store's writer (keeping the file's mode); not fsynced: losing it costs a position, never a label. */
 export function writePanelPosition(workspaceDir: string, position: PanelPosition): void {
-  const file = panelStateFile(workspaceDir);
-  const tmp = path.join(path.dirname(file), `.panel.json.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(position));
-  renameSync(tmp, file);
+  writeFileAtomicSync(panelStateFile(workspaceDir), JSON.stringify(position), { durable: false });
 }

@@ -6,21 +6,37 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic';
+import { moveAside, writeFileAtomic } from './atomic';
 
 export function pendingNotesFile(workspaceDir: string): string {
   return path.join(workspaceDir, 'pending-notes.json');
 }
 
-/** The waiting notes by review id; none when the file is missing or unreadable (it only ever holds drafts). */
-export function readPendingNotes(workspaceDir: string): Map<string, string> {
+export interface PendingNotes {
+  notes: Map<string, string>;
+  /** The file could not be read: why, and where it was moved (so the next write cannot overwrite the person's notes). */
+  damaged?: { reason: string; movedTo?: string };
+}
+
+/**
+ * The waiting notes by review id; none when the file is missing. A file that cannot be read as
+ * notes is moved aside as `pending-notes.json.damaged-<time>` before anything writes the name again
+ * (by a writer: `writable` false only reports it).
+ */
+export function readPendingNotes(workspaceDir: string, writable = true): PendingNotes {
+  const file = pendingNotesFile(workspaceDir);
+  let reason: string;
   try {
-    const v = JSON.parse(readFileSync(pendingNotesFile(workspaceDir), 'utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return new Map();
-    return new Map(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  } catch {
-    return new Map();
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      return { notes: new Map(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) };
+    }
+    reason = 'not a JSON object of notes by review id';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { notes: new Map() };
+    reason = (e as Error).message;
   }
+  return { notes: new Map(), damaged: { reason, movedTo: writable ? moveAside(file) : undefined } };
 }
 
 export function writePendingNotes(workspaceDir: string, notes: ReadonlyMap<string, string>): Promise<void> {

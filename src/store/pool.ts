@@ -15,7 +15,7 @@ import { matchesM1 } from '../core/bootstrap';
 import { fingerprintWords } from '../core/hash';
 import { parseLabel, LABELS, type Label } from '../core/labels';
 import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
-import { writeJsonAtomic } from './atomic';
+import { fileTimestamp, moveAside, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { DamagedInputError, readLineBatches } from './lines';
 
 export const INDEX_RECORD_BYTES = 32;
@@ -101,6 +101,17 @@ function committedText(report: ImportReport, stoppedAt: { file: string; complete
     `Importing the complete file again adds the rest (reviews already in the pool are skipped).`;
 }
 
+/** How a damaged pool is mended: its reviews file is the source of everything else. */
+export const REBUILD_HINT = 'Run "secreview repair" in the workspace folder (or the command "Security Review: Repair Workspace") to rebuild meta.json and index.bin from reviews.jsonl; the damaged files are kept beside them.';
+
+/** The pool's files do not agree or cannot be read; `secreview repair` rebuilds them from reviews.jsonl. */
+export class PoolDamagedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolDamagedError';
+  }
+}
+
 const fpWords = fingerprintWords;
 const hex = (a: number, b: number) => a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 
@@ -113,7 +124,7 @@ export class Pool {
   private idTable: Int32Array | undefined;
   private readBuf = Buffer.alloc(64 * 1024);
 
-  private constructor(readonly dir: string, private meta: PoolMeta, index: Buffer, readonly writable: boolean) {
+  private constructor(readonly dir: string, private meta: PoolMeta, index: Buffer, readonly writable: boolean, private readonly beforeWrite?: () => void) {
     this.index = index;
     this.rows = meta.rows;
     this.bytes = meta.bytes;
@@ -123,30 +134,40 @@ export class Pool {
   get indexFile(): string { return path.join(this.dir, 'index.bin'); }
   get metaFile(): string { return path.join(this.dir, 'meta.json'); }
 
-  /** Creates an empty pool folder if there is none. */
+  /**
+   * Creates an empty pool folder if there is none. Never touches a pool that has data: reviews
+   * without their meta.json are refused with the way to rebuild it (`secreview repair`).
+   */
   static async create(dir: string): Promise<void> {
     const metaFile = path.join(dir, 'meta.json');
     if (existsSync(metaFile)) return;
+    const withData = ['reviews.jsonl', 'index.bin'].filter((f) => existsSync(path.join(dir, f)) && statSync(path.join(dir, f)).size > 0);
+    if (withData.length) throw new PoolDamagedError(`${metaFile} is missing but the pool holds data (${withData.join(', ')}); nothing was changed. ${REBUILD_HINT}`);
     for (const f of ['reviews.jsonl', 'index.bin']) closeSync(openSync(path.join(dir, f), 'a'));
     await writeJsonAtomic(metaFile, emptyMeta());
   }
 
-  static async open(dir: string, options: { writable: boolean }): Promise<Pool> {
+  static async open(dir: string, options: { writable: boolean; beforeWrite?: () => void }): Promise<Pool> {
     const metaFile = path.join(dir, 'meta.json');
+    const reviewsFile = path.join(dir, 'reviews.jsonl');
+    const indexFile = path.join(dir, 'index.bin');
     let meta: PoolMeta;
     try {
       meta = JSON.parse(await readFile(metaFile, 'utf8')) as PoolMeta;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no review pool in ${dir} (missing meta.json); run "secreview init" first`);
-      throw new Error(`${metaFile} is damaged: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (existsSync(reviewsFile) && statSync(reviewsFile).size > 0) throw new PoolDamagedError(`${metaFile} is missing but ${reviewsFile} holds reviews; nothing was changed. ${REBUILD_HINT}`);
+        throw new Error(`no review pool in ${dir} (missing meta.json); run "secreview init" first`);
+      }
+      throw new PoolDamagedError(`${metaFile} is damaged (${(e as Error).message}); nothing was changed. ${REBUILD_HINT}`);
     }
-    if (meta.format !== POOL_FORMAT || !Number.isInteger(meta.rows) || !Number.isInteger(meta.bytes)) throw new Error(`${metaFile}: unknown pool format`);
-    const reviewsFile = path.join(dir, 'reviews.jsonl');
-    const indexFile = path.join(dir, 'index.bin');
+    if (typeof meta !== 'object' || meta === null || meta.format !== POOL_FORMAT || !Number.isInteger(meta.rows) || !Number.isInteger(meta.bytes) || !Array.isArray(meta.sources)) {
+      throw new PoolDamagedError(`${metaFile} is not a pool description this version knows (format ${String((meta as Partial<PoolMeta> | null)?.format)}); nothing was changed. ${REBUILD_HINT}`);
+    }
     const reviewsSize = existsSync(reviewsFile) ? statSync(reviewsFile).size : 0;
     const indexSize = existsSync(indexFile) ? statSync(indexFile).size : 0;
     if (reviewsSize < meta.bytes || indexSize < meta.rows * INDEX_RECORD_BYTES) {
-      throw new Error(`the review pool in ${dir} is shorter than its meta.json says (${reviewsSize} of ${meta.bytes} bytes, ${indexSize / INDEX_RECORD_BYTES} of ${meta.rows} rows); the files were damaged or replaced`);
+      throw new PoolDamagedError(`the review pool in ${dir} is shorter than its meta.json says (${reviewsSize} of ${meta.bytes} bytes, ${Math.floor(indexSize / INDEX_RECORD_BYTES)} of ${meta.rows} index rows); nothing was changed. ${REBUILD_HINT}`);
     }
     if (options.writable && (reviewsSize > meta.bytes || indexSize > meta.rows * INDEX_RECORD_BYTES)) {
       // Roll back the uncommitted tail of an interrupted import.
@@ -160,10 +181,19 @@ export class Pool {
       const fd = openSync(indexFile, 'r');
       try { readFully(fd, index, 0); } finally { closeSync(fd); }
     }
-    return new Pool(dir, meta, index, options.writable);
+    return new Pool(dir, meta, index, options.writable, options.beforeWrite);
   }
 
   get size(): number { return this.rows; }
+  /** Bytes of reviews.jsonl that hold committed rows. */
+  get committedBytes(): number { return this.bytes; }
+
+  /** Where a row's record lies in reviews.jsonl (its line, newline included). */
+  extent(row: number): { offset: number; length: number } {
+    this.checkRow(row);
+    const o = row * INDEX_RECORD_BYTES;
+    return { offset: this.index.readDoubleLE(o), length: this.index.readUInt32LE(o + 8) };
+  }
   get sources(): readonly ImportSource[] { return this.meta.sources; }
 
   private checkRow(row: number): void {
@@ -172,10 +202,7 @@ export class Pool {
 
   /** The raw JSON text of a row. */
   text(row: number): string {
-    this.checkRow(row);
-    const o = row * INDEX_RECORD_BYTES;
-    const offset = this.index.readDoubleLE(o);
-    const length = this.index.readUInt32LE(o + 8);
+    const { offset, length } = this.extent(row);
     this.fd ??= openSync(this.reviewsFile, 'r');
     if (length > this.readBuf.length) this.readBuf = Buffer.alloc(Math.max(length, this.readBuf.length * 2));
     let got = 0;
@@ -340,7 +367,7 @@ export class Pool {
       fsyncSync(dataFd);
       fsyncSync(indexFd);
       this.meta = { ...this.meta, rows: this.rows, bytes: this.bytes, updatedAt: new Date().toISOString() };
-      await writeJsonAtomic(this.metaFile, this.meta);
+      await writeJsonAtomic(this.metaFile, this.meta, true, { beforeRename: this.beforeWrite });
       sinceCommit = 0;
     };
     // The index buffer in memory grows with the rows we append.
@@ -424,13 +451,7 @@ export class Pool {
               }
               lineOfRow[row - startRow] = line.lineNo;
               const o = row * INDEX_RECORD_BYTES;
-              this.index.writeDoubleLE(this.bytes, o);
-              this.index.writeUInt32LE(length, o + 8);
-              this.index.writeUInt32LE(ba, o + 12);
-              this.index.writeUInt32LE(bb, o + 16);
-              this.index.writeUInt32LE(ia, o + 20);
-              this.index.writeUInt32LE(ib, o + 24);
-              this.index.writeUInt32LE(matchesM1(review.body) ? FLAG_M1 : 0, o + 28);
+              encodeIndexRecord(this.index, o, this.bytes, length, [ia, ib], [ba, bb], review.body);
               if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) {
                 flush();
               }
@@ -473,6 +494,142 @@ export class Pool {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/**
+ * Why a pool's files do not agree (undefined when they do): meta.json missing or unreadable, the
+ * files shorter than it says, or index records that do not tile reviews.jsonl row after row.
+ * Reads only; an uncommitted import tail past meta.json's counts is normal and not a problem.
+ */
+export async function poolProblem(dir: string): Promise<string | undefined> {
+  let pool: Pool;
+  try {
+    pool = await Pool.open(dir, { writable: false });
+  } catch (e) {
+    return (e as Error).message;
+  }
+  try {
+    let end = 0;
+    for (let row = 0; row < pool.size; row++) {
+      const { offset, length } = pool.extent(row);
+      if (offset !== end || length <= 0) return `${pool.indexFile}: row ${row} does not start where row ${row - 1} ends (the index does not match reviews.jsonl)`;
+      end = offset + length;
+    }
+    if (end !== pool.committedBytes) return `${pool.indexFile}: its rows end at byte ${end}, meta.json says ${pool.committedBytes}`;
+    return undefined;
+  } finally {
+    pool.close();
+  }
+}
+
+export interface PoolRebuild {
+  rows: number;
+  bytes: number;
+  /** Lines of reviews.jsonl left out of the index (they stay in the file). */
+  skipped: { line: number; reason: string }[];
+  /** An unfinished last line (no newline), saved to this file and cut from reviews.jsonl. */
+  partialLine?: { bytes: number; savedAs: string };
+  /** What became of the old index.bin and meta.json: kept as they were (identical), moved aside, or there was none. */
+  index: { kept: boolean; movedAside?: string };
+  meta: { movedAside?: string; sourcesKept: boolean };
+}
+
+/**
+ * Rebuilds `index.bin` and `meta.json` from `reviews.jsonl`, the pool's source of truth: every
+ * complete line that is a review record becomes a row, in file order (so model scores stay
+ * aligned). Nothing is deleted: replaced files and an unfinished last line are moved aside.
+ * The caller holds the workspace lock.
+ */
+export async function rebuildPool(dir: string): Promise<PoolRebuild> {
+  const reviewsFile = path.join(dir, 'reviews.jsonl');
+  const indexFile = path.join(dir, 'index.bin');
+  const metaFile = path.join(dir, 'meta.json');
+  if (!existsSync(reviewsFile)) closeSync(openSync(reviewsFile, 'a'));
+  const size = statSync(reviewsFile).size;
+  let index = Buffer.alloc(1 << 16);
+  let rows = 0;
+  let offset = 0;
+  let committed = 0;
+  const seen = new Set<string>();
+  const skipped: PoolRebuild['skipped'] = [];
+  let partial: { offset: number; bytes: number } | undefined;
+  for await (const batch of readLineBatches(reviewsFile)) {
+    for (const line of batch) {
+      const start = offset;
+      offset += line.bytes + 1;
+      if (start + line.bytes >= size) { partial = { offset: start, bytes: line.bytes }; break; }
+      committed = offset;
+      const skip = (reason: string) => { skipped.push({ line: line.lineNo, reason }); };
+      if ('error' in line) { skip(line.error); continue; }
+      if (!line.text.trim()) { skip('empty line'); continue; }
+      let review: Partial<Review>;
+      try {
+        review = JSON.parse(line.text) as Partial<Review>;
+      } catch (e) {
+        skip(`invalid JSON: ${(e as Error).message}`);
+        continue;
+      }
+      if (typeof review !== 'object' || review === null || typeof review.id !== 'string' || typeof review.body !== 'string') { skip('not a review record (no id and body)'); continue; }
+      const words = fpWords(review.id);
+      const key = hex(words[0], words[1]);
+      if (seen.has(key)) { skip(`duplicate of review ${review.id}, indexed at its first line`); continue; }
+      seen.add(key);
+      if ((rows + 1) * INDEX_RECORD_BYTES > index.length) {
+        const next = Buffer.alloc(index.length * 2);
+        index.copy(next);
+        index = next;
+      }
+      encodeIndexRecord(index, rows * INDEX_RECORD_BYTES, start, line.bytes + 1, words, fpWords(review.body), review.body);
+      rows++;
+    }
+  }
+  const report: PoolRebuild = { rows, bytes: committed, skipped, index: { kept: false }, meta: { sourcesKept: false } };
+  if (partial && partial.bytes > 0) {
+    // Keep the unfinished bytes, then cut them, so the next import appends after a whole line.
+    const buf = Buffer.alloc(partial.bytes);
+    const fd = openSync(reviewsFile, 'r+');
+    try {
+      readFully(fd, buf, partial.offset);
+      const savedAs = `${reviewsFile}.partial-${fileTimestamp()}`;
+      await writeFileAtomic(savedAs, buf);
+      ftruncateSync(fd, partial.offset);
+      fsyncSync(fd);
+      report.partialLine = { bytes: partial.bytes, savedAs };
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const newIndex = index.subarray(0, rows * INDEX_RECORD_BYTES);
+  if (existsSync(indexFile)) {
+    const old = await readFile(indexFile);
+    if (old.equals(newIndex)) report.index.kept = true;
+    else report.index.movedAside = moveAside(indexFile);
+  }
+  if (!report.index.kept) await writeFileAtomic(indexFile, newIndex);
+  let sources: ImportSource[] = [];
+  if (existsSync(metaFile)) {
+    try {
+      const old = JSON.parse(await readFile(metaFile, 'utf8')) as Partial<PoolMeta>;
+      if (Array.isArray(old.sources)) { sources = old.sources; report.meta.sourcesKept = true; }
+    } catch {
+      // unreadable: its import history is lost, the file itself is kept aside
+    }
+    report.meta.movedAside = moveAside(metaFile);
+  }
+  await writeJsonAtomic(metaFile, { ...emptyMeta(), rows, bytes: committed, sources });
+  return report;
+}
+
+/** One index record: byte offset and length of the row, body and id fingerprints, flags. */
+function encodeIndexRecord(index: Buffer, o: number, offset: number, length: number, idWords: readonly [number, number], bodyWords: readonly [number, number], body: string): void {
+  const [ba, bb] = bodyWords;
+  index.writeDoubleLE(offset, o);
+  index.writeUInt32LE(length, o + 8);
+  index.writeUInt32LE(ba, o + 12);
+  index.writeUInt32LE(bb, o + 16);
+  index.writeUInt32LE(idWords[0], o + 20);
+  index.writeUInt32LE(idWords[1], o + 24);
+  index.writeUInt32LE(matchesM1(body) ? FLAG_M1 : 0, o + 28);
 }
 
 function emptyMeta(): PoolMeta {

@@ -3,8 +3,10 @@
  * database, the review pool, model versions and caches. Opening it for writing takes the lock; a
  * second writer is refused (or, when asked, gets a read-only workspace that says why).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isReadOnlyMode, ReadOnlyFileError, removeStaleTempFiles } from './atomic';
+import { listBackups } from './backups';
 import { LabelDb, labelEventProblem, type LabelEvent } from './labelDb';
 import { FileLock, LockedError } from './lock';
 import { ImportInterruptedError, Pool, type ImportOptions, type ImportReport } from './pool';
@@ -26,7 +28,14 @@ export interface OpenOptions {
   /** Who is writing, shown to a second writer (e.g. `secreview import`, `VS Code window`). */
   owner?: string;
   annotator?: string;
+  /** How long to wait for another writer to let go of the lock before giving up (default 0: at once). */
+  lockWaitMs?: number;
+  /** Problems that fail nothing (a backup that could not be written); default: a process warning. */
+  onWarning?: (message: string) => void;
 }
+
+/** Files a killed writer may leave as `.<name>.<pid>.*.tmp` beside them, by folder under `.secreview/`. */
+const TEMP_FILE_OWNERS: Record<string, readonly string[] | undefined> = { '': ['labels.json', 'lock', 'pending-notes.json', 'panel.json'], pool: ['meta.json', 'index.bin'], backups: undefined };
 
 export interface LabelImportSummary { added: number; alreadySame: number; conflicts: number; unknownReviews: number }
 
@@ -62,11 +71,15 @@ export class Workspace {
   /** Creates the workspace folder (idempotent: an existing workspace is kept as it is) and opens it. */
   static async init(folder: string, options: OpenOptions = {}): Promise<Workspace> {
     const dir = Workspace.dirOf(folder);
+    const backups = listBackups(dir);
+    if (!existsSync(path.join(dir, 'labels.json')) && backups.length) {
+      throw new Error(`${path.join(dir, 'labels.json')} is missing but ${backups.length} backups of it exist in ${path.join(dir, 'backups')}; nothing was changed. Run "secreview repair" (or the command "Security Review: Repair Workspace") to restore the newest (${backups[0]!.name}).`);
+    }
     for (const sub of ['', 'pool', 'models', 'cache']) mkdirSync(path.join(dir, sub), { recursive: true });
     const ignore = path.join(dir, '.gitignore');
     if (!existsSync(ignore)) {
       // labels.json is the precious, small part worth versioning; the rest is derived or large.
-      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nlock\npanel.json\n.*.tmp\n');
+      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nbackups/\nlock\n.lock.takeover.*\npanel.json\n.*.tmp\n*.damaged-*\n');
     }
     await Pool.create(path.join(dir, 'pool'));
     const ws = await Workspace.open(folder, options);
@@ -79,17 +92,32 @@ export class Workspace {
     if (!existsSync(dir)) throw new NoWorkspaceError(path.resolve(folder));
     let lock: FileLock | undefined;
     let readOnlyReason: string | undefined = options.readOnly ? 'opened read-only' : undefined;
+    const labelsFile = path.join(dir, 'labels.json');
     if (!options.readOnly) {
       try {
-        lock = FileLock.acquire(path.join(dir, 'lock'), options.owner ?? `secreview (pid ${process.pid})`);
+        const lockFile = path.join(dir, 'lock');
+        const owner = options.owner ?? `secreview (pid ${process.pid})`;
+        lock = options.lockWaitMs ? await FileLock.acquireWaiting(lockFile, owner, options.lockWaitMs) : FileLock.acquire(lockFile, owner);
       } catch (e) {
         if (!(e instanceof LockedError) || !options.fallBackToReadOnly) throw e;
         readOnlyReason = e.message;
       }
     }
     try {
-      const pool = await Pool.open(path.join(dir, 'pool'), { writable: lock !== undefined });
-      const db = await LabelDb.open(path.join(dir, 'labels.json'), { annotator: options.annotator, readOnlyReason });
+      // A label database its owner made read-only is respected: nothing in this workspace is written.
+      const st = existsSync(labelsFile) ? statSync(labelsFile) : undefined;
+      if (lock && st && isReadOnlyMode(st)) {
+        const e = new ReadOnlyFileError(labelsFile, st.mode);
+        if (!options.fallBackToReadOnly) throw e;
+        readOnlyReason = e.message;
+        lock.releaseSync();
+        lock = undefined;
+      }
+      if (lock) for (const [sub, names] of Object.entries(TEMP_FILE_OWNERS)) removeStaleTempFiles(path.join(dir, sub), names);
+      const held = lock;
+      const beforeWrite = held ? () => held.assertHeld() : undefined;
+      const pool = await Pool.open(path.join(dir, 'pool'), { writable: lock !== undefined, beforeWrite });
+      const db = await LabelDb.open(labelsFile, { annotator: options.annotator, readOnlyReason, beforeWrite, backups: true, onWarning: options.onWarning });
       return new Workspace(path.resolve(folder), dir, pool, db, lock, readOnlyReason);
     } catch (e) {
       lock?.releaseSync();

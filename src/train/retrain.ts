@@ -46,6 +46,8 @@ export function toModelRecord(r: TrainedModelRecord): ModelRecord {
 export async function retrainAndPropose(ws: Workspace, options: Partial<Omit<TrainOptions, 'modelVersion'>> = {}, hooks: TrainingHooks = {}): Promise<RetrainOutcome> {
   ws.assertWritable();
   const full: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, modelVersion: ws.db.nextModelVersion() };
+  // Each retrain is a milestone worth a backup of the labels it trains on (.secreview/backups/).
+  await ws.db.backup();
   const training = await runTraining(ws.folder, full, hooks);
   const model = await ws.db.addModel(toModelRecord(training.model));
   // Labels may have arrived while training: drop proposals labeled in the meantime.

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../../store/export';
+import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../../store/export';
 import { withWorkspace } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';
 import { outputFile, outputFolder } from '../paths';
@@ -11,7 +11,8 @@ export const exportCommand: CliCommand = {
     'Usage: secreview export --format jsonl|csv|hf [--out PATH]',
     '',
     'One row per labeled review: the review fields, label, note, iteration, batch, strategy and score',
-    'that proposed it, model version, annotator, timestamps and the full label history.',
+    'that proposed it, model version, annotator, timestamps and the full label history. A labeled',
+    'review the pool has no record of is exported with its id, label and history, and named.',
     'Without --out the dataset goes to standard output. `hf` writes a folder that Hugging Face',
     '`datasets` loads with load_dataset("<folder>") (data/labeled.jsonl and a dataset card).',
   ].join('\n'),
@@ -33,6 +34,9 @@ export const exportCommand: CliCommand = {
         throw e;
       }
       if (out) io.progress(`Exported ${n} labeled reviews to ${out}`);
+      const missing = labeledMissingFromPool(ws);
+      // Said even under --json or with the data on stdout: these rows carry no review text.
+      if (missing.length) io.err(missingFromPoolText(n, missing));
       return 0;
     }, { readOnly: true });
   },

@@ -74,7 +74,7 @@ test('a note typed before the label survives closing the window, and leaves the 
     const first = new LabelingSession(ws);
     assert.equal(await first.setNote(ids[0]!, 'check the token handling'), 'pending');
     assert.equal(await first.setNote(ids[1]!, 'labeled elsewhere later'), 'pending');
-    assert.deepEqual(readPendingNotes(ws.dir), new Map([[ids[0]!, 'check the token handling'], [ids[1]!, 'labeled elsewhere later']]));
+    assert.deepEqual(readPendingNotes(ws.dir).notes, new Map([[ids[0]!, 'check the token handling'], [ids[1]!, 'labeled elsewhere later']]));
     await ws.db.setLabel({ reviewId: ids[1]!, label: 'no' }); // e.g. the CLI, with its own note (none)
     await ws.close();
     const reopened = await Workspace.open(dir);
@@ -84,7 +84,7 @@ test('a note typed before the label survives closing the window, and leaves the 
       assert.equal(second.noteOf(ids[1]!), undefined, 'a review labeled meanwhile keeps its own note');
       await second.label(ids[0]!, 'yes');
       assert.equal(reopened.db.labelOf(ids[0]!)?.note, 'check the token handling');
-      assert.deepEqual(readPendingNotes(reopened.dir), new Map(), 'nothing is waiting any more');
+      assert.deepEqual(readPendingNotes(reopened.dir).notes, new Map(), 'nothing is waiting any more');
     } finally {
       await reopened.close();
     }
@@ -225,5 +225,35 @@ test('adjudication: undo that reaches a plain label goes back to labeling; leavi
     assert.equal(s.mode, 'label');
     assert.equal(s.view(ids[1]!, 'undo')!.secondOpinion, undefined);
     assert.equal(s.progress().mode, 'label');
+  });
+});
+
+test('a damaged scores.bin hides the predictions and says why, with the cause', async () => {
+  await inWorkspace(2, async ({ ws, ids }) => {
+    await ws.db.addModel({ version: 'm0001', createdAt: new Date().toISOString(), representation: 'hashing', epochs: [], selectedEpoch: 0 });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(ws.dir, 'models', 'm0001'), { recursive: true });
+    writeFileSync(path.join(ws.dir, 'models', 'm0001', 'scores.bin'), Buffer.alloc(13));
+    const warnings: string[] = [];
+    const s = new LabelingSession(ws, (m) => warnings.push(m));
+    assert.equal(s.view(ids[0]!, 'next')!.prediction, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /model m0001.*scores\.bin has 13 bytes, not a whole number of rows/);
+  });
+});
+
+test('damaged waiting notes are moved aside, never overwritten by the next note', async () => {
+  await inWorkspace(2, async ({ ws, ids, dir }) => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const file = path.join(ws.dir, 'pending-notes.json');
+    writeFileSync(file, '{"500": "the person\'s draft about the tok');
+    const warnings: string[] = [];
+    const s = new LabelingSession(ws, (m) => warnings.push(m));
+    assert.equal(await s.setNote(ids[1]!, 'a new draft'), 'pending');
+    const aside = readdirSync(ws.dir).filter((n) => n.startsWith('pending-notes.json.damaged-'));
+    assert.equal(aside.length, 1, `kept aside in ${dir}`);
+    assert.equal(readFileSync(path.join(ws.dir, aside[0]!), 'utf8'), '{"500": "the person\'s draft about the tok');
+    assert.deepEqual(readPendingNotes(ws.dir).notes, new Map([[ids[1]!, 'a new draft']]));
+    assert.match(warnings.join('\n'), /pending-notes\.json could not be read .*kept as .*pending-notes\.json\.damaged-/);
   });
 });

@@ -90,7 +90,7 @@ test('a second writer is refused cleanly and changes nothing', async () => {
     });
     // The CLI says so and exits non-zero.
     const err: string[] = [];
-    const code = await main(['label', '1000000003', 'yes', '-C', dir], { out: () => {}, err: (t) => err.push(t) });
+    const code = await main(['label', '1000000003', 'yes', '-C', dir], { out: () => {}, err: (t) => err.push(t), env: { SECREVIEW_LOCK_WAIT: '0' } });
     assert.equal(code, 3);
     assert.match(err.join('\n'), /secreview label: the label database is open for writing by VS Code window/);
     // Read-only access still works, and refuses writes with the reason.
