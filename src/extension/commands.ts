@@ -12,6 +12,7 @@ import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExpor
 import { exportFolderFor, partialFolderFor, type ModelExport } from '../store/exportModel';
 import { runCliJson } from '../train/cliProcess';
 import { formatStats, workspaceStats } from '../store/stats';
+import { repairReportText, repairWorkspace } from '../store/repair';
 import type { Workspace } from '../store/workspace';
 import { openReviewDiff } from './diffView';
 import type { FileAtCommitFetcher } from './github';
@@ -218,6 +219,29 @@ export function registerCommands(d: CommandDeps): void {
   });
 
   reg('secreview.refreshBatches', 'refreshing', async () => { await host.open(); LabelingPanel.current?.refresh(); });
+
+  reg('secreview.repairWorkspace', 'repairing the workspace', async () => {
+    const folder = host.folder();
+    if (!folder) throw new Error('open a folder first (File > Open Folder)');
+    // This window's own lock is let go for the repair and taken again after it.
+    await host.close();
+    let report;
+    try {
+      report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: repairing the workspace', cancellable: false },
+        () => repairWorkspace(folder, { owner: `VS Code window (pid ${process.pid})`, lockWaitMs: 5000 }));
+    } finally {
+      await host.open();
+      LabelingPanel.current?.refresh();
+    }
+    log.info(repairReportText(report));
+    log.channel.show(true);
+    const done = report.steps.filter((s) => s.outcome === 'repaired').length;
+    const lost = report.steps.filter((s) => s.outcome === 'not recovered').length;
+    const summary = `${done ? `${done} repairs` : 'nothing needed repair'}${lost ? `, ${lost} things could not be recovered` : ''} (details in the output channel)`;
+    if (!report.opened) void vscode.window.showErrorMessage(`Security Review: the workspace still does not open after the repair: ${report.openError}`);
+    else if (lost) void vscode.window.showWarningMessage(`Security Review: workspace repaired: ${summary}.`);
+    else void vscode.window.showInformationMessage(`Security Review: workspace checked: ${summary}.`);
+  });
 }
 
 async function pickImportSource(context: vscode.ExtensionContext, ws: Workspace): Promise<{ files: vscode.Uri[]; labelField?: string } | undefined> {

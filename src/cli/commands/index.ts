@@ -17,6 +17,7 @@ import { embedCommand } from './embed';
 import { scoreCommand } from './score';
 import { mergeShardsCommand } from './mergeShards';
 import { doctorCommand } from './doctor';
+import { repairCommand } from './repair';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -30,6 +31,7 @@ export const commands: CliCommand[] = [
   statsCommand,
   exportCommand,
   exportModelCommand,
+  repairCommand,
   crawlCommand,
   simulateCommand,
   embedCommand,
