@@ -20,7 +20,16 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
-export interface LockInfo { pid: number; host: string; owner: string; since: string; token?: string }
+export interface LockInfo {
+  pid: number;
+  host: string;
+  owner: string;
+  since: string;
+  /** Random, one per lock taken: tells this lock from any other (what a takeover claim is keyed by). */
+  token?: string;
+  /** The holder's start time in clock ticks since boot (Linux), to tell it from a later process with its pid. */
+  start?: number;
+}
 
 /**
  * What stands in the way: the holder named in a readable lock, or the process that has an
@@ -60,33 +69,31 @@ const activeTokens = new Set<string>();
 const bootTime = Date.now() - os.uptime() * 1000;
 
 /**
- * When a process started, on Linux (from /proc; clock ticks of 1/100 s, the kernel's USER_HZ on
- * every Linux architecture). Undefined elsewhere or when it cannot be read.
+ * When a process started, in clock ticks since boot, on Linux (from /proc): with the pid, it names
+ * one process for good, so a lock whose pid was reused by another process is seen as stale.
+ * Undefined elsewhere or when it cannot be read.
  */
-function processStart(pid: number): number | undefined {
+function processStartTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    return Number.isFinite(ticks) ? bootTime + ticks * 10 : undefined;
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
   } catch {
     return undefined; // not Linux, or the process is gone
   }
 }
 
 /**
- * Whether the process a lock names is still its writer: alive on this host and, where the
- * start time is known, started before the lock was written (else the pid was reused). A lock of
- * another host cannot be judged here and counts as live.
+ * Whether the process a lock names is still its writer: alive on this host and, where both start
+ * times are known, the same process (not a later one that got the pid). A lock of another host
+ * cannot be judged here and counts as live.
  */
 function holderAlive(info: LockInfo): boolean {
   if (info.host !== os.hostname()) return true;
   if (info.pid === process.pid) return info.token !== undefined && activeTokens.has(info.token);
   if (!processAlive(info.pid)) return false;
-  const started = processStart(info.pid);
-  const since = Date.parse(info.since);
-  // Two seconds of slack for the coarse boot-time arithmetic.
-  return started === undefined || !Number.isFinite(since) || started <= since + 2000;
+  const started = info.start === undefined ? undefined : processStartTicks(info.pid);
+  return started === undefined || started === info.start;
 }
 
 /** Pids of the processes (of this user) that have a file open, where /proc tells; undefined where it cannot. */
@@ -134,7 +141,10 @@ function parseLock(text: string): LockInfo | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockInfo>;
     if (typeof v.pid === 'number' && typeof v.host === 'string') {
-      return { pid: v.pid, host: v.host, owner: String(v.owner ?? 'another process'), since: String(v.since ?? '?'), token: typeof v.token === 'string' ? v.token : undefined };
+      return {
+        pid: v.pid, host: v.host, owner: String(v.owner ?? 'another process'), since: String(v.since ?? '?'),
+        token: typeof v.token === 'string' ? v.token : undefined, start: typeof v.start === 'number' ? v.start : undefined,
+      };
     }
   } catch {
     // half-written or not a lock: judged by who has it open
@@ -162,10 +172,9 @@ function inspect(file: string): Found | undefined {
   if (info) return { key: info.token && /^[0-9a-f]{8,64}$/.test(info.token) ? info.token : `i${st.ino}-${Math.round(st.ctimeMs * 1000)}`, info, alive: holderAlive(info) };
   // Unreadable: an older version's writer between creating and filling it, or a machine crash.
   const key = `i${st.ino}-${Math.round(st.ctimeMs * 1000)}-${st.size}`;
-  if (st.mtimeMs < bootTime) return { key, alive: false };
   const pids = openers(file, st);
   if (pids?.length) return { key, alive: true, detail: `${file} is being written by process ${pids.join(', ')}` };
-  if (pids) return { key, alive: false };
+  if (pids || st.mtimeMs < bootTime) return { key, alive: false };
   const wait = Math.ceil((UNREADABLE_GRACE_MS - (Date.now() - st.mtimeMs)) / 1000);
   return wait > 0 ? { key, alive: true, detail: `${file} is unreadable and was changed ${Math.round((Date.now() - st.mtimeMs) / 1000)} s ago; it counts as abandoned after ${UNREADABLE_GRACE_MS / 1000} s` } : { key, alive: false };
 }
@@ -175,6 +184,27 @@ function claimPrefix(file: string): string {
 }
 function claimFile(file: string, key: string): string {
   return path.join(path.dirname(file), claimPrefix(file) + key);
+}
+
+/**
+ * Creates `target` with the temp file's content, or fails with EEXIST: a hard link, so the name
+ * appears with its content. Where the file system has no hard links (FAT, some network shares),
+ * an exclusive create and write instead (a reader may then see it empty for a moment).
+ */
+function createFrom(tmp: string, target: string): void {
+  try {
+    linkSync(tmp, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
+    const fd = openSync(target, 'wx', 0o644);
+    try {
+      writeSync(fd, readFileSync(tmp));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 function tryUnlink(file: string): void {
@@ -212,11 +242,13 @@ export class FileLock {
     const lock = FileLock.prepare(file, owner);
     const deadline = Date.now() + waitMs;
     try {
-      for (;;) {
+      for (let retries = 0; ; retries++) {
         const r = lock.attempt();
         if (r.held) return lock.taken();
-        if (r.retry) continue;
-        if (Date.now() >= deadline) throw lock.lockedBy(r.blocker);
+        // Someone else moved first (released, or took over): look again at once, a few times.
+        if (r.retry && retries < 5) continue;
+        if (Date.now() >= deadline) throw lock.lockedBy(r.blocker ?? inspect(file));
+        retries = 0;
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
       }
     } finally {
@@ -234,7 +266,7 @@ export class FileLock {
 
   private static prepare(file: string, owner: string): FileLock {
     const token = randomBytes(16).toString('hex');
-    const lock = new FileLock(file, { pid: process.pid, host: os.hostname(), owner, since: new Date().toISOString(), token });
+    const lock = new FileLock(file, { pid: process.pid, host: os.hostname(), owner, since: new Date().toISOString(), token, start: processStartTicks(process.pid) });
     activeTokens.add(token);
     lock.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${token.slice(0, 8)}.tmp`);
     const fd = openSync(lock.tmp, 'w', 0o644);
@@ -250,7 +282,7 @@ export class FileLock {
   /** One try: a fresh lock, or the takeover of a lock whose writer is gone. */
   private attempt(): Attempt {
     try {
-      linkSync(this.tmp, this.file);
+      createFrom(this.tmp, this.file);
       return { held: true };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -263,7 +295,7 @@ export class FileLock {
     for (let depth = 0; depth < 32; depth++) {
       const claim = claimFile(this.file, key);
       try {
-        linkSync(this.tmp, claim);
+        createFrom(this.tmp, claim);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const other = inspect(claim);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileLock, LockedError } from '../../../src/store/lock';
@@ -156,4 +156,21 @@ test('a lock left by an earlier process with this very pid (a reboot, a containe
   assert.match(readFileSync(lockFile, 'utf8'), /"owner":"me"/);
   lock.releaseSync();
   assert.throws(() => statSync(lockFile), /ENOENT/);
+});
+
+test('a lock naming a pid that a later process got (pid reuse) is stale; the same process is not', { skip: !existsSync('/proc/self/stat') && 'needs /proc' }, async () => {
+  const dir = tempDir();
+  const lockFile = path.join(dir, 'lock');
+  const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    const stat = readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const lockOf = (s: number) => JSON.stringify({ pid: other.pid, host: os.hostname(), owner: 'earlier writer', since: new Date().toISOString(), token: 'ab'.repeat(16), start: s });
+    writeFileSync(lockFile, lockOf(start));
+    assert.throws(() => FileLock.acquire(lockFile, 'me'), LockedError, 'the very process that wrote it still runs');
+    writeFileSync(lockFile, lockOf(start - 1));
+    FileLock.acquire(lockFile, 'me').releaseSync();
+  } finally {
+    other.kill('SIGKILL');
+  }
 });
