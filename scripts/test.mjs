@@ -1,7 +1,9 @@
 // Runs the test suites with node:test (TypeScript through tsx).
-// Usage: node scripts/test.mjs unit|integration|e2e|all [extra files or name filters]
+// Usage: node scripts/test.mjs unit|integration|chaos|e2e|all [extra files or name filters]
 //   unit         fast tests of pure code (test/unit)
 //   integration  real files, real processes, loopback servers (test/integration)
+//   chaos        the fault harness: built CLI processes SIGKILLed at random moments (test/chaos;
+//                builds first; SECREVIEW_CHAOS_SEED, SECREVIEW_CHAOS_KILLS)
 //   e2e          the extension in a real VS Code workbench (code-server + chromium; test/e2e/run.sh)
 //   all          type check, build, then every suite above
 import { spawnSync } from 'node:child_process';
@@ -53,9 +55,11 @@ const steps = {
   build: () => run(process.execPath, ['scripts/build.mjs']),
   unit: () => nodeTests('unit'),
   integration: () => nodeTests('integration'),
+  // The harness runs the bundles (dist/cli.js, dist/trainer.js): `all` has just built them.
+  chaos: () => { if (suite !== 'all') steps.build(); nodeTests('chaos'); },
   e2e: () => { if (existsSync(path.join(root, 'test/e2e/run.sh'))) run('bash', ['test/e2e/run.sh']); else console.log('no e2e suite'); },
 };
-const plan = suite === 'all' ? ['typecheck', 'build', 'unit', 'integration', 'e2e'] : [suite];
+const plan = suite === 'all' ? ['typecheck', 'build', 'unit', 'integration', 'chaos', 'e2e'] : [suite];
 for (const s of plan) {
   if (!steps[s]) { console.error(`unknown suite "${s}"; one of: ${Object.keys(steps).join(', ')}, all`); process.exit(2); }
   console.log(`\n=== ${s} ===`);
