@@ -8,7 +8,7 @@ import { LockedError } from '../../../src/store/lock';
 import { upgradeLabelData } from '../../../src/store/labelDb';
 import { main } from '../../../src/cli/main';
 import { tempDir } from '../../helpers/tmp';
-import { writeGeneratedReviews } from '../../helpers/generate';
+import { workspaceWithReviews } from '../../helpers/workspace';
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
 
@@ -36,15 +36,6 @@ function readUntil(child: ChildProcess, until: (lines: string[]) => boolean): Pr
   });
 }
 
-async function workspaceWithReviews(rows: number): Promise<string> {
-  const dir = tempDir();
-  const file = path.join(dir, 'r.jsonl');
-  await writeGeneratedReviews(file, rows);
-  const ws = await Workspace.init(dir);
-  await ws.importFiles([file]);
-  await ws.close();
-  return dir;
-}
 
 test('SIGKILL while labeling leaves labels.json valid with every acknowledged label', async () => {
   const dir = await workspaceWithReviews(300);

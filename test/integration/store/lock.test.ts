@@ -13,7 +13,7 @@ import path from 'node:path';
 import { FileLock, LockedError } from '../../../src/store/lock';
 import { Workspace } from '../../../src/store/workspace';
 import { tempDir } from '../../helpers/tmp';
-import { writeGeneratedReviews } from '../../helpers/generate';
+import { workspaceWithReviews } from '../../helpers/workspace';
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
 
@@ -69,15 +69,6 @@ test('many writers finding a stale lock at once: exactly one takes it over, ever
   }
 });
 
-async function workspaceWithReviews(rows: number): Promise<string> {
-  const dir = tempDir();
-  const file = path.join(dir, 'r.jsonl');
-  await writeGeneratedReviews(file, rows);
-  const ws = await Workspace.init(dir);
-  await ws.importFiles([file]);
-  await ws.close();
-  return dir;
-}
 
 test('a writer whose lock was taken over saves nothing and says so', async () => {
   const dir = await workspaceWithReviews(5);

@@ -12,18 +12,9 @@ import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { Workspace } from '../../../src/store/workspace';
 import { writePanelPosition, panelStateFile } from '../../../src/store/panelState';
-import { tempDir } from '../../helpers/tmp';
 import { writeGeneratedReviews } from '../../helpers/generate';
+import { workspaceWithReviews } from '../../helpers/workspace';
 
-async function workspaceWithReviews(rows: number, start = 0): Promise<string> {
-  const dir = tempDir();
-  const file = path.join(dir, 'r.jsonl');
-  await writeGeneratedReviews(file, rows, { start });
-  const ws = await Workspace.init(dir);
-  await ws.importFiles([file]);
-  await ws.close();
-  return dir;
-}
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
