@@ -62,8 +62,12 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Tokens of locks and claims this process holds or is taking right now. */
-const activeTokens = new Set<string>();
+/**
+ * Tokens of locks and claims this process holds or is taking right now: one set per process, shared
+ * by every copy of this module loaded in it (an extension bundle and a test bundle, say), so that
+ * none of them takes another's live lock for a stale one.
+ */
+const activeTokens: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('secreview.lock.activeTokens')] ??= new Set<string>()) as Set<string>;
 
 /** When the machine booted (ms since the epoch): nothing written before that is still being written. */
 const bootTime = Date.now() - os.uptime() * 1000;
@@ -90,7 +94,9 @@ function processStartTicks(pid: number): number | undefined {
  */
 function holderAlive(info: LockInfo): boolean {
   if (info.host !== os.hostname()) return true;
-  if (info.pid === process.pid) return info.token !== undefined && activeTokens.has(info.token);
+  // Our own pid: ours if this process holds its token, or (Linux) it names this very process;
+  // otherwise an earlier process that had this pid wrote it (before a reboot, in another container).
+  if (info.pid === process.pid) return (info.token !== undefined && activeTokens.has(info.token)) || (info.start !== undefined && info.start === processStartTicks(process.pid));
   if (!processAlive(info.pid)) return false;
   const started = info.start === undefined ? undefined : processStartTicks(info.pid);
   return started === undefined || started === info.start;

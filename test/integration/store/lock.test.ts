@@ -165,3 +165,20 @@ test('a lock naming a pid that a later process got (pid reuse) is stale; the sam
     other.kill('SIGKILL');
   }
 });
+
+test('a second copy of the store loaded in the same process (another bundle) does not take the first one\'s live lock', () => {
+  const dir = tempDir();
+  const lockFile = path.join(dir, 'lock');
+  const held = FileLock.acquire(lockFile, 'VS Code window');
+  const modulePath = require.resolve('../../../src/store/lock');
+  const original = require.cache[modulePath];
+  delete require.cache[modulePath];
+  try {
+    const copy = require('../../../src/store/lock') as typeof import('../../../src/store/lock');
+    assert.notEqual(copy.FileLock, FileLock, 'a separate copy of the module');
+    assert.throws(() => copy.FileLock.acquire(lockFile, 'second window (test)'), (e: unknown) => e instanceof copy.LockedError && /VS Code window/.test((e as Error).message));
+  } finally {
+    require.cache[modulePath] = original;
+    held.releaseSync();
+  }
+});
