@@ -158,7 +158,7 @@ async function repairLabels(dir: string, steps: RepairStep[]): Promise<void> {
   const movedTo = existsSync(file) ? moveAside(file) : undefined;
   await writeFileAtomic(file, serializeLabelData(restored));
   const parts = [
-    damage === 'missing' ? 'was missing' : `was damaged (${damage.replace(/\. The newest backup.*$|\. No backup.*$/s, '')})`,
+    damage === 'missing' ? 'was missing' : `was damaged (${damage.replace(/; it was left untouched.*$/s, '')})`,
     backup ? `restored from backup ${backup.name} (${backup.data.events.length} label events)` : 'no intact backup was found',
     gained.length ? `recovered ${gained.join(', ')} from the damaged file's complete records` : undefined,
     `now ${restored.events.length} label events, ${restored.batches.length} batches, ${restored.models.length} models`,
@@ -166,7 +166,7 @@ async function repairLabels(dir: string, steps: RepairStep[]): Promise<void> {
   ].filter(Boolean);
   steps.push({ subject, outcome: 'repaired', detail: parts.join('; ') });
   const lost: string[] = [];
-  if (salvage.unreadable) lost.push(`${salvage.unreadable} lines of the damaged file were not whole records (or did not continue the event log) and could not be used`);
+  if (salvage.unreadable) lost.push(`${salvage.unreadable === 1 ? '1 line' : `${salvage.unreadable} lines`} of the damaged file ${salvage.unreadable === 1 ? 'was not a whole record' : 'were not whole records'} (or did not continue the event log) and could not be used`);
   if (conflicts.length) lost.push(`the damaged file's ${conflicts.join(' and ')}; the backup's were kept`);
   if (badBackups.length) lost.push(`backups that are damaged themselves were skipped: ${badBackups.join(', ')}`);
   if (!backup && !restored.events.length && damage !== 'missing') lost.push('no label event could be recovered');
@@ -186,7 +186,7 @@ async function repairPool(dir: string, steps: RepairStep[]): Promise<void> {
   });
   const lost: string[] = [];
   if (!r.meta.sourcesKept) lost.push('the import history (which files were imported when) could not be recovered: meta.json was missing or unreadable; the reviews themselves are all there');
-  if (r.skipped.length) lost.push(`${r.skipped.length} lines of reviews.jsonl are not review records and were left out of the pool (they stay in the file): ${r.skipped.slice(0, 10).map((s) => `line ${s.line}: ${s.reason}`).join('; ')}${r.skipped.length > 10 ? '; ...' : ''}`);
+  if (r.skipped.length) lost.push(`${r.skipped.length === 1 ? '1 line' : `${r.skipped.length} lines`} of reviews.jsonl ${r.skipped.length === 1 ? 'is not a review record and was' : 'are not review records and were'} left out of the pool (they stay in the file): ${r.skipped.slice(0, 10).map((s) => `line ${s.line}: ${s.reason}`).join('; ')}${r.skipped.length > 10 ? '; ...' : ''}`);
   if (r.rows === 0 && r.bytes === 0) lost.push('reviews.jsonl holds no reviews: import them again (labels are kept)');
   if (lost.length) steps.push({ subject: 'pool', outcome: 'not recovered', detail: lost.join('; ') });
 }

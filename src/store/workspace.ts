@@ -73,7 +73,7 @@ export class Workspace {
     const dir = Workspace.dirOf(folder);
     const backups = listBackups(dir);
     if (!existsSync(path.join(dir, 'labels.json')) && backups.length) {
-      throw new Error(`${path.join(dir, 'labels.json')} is missing but ${backups.length} backups of it exist in ${path.join(dir, 'backups')}; nothing was changed. Run "secreview repair" (or the command "Security Review: Repair Workspace") to restore the newest (${backups[0]!.name}).`);
+      throw new Error(`${path.join(dir, 'labels.json')} is missing but ${backups.length === 1 ? 'a backup' : `${backups.length} backups`} of it exist${backups.length === 1 ? 's' : ''} in ${path.join(dir, 'backups')}; nothing was changed. Run "secreview repair" (or the command "Security Review: Repair Workspace") to restore the newest (${backups[0]!.name}).`);
     }
     for (const sub of ['', 'pool', 'models', 'cache']) mkdirSync(path.join(dir, sub), { recursive: true });
     const ignore = path.join(dir, '.gitignore');

@@ -92,7 +92,7 @@ test('a missing labels.json with backups: init refuses, repair restores the newe
   unlinkSync(sec(dir, 'labels.json'));
   const init = await cli(['init', '-C', dir]);
   assert.notEqual(init.code, 0);
-  assert.match(init.err, /labels\.json is missing but 1 backups of it exist.*nothing was changed.*secreview repair/s);
+  assert.match(init.err, /labels\.json is missing but a backup of it exists.*nothing was changed.*secreview repair/s);
   const r = await cli(['repair', '-C', dir]);
   assert.equal(r.code, 0);
   assert.match(r.out, /repaired: labels\.json: was missing; restored from backup labels-.*-100-events\.json \(100 label events\)/);
