@@ -4,7 +4,7 @@
  * provider, the side bar, the status bar and the single-writer lock. Bundled by test/e2e/run.sh and
  * started from the palette ("Run Extension Tests (development)"); results go to a JSON file.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as vscodeApi from 'vscode';
@@ -155,6 +155,22 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const batch = s.ws.db.batches()[0]!;
     const labeled = batch.items.filter((it) => s.ws.db.labelOf(it.reviewId)).length;
     assert(labeled >= 9, `batch ${batch.id} shows ${labeled} labeled`);
+  });
+
+  await test('Repair Workspace rebuilds a damaged pool index, reopens the workspace for writing and reports it', async () => {
+    const before = session();
+    const labels = readFileSync(before.ws.labelsFile, 'utf8');
+    const records = Array.from({ length: before.ws.pool.size }, (_, row) => before.ws.pool.text(row));
+    const index = path.join(before.ws.dir, 'pool', 'index.bin');
+    const damaged = readFileSync(index);
+    damaged.writeDoubleLE(7, 32 * 3);
+    writeFileSync(index, damaged);
+    await vscode.commands.executeCommand('secreview.repairWorkspace');
+    const after = session();
+    assert(after !== before && !after.ws.readOnly, `reopened for writing (${after.ws.readOnlyReason ?? 'writable'})`);
+    assert(after.ws.pool.size === records.length && records.every((r, row) => after.ws.pool.text(row) === r), 'every review is back in order');
+    assert(readFileSync(after.ws.labelsFile, 'utf8') === labels, 'labels untouched');
+    assert(readdirSync(path.join(after.ws.dir, 'pool')).some((n) => n.startsWith('index.bin.damaged-')), 'the damaged index is kept aside');
   });
 
   await test('Retrain trains a model in the trainer process, records it and opens its batch with predictions', async () => {
