@@ -66,6 +66,7 @@ test('imports SIGKILLed at random rows, then finished, equal a clean import byte
 
   const folder = await freshWorkspace();
   const killedAt: number[] = [];
+  const readAtKill: number[] = [];
   let completedEarly = false;
   for (let attempt = 0; attempt < 8; attempt++) {
     const run = await startCli(args(folder), { killAfterMs: cleanRun.ms * (0.1 + 0.9 * rng()) }).done;
@@ -74,13 +75,16 @@ test('imports SIGKILLed at random rows, then finished, equal a clean import byte
       completedEarly = true;
       break;
     }
-    // What survived the kill: the rows of the last commit (the next writer cuts the rest off).
+    // Where it was (its last progress line: rows read of the file) and what survived: the rows of
+    // the last commit (the next writer cuts the rest off).
+    const progress = [...run.stderr.matchAll(/(\d+) imported, (\d+) duplicates, (\d+) problems/g)].at(-1);
+    readAtKill.push(progress ? Number(progress[1]) + Number(progress[2]) + Number(progress[3]) : 0);
     killedAt.push(JSON.parse(readFileSync(path.join(folder, '.secreview', 'pool', 'meta.json'), 'utf8')).rows as number);
   }
   const last = await startCli(args(folder)).done;
   assert.equal(last.code, 0, last.stderr);
   const got = poolFiles(folder);
-  printFigures('import', { seed, rows: ROWS, kills: killedAt.length, committedRowsAtEachKill: killedAt, finishedBeforeAKill: completedEarly, labels: got.events.length });
+  printFigures('import', { seed, rows: ROWS, kills: killedAt.length, rowsReadAtEachKill: readAtKill, rowsCommittedAtEachKill: killedAt, finishedBeforeAKill: completedEarly, labels: got.events.length });
   assert.ok(killedAt.length >= 3, 'at least three imports were killed part-way');
   assert.deepEqual([got.rows, got.bytes], [expected.rows, expected.bytes]);
   assert.ok(got.reviews.equals(expected.reviews), 'reviews.jsonl equals the clean import byte for byte');

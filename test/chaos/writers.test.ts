@@ -23,8 +23,11 @@ import { writeGeneratedReviews } from '../helpers/generate';
 import { assertBuilt, chaosSeed, printFigures, random, startCli, type CliRun } from './harness';
 
 const KILLS = Number(process.env.SECREVIEW_CHAOS_KILLS || 500);
-/** A run that has not reached its kills by then is stopped and fails (a hung writer, a very slow machine). */
-const LIMIT_MS = 240_000;
+/**
+ * A run that has not reached its kills by then is stopped and fails: a hung writer. (About 90 s of
+ * two idle cores; on a machine shared with other heavy work, several times that.)
+ */
+const LIMIT_MS = 600_000;
 const POOL = 60;
 
 type Ack =
