@@ -3,7 +3,7 @@
  * moment; a seeded random source; the JSON line each harness prints with its figures.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../src/core/hash';
 
@@ -77,6 +77,21 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; kil
     });
   });
   return { pid: child.pid!, done, kill, onStderrLine: (fn) => listeners.push(fn) };
+}
+
+/**
+ * CPU seconds this process and its finished children have used (Linux, from /proc; undefined
+ * elsewhere): a harness's cost independent of how loaded the machine is.
+ */
+export function cpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14-17, in ticks of 1/100 s.
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Prints a harness's figures as one JSON line (`chaos <name> {...}`), for CI logs and the README. */
