@@ -15,7 +15,7 @@ import { loadScores, readManifest } from '../../src/train/modelFiles';
 import { upgradeLabelData } from '../../src/store/labelDb';
 import { FileLock, processAlive } from '../../src/store/lock';
 import { listBackups } from '../../src/store/backups';
-import { paperWorkspace } from '../integration/trainer/helpers';
+import { needsPaperData, paperWorkspace } from '../integration/trainer/helpers';
 import { assertBuilt, printFigures, startCli, trainerBundle } from './harness';
 
 const PHASES: TrainPhase[] = ['loading', 'featurizing', 'training', 'saving', 'scoring', 'selecting'];
@@ -41,7 +41,7 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
   return !processAlive(pid);
 }
 
-test('the trainer and `secreview train`, SIGKILLed at every phase, change no label and leave every model whole', async () => {
+test('the trainer and `secreview train`, SIGKILLed at every phase, change no label and leave every model whole', { skip: needsPaperData }, async () => {
   assertBuilt();
   const { ws, folder, cleanup } = await paperWorkspace(500);
   const entry = { modulePath: trainerBundle, execArgv: [] };
