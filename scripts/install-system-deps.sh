@@ -36,7 +36,8 @@ fi
 [ ${#need[@]} -eq 0 ] && [ ${#mesa[@]} -eq 0 ] && exit 0
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-system-deps: missing ${need[*]} ${mesa[*]}; install these Debian packages as root (apt-get install ${need[*]}${mesa:+; Mesa 23 or newer: on Debian 12 apt-get install -t bookworm-backports ${mesa[*]}})" >&2
+  missing=("${need[@]}" "${mesa[@]}")
+  echo "install-system-deps: missing ${missing[*]}; install these Debian packages (as root:${need[*]:+ apt-get install ${need[*]}}${mesa[*]:+${need[*]:+;} Mesa 23 or newer, on Debian 12 from backports: apt-get install -t bookworm-backports ${mesa[*]}})" >&2
   exit 1
 fi
 if [ "$purpose" = workbench ]; then
