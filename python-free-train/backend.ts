@@ -14,7 +14,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceInfo } from '../src/protocol/trainer';
 import { type GpuAdapter, type GpuInventory, autoDeviceOrder, gpuInventory, hardwareAdapter } from './gpuAdapters';
 import { type Placement, type ProfileEvent, summarizeProfile } from './placement';
@@ -23,6 +23,14 @@ import { toModelBytes } from './graph/serialize';
 import { type DType, type TensorData, sizeOf } from './graph/types';
 
 export { DEVICE_CHOICES, type DeviceChoice, type DeviceInfo, type Placement };
+
+/**
+ * onnxruntime-node, required on first use rather than when this module loads: the packages for
+ * platforms onnxruntime publishes no library for (macOS on Intel, Alpine) carry none, and the CLI's
+ * other commands (import, label, stats, export) must still start there.
+ */
+let loaded: typeof Ort | undefined;
+const ort = new Proxy({} as typeof Ort, { get: (_, key) => Reflect.get(loaded ??= require('onnxruntime-node') as typeof Ort, key) });
 export type Device = Exclude<DeviceChoice, 'auto'>;
 
 export function isDeviceChoice(value: unknown): value is DeviceChoice {
@@ -73,7 +81,7 @@ export class Tensor {
 export class DeviceTensor {
   private disposed = false;
   /** @internal */
-  constructor(readonly inner: ort.Tensor, readonly dtype: DType) {}
+  constructor(readonly inner: Ort.Tensor, readonly dtype: DType) {}
   get dims(): readonly number[] { return this.inner.dims; }
   get isDisposed(): boolean { return this.disposed; }
   dispose(): void {
@@ -106,7 +114,7 @@ const PROVIDER_NAMES: Record<Device, string> = {
 export class Session {
   private profileDir?: string;
   /** @internal */
-  constructor(private readonly inner: ort.InferenceSession, readonly device: Device, readonly label: string, private readonly onDevice: ReadonlySet<string>, profileDir?: string) {
+  constructor(private readonly inner: Ort.InferenceSession, readonly device: Device, readonly label: string, private readonly onDevice: ReadonlySet<string>, profileDir?: string) {
     this.profileDir = profileDir;
   }
   get inputNames(): readonly string[] { return this.inner.inputNames; }
@@ -125,7 +133,7 @@ export class Session {
 
   /** Runs the graph; outputs named in `deviceOutputs` come back as `DeviceTensor`s (on a GPU). */
   async runMixed(feeds: Feeds, outputs?: readonly string[]): Promise<{ host: Record<string, Tensor>; device: Record<string, DeviceTensor> }> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       if (t instanceof DeviceTensor) {
         if (t.isDisposed) throw new Error(`backend: input "${name}" of ${this.label} was disposed`);
@@ -134,7 +142,7 @@ export class Session {
         ortFeeds[name] = toOrt(t);
       }
     }
-    let result: ort.InferenceSession.ReturnType;
+    let result: Ort.InferenceSession.ReturnType;
     try {
       result = outputs ? await this.inner.run(ortFeeds, [...outputs]) : await this.inner.run(ortFeeds);
     } catch (e) {
@@ -233,7 +241,7 @@ export class Backend {
   async session(model: Uint8Array, label = 'model', extra: SessionOptions = {}): Promise<Session> {
     const gpuResident = this.device === 'webgpu' && extra.deviceOutputs?.length;
     const profileDir = extra.profile ? mkdtempSync(path.join(os.tmpdir(), 'secreview-profile-')) : undefined;
-    const options: ort.InferenceSession.SessionOptions = {
+    const options: Ort.InferenceSession.SessionOptions = {
       ...(extra.optimizedModelPath ? { optimizedModelFilePath: extra.optimizedModelPath } : {}),
       executionProviders: executionProviders(this.device),
       graphOptimizationLevel: 'all',
@@ -246,7 +254,7 @@ export class Backend {
       ...(gpuResident ? { preferredOutputLocation: Object.fromEntries(extra.deviceOutputs!.map((n) => [n, 'gpu-buffer' as const])) } : {}),
       extra: { session: { intra_op: { allow_spinning: this.options.spin ? '1' : '0' }, inter_op: { allow_spinning: this.options.spin ? '1' : '0' } } },
     };
-    let inner: ort.InferenceSession;
+    let inner: Ort.InferenceSession;
     try {
       inner = await ort.InferenceSession.create(model, options);
     } catch (e) {
@@ -371,13 +379,13 @@ function hint(device: Device, inventory: GpuInventory | undefined): string {
   return '';
 }
 
-function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {
+function executionProviders(device: Device): Ort.InferenceSession.ExecutionProviderConfig[] {
   switch (device) {
     case 'cpu': return ['cpu'];
     case 'cuda': return ['cuda', 'cpu'];
     // Dawn's validation of every command costs CPU time and catches only our own misuse, which the
     // CPU parity tests already would.
-    case 'webgpu': return [{ name: 'webgpu', validationMode: 'disabled' } as ort.InferenceSession.ExecutionProviderConfig, 'cpu'];
+    case 'webgpu': return [{ name: 'webgpu', validationMode: 'disabled' } as Ort.InferenceSession.ExecutionProviderConfig, 'cpu'];
     case 'dml': return ['dml', 'cpu'];
     case 'coreml': return ['coreml', 'cpu'];
   }
@@ -442,7 +450,7 @@ export function defaultBackend(): Promise<Backend> {
   return shared;
 }
 
-function toOrt(t: Tensor): ort.Tensor {
+function toOrt(t: Tensor): Ort.Tensor {
   const dims = [...t.dims];
   switch (t.dtype) {
     case 'float32': return new ort.Tensor('float32', t.data as Float32Array, dims);
@@ -463,7 +471,7 @@ function dtypeOf(name: string, type: string): DType {
   }
 }
 
-function fromOrt(name: string, v: ort.OnnxValue): Tensor {
+function fromOrt(name: string, v: Ort.OnnxValue): Tensor {
   const dims = [...v.dims];
   const dtype = dtypeOf(name, v.type);
   return new Tensor(dtype, dims, v.data as TensorData);

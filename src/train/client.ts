@@ -14,8 +14,9 @@ import {
   TRAINER_PROTOCOL_VERSION, isTrainerToParent,
   type DeviceInfo, type TrainerErrorCode, type TrainOptions, type TrainPhase, type TrainProgress, type TrainResult, type ParentToTrainer,
 } from '../protocol/trainer';
+import { runtimeUnavailable } from './runtimeSupport';
 
-export type TrainerFailure = TrainerErrorCode | 'crashed' | 'start-failed' | 'protocol';
+export type TrainerFailure = TrainerErrorCode | 'crashed' | 'start-failed' | 'protocol' | 'unsupported-platform';
 
 export class TrainerFailedError extends Error {
   constructor(readonly code: TrainerFailure, message: string, readonly stderrTail = '') {
@@ -75,6 +76,8 @@ const PHASE_WORDS: Record<TrainPhase, string> = {
 
 /** Runs one training in a fresh trainer process. */
 export function runTraining(workspaceFolder: string, options: TrainOptions, hooks: TrainingHooks = {}): Promise<TrainingOutcome> {
+  const unavailable = runtimeUnavailable('training');
+  if (unavailable) return Promise.reject(new TrainerFailedError('unsupported-platform', unavailable));
   const entry = hooks.entry ?? resolveTrainerEntry(hooks.env);
   const requestId = randomUUID();
   return new Promise<TrainingOutcome>((resolve, reject) => {
