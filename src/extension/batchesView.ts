@@ -20,6 +20,12 @@ function countsText(counts: Record<Label, number>): string {
   return LABELS.filter((l) => counts[l] > 0).map((l) => `${l} ${counts[l]}`).join(', ');
 }
 
+/** What a screen reader says for an item: the whole line in words, not "3/30 · yes 1". */
+function spoken(label: string, done: number, total: number, counts: Record<Label, number>): vscode.AccessibilityInformation {
+  const labels = countsText(counts);
+  return { label: `${label}: ${done} of ${total} reviews labeled${labels ? `: ${labels}` : ''}`, role: 'treeitem' };
+}
+
 export class BatchesTreeProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -54,6 +60,7 @@ export class BatchesTreeProvider implements vscode.TreeDataProvider<Node> {
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.tooltip = node.text;
+        item.accessibilityInformation = { label: node.text };
         return item;
       }
       case 'iteration': {
@@ -66,16 +73,18 @@ export class BatchesTreeProvider implements vscode.TreeDataProvider<Node> {
         }
         const item = new vscode.TreeItem(`Iteration ${node.iteration}`, vscode.TreeItemCollapsibleState.Expanded);
         item.description = `${done}/${total}${done ? ` · ${countsText(counts)}` : ''}`;
+        item.accessibilityInformation = spoken(`Iteration ${node.iteration}`, done, total, counts);
         item.contextValue = 'iteration';
         return item;
       }
       case 'batch': {
-        const c = 'missing' in s ? { done: 0, counts: {} as Record<Label, number> } : LabelingSession.countsOf(s.ws, node.batch);
+        const c = 'missing' in s ? { done: 0, counts: Object.fromEntries(LABELS.map((l) => [l, 0])) as Record<Label, number> } : LabelingSession.countsOf(s.ws, node.batch);
         const item = new vscode.TreeItem(`${node.batch.id}`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `batch:${node.batch.id}`;
         item.description = `${c.done}/${node.batch.items.length}${c.done ? ` · ${countsText(c.counts)}` : ''}`;
         item.tooltip = `${node.batch.strategy}\ncreated ${node.batch.createdAt}${node.batch.modelVersion ? `\nmodel ${node.batch.modelVersion}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(c.done === node.batch.items.length ? 'check-all' : 'list-unordered');
+        item.accessibilityInformation = spoken(`Batch ${node.batch.id}, ${node.batch.strategy}`, c.done, node.batch.items.length, c.counts);
         item.contextValue = 'batch';
         item.command = { command: 'secreview.openBatch', title: 'Label this batch', arguments: [node.batch.id] };
         return item;
@@ -88,6 +97,7 @@ export class BatchesTreeProvider implements vscode.TreeDataProvider<Node> {
         item.description = `${label ?? 'unlabeled'} · ${it.strategy}`;
         item.iconPath = new vscode.ThemeIcon(label ? LABEL_ICON[label] : 'circle-large-outline');
         item.tooltip = `Review ${it.reviewId}: ${label ?? 'not labeled yet'}; proposed by ${it.strategy} (score ${it.score.toPrecision(3)})`;
+        item.accessibilityInformation = { label: `Review ${it.reviewId}, ${node.index + 1} of ${node.batch.items.length} in batch ${node.batch.id}: ${label ? `labeled ${label}` : 'not labeled yet'}, proposed by ${it.strategy}`, role: 'treeitem' };
         item.contextValue = 'review';
         item.command = { command: 'secreview.openReview', title: 'Open in the labeling panel', arguments: [it.reviewId] };
         return item;

@@ -36,6 +36,30 @@ let pendingKeyAt: number | undefined;
 let awaitingShow = false;
 let awaitedRequest: number | undefined;
 const queuedKeys: KeyboardEvent[] = [];
+/** What the awaited request asked for, to announce its outcome with the view that answers it. */
+type Action = { kind: 'label'; label: Label } | { kind: 'undo' } | { kind: 'skip' } | { kind: 'mode' };
+let awaitedAction: Action | undefined;
+
+/**
+ * A polite live region, outside the re-rendered app so screen readers keep tracking it: it says
+ * the label just given and which review comes next (the view itself changes silently otherwise).
+ */
+const announcer = document.createElement('div');
+announcer.id = 'announce';
+announcer.className = 'sr-only';
+announcer.setAttribute('role', 'status');
+announcer.setAttribute('aria-live', 'polite');
+announcer.setAttribute('aria-atomic', 'true');
+document.body.append(announcer);
+
+function announce(action: Action | undefined, msg: Extract<HostToWebview, { type: 'show' }>): void {
+  const c = msg.candidate;
+  const done = action?.kind === 'label' ? `Labeled ${msg.guidelines.find((g) => g.id === action.label)?.title ?? action.label}.`
+    : action?.kind === 'undo' ? 'Label undone.' : action?.kind === 'skip' ? 'Skipped.' : '';
+  const where = c ? `${action?.kind === 'undo' ? 'Back to' : 'Now'} review ${c.index && c.batchSize ? `${c.index} of ${c.batchSize}` : c.reviewId}, ${c.meta.repo}${c.meta.path ? `, ${c.meta.path}` : ''}${c.currentLabel ? `, labeled ${c.currentLabel}` : ''}.`
+    : msg.emptyMessage ?? 'Nothing to label.';
+  announcer.textContent = `${done} ${where}`.trim();
+}
 
 function send(message: WebviewToHost): void {
   vscode.postMessage(message);
@@ -279,8 +303,13 @@ function request(message: WebviewToHost & { requestId: number }, e: KeyboardEven
   pendingKeyAt = e.timeStamp || performance.now();
   awaitingShow = true;
   awaitedRequest = message.requestId;
+  awaitedAction = actionOf(message);
   send({ ...message, keyAt: pendingKeyAt } as WebviewToHost);
   return true;
+}
+
+function actionOf(m: WebviewToHost): Action | undefined {
+  return m.type === 'label' ? { kind: 'label', label: m.label } : m.type === 'undo' ? { kind: 'undo' } : m.type === 'skip' ? { kind: 'skip' } : m.type === 'mode' ? { kind: 'mode' } : undefined;
 }
 
 function isActionKey(e: KeyboardEvent): boolean {
@@ -308,7 +337,9 @@ document.addEventListener('click', (e) => {
     pendingKeyAt = performance.now();
     awaitingShow = true;
     awaitedRequest = nextRequestId++;
-    send({ type: 'label', requestId: awaitedRequest, reviewId: candidate.reviewId, label: labelButton.getAttribute('data-label') as Label });
+    const label = labelButton.getAttribute('data-label') as Label;
+    awaitedAction = { kind: 'label', label };
+    send({ type: 'label', requestId: awaitedRequest, reviewId: candidate.reviewId, label });
     return;
   }
   if (target?.closest('#adjudicate-link') && !awaitingShow) {
@@ -358,8 +389,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
       }, 0));
       if (unanswered) return;
+      if (awaitingShow || msg.candidate?.reason === 'open' || msg.candidate?.reason === 'restore') announce(awaitingShow ? awaitedAction : undefined, msg);
       awaitingShow = false;
       awaitedRequest = undefined;
+      awaitedAction = undefined;
       const next = queuedKeys.shift();
       if (next) act(next);
       return;
