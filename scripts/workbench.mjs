@@ -73,7 +73,7 @@ const pkg = (await import(path.join(root, 'package.json'), { with: { type: 'json
 const ext = path.join(state, 'exts', `${pkg.publisher}.${pkg.name}-${pkg.version}`);
 rmSync(ext, { recursive: true, force: true });
 mkdirSync(ext, { recursive: true });
-for (const item of ['package.json', 'dist', 'media', 'demo', 'README.md']) {
+for (const item of ['package.json', 'package.nls.json', 'dist', 'media', 'demo', 'README.md']) {
   if (existsSync(path.join(root, item))) cpSync(path.join(root, item), path.join(ext, item), { recursive: true });
 }
 symlinkSync(path.join(root, 'node_modules'), path.join(ext, 'node_modules'));

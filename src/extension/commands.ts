@@ -22,6 +22,9 @@ import { settings } from './settings';
 import type { StatusBar } from './statusBar';
 import type { WorkspaceHost } from './workspaceHost';
 import { retrain } from './retrain';
+import { withHubToken } from './huggingFace';
+import { ensureTrusted } from './trust';
+import { runtimeUnavailable } from '../train/runtimeSupport';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -65,7 +68,7 @@ export function registerCommands(d: CommandDeps): void {
     if (pick === importNow) await vscode.commands.executeCommand('secreview.importReviews');
   });
 
-  reg('secreview.importReviews', 'importing reviews', async (files?: vscode.Uri[] | vscode.Uri) => {
+  const importReviews = async (files?: vscode.Uri[] | vscode.Uri) => {
     if (!host.workspace) await host.init();
     const ws = host.writable();
     let chosen = Array.isArray(files) ? files : files ? [files] : undefined;
@@ -79,6 +82,13 @@ export function registerCommands(d: CommandDeps): void {
     await importFiles(ws, chosen.map((u) => u.fsPath), labelField, log);
     host.changed();
     LabelingPanel.current?.refresh();
+  };
+  reg('secreview.importReviews', 'importing reviews', importReviews);
+  // Explorer context menu on *.jsonl / *.jsonl.gz: the clicked file, or every selected one.
+  reg('secreview.importIntoPool', 'importing reviews', (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
+    const files = selected?.length ? selected : clicked ? [clicked] : undefined;
+    if (!files) throw new Error('choose a .jsonl or .jsonl.gz file in the Explorer');
+    return importReviews(files);
   });
 
   reg('secreview.openLabelingPanel', 'opening the labeling panel', () => { panel(); });
@@ -157,7 +167,7 @@ export function registerCommands(d: CommandDeps): void {
     const s = host.session();
     if ('missing' in s) throw new Error(s.missing);
     const format = (EXPORT_FORMATS as readonly string[]).includes(formatArg ?? '') ? formatArg as ExportFormat
-      : (await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: EXPORT_FORMAT_INFO[f] })), { title: 'Export format' }))?.label as ExportFormat | undefined;
+      : (await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: EXPORT_FORMAT_INFO[f] })), { title: 'Export format', ignoreFocusOut: true }))?.label as ExportFormat | undefined;
     if (!format) return;
     const uri = target ?? await vscode.window.showSaveDialog(format === 'hf'
       ? { title: 'Export labeled dataset as a Hugging Face datasets folder (a new folder)', defaultUri: vscode.Uri.file(path.join(s.ws.folder, 'security-reviews-dataset')) }
@@ -179,6 +189,9 @@ export function registerCommands(d: CommandDeps): void {
     if ('missing' in s) throw new Error(s.missing);
     const model = s.ws.db.latestModel();
     if (!model) throw new Error('no model is trained yet: run "Security Review: Retrain and Propose Next Batch" first');
+    if (!ensureTrusted('exporting a model')) return;
+    const unavailable = runtimeUnavailable('exporting a model');
+    if (unavailable) throw new Error(unavailable);
     const uri = target ?? (await vscode.window.showOpenDialog({
       canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(s.ws.folder),
       title: `Export model ${model.version} (into the folder if it is empty, else into a new subfolder secreview-model-${model.version})`,
@@ -189,7 +202,7 @@ export function registerCommands(d: CommandDeps): void {
     // In a CLI child process: a RoBERTa export builds hundreds of MB of graph synchronously, which
     // would freeze this extension host. Hub encoders are in the extension's storage; the setting's
     // folder stands in for a base encoder that has moved since training.
-    const env: NodeJS.ProcessEnv = { ...process.env, SECREVIEW_CACHE: path.join(context.globalStorageUri.fsPath, 'models') };
+    const env: NodeJS.ProcessEnv = { ...await withHubToken(context.secrets), SECREVIEW_CACHE: path.join(context.globalStorageUri.fsPath, 'models') };
     if (cfg.modelPath) env.SECREVIEW_MODEL_PATH = cfg.modelPath;
     else delete env.SECREVIEW_MODEL_PATH;
     let pid: number | undefined;
@@ -212,7 +225,8 @@ export function registerCommands(d: CommandDeps): void {
 
   reg('secreview.retrain', 'retraining', async () => {
     const ws = host.writable();
-    await retrain(ws, d.status, log, path.join(context.globalStorageUri.fsPath, 'models'));
+    if (!ensureTrusted('retraining')) return;
+    await retrain(ws, d.status, log, path.join(context.globalStorageUri.fsPath, 'models'), await withHubToken(context.secrets));
     host.changed();
     const s = host.session();
     if (!('missing' in s)) { s.selectBatch(ws.db.latestBatch()!.id); LabelingPanel.current?.showCurrent('next'); }
@@ -254,12 +268,12 @@ async function pickImportSource(context: vscode.ExtensionContext, ws: Workspace)
     .map((e) => vscode.Uri.file(path.join(ws.folder, e.name)));
   for (const f of folderFiles) items.push({ label: path.basename(f.fsPath), description: 'in this folder', files: [f] });
   items.push({ label: 'Choose files...', description: 'JSONL (optionally .gz): paper crawl, GitHub REST or GraphQL review comments', browse: true });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Import reviews into the pool', placeHolder: 'Where are the review comments?' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Import reviews into the pool', placeHolder: 'Where are the review comments?', ignoreFocusOut: true });
   if (!pick) return undefined;
   if (pick.browse) {
     const files = await vscode.window.showOpenDialog({ canSelectMany: true, title: 'Review comments to import', filters: { 'Review comments': ['jsonl', 'ndjson', 'json', 'gz'] } });
     if (!files?.length) return undefined;
-    const labelField = await vscode.window.showInputBox({ title: 'Existing labels (optional)', prompt: 'A field holding labels to import as well (e.g. tag_post_qa); leave empty for none' });
+    const labelField = await vscode.window.showInputBox({ title: 'Existing labels (optional)', ignoreFocusOut: true, prompt: 'A field holding labels to import as well (e.g. tag_post_qa); leave empty for none' });
     if (labelField === undefined) return undefined;
     return { files, labelField: labelField.trim() || undefined };
   }
@@ -297,15 +311,15 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
   items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
   for (const st of STRATEGIES) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
   items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', ignoreFocusOut: true, placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });
   if (!pick) return undefined;
   let spec = pick.spec;
   if (spec === 'custom') {
-    const typed = await vscode.window.showInputBox({ title: 'Strategy mixture', value: cfg.mixture, validateInput: (v) => { try { parseMixture(v); return undefined; } catch (e) { return (e as Error).message; } } });
+    const typed = await vscode.window.showInputBox({ title: 'Strategy mixture', ignoreFocusOut: true, value: cfg.mixture, validateInput: (v) => { try { parseMixture(v); return undefined; } catch (e) { return (e as Error).message; } } });
     if (!typed) return undefined;
     spec = typed;
   }
-  const sizeText = await vscode.window.showInputBox({ title: 'Batch size', value: String(cfg.batchSize || DEFAULT_BATCH_SIZE), validateInput: (v) => /^\d+$/.test(v.trim()) && Number(v) > 0 ? undefined : 'a positive whole number' });
+  const sizeText = await vscode.window.showInputBox({ title: 'Batch size', ignoreFocusOut: true, value: String(cfg.batchSize || DEFAULT_BATCH_SIZE), validateInput: (v) => /^\d+$/.test(v.trim()) && Number(v) > 0 ? undefined : 'a positive whole number' });
   if (!sizeText) return undefined;
   const size = Number(sizeText.trim());
   const seed = ws.db.batches().length + 1;

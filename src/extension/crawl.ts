@@ -14,12 +14,11 @@ import { crawlDirFor, runCrawl, type CrawlProgress } from '../github/crawler';
 import { formatProgress } from '../github/format';
 import { errorText } from '../github/scrub';
 import { DEFAULT_PAGE_SIZES, DEFAULT_SAMPLE, parseDateRange, specProblems, type CrawlSpec } from '../github/spec';
+import { crawlAccount, signIn } from './github';
 
 const COMMAND = 'secreview.crawlGitHub';
-const PUBLIC_API = 'https://api.github.com';
 
 interface CrawlSettings {
-  apiUrl: string;
   minStars: number;
   minPulls: number;
   languages: string[];
@@ -34,7 +33,6 @@ interface CrawlSettings {
 function settings(): CrawlSettings {
   const c = vscode.workspace.getConfiguration('secreview.crawl');
   return {
-    apiUrl: c.get<string>('apiUrl', '') || PUBLIC_API,
     minStars: c.get<number>('minStars', DEFAULT_SAMPLE.minStars),
     minPulls: c.get<number>('minPulls', DEFAULT_SAMPLE.minPulls),
     languages: c.get<string[]>('languages', DEFAULT_SAMPLE.languages),
@@ -139,16 +137,17 @@ export function registerCrawlCommands(context: vscode.ExtensionContext, output: 
       const s = settings();
       const spec = await askSpec(folder, s);
       if (!spec) return;
-      const enterprise = s.apiUrl.replace(/\/+$/, '') !== PUBLIC_API;
-      const session = await vscode.authentication.getSession(enterprise ? 'github-enterprise' : 'github', ['repo'], { createIfNone: true });
+      // The person started the crawl: the sign-in may prompt now, with the least scope (see github.ts).
+      const account = crawlAccount();
+      const session = await signIn(account);
       const dir = crawlDirFor(folder, spec);
-      log(`crawl into ${path.relative(folder, dir)} (API ${s.apiUrl})`);
+      log(`crawl into ${path.relative(folder, dir)} (API ${account.apiUrl}, scopes: ${account.scopes.join(', ') || 'none'})`);
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Security Review: crawling GitHub', cancellable: true },
         async (progress, cancel) => {
           const controller = new AbortController();
           const sub = cancel.onCancellationRequested(() => controller.abort(new Error('cancelled by the user')));
-          const client = new GitHubClient({ token: session.accessToken, apiUrl: s.apiUrl, signal: controller.signal, minIntervalMs: s.minIntervalMs });
+          const client = new GitHubClient({ token: session.accessToken, apiUrl: account.apiUrl, signal: controller.signal, minIntervalMs: s.minIntervalMs });
           let shownShare = 0;
           let lastReport = 0;
           const report = (p: CrawlProgress) => {
@@ -182,7 +181,7 @@ export function registerCrawlCommands(context: vscode.ExtensionContext, output: 
       if (summary.failed.length) {
         void vscode.window.showWarningMessage(`Security Review: crawled ${text}; ${summary.failed.length} repositories failed (see the output). Run "Crawl GitHub..." and choose Resume to try them again from where they stopped.`);
       } else {
-        void vscode.window.showInformationMessage(`Security Review: crawled ${text}${gone ? ` (${gone} repositories gone; see the output)` : ''}.`);
+        void vscode.window.showInformationMessage(`Security Review: crawled ${text}${gone ? ` (${gone} repositories gone; see the output${account.scopes.length ? '' : '; private repositories need the setting secreview.github.privateRepositories'})` : ''}.`);
       }
     } catch (e) {
       const message = errorText(e);

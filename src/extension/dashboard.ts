@@ -17,6 +17,8 @@ import { DASHBOARD_VIEW_TYPE, isDashboardWebviewToHost, type DashboardHostToWebv
 import { workspaceStats } from '../store/stats';
 import type { Log } from './log';
 import { LabelingPanel } from './panel';
+import { RESTRICTED_MODE_NOTE } from './trust';
+import { runtimeUnavailable } from '../train/runtimeSupport';
 import type { WorkspaceHost } from './workspaceHost';
 
 /** The probe sentences from the settings (blank entries dropped), else the defaults. */
@@ -76,6 +78,10 @@ class ProbeCache {
   constructor(private readonly log: Log, private readonly onUpdate: () => void) {}
 
   get(folder: string, versions: readonly string[], probes: readonly string[]): ReadonlyMap<string, readonly number[] | { error: string }> {
+    // `predict` loads the workspace's models: not before the folder is trusted, nor where onnxruntime cannot run.
+    const blocked = !vscode.workspace.isTrusted ? `${RESTRICTED_MODE_NOTE}: the probes run this folder's models once you trust it`
+      : runtimeUnavailable('scoring the probes');
+    if (blocked) return new Map(versions.map((v) => [v, { error: blocked }]));
     const key = JSON.stringify([folder, probes]);
     if (key !== this.key) { this.key = key; this.results.clear(); }
     const todo = versions.filter((v) => !this.results.has(v) && !this.pending.has(v));
@@ -145,6 +151,7 @@ export class DashboardPanel implements vscode.Disposable {
       host.onDidChange(() => this.scheduleRefresh(300)),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('secreview.dashboard.probes')) this.scheduleRefresh(0); }),
       panel.onDidChangeViewState(() => { if (panel.visible) this.scheduleRefresh(0); }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleRefresh(0)),
     );
   }
 

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { commentedLineIndexes, parseDiffHunk, reconstructSides } from '../core/diffHunk';
 import type { Review } from '../core/review';
-import type { FileAtCommitFetcher } from './github';
+import { SIGN_IN, type FileAtCommitFetcher } from './github';
 import type { Log } from './log';
 
 export const DIFF_SCHEME = 'secreview-diff';
@@ -82,8 +82,12 @@ export async function openReviewDiff(review: Review, fetcher: FileAtCommitFetche
       log.warn(`GitHub context for review ${review.id} unavailable (${(e as Error).message}); showing the partial view from the diff hunk`);
     }
   }
+  // Signing in can only help where the review names its commit and file.
+  const signedOut = mode === 'partial' && fetcher !== undefined && !!commit && !!review.path && !(await fetcher.signedIn());
   if (mode === 'partial' && !review.diffHunk) {
-    void vscode.window.showWarningMessage('Security Review: this review has no diff hunk and the files cannot be fetched from GitHub (sign in to GitHub, or check the network).');
+    const text = 'Security Review: this review has no diff hunk, and its files cannot be fetched from GitHub';
+    if (signedOut) void offerSignIn(`${text} until you sign in.`, review, fetcher!, log);
+    else void vscode.window.showWarningMessage(`${text} (check the network, or the review has no commit).`);
     return 'partial';
   }
   const left = uriFor(review, 'before', mode, refs?.before);
@@ -94,7 +98,23 @@ export async function openReviewDiff(review: Review, fetcher: FileAtCommitFetche
     : `${file} (partial, from diff hunk) ${review.repo}#${review.pull}`;
   await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true, viewColumn: vscode.ViewColumn.Beside });
   highlightCommentedLine(review, mode);
+  if (signedOut && !signInOffered) void offerSignIn('Security Review: the diff shows the review\'s hunk only. Sign in to GitHub to see the whole files at both commits.', review, fetcher!, log);
   return mode;
+}
+
+let signInOffered = false;
+
+/**
+ * Offers "Sign in to GitHub" when a diff was partial because nobody is signed in (once per window
+ * for a partial diff; always when nothing could be shown). Nothing is asked of GitHub until the
+ * person clicks; after the sign-in the diff opens again, now with the whole files.
+ */
+async function offerSignIn(text: string, review: Review, fetcher: FileAtCommitFetcher, log: Log): Promise<void> {
+  signInOffered = true;
+  const pick = await vscode.window.showInformationMessage(text, SIGN_IN);
+  if (pick !== SIGN_IN) return;
+  await vscode.commands.executeCommand('secreview.signInToGitHub');
+  if (await fetcher.signedIn()) await openReviewDiff(review, fetcher, log);
 }
 
 /** Reveals and decorates the commented line in the right-hand (after) editor. */

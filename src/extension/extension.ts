@@ -9,7 +9,8 @@ import { BatchesTreeProvider } from './batchesView';
 import { registerCommands } from './commands';
 import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
 import { registerExtensionTests } from './extensionTests';
-import { DiffContextFetcher } from './github';
+import { DiffContextFetcher, registerGitHubSignIn } from './github';
+import { registerHuggingFaceToken } from './huggingFace';
 import { Log } from './log';
 import { LabelingPanel, LabelingPanelSerializer, type PanelHost } from './panel';
 import { StatusBar } from './statusBar';
@@ -53,6 +54,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   const api: SecreviewApi = { host, panelHost, status, latencies, renderTimes, labelingPanel: () => LabelingPanel.current };
 
   registerCommands({ context, host, log, status, panelHost, fetcher });
+  registerGitHubSignIn(context, log.line);
+  registerHuggingFaceToken(context, log.line);
 
   const tree = new BatchesTreeProvider(host);
   context.subscriptions.push(

@@ -1,8 +1,9 @@
 /**
  * Runs integration tests inside this extension host (the real `vscode` API in code-server). Only
  * when the end-to-end script sets SECREVIEW_EXTENSION_TESTS (a bundled suite) and
- * SECREVIEW_EXTENSION_TEST_RESULTS (where results go); then a command appears that the browser
- * driver runs from the palette. Normal installs never see it.
+ * SECREVIEW_EXTENSION_TEST_RESULTS (where results go); the script's copy of the manifest then
+ * contributes the command that the browser driver runs from the palette. The production manifest
+ * does not: installed packages never show it.
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +17,6 @@ export function registerExtensionTests(context: vscode.ExtensionContext, api: Se
   const suitePath = process.env.SECREVIEW_EXTENSION_TESTS;
   const resultsPath = process.env.SECREVIEW_EXTENSION_TEST_RESULTS;
   if (!suitePath || !resultsPath) return;
-  void vscode.commands.executeCommand('setContext', 'secreview.extensionTestsAvailable', true);
   context.subscriptions.push(vscode.commands.registerCommand('secreview.dev.runExtensionTests', async () => {
     let results: ExtensionTestResult[];
     try {

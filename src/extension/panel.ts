@@ -68,9 +68,7 @@ export class LabelingPanel implements vscode.Disposable {
         if (!isWebviewToHost(m)) { host.log.warn(`labeling panel: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`); return; }
         void this.handle(m);
       }),
-      panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', panel.active)),
     );
-    void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', true);
   }
 
   private post(message: HostToWebview): void {
@@ -376,7 +374,6 @@ export class LabelingPanel implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.prefetchTimer);
     if (LabelingPanel.current === this) LabelingPanel.current = undefined;
-    void vscode.commands.executeCommand('setContext', 'secreview.labelingPanelActive', false);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }

@@ -9,8 +9,11 @@ import type { Log } from './log';
 import { settings } from './settings';
 import type { StatusBar } from './statusBar';
 
-/** `modelCacheDir`: where Hub downloads of the RoBERTa encoder are kept (the extension's global storage). */
-export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelCacheDir?: string): Promise<void> {
+/**
+ * `modelCacheDir`: where Hub downloads of the RoBERTa encoder are kept (the extension's global
+ * storage); `env`: the trainer's environment (with the stored Hugging Face token).
+ */
+export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelCacheDir?: string, env?: NodeJS.ProcessEnv): Promise<void> {
   const cfg = settings();
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: retraining', cancellable: true }, async (progress, token) => {
     const controller = new AbortController();
@@ -27,7 +30,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
         } : {}),
       } : {};
       const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, ...roberta }, {
-        signal: controller.signal,
+        signal: controller.signal, env,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
         onDevice: (device) => { log.info(`trainer device: ${device.detail}`); status.setDevice(device); },

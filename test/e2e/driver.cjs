@@ -17,6 +17,8 @@ const POOL_SIZE = Number(process.env.E2E_POOL_SIZE || 1000000);
 const t0 = Date.now();
 const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const results = [];
+/** Stored by the palette command in the development run; the extension-host suite checks where it is sent. */
+const HF_TEST_TOKEN = 'hf_e2e_secret_0123456789';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function check(name, fn) {
@@ -291,6 +293,18 @@ async function mainScenario(page, ws) {
       assert(data.events.every((e) => e.annotator === 'e2e-annotator'), 'the annotator setting is recorded');
       assert(data.events.filter((e) => e.kind === 'set').every((e) => e.batchId === data.batches[0].id && e.iteration === 1), 'events carry batch and iteration');
       return `${data.events.length} events, ${cur.size} labels`;
+    }],
+    ['Set Hugging Face Token keeps the token in secret storage: not in settings, the workspace or the log', async () => {
+      await runCommand(page, 'Security Review: Set Hugging Face Token');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15000 });
+      assert(await input.getAttribute('type') === 'password', 'the token is typed into a password box');
+      await typeIntoInput(page, HF_TEST_TOKEN);
+      await toast(page, 'Hugging Face token stored');
+      const leaks = [ws, path.join(RUN, 'ud', 'User'), path.join(RUN, 'ud', 'logs')].filter((d) => fs.existsSync(d)).flatMap((dir) => filesUnder(dir).map((f) => path.join(dir, f)))
+        .filter((f) => { try { return fs.readFileSync(f, 'utf8').includes(HF_TEST_TOKEN); } catch { return false; } });
+      assert(leaks.length === 0, `the token is in ${leaks.join(', ')}`);
+      await runCommand(page, 'Notifications: Clear All Notifications');
     }],
     ['a second window on the same folder gets a read-only panel that says why and writes nothing', async () => {
       const page2 = await page.context().newPage();
@@ -709,6 +723,19 @@ async function dashboardScenario(page, ws) {
     }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
+/** A notification toast whose text matches; returns its locator. */
+async function toast(page, text, timeout = 20000) {
+  const t = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await t.waitFor({ timeout });
+  return t;
+}
+function filesUnder(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p).map((f) => path.join(e.name, f)) : [e.name];
+  });
 }
 
 (async () => {

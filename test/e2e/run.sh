@@ -33,9 +33,15 @@ require('esbuild').buildSync({ entryPoints: ['test/integration/extension/suite.t
 ID=$(node -p "const p=require('./package.json'); p.publisher+'.'+p.name+'-'+p.version")
 EXT=$RUN/exts/$ID
 mkdir -p "$EXT"
-cp -r package.json dist media demo "$EXT/"
+cp -r package.json package.nls.json dist media demo "$EXT/"
 [ -f README.md ] && cp README.md "$EXT/"
 ln -s "$ROOT/node_modules" "$EXT/node_modules"
+# Only this copy of the manifest contributes the development command that starts the extension-host suite.
+node -e "
+const f = process.argv[1], p = JSON.parse(require('fs').readFileSync(f, 'utf8'));
+p.contributes.commands.push({ command: 'secreview.dev.runExtensionTests', title: 'Run Extension Tests (development)', category: 'Security Review' });
+require('fs').writeFileSync(f, JSON.stringify(p, null, 2));
+" "$EXT/package.json"
 
 # Quiet user settings: nothing may steal focus from the palette or reach the network.
 cat > "$RUN/ud/User/settings.json" <<'JSON'

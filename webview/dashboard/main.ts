@@ -86,6 +86,9 @@ function render(d: DashboardData, generatedAt: string): void {
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Probe'), ...d.probes.versions.map((v) => el('th', { scope: 'col' }, v)))),
       el('tbody', {}, ...d.probes.rows.map((r) => el('tr', {}, el('th', { scope: 'row', class: 'probe-text' }, r.text), ...r.cells.map(probeCell)))))
     : el('p', { class: 'muted' }, 'No model trained yet: retrain to see how models rate the probe sentences.');
+  // Why no model could score them (Restricted Mode, no onnxruntime here), said once under the table.
+  const reasons = [...new Set(d.probes.rows.flatMap((r) => r.cells.flatMap((c) => ('error' in c ? [c.error] : []))))];
+  const probeNote = reasons.length ? el('p', { class: 'muted', id: 'probe-note' }, `Unavailable: ${reasons.join('; ')}`) : null;
   const editProbes = el('vscode-button' as 'button', { id: 'edit-probes', secondary: '' }, 'Edit probe sentences...');
   editProbes.addEventListener('click', () => vscode.postMessage({ type: 'editProbes' }));
 
@@ -107,7 +110,7 @@ function render(d: DashboardData, generatedAt: string): void {
     section('Yield per candidate-selection strategy', 'strategies', strategies),
     section('Training curves', 'models',
       d.models.length ? el('div', { class: 'charts' }, ...d.models.map((m) => chart(m.chart))) : el('p', { class: 'muted' }, 'No model trained yet.')),
-    section('Probe sentences', 'probes', probes, el('p', {}, editProbes)),
+    section('Probe sentences', 'probes', probes, probeNote, el('p', {}, editProbes)),
   );
   for (const id of open) document.querySelector(`figure[data-chart="${id}"] details`)?.setAttribute('open', '');
   window.scrollTo(0, scroll);

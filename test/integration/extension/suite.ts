@@ -4,7 +4,9 @@
  * provider, the side bar, the status bar and the single-writer lock. Bundled by test/e2e/run.sh and
  * started from the palette ("Run Extension Tests (development)"); results go to a JSON file.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type * as vscodeApi from 'vscode';
@@ -14,6 +16,8 @@ import { ReadOnlyError } from '../../../src/store/labelDb';
 import type { LanguageModelClient } from '../../../src/core/secondOpinion';
 import { testing as secondOpinion } from '../../../src/extension/secondOpinion';
 import { Workspace } from '../../../src/store/workspace';
+import { crawlAccount, diffAccount } from '../../../src/extension/github';
+import { settings } from '../../../src/extension/settings';
 
 type Vscode = typeof vscodeApi;
 
@@ -213,6 +217,71 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     // A folder that is not empty gets a new subfolder instead of being mixed into.
     await vscode.commands.executeCommand('secreview.exportModel', vscode.Uri.file(dir));
     assert(existsSync(path.join(dir, `secreview-model-${model.version}`, 'model.onnx')), 'a second export goes into a subfolder');
+  });
+
+  await test('a workspace .vscode/settings.json cannot redirect the GitHub token to another server, nor set the annotator', async () => {
+    const folder = session().ws.folder;
+    const file = path.join(folder, '.vscode', 'settings.json');
+    assert(!existsSync(file), 'the demo workspace has no folder settings yet');
+    const planted = 'http://127.0.0.1:9/collect-tokens';
+    const cfg = () => vscode.workspace.getConfiguration('secreview');
+    mkdirSync(path.dirname(file), { recursive: true });
+    // A repository's settings: the server the token goes to, the name on every label, and a setting a folder may set.
+    writeFileSync(file, JSON.stringify({ 'secreview.crawl.apiUrl': planted, 'secreview.annotator': 'mallory', 'secreview.batch.size': 7 }));
+    try {
+      await until(() => cfg().get<number>('batch.size') === 7, 'VS Code to read the folder settings');
+      assert(crawlAccount().apiUrl === 'https://api.github.com' && crawlAccount().provider === 'github', `the crawl would send the token to ${crawlAccount().apiUrl}`);
+      assert(settings().annotator === 'e2e-annotator', `labels would be recorded as ${settings().annotator}`);
+      // The same reader does follow the person's own settings (so the check above can fail).
+      await cfg().update('crawl.apiUrl', 'https://ghe.example.test/api/v3', vscode.ConfigurationTarget.Global);
+      try {
+        assert(crawlAccount().apiUrl === 'https://ghe.example.test/api/v3' && crawlAccount().provider === 'github-enterprise', `user setting not followed: ${JSON.stringify(crawlAccount())}`);
+      } finally {
+        await cfg().update('crawl.apiUrl', undefined, vscode.ConfigurationTarget.Global);
+      }
+    } finally {
+      rmSync(path.dirname(file), { recursive: true, force: true });
+      await until(() => cfg().get<number>('batch.size') !== 7, 'the folder settings to go away');
+    }
+  });
+
+  await test('sign-in asks for the least scope: none for public repositories, repo only after opting into private ones', async () => {
+    assert(JSON.stringify(crawlAccount().scopes) === '[]' && JSON.stringify(diffAccount().scopes) === '[]', `default scopes ${JSON.stringify(diffAccount().scopes)}`);
+    const gh = vscode.workspace.getConfiguration('secreview.github');
+    await gh.update('privateRepositories', true, vscode.ConfigurationTarget.Global);
+    try {
+      assert(JSON.stringify(diffAccount().scopes) === '["repo"]' && JSON.stringify(crawlAccount().scopes) === '["repo"]', `opted-in scopes ${JSON.stringify(diffAccount().scopes)}`);
+    } finally {
+      await gh.update('privateRepositories', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  await test('the Hugging Face token stored with "Set Hugging Face Token" goes to the Hub as a bearer token', async () => {
+    // The browser driver stored the token through the palette; a loopback server stands in for the Hub.
+    const seen: { url: string; auth?: string }[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Access to model test/gated-model is restricted."}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const cfg = vscode.workspace.getConfiguration('secreview');
+    const ws = session().ws;
+    const models = ws.db.models().length;
+    const endpoint = process.env.HF_ENDPOINT;
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await cfg.update('model.representation', 'roberta', vscode.ConfigurationTarget.Workspace);
+      await cfg.update('model.id', 'test/gated-model', vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('secreview.retrain');
+    } finally {
+      if (endpoint === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = endpoint;
+      await cfg.update('model.representation', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('model.id', undefined, vscode.ConfigurationTarget.Workspace);
+      server.close();
+    }
+    assert(seen.length > 0 && seen.every((r) => r.url.startsWith('/test/gated-model/')), `requests to the Hub: ${JSON.stringify(seen.map((r) => r.url))}`);
+    assert(seen.every((r) => r.auth === 'Bearer hf_e2e_secret_0123456789'), `authorization sent: ${JSON.stringify(seen.map((r) => r.auth?.slice(0, 12)))}`);
+    assert(ws.db.models().length === models, 'the refused download trained nothing');
   });
 
   await test('Second opinion without a language model says so and changes nothing', async () => {

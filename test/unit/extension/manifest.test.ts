@@ -38,7 +38,9 @@ test('every contributed command is registered and every registered command is co
   const contributed = new Set(pkg.contributes.commands.map((c) => c.command));
   const registered = registeredCommands();
   assert.deepEqual([...contributed].filter((c) => !registered.has(c)), [], 'contributed but never registered');
-  assert.deepEqual([...registered].filter((c) => !contributed.has(c)), [], 'registered but not contributed');
+  // The development command (extension-host tests) is contributed only by the end-to-end run's copy of the manifest.
+  assert.deepEqual([...registered].filter((c) => !contributed.has(c) && !c.startsWith('secreview.dev.')), [], 'registered but not contributed');
+  assert.deepEqual([...contributed].filter((c) => c.startsWith('secreview.dev.')), [], 'no development command in the production manifest');
 });
 
 test('keybindings and menus name contributed commands; the panel keys match the labels', () => {
