@@ -84,9 +84,11 @@ test('Restricted Mode: limited support, with every setting that picks a server, 
   assert.match(nls[pkg.capabilities.virtualWorkspaces.description.slice(1, -1)] ?? '', /file system/, 'the reason is given');
 });
 
-test('marketplace fields, Explorer import, distinct icons, no unused context key', () => {
+test('marketplace fields, packaging scripts, Explorer import, distinct icons, no unused context key', () => {
   assert.match(pkg.repository?.url ?? '', /^https:\/\/github\.com\//);
   assert.ok(pkg.bugs?.url && pkg.homepage);
+  assert.match(pkg.scripts['vscode:prepublish'] ?? '', /build\.mjs --production/);
+  assert.match(pkg.scripts.package ?? '', /scripts\/package\.ts/);
   const explorer = pkg.contributes.menus['explorer/context'] ?? [];
   const importEntry = explorer.find((m) => m.command === 'secreview.importIntoPool');
   assert.ok(importEntry?.when?.includes('\\.jsonl(\\.gz)?$'), JSON.stringify(importEntry));
