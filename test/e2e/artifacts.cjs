@@ -5,7 +5,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'speed'];
+const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'speed', 'installed', 'restricted'];
 
 const ARTIFACTS_OF = {
   main: ['labeling-panel-dark.png', 'labeling-panel-light.png', 'labeling-panel-high-contrast.png', 'diff-view.png'],
@@ -13,9 +13,14 @@ const ARTIFACTS_OF = {
   hostile: ['hostile-body.png'],
   dashboard: ['dashboard-dark.png', 'dashboard-light.png', 'dashboard-beside-panel.png'],
   speed: ['speed.json'],
+  // The installed package (run.sh's second workbench).
+  installed: ['installed-walkthrough.png', 'installed-diff-view.png', 'installed-dashboard.png'],
+  restricted: ['installed-explorer-import.png', 'installed-restricted-retrain.png'],
 };
 /** Written when a step fails; stale after any later run. */
-const FAILURE_ARTIFACTS = ['failure.png', 'theme-picker.fail.png'];
+const FAILURE_ARTIFACTS = ['failure.png', 'theme-picker.fail.png', 'trust.fail.png'];
+/** The screenshot of each failed step, named after the step. */
+const FAILED_STEP = /^failed-[a-z0-9-]+\.png$/;
 
 /** The scenarios of an E2E_ONLY value (all of them when it is empty); an unknown name is an error. */
 function scenariosOf(only) {
@@ -25,14 +30,18 @@ function scenariosOf(only) {
   return names;
 }
 
-/** Deletes the artifacts the given scenarios will write again, and earlier failure screenshots; returns the names deleted. */
-function cleanArtifacts(dir, scenarios) {
+/**
+ * Deletes the artifacts the given scenarios will write again, and (unless `failures` is false, for
+ * a second workbench of the same run) earlier failure screenshots; returns the names deleted.
+ */
+function cleanArtifacts(dir, scenarios, failures = true) {
   const deleted = [];
-  for (const name of [...scenarios.flatMap((s) => ARTIFACTS_OF[s]), ...FAILURE_ARTIFACTS]) {
+  const stale = failures ? [...FAILURE_ARTIFACTS, ...(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => FAILED_STEP.test(f)) : [])] : [];
+  for (const name of [...scenarios.flatMap((s) => ARTIFACTS_OF[s]), ...stale]) {
     const file = path.join(dir, name);
     if (fs.existsSync(file)) { fs.rmSync(file); deleted.push(name); }
   }
   return deleted;
 }
 
-module.exports = { SCENARIOS, ARTIFACTS_OF, FAILURE_ARTIFACTS, scenariosOf, cleanArtifacts };
+module.exports = { SCENARIOS, ARTIFACTS_OF, FAILURE_ARTIFACTS, FAILED_STEP, scenariosOf, cleanArtifacts };

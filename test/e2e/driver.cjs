@@ -1,6 +1,7 @@
 // Drives the labeling workbench in code-server with playwright-core and Debian's chromium.
 // Each step is a named check; a failed step stops the scenario it belongs to (later steps depend on
-// it) and is reported. Writes RUN_DIR/summary.json, screenshots and the speed figure to ARTIFACTS.
+// it) and is reported. Writes SUMMARY_FILE (default RUN_DIR/summary.json), screenshots and the speed
+// figure to ARTIFACTS.
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -301,7 +302,7 @@ async function mainScenario(page, ws) {
       assert(await input.getAttribute('type') === 'password', 'the token is typed into a password box');
       await typeIntoInput(page, HF_TEST_TOKEN);
       await toast(page, 'Hugging Face token stored');
-      const leaks = [ws, path.join(RUN, 'ud', 'User'), path.join(RUN, 'ud', 'logs')].filter((d) => fs.existsSync(d)).flatMap((dir) => filesUnder(dir).map((f) => path.join(dir, f)))
+      const leaks = [ws, path.join(RUN, 'dev', 'ud', 'User'), path.join(RUN, 'dev', 'ud', 'logs')].filter((d) => fs.existsSync(d)).flatMap((dir) => filesUnder(dir).map((f) => path.join(dir, f)))
         .filter((f) => { try { return fs.readFileSync(f, 'utf8').includes(HF_TEST_TOKEN); } catch { return false; } });
       assert(leaks.length === 0, `the token is in ${leaks.join(', ')}`);
       await runCommand(page, 'Notifications: Clear All Notifications');
@@ -725,6 +726,19 @@ async function dashboardScenario(page, ws) {
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }
 
+// ---- the installed package (installed workbench: trust on, no development command) ----------------
+/** Answers VS Code's "Do you trust the authors" dialog, which a folder opened for the first time shows. */
+async function answerTrust(page, trust) {
+  const name = trust ? /Yes, I trust the authors/ : /No, I don.t trust the authors/;
+  const button = page.locator('.monaco-dialog-box .monaco-button', { hasText: name }).first();
+  await button.waitFor({ timeout: 30000 });
+  await sleep(300);
+  await button.click();
+  await page.locator('.monaco-dialog-box').first().waitFor({ state: 'hidden', timeout: 10000 });
+}
+async function restrictedModeShown(page) {
+  return (await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).count()) > 0;
+}
 /** A notification toast whose text matches; returns its locator. */
 async function toast(page, text, timeout = 20000) {
   const t = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
@@ -737,11 +751,234 @@ function filesUnder(dir) {
     return e.isDirectory() ? filesUnder(p).map((f) => path.join(e.name, f)) : [e.name];
   });
 }
+/** Labels the shown candidates with the keys; returns the ids labeled, each checked on disk. */
+async function labelByKeys(page, frame, ws, keys) {
+  const ids = [];
+  for (const key of keys) {
+    const id = await shownReviewId(frame);
+    await pressInPanel(page, frame, key);
+    const want = { 1: 'yes', 2: 'no', 3: 'unclear', 4: 'broken', 5: 'bot', 6: 'language' }[key];
+    const cur = currentLabels(readLabels(ws)).get(id);
+    assert(cur && cur.label === want, `review ${id} should be "${want}" on disk when the next view is painted`);
+    ids.push(id);
+  }
+  return ids;
+}
+async function clickWalkthroughStep(page, stepTitle, buttonTitle) {
+  const container = page.locator('.gettingStartedContainer');
+  await container.locator('.getting-started-step', { hasText: stepTitle }).first().click();
+  const button = container.locator('.getting-started-step.expanded', { hasText: stepTitle }).locator('button, a', { hasText: buttonTitle }).first();
+  await button.waitFor({ timeout: 10000 });
+  await button.click();
+}
+
+async function installedScenario(page, ws) {
+  let frame;
+  const labeled = [];
+  const extDir = () => {
+    const dir = process.env.INSTALLED_EXTENSIONS;
+    const name = fs.readdirSync(dir).find((n) => n.startsWith('secreview.security-review-labeler-'));
+    assert(name, `the package is installed in ${dir}`);
+    return path.join(dir, name);
+  };
+  const steps = [
+    ['linux-x64 package: file list checked (no tests, sources, maps or other platforms\' libraries; its own library present), under 30 MiB', async () => {
+      const rows = JSON.parse(fs.readFileSync(path.join(process.env.VSIX_DIR, 'packages.json'), 'utf8'));
+      assert(rows.length === 1 && rows[0].target === 'linux-x64', `one linux-x64 package: ${JSON.stringify(rows)}`);
+      assert(rows[0].problems.length === 0, `problems: ${rows[0].problems.join('; ')}`);
+      assert(rows[0].bytes < 30 * 1024 * 1024, `${rows[0].bytes} bytes`);
+      return `${rows[0].mib} MiB, ${rows[0].files} files`;
+    }],
+    ['installed with code-server --install-extension into a clean profile, as a person installs it', async () => {
+      const dir = extDir();
+      assert(!fs.lstatSync(path.join(dir, 'node_modules')).isSymbolicLink(), 'node_modules is the package\'s own, not a link to the working tree');
+      const files = filesUnder(dir);
+      const bad = files.filter((f) => /\.map$|\.ts$/.test(f) || /^(src|test|python-free-train|webview)\//.test(f));
+      assert(bad.length === 0, `installed sources or maps: ${bad.slice(0, 5).join(', ')}`);
+      const runtime = files.filter((f) => f.startsWith('node_modules/onnxruntime-node/bin/'));
+      assert(runtime.length === 2 && runtime.every((f) => f.startsWith('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/')), `onnxruntime libraries: ${runtime.join(', ')}`);
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      assert(!manifest.contributes.commands.some((c) => c.command.startsWith('secreview.dev.')), 'no development command');
+      return `${files.length} files in ${path.basename(dir)}`;
+    }],
+    ['open the demo workspace (an empty folder) and trust it', async () => {
+      fs.mkdirSync(ws, { recursive: true });
+      await page.goto(`${BASE}/?folder=${encodeURIComponent(ws)}`);
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+      await answerTrust(page, true);
+      await page.waitForSelector('.explorer-folders-view, .explorer-viewlet', { timeout: 90000 });
+      await waitFor(async () => !(await restrictedModeShown(page)), 'the trusted folder to leave Restricted Mode', 15000).catch(async (e) => {
+        await page.screenshot({ path: path.join(ARTIFACTS, 'trust.fail.png') });
+        throw e;
+      });
+    }],
+    ['the Security Review view welcomes a new folder and opens the walkthrough (Getting Started)', async () => {
+      await runCommand(page, 'View: Show Security Review');
+      const welcome = page.locator('.welcome-view-content', { hasText: 'No Security Review workspace in this folder yet' }).first();
+      await welcome.waitFor({ timeout: 20000 });
+      await welcome.locator('a, button', { hasText: 'Getting Started' }).first().click();
+      await page.locator('.gettingStartedContainer', { hasText: 'Label security-relevant code reviews' }).first().waitFor({ timeout: 20000 });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'installed-walkthrough.png') });
+    }],
+    ['walkthrough: Initialize the workspace', async () => {
+      await clickWalkthroughStep(page, 'Initialize the workspace', 'Initialize Workspace');
+      await waitFor(() => fs.existsSync(path.join(ws, '.secreview', 'labels.json')), 'labels.json', 30000);
+    }],
+    ['walkthrough: Import the demo data shipped in the package', async () => {
+      await sleep(500);
+      await clickWalkthroughStep(page, 'Import the demo data', 'Import Reviews...');
+      await pick(page, 'Demo data');
+      const meta = path.join(ws, '.secreview', 'pool', 'meta.json');
+      const rows = await waitFor(() => { const m = JSON.parse(fs.readFileSync(meta, 'utf8')); return m.rows > 0 && m.rows; }, 'pool rows', 30000);
+      return `${rows} reviews`;
+    }],
+    ['walkthrough: Propose the first batch (keyword bootstrap) opens the labeling panel', async () => {
+      await clickWalkthroughStep(page, 'Propose the first batch', 'Propose Next Batch');
+      await pick(page, 'Bootstrap');
+      await typeIntoInput(page, '20');
+      frame = await panelFrame(page);
+      const id = await waitFor(() => shownReviewId(frame), 'a candidate');
+      return `first candidate ${id}`;
+    }],
+    ['label 8 reviews by keys; each is on disk, and the live region announces the label and the next review', async () => {
+      labeled.push(...await labelByKeys(page, frame, ws, ['2', '1', '2', '2', '3', '1', '2', '2']));
+      const said = await frame.locator('#announce').textContent();
+      const next = await shownReviewId(frame);
+      assert(/^Labeled No Security Defect\. Now review 9 of \d+, /.test(said), `announcement: ${said}`);
+      const live = await frame.evaluate(() => document.getElementById('announce').getAttribute('aria-live'));
+      assert(live === 'polite', `aria-live=${live}`);
+      return `${said} (${next})`;
+    }],
+    ['Backspace undoes the last label and goes back; the announcement says so', async () => {
+      await pressInPanel(page, frame, 'Backspace');
+      assert((await shownReviewId(frame)) === labeled[7], 'the undone review is shown again');
+      assert(currentLabels(readLabels(ws)).size === 7, '7 labels in force');
+      const said = await frame.locator('#announce').textContent();
+      assert(/^Label undone\. Back to review 8 of/.test(said), `announcement: ${said}`);
+      labeled.splice(7, 1, ...await labelByKeys(page, frame, ws, ['2']));
+    }],
+    ['D opens the diff view; signed out, it offers "Sign in to GitHub" and asks GitHub nothing until clicked', async () => {
+      await frame.locator('.progress').first().click({ position: { x: 2, y: 2 } });
+      await page.keyboard.press('d');
+      await page.waitForSelector('.monaco-diff-editor', { timeout: 20000 });
+      const t = await toast(page, 'Sign in to GitHub to see the whole files');
+      assert(await t.locator('.monaco-button', { hasText: 'Sign in to GitHub' }).count() === 1, 'the toast has the sign-in button');
+      assert(await page.locator('.monaco-dialog-box').count() === 0, 'no sign-in dialog before the click');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'installed-diff-view.png') });
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await runCommand(page, 'View: Close Editor');
+    }],
+    ['Retrain: the installed package trains with its own onnxruntime and the panel moves to the next batch', async () => {
+      frame = await panelFrame(page);
+      await runCommand(page, 'Security Review: Retrain and Propose Next Batch');
+      const data = await waitFor(() => { const d = readLabels(ws); return d.models.length === 1 && d.batches.length === 2 && d; }, 'the model and the next batch', 240000, 1000);
+      const second = data.batches[1];
+      assert(second.iteration === 2 && second.items.length > 0, `next batch ${JSON.stringify({ iteration: second.iteration, items: second.items.length })}`);
+      const id = await waitFor(async () => { const x = await shownReviewId(frame); return second.items.some((it) => it.reviewId === x) && x; }, 'a candidate of the new batch', 30000);
+      return `model ${data.models[0].version} (selected epoch ${data.models[0].selectedEpoch}); batch ${second.id} of ${second.items.length}, first ${id}`;
+    }],
+    ['label the next batch by keys (iteration 2)', async () => {
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      const ids = await labelByKeys(page, frame, ws, ['2', '1', '2']);
+      const cur = currentLabels(readLabels(ws));
+      assert(ids.every((id) => cur.get(id).iteration === 2), 'labels of iteration 2');
+    }],
+    ['dashboard: both iterations, and the probe sentences scored by the installed CLI and onnxruntime', async () => {
+      await runCommand(page, 'Security Review: Show Dashboard');
+      const dash = await dashboardFrame(page);
+      await waitFor(() => dash.$('[data-chart="rates-iteration"] svg'), 'the rate charts');
+      const { perRows } = expectedRateRows(readLabels(ws));
+      const per = await tableRows(dash, '[data-chart="rates-iteration"]');
+      assert(perRows.length === 2 && JSON.stringify(per) === JSON.stringify(perRows), `per-iteration rows ${JSON.stringify(per)} != ${JSON.stringify(perRows)}`);
+      const probes = await waitFor(async () => {
+        const rows = await tableRows(dash, 'table.probes');
+        return rows.length >= 3 && rows.every((r) => /^0\.\d{3}$|^1\.000$/.test(r[1])) && rows;
+      }, 'probe probabilities', 90000, 500);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'installed-dashboard.png') });
+      await runCommand(page, 'View: Close Editor');
+      return `probes ${JSON.stringify(probes.map((r) => r[1]))}`;
+    }],
+    ['Export Dataset... writes every labeled review', async () => {
+      const target = path.join(ws, 'security-reviews.jsonl');
+      await runCommand(page, 'Security Review: Export Dataset...');
+      await pick(page, 'jsonl');
+      // The web workbench's save dialog: a path box filled with the suggested file.
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await waitFor(async () => (await input.inputValue()).endsWith('security-reviews.jsonl'), 'the save dialog with the suggested file', 15000);
+      await page.keyboard.press('Enter');
+      const rows = await waitFor(() => fs.existsSync(target) && fs.readFileSync(target, 'utf8').trim().split('\n'), 'the export', 20000);
+      const want = currentLabels(readLabels(ws)).size;
+      assert(rows.length === want, `${rows.length} rows exported, ${want} labels`);
+      return `${rows.length} rows`;
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
+/**
+ * A folder the person does not trust, whose .vscode/settings.json tries to steer the extension:
+ * labeling works, the settings that pick a server, a model or the annotator are ignored, and Retrain
+ * waits for trust instead of running.
+ */
+async function restrictedScenario(page, ws) {
+  let frame;
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({
+    'secreview.crawl.apiUrl': 'http://127.0.0.1:9/collect-tokens', 'secreview.model.path': '/nonexistent/planted-model',
+    'secreview.annotator': 'mallory',
+  }, null, 2));
+  const demo = fs.readFileSync(path.join(REPO, 'demo', 'reviews.jsonl'), 'utf8').split('\n').filter(Boolean);
+  fs.writeFileSync(path.join(ws, 'reviews.jsonl'), demo.join('\n') + '\n');
+  const steps = [
+    ['untrusted folder: declining trust opens it in Restricted Mode', async () => {
+      await page.goto(`${BASE}/?folder=${encodeURIComponent(ws)}`);
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+      await answerTrust(page, false);
+      await waitFor(() => restrictedModeShown(page), 'the Restricted Mode indicator', 20000);
+    }],
+    ['Explorer right-click on reviews.jsonl: Import into Security Review Pool', async () => {
+      await runCommand(page, 'View: Show Explorer');
+      const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
+      await row.waitFor({ timeout: 20000 });
+      await row.click({ button: 'right' });
+      const item = page.locator('.context-view .action-label', { hasText: 'Import into Security Review Pool' }).first();
+      await item.waitFor({ timeout: 10000 });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'installed-explorer-import.png') });
+      await item.click();
+      const meta = path.join(ws, '.secreview', 'pool', 'meta.json');
+      const rows = await waitFor(() => { try { return JSON.parse(fs.readFileSync(meta, 'utf8')).rows; } catch { return 0; } }, 'the imported pool', 30000);
+      assert(rows === demo.length, `${demo.length} reviews imported, found ${rows}`);
+    }],
+    ['labeling works in Restricted Mode, recorded under the user\'s annotator name (a workspace cannot set it)', async () => {
+      await runCommand(page, 'Security Review: Propose Next Batch');
+      await pick(page, 'Bootstrap');
+      await typeIntoInput(page, '10');
+      frame = await panelFrame(page);
+      await waitFor(() => shownReviewId(frame), 'a candidate');
+      await labelByKeys(page, frame, ws, ['2', '1', '3']);
+      const events = readLabels(ws).events;
+      assert(events.length === 3 && events.every((e) => e.annotator === 'e2e-annotator'), `annotators ${JSON.stringify(events.map((e) => e.annotator))}`);
+    }],
+    ['Retrain in Restricted Mode says it waits for trust and starts nothing', async () => {
+      await runCommand(page, 'Security Review: Retrain and Propose Next Batch');
+      const t = await toast(page, 'Restricted Mode');
+      assert(await t.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).count() === 1, 'the way to trust the folder is offered');
+      await sleep(3000);
+      const data = readLabels(ws);
+      assert(data.models.length === 0 && data.batches.length === 1, `nothing trained: ${data.models.length} models, ${data.batches.length} batches`);
+      assert(!fs.existsSync(path.join(ws, '.secreview', 'models')) || fs.readdirSync(path.join(ws, '.secreview', 'models')).length === 0, 'no model folder');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'installed-restricted-retrain.png') });
+      return (await t.locator('.notification-list-item-message').innerText()).slice(0, 140);
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
 
 (async () => {
   const only = scenariosOf(process.env.E2E_ONLY);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const deleted = cleanArtifacts(ARTIFACTS, only);
+  // A second workbench of the same run (run.sh's installed package) keeps the first one's failure shots.
+  const deleted = cleanArtifacts(ARTIFACTS, only, process.env.E2E_KEEP_FAILURE_SHOTS !== '1');
   if (deleted.length) lap(`deleted earlier artifacts this run rewrites: ${deleted.join(', ')}`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chrome-profile-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -755,6 +992,7 @@ function filesUnder(dir) {
   ctx.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
   page.on('dialog', (d) => d.dismiss().catch(() => {}));
+  const summaryFile = process.env.SUMMARY_FILE || path.join(RUN, 'summary.json');
   try {
     const wsRoot = path.join(RUN, 'workspaces');
     if (only.includes('main')) {
@@ -767,6 +1005,8 @@ function filesUnder(dir) {
     if (only.includes('hostile')) await hostileScenario(page, path.join(wsRoot, 'hostile'), requests);
     if (only.includes('dashboard')) await dashboardScenario(page, path.join(wsRoot, 'dashboard'));
     if (only.includes('speed')) await speedScenario(page, path.join(wsRoot, 'speed'));
+    if (only.includes('installed')) await installedScenario(page, path.join(wsRoot, 'first-hour'));
+    if (only.includes('restricted')) await restrictedScenario(page, path.join(wsRoot, 'restricted'));
   } catch (e) {
     results.push({ name: 'driver', ok: false, error: String(e && e.stack || e) });
     console.error(e);
@@ -777,7 +1017,7 @@ function filesUnder(dir) {
   }
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
-  fs.writeFileSync(path.join(RUN, 'summary.json'), JSON.stringify({ passed, failed, results }, null, 2));
+  fs.writeFileSync(summaryFile, JSON.stringify({ passed, failed, results }, null, 2));
   for (const r of results.filter((x) => !x.ok)) console.log(`\nFAILED: ${r.name}\n${r.error}`);
   process.exit(failed ? 1 : 0);
 })();
