@@ -18,6 +18,8 @@ const POOL_SIZE = Number(process.env.E2E_POOL_SIZE || 1000000);
 const t0 = Date.now();
 const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const results = [];
+/** The page whose state a failed step's screenshot shows. */
+let shownPage;
 /** Stored by the palette command in the development run; the extension-host suite checks where it is sent. */
 const HF_TEST_TOKEN = 'hf_e2e_secret_0123456789';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +34,8 @@ async function check(name, fn) {
   } catch (e) {
     results.push({ name, ok: false, ms: Date.now() - start, error: String(e && e.stack || e) });
     lap(`FAIL ${name}: ${e && e.message || e}`);
+    // The workbench as the failed step left it (the final failure.png shows only the end of the run).
+    if (shownPage) await shownPage.screenshot({ path: path.join(ARTIFACTS, `failed-step-${results.length}.png`) }).catch(() => {});
     return false;
   }
 }
@@ -93,21 +97,31 @@ async function runCommand(page, title) {
     await page.keyboard.press('Escape');
   }
 }
+/**
+ * Types `value` into the open quick input and accepts it. Enter goes to the box itself (a walkthrough
+ * that re-renders when a command starts can take the focus away), and is pressed again while the box
+ * still shows the value: accepted means the widget closed or the next prompt replaced the value.
+ */
+async function acceptInput(input, value, what) {
+  for (let attempt = 1; ; attempt++) {
+    await input.fill(value);
+    await sleep(200);
+    await input.press('Enter');
+    const taken = await waitFor(async () => !(await input.isVisible()) || (await input.inputValue()) !== value, what, 3000, 50).then(() => true, () => false);
+    if (taken || attempt === 3) return taken;
+  }
+}
 /** Picks a quick-pick row by its label text (the quick input must be open). */
 async function pick(page, text) {
   const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
   await row.waitFor({ timeout: 15000 });
-  await page.locator('.quick-input-widget .quick-input-box input').fill(text);
-  await sleep(200);
-  await page.keyboard.press('Enter');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  if (!(await acceptInput(input, text, `the pick "${text}"`))) throw new Error(`the pick "${text}" was not taken`);
 }
 async function typeIntoInput(page, value) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(value);
-  await sleep(100);
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 10000 }).catch(() => {});
+  await acceptInput(input, value, `the input "${value}"`);
 }
 async function panelFrame(page, timeout = 30000) {
   return waitFor(async () => {
@@ -988,6 +1002,7 @@ async function restrictedScenario(page, ws) {
     viewport: { width: 1500, height: 950 },
   });
   const page = ctx.pages()[0] || await ctx.newPage();
+  shownPage = page;
   const requests = [];
   ctx.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
