@@ -118,7 +118,8 @@ export function contentProblems(entries: readonly string[], target: string, byte
 
 /** Entry names and the manifest of a VSIX (a zip), read with vsce's own zip reader. */
 function readVsix(file: string): Promise<{ entries: string[]; manifest: Manifest }> {
-  const yauzl = require('yauzl') as Yauzl;
+  // vsce's own zip reader, resolved from vsce (not a dependency of this project).
+  const yauzl = createRequire(require.resolve('@vscode/vsce/package.json'))('yauzl') as Yauzl;
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true }, (err, zip) => {
       if (err) { reject(err); return; }
