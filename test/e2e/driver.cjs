@@ -35,7 +35,9 @@ async function check(name, fn) {
     results.push({ name, ok: false, ms: Date.now() - start, error: String(e && e.stack || e) });
     lap(`FAIL ${name}: ${e && e.message || e}`);
     // The workbench as the failed step left it (the final failure.png shows only the end of the run).
-    if (shownPage) await shownPage.screenshot({ path: path.join(ARTIFACTS, `failed-step-${results.length}.png`) }).catch(() => {});
+    // Named after the step: the two workbenches of a run (run.sh) keep each other's.
+    const shot = `failed-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.png`;
+    if (shownPage) await shownPage.screenshot({ path: path.join(ARTIFACTS, shot) }).catch(() => {});
     return false;
   }
 }
