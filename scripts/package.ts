@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, 'README.md'), marketplaceReadme(readFileSync(path.join(root, 'README.md'), 'utf8')));
     // Already bundled: the staged manifest has no scripts for vsce to run and no development tools,
     // and depends only on what ships unbundled, which vsce finds with `npm list` in the stage.
-    const { scripts: _scripts, devDependencies: _dev, allowScripts: _allow, dependencies, ...manifest } = pkg;
+    const { scripts: _scripts, devDependencies: _dev, dependencies, ...manifest } = pkg;
     const runtime = TARGETS[target] === null ? {} : { dependencies: { 'onnxruntime-node': dependencies['onnxruntime-node'] } };
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...manifest, ...runtime }, null, 2) + '\n');
     if (TARGETS[target] !== null) {
