@@ -1,52 +1,19 @@
 // Bundles the extension host code, the CLI, the trainer process and the webviews with esbuild.
 // Usage: node scripts/build.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { nodeBundleConfig, nodeBundles, root, webviewBundleConfigs } from './bundles.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
-const at = (p) => path.join(root, p);
 
-/** Node-side bundles: CommonJS, Node 20, native onnxruntime stays outside the bundle. */
-const nodeBundles = [
-  { in: 'src/extension/extension.ts', out: 'dist/extension.js', external: ['vscode', 'onnxruntime-node'] },
-  { in: 'src/cli/main.ts', out: 'dist/cli.js', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
-  { in: 'python-free-train/trainer.ts', out: 'dist/trainer.js', external: ['onnxruntime-node'] },
-  // Worker threads of the simulation study (started by the CLI and the extension).
-  { in: 'src/simulation/worker.ts', out: 'dist/simulation-worker.js', external: ['onnxruntime-node'] },
-  // Worker threads of the trainer that hash pool texts in parallel.
-  { in: 'python-free-train/features/featurizerWorker.ts', out: 'dist/featurizer-worker.js', external: ['onnxruntime-node'] },
+const configs = [
+  ...nodeBundles.filter((b) => existsSync(path.join(root, b.in))).map((b) => nodeBundleConfig(b, { minify })),
+  ...webviewBundleConfigs({ minify }),
 ];
 
-/** Every `webview/<name>/main.ts` becomes `dist/webview/<name>.js` for the browser. */
-const webviewEntries = existsSync(at('webview'))
-  ? readdirSync(at('webview'), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(at(`webview/${d.name}/main.ts`)))
-      .map((d) => ({ in: `webview/${d.name}/main.ts`, out: `dist/webview/${d.name}.js` }))
-  : [];
-
-const configs = [];
-for (const b of nodeBundles) {
-  if (!existsSync(at(b.in))) continue;
-  configs.push({
-    entryPoints: [at(b.in)], outfile: at(b.out), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    external: b.external, sourcemap: true, minify, logLevel: 'warning',
-    banner: b.banner ? { js: b.banner } : undefined,
-    // lowdb and other ESM-only packages reference import.meta.url; give CommonJS a stand-in.
-    define: { 'import.meta.url': 'importMetaUrl' },
-    inject: [at('scripts/import-meta-url.js')],
-  });
-}
-for (const w of webviewEntries) {
-  configs.push({
-    entryPoints: [at(w.in)], outfile: at(w.out), bundle: true, platform: 'browser', target: 'es2022', format: 'iife',
-    sourcemap: true, minify, logLevel: 'warning', loader: { '.css': 'text' },
-  });
-}
-
-mkdirSync(at('dist'), { recursive: true });
+mkdirSync(path.join(root, 'dist'), { recursive: true });
 if (watch) {
   for (const c of configs) (await esbuild.context(c)).watch();
   console.log(`watching ${configs.length} bundles`);
