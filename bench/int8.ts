@@ -34,7 +34,7 @@ import { DEFAULT_TRAIN_OPTIONS } from '../src/train/retrain';
 import { Backend } from '../python-free-train/backend';
 import type { RobertaConfig } from '../python-free-train/roberta/config';
 import { type Precision, RobertaEncoder } from '../python-free-train/roberta/encoder';
-import { randomRobertaWeights, robertaTokenizerJson } from '../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, robertaTokenizerJson } from '../test/helpers/robertaFixtures';
 import { floatToHalf, halfToFloat } from '../python-free-train/roberta/safetensors';
 import { MLP_HEAD_CONFIG } from '../python-free-train/roberta/headBridge';
 import { loadRobertaModel } from '../python-free-train/roberta/model';

@@ -3,7 +3,7 @@
  * constants. Operators with shape inference live in `ops.ts`; serialization in `serialize.ts`.
  */
 import { floatToHalf } from './half';
-import { type DType, type Dim, type Shape, type TensorData, formatShape, isStaticShape, sizeOf } from './types';
+import { type DType, type Shape, type TensorData, formatShape, sizeOf } from './types';
 
 /** One attribute of a node, tagged by its ONNX kind so numbers are never ambiguous. */
 export type Attr =
@@ -228,5 +228,3 @@ export function typedFrom(dtype: DType, values: readonly number[]): TensorData {
   }
 }
 
-export const dimsEqual = (a: Dim, b: Dim): boolean => a === b;
-export { isStaticShape };

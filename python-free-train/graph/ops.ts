@@ -3,7 +3,7 @@
  * hold symbolic dimensions; a mismatch between known sizes fails at build time with the node name.
  */
 import { type Attr, GraphCore, Value, float, int, ints, str } from './core';
-import { type DType, type Dim, ONNX_DTYPE, type Shape, allocate, formatShape, isFloat, isStaticShape } from './types';
+import { type DType, type Dim, ONNX_DTYPE, type Shape, allocate, formatShape, isStaticShape } from './types';
 
 export interface GemmOptions { alpha?: number; beta?: number; transA?: boolean; transB?: boolean }
 export interface SliceSpec { starts: readonly number[]; ends: readonly number[]; axes?: readonly number[]; steps?: readonly number[] }
@@ -493,4 +493,3 @@ function onnxType(t: DType): number {
   return ONNX_DTYPE[t];
 }
 
-export { isFloat };

@@ -128,4 +128,3 @@ export function registerSimulationCommands(context: vscode.ExtensionContext, out
   }));
 }
 
-export const SIMULATION_COMMAND = COMMAND;

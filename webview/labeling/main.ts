@@ -279,7 +279,7 @@ function request(message: WebviewToHost & { requestId: number }, e: KeyboardEven
   pendingKeyAt = e.timeStamp || performance.now();
   awaitingShow = true;
   awaitedRequest = message.requestId;
-  send({ ...message, keyAt: pendingKeyAt } as WebviewToHost);
+  send(message);
   return true;
 }
 
@@ -345,7 +345,6 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       const keyAt = unanswered ? undefined : pendingKeyAt;
       if (!unanswered) pendingKeyAt = undefined;
       const seq = msg.seq;
-      const reviewId = msg.candidate?.reviewId ?? null;
       // The frame callback runs just before the new view is painted; a task queued from it runs right after the paint.
       requestAnimationFrame(() => setTimeout(() => {
         const now = performance.now();
@@ -355,7 +354,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         if (msg.hostTiming) document.body.dataset.lastHostTiming = JSON.stringify(msg.hostTiming);
         document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
         document.body.dataset.lastPaintWaitMs = (now - domDone).toFixed(2);
-        send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
+        send({ type: 'rendered', seq });
       }, 0));
       if (unanswered) return;
       awaitingShow = false;

@@ -12,7 +12,7 @@ import type { SecreviewApi } from '../../../src/extension/api';
 import type { ExtensionTestResult } from '../../../src/extension/extensionTests';
 import { ReadOnlyError } from '../../../src/store/labelDb';
 import type { LanguageModelClient } from '../../../src/core/secondOpinion';
-import { testing as secondOpinion } from '../../../src/extension/secondOpinion';
+import * as secondOpinion from '../../../src/extension/secondOpinion';
 import { Workspace } from '../../../src/store/workspace';
 
 type Vscode = typeof vscodeApi;

@@ -9,7 +9,7 @@ import { HashingRepresentation } from '../../../python-free-train/features/hashi
 import { ParallelFeaturizer, defaultFeaturizeWorkers, featurizerWorkerScript } from '../../../python-free-train/features/parallelFeaturizer';
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { scoreShard } from '../../../python-free-train/trainer/shards';
-import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { readLabeledJsonl } from '../../helpers/inMemoryTrainer';
 import { paperLabelsFile, paperWorkspace, needsPaperData } from './helpers';
 import { referenceVector } from '../../helpers/hashingReference';
 

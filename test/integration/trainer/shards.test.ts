@@ -9,7 +9,7 @@ import { main } from '../../../src/cli/main';
 import { DEVICE_CHOICES } from '../../../python-free-train/backend';
 import { textKey } from '../../../python-free-train/features/cache';
 import { Fp16EmbeddingCache } from '../../../python-free-train/roberta/embeddingCache';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { embeddingCacheRoot } from '../../../python-free-train/trainer/job';
 import { parseShard, shardRange } from '../../../python-free-train/trainer/shards';
 import { Workspace } from '../../../src/store/workspace';
