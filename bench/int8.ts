@@ -29,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MODEL_LABELS, type ModelLabel } from '../src/core/labels';
 import { parseMixture, selectBatch } from '../src/core/selection';
-import { DEFAULT_BATCH_SIZE } from '../src/store/batches';
+import { DEFAULT_BATCH_SIZE } from '../src/core/defaults';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/retrain';
 import { Backend } from '../python-free-train/backend';
 import type { RobertaConfig } from '../python-free-train/roberta/config';

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
-import { formatMixture, parseMixture, selectBatch } from '../../src/core/selection';
+import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
 import { labeledRows, openBatchRows } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
-import type { EpochRecord, TrainOptions, TrainProgress, TrainResult, TrainedModelRecord } from '../../src/protocol/trainer';
+import { checkTrainRequest, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
 import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, type ModelManifest } from '../../src/train/modelFiles';
 import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
@@ -160,7 +160,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   const t0 = performance.now();
   const durationsMs: Record<string, number> = {};
   const lap = (name: string, since: number) => { durationsMs[name] = Math.round(performance.now() - since); return performance.now(); };
-  validateOptions(options);
+  const mixture = validateOptions(options);
   assertAvailable(options.representation);
   let workers: number;
   try {
@@ -168,7 +168,6 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   } catch (e) {
     throw new TrainJobError('bad-request', (e as Error).message);
   }
-  const mixture = parseMixture(options.strategy);
   const { signal } = ctx;
 
   ctx.progress({ phase: 'loading', message: 'reading labels and pool' });
@@ -396,11 +395,11 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   }
 }
 
-function validateOptions(o: TrainOptions): void {
-  const bad = (m: string) => { throw new TrainJobError('bad-request', m); };
-  if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 1000) bad(`epochs must be an integer in [1, 1000], got ${o.epochs}`);
-  if (!Number.isInteger(o.seed)) bad(`seed must be an integer, got ${o.seed}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 0) bad(`batch size must be a non-negative integer, got ${o.batchSize}`);
+/** Checks a request whole (the protocol's common rules, then the trainer's own); returns the parsed mixture. */
+function validateOptions(o: TrainOptions): MixturePart[] {
+  const bad = (m: string): never => { throw new TrainJobError('bad-request', m); };
+  const common = checkTrainRequest(o);
+  if (!common.ok) return bad(common.error);
   if (o.hidden && !o.hidden.every((h) => Number.isInteger(h) && h > 0)) bad(`hidden layer widths must be positive integers, got ${JSON.stringify(o.hidden)}`);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
   if (o.representation === 'roberta') {
@@ -420,9 +419,5 @@ function validateOptions(o: TrainOptions): void {
   }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
   if (o.featurizeWorkers !== undefined && !(Number.isInteger(o.featurizeWorkers) && o.featurizeWorkers >= 0 && o.featurizeWorkers <= 64)) bad(`featurize workers must be an integer in [0, 64], got ${o.featurizeWorkers}`);
-  try {
-    parseMixture(o.strategy);
-  } catch (e) {
-    bad((e as Error).message);
-  }
+  return common.mixture;
 }

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  TRAINER_PROTOCOL_VERSION, isTrainerToParent,
+  TRAINER_PROTOCOL_VERSION, checkTrainRequest, isTrainerToParent,
   type DeviceInfo, type TrainerErrorCode, type TrainOptions, type TrainPhase, type TrainProgress, type TrainResult, type ParentToTrainer,
 } from '../protocol/trainer';
 
@@ -75,6 +75,9 @@ const PHASE_WORDS: Record<TrainPhase, string> = {
 
 /** Runs one training in a fresh trainer process. */
 export function runTraining(workspaceFolder: string, options: TrainOptions, hooks: TrainingHooks = {}): Promise<TrainingOutcome> {
+  // A bad request (an invalid setting) fails here, before a trainer process is started.
+  const checked = checkTrainRequest(options);
+  if (!checked.ok) return Promise.reject(new TrainerFailedError('bad-request', checked.error));
   const entry = hooks.entry ?? resolveTrainerEntry(hooks.env);
   const requestId = randomUUID();
   return new Promise<TrainingOutcome>((resolve, reject) => {

@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
 import type { Label } from '../../src/core/labels';
+import { PANEL_ACTION_KEYS } from '../../src/core/defaults';
 import { sanitizeToFragment } from '../shared/sanitize';
 
 interface VsCodeApi {
@@ -286,7 +287,7 @@ function request(message: WebviewToHost & { requestId: number }, e: KeyboardEven
 function isActionKey(e: KeyboardEvent): boolean {
   if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z')) return true;
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || 'sSnNoOdDgGaA'.includes(e.key));
+  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || PANEL_ACTION_KEYS.includes(e.key));
 }
 
 document.addEventListener('keydown', (e) => {
