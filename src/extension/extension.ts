@@ -8,7 +8,6 @@ import type { SecreviewApi } from './api';
 import { BatchesTreeProvider } from './batchesView';
 import { registerCommands } from './commands';
 import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
-import { registerExtensionTests } from './extensionTests';
 import { DiffContextFetcher } from './github';
 import { Log } from './log';
 import { LabelingPanel, LabelingPanelSerializer, type PanelHost } from './panel';
@@ -75,7 +74,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   }, log);
   // ---------------------------------------------------------------------------------------------
 
-  registerExtensionTests(context, api, log.line);
   await host.open();
   LabelingPanel.current?.refresh();
   return api;

@@ -22,9 +22,13 @@ rm -rf "$RUN"
 mkdir -p "$RUN"/{tmp,xdg,exts,ud/User,workspaces} "$ROOT/test/e2e/artifacts"
 export TMPDIR=$RUN/tmp XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache
 
-# The integration suite that runs inside the extension host, bundled like the extension.
+# The test harness extension (test/e2e/harness): the integration suite that runs inside the
+# extension host, bundled like the extension, installed beside it.
+HARNESS=$RUN/exts/secreview.e2e-harness-0.0.1
+mkdir -p "$HARNESS"
+cp test/e2e/harness/package.json "$HARNESS/"
 node -e "
-require('esbuild').buildSync({ entryPoints: ['test/integration/extension/suite.ts'], outfile: '$RUN/extension-tests.js', bundle: true,
+require('esbuild').buildSync({ entryPoints: ['test/e2e/harness/extension.ts'], outfile: '$HARNESS/extension.js', bundle: true,
   platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'onnxruntime-node'], logLevel: 'warning',
   define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/import-meta-url.js'] });
 " || { echo "0 passed, 1 failed"; exit 1; }
@@ -48,7 +52,7 @@ cat > "$RUN/ud/User/settings.json" <<'JSON'
 JSON
 
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-SECREVIEW_EXTENSION_TESTS=$RUN/extension-tests.js SECREVIEW_EXTENSION_TEST_RESULTS=$RUN/extension-test-results.json \
+SECREVIEW_EXTENSION_TEST_RESULTS=$RUN/extension-test-results.json \
   setsid "$CS" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check --disable-workspace-trust \
   --disable-getting-started-override --extensions-dir "$RUN/exts" --user-data-dir "$RUN/ud" >"$RUN/code-server.log" 2>&1 &
 CSPID=$!
