@@ -12,7 +12,7 @@ import { labeledRows, openBatchRows } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
 import { checkTrainRequest, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
-import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, type ModelManifest } from '../../src/train/modelFiles';
+import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
 import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
@@ -49,7 +49,7 @@ export const TUNED_ENCODER_DIR = 'encoder';
 
 /** Where cached pool embeddings live: `.secreview/cache/embeddings/<fingerprint>/`. */
 export function embeddingCacheRoot(workspaceDir: string): string {
-  return path.join(workspaceDir, 'cache', 'embeddings');
+  return workspacePaths.embeddingCache(workspaceDir);
 }
 
 /**

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { MODEL_LABELS } from '../../src/core/labels';
 import { NoModelError } from '../../src/store/batches';
 import type { Pool } from '../../src/store/pool';
-import { MODEL_FILES, findModel, readManifest, type ModelManifest } from '../../src/train/modelFiles';
+import { MODEL_FILES, findModel, readManifest, type ModelManifest } from '../../src/store/layout';
 import type { Backend } from '../backend';
 import { featurizeCached, textKey, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';

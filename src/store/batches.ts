@@ -8,7 +8,7 @@ import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import { formatMixture, selectBatch, type MixturePart } from '../core/selection';
 import type { Batch } from './labelDb';
 import { FLAG_M1 } from './pool';
-import { readScores, type Scores } from './scores';
+import { readScores, type Scores } from './layout';
 import type { Workspace } from './workspace';
 
 
