@@ -19,8 +19,8 @@ import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
-import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
-import { isPrecisionChoice, resolvePrecision } from '../roberta/precision';
+import { ROBERTA_PRECISION_CHOICES, checkRobertaRequest, resolveRobertaFolder, robertaRequestOf, type RobertaRequest } from '../features/roberta';
+import { isPrecisionChoice } from '../roberta/precision';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
@@ -47,26 +47,6 @@ export const TRAINING_DEFAULTS = {
 /** A fine-tuned model's encoder, inside its model folder (representation.json names it relatively). */
 export const TUNED_ENCODER_DIR = 'encoder';
 
-/** Where cached pool embeddings live: `.secreview/cache/embeddings/<fingerprint>/`. */
-export function embeddingCacheRoot(workspaceDir: string): string {
-  return workspacePaths.embeddingCache(workspaceDir);
-}
-
-/**
- * The RoBERTa request of a training run (options first, then the environment the parent set), its
- * precision resolved (`auto` by default: see `roberta/precision.ts`).
- */
-export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>,
-  env: NodeJS.ProcessEnv = process.env, device = 'cpu'): RobertaRequest {
-  const choice = options.precision ?? 'auto';
-  const { precision, reason } = resolvePrecision(choice, undefined, device);
-  return {
-    modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
-    modelId: options.modelId, modelRevision: options.modelRevision,
-    cacheDir: options.modelCacheDir ?? defaultModelCacheDir(env),
-    precision, ...(choice === 'auto' ? { precisionReason: reason } : {}), maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
-  };
-}
 
 /**
  * Featurizes through the durable embedding cache when the representation is expensive (RoBERTa):
@@ -80,7 +60,7 @@ export class CachedFeaturizer {
 
   static async open(representation: Representation, workspaceDir: string): Promise<CachedFeaturizer> {
     if (representation.id !== 'roberta') return new CachedFeaturizer(representation, undefined);
-    const cache = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), representation.fingerprint(), representation.dim);
+    const cache = await Fp16EmbeddingCache.open(workspacePaths.embeddingCache(workspaceDir), representation.fingerprint(), representation.dim);
     return new CachedFeaturizer(representation, cache);
   }
 

@@ -63,6 +63,13 @@ export function importsLimited(graph: ImportGraph, folder: string, may: (spec: s
   return files.flatMap((f) => graph.get(f)!.filter((s) => !may(s)).map((s) => `${f} imports ${s}`));
 }
 
+/** Violations of "the module `target` (a repository path without extension) is imported only by `allowed`"; it must have an importer. */
+export function moduleImportedOnlyBy(graph: ImportGraph, target: string, allowed: readonly string[]): string[] {
+  const importers = [...graph].filter(([, imports]) => imports.includes(target)).map(([f]) => f);
+  if (!importers.length) return [`nothing imports ${target}: the rule checks nothing`];
+  return importers.filter((f) => !allowed.includes(f)).map((f) => `${f} imports ${target}`);
+}
+
 /** The rules, each a list of violations (empty when kept). */
 export const RULES: Record<string, (g: ImportGraph) => string[]> = {
   'src/core is pure: it imports only its own modules (no I/O, VS Code, onnxruntime, database or GitHub client)':
@@ -75,6 +82,8 @@ export const RULES: Record<string, (g: ImportGraph) => string[]> = {
   'onnxruntime-node is imported by python-free-train/backend.ts alone': (g) => onlyImportedFrom(g, 'onnxruntime-node', ['python-free-train/backend.ts']),
   'octokit is imported only under src/github': (g) => onlyImportedFrom(g, /^(octokit|@octokit\/.*)$/, ['src/github/']),
   'lowdb is imported by the label database alone': (g) => onlyImportedFrom(g, 'lowdb', ['src/store/labelDb.ts']),
+  // One job code path: the CLI and the extension reach training through the trainer client and protocol.
+  'the training job runs in the trainer process alone': (g) => moduleImportedOnlyBy(g, 'python-free-train/trainer/job', ['python-free-train/trainer.ts']),
 };
 
 /** esbuild metafile inputs and external imports that a bundle must not contain. */

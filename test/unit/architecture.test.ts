@@ -23,6 +23,8 @@ const healthy: Record<string, string[]> = {
   'src/store/labelDb.ts': ['lowdb', 'node:fs'],
   'src/github/client.ts': ['@octokit/core'],
   'python-free-train/backend.ts': ['onnxruntime-node'],
+  'python-free-train/trainer.ts': ['python-free-train/trainer/job', 'src/protocol/trainer'],
+  'src/train/client.ts': ['src/protocol/trainer', 'node:child_process'],
 };
 
 const violations: Record<string, Record<string, string[]>> = {
@@ -33,6 +35,7 @@ const violations: Record<string, Record<string, string[]>> = {
   'onnxruntime-node is imported by python-free-train/backend.ts alone': { 'src/simulation/ortEngine.ts': ['onnxruntime-node'] },
   'octokit is imported only under src/github': { 'src/cli/commands/crawl.ts': ['@octokit/plugin-retry'] },
   'lowdb is imported by the label database alone': { 'src/store/pool.ts': ['lowdb/node'] },
+  'the training job runs in the trainer process alone': { 'src/cli/commands/train.ts': ['python-free-train/trainer/job'] },
 };
 
 describe('import rules', () => {
