@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Backend } from '../python-free-train/backend';
 import type { HashingConfig } from '../python-free-train/features/representation';
-import { crossValidate, type FoldResult } from '../python-free-train/trainer/crossval';
-import { readLabeledJsonl } from '../python-free-train/trainer/inMemory';
+import { crossValidate, type FoldResult } from '../test/helpers/crossval';
+import { readLabeledJsonl } from '../test/helpers/inMemoryTrainer';
 import { TRAINING_DEFAULTS } from '../python-free-train/trainer/job';
 import { findPaperData, HOW_TO_GET, PAPER_DATA_FILE } from '../scripts/paper-data';
 

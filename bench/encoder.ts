@@ -22,7 +22,7 @@ import { toModelBytes } from '../python-free-train/graph/serialize';
 import type { RobertaConfig } from '../python-free-train/roberta/config';
 import { PRECISIONS, type Precision, RobertaEncoder } from '../python-free-train/roberta/encoder';
 import { RobertaFineTuner } from '../python-free-train/roberta/fineTune';
-import { randomRobertaWeights, robertaTokenizerJson } from '../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, robertaTokenizerJson } from '../test/helpers/robertaFixtures';
 import { RobertaTokenizer } from '../python-free-train/roberta/tokenizer';
 import { args, deviceFlag, flag, note, option, reviewTexts, robertaBaseConfig } from './_common';
 

@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import { RobertaFineTuner } from '../python-free-train/roberta/fineTune';
-import { randomRobertaWeights, robertaTokenizerJson } from '../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, robertaTokenizerJson } from '../test/helpers/robertaFixtures';
 import { RobertaTokenizer } from '../python-free-train/roberta/tokenizer';
 import { args, backendFromFlags, flag, note, printJson, reviewTexts, robertaBaseConfig, round, seconds } from './_common';
 

@@ -16,7 +16,7 @@ import { meanInterval, type Series } from '../src/simulation/aggregate';
 import { lineChart } from '../src/simulation/svg';
 import { Backend } from '../python-free-train/backend';
 import { gatherLabels, gatherRows } from '../python-free-train/trainer/fit';
-import { classOf, fitHashing, readLabeledJsonl, trainOnFeatures } from '../python-free-train/trainer/inMemory';
+import { classOf, fitHashing, readLabeledJsonl, trainOnFeatures } from '../test/helpers/inMemoryTrainer';
 import { findPaperData, HOW_TO_GET, PAPER_DATA_FILE } from '../scripts/paper-data';
 
 const root = path.resolve(__dirname, '..');
@@ -50,7 +50,6 @@ async function main(): Promise<void> {
   const bodyKey = all.map((r) => fingerprint64(r.body));
   const ids = all.map((r) => r.id);
   const backend = await Backend.create({ device: 'cpu' });
-  const yesCol = MODEL_LABELS.indexOf('yes');
   let trainings = 0;
 
   const runs: { strategy: string; seed: number; curve: Point[] }[] = [];

@@ -6,9 +6,8 @@
  *   parallel worker threads (wall seconds per run);
  * - numpy: the same run as a straightforward NumPy program (bench/reference/simulate_numpy.py) on
  *   one BLAS thread, and the ratio, when python3 with numpy is available.
- * Options: --rows N, --iterations N, --no-parallel, --no-reference, --dense (also time the dense
- * TypeScript engine, slow). CPU seconds are reported because the machine may be shared: wall
- * seconds then overstate the cost.
+ * Options: --rows N, --iterations N, --no-parallel, --no-reference. CPU seconds are reported
+ * because the machine may be shared: wall seconds then overstate the cost.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -23,8 +22,8 @@ function arg(name: string, fallback: number): number {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
-async function timeOneRun(rows: number, iterations: number, engineKind: 'onnxruntime' | 'dense', threads: number) {
-  const engine = await createEngine(engineKind, [20, 15, 15, 15, 2], threads);
+async function timeOneRun(rows: number, iterations: number, threads: number) {
+  const engine = await createEngine('onnxruntime', [20, 15, 15, 15, 2], threads);
   // Warm up: sessions are created once per worker and reused by every run.
   await simulateRun({ rows: 2000, iterations: 2 }, 0, engine);
   const cpu0 = process.cpuUsage();
@@ -49,11 +48,10 @@ async function main(): Promise<void> {
     benchmark: 'simulate', rows, iterations, increment: 200, epochs: 10, strategies: 4,
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', loadAverageAtStart: loadavg().map((v) => +v.toFixed(2)) },
   };
-  const one = await timeOneRun(rows, iterations, 'onnxruntime', 1);
+  const one = await timeOneRun(rows, iterations, 1);
   out.oneThread = one;
-  if (flag('dense')) out.denseOneThread = await timeOneRun(rows, iterations, 'dense', 1);
   if (!flag('no-parallel') && cores > 1) {
-    const allThreads = await timeOneRun(rows, iterations, 'onnxruntime', cores);
+    const allThreads = await timeOneRun(rows, iterations, cores);
     const t0 = performance.now();
     await runStudy({ config: { rows, iterations, seed: 99 }, runs: cores, workers: cores });
     const perRun = (performance.now() - t0) / 1000 / cores;

@@ -93,7 +93,10 @@ async function main(): Promise<void> {
 
   process.on('message', (msg: unknown) => {
     if (!isParentToTrainer(msg)) {
-      console.error(`secreview trainer: ignoring an unknown message ${JSON.stringify(msg).slice(0, 200)}`);
+      console.error(`secreview trainer: malformed message ${JSON.stringify(msg).slice(0, 200)}`);
+      // Every request is answered, a malformed one with an error, so its sender never waits.
+      const requestId = (msg as { requestId?: unknown } | null)?.requestId;
+      if (typeof requestId === 'string') void send({ type: 'error', requestId, code: 'bad-request', message: 'malformed request (a train request needs workspaceDir and options)' });
       return;
     }
     void handle(msg);

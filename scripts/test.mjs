@@ -1,5 +1,6 @@
 // Runs the test suites with node:test (TypeScript through tsx).
 // Usage: node scripts/test.mjs unit|integration|chaos|e2e|all [extra files or name filters]
+//   deadcode     no unused file or export (knip; the compiler's noUnusedLocals covers locals)
 //   unit         fast tests of pure code (test/unit)
 //   integration  real files, real processes, loopback servers (test/integration)
 //   chaos        the fault harness: built CLI processes SIGKILLed at random moments (test/chaos;
@@ -53,13 +54,15 @@ function nodeTests(kind) {
 const steps = {
   typecheck: () => run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) || run('npx', ['tsc', '-p', 'webview/tsconfig.json', '--noEmit']),
   build: () => run(process.execPath, ['scripts/build.mjs']),
+  // Files no entry point reaches and exports nothing imports (knip.json names the entry points).
+  deadcode: () => run('npx', ['knip', '--no-progress', '--include', 'files,exports,types']),
   unit: () => nodeTests('unit'),
   integration: () => nodeTests('integration'),
   // The harness runs the bundles (dist/cli.js, dist/trainer.js): `all` has just built them.
   chaos: () => { if (suite !== 'all') steps.build(); nodeTests('chaos'); },
   e2e: () => { if (existsSync(path.join(root, 'test/e2e/run.sh'))) run('bash', ['test/e2e/run.sh']); else console.log('no e2e suite'); },
 };
-const plan = suite === 'all' ? ['typecheck', 'build', 'unit', 'integration', 'chaos', 'e2e'] : [suite];
+const plan = suite === 'all' ? ['typecheck', 'deadcode', 'build', 'unit', 'integration', 'chaos', 'e2e'] : [suite];
 for (const s of plan) {
   if (!steps[s]) { console.error(`unknown suite "${s}"; one of: ${Object.keys(steps).join(', ')}, all`); process.exit(2); }
   console.log(`\n=== ${s} ===`);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backend';
 import { DEFAULT_HUB_MODEL, MODEL_FLAG, MODEL_PATH_SETTING, type DownloadProgress, type ModelSource, parseModelId, resolveModelFolder } from '../roberta/hub';
-import { PRECISIONS, PRECISION_CHOICES, type Precision, type PrecisionChoice } from '../roberta/precision';
+import { PRECISIONS, PRECISION_CHOICES, resolvePrecision, type Precision, type PrecisionChoice } from '../roberta/precision';
+import type { TrainOptions } from '../../src/protocol/trainer';
 import { RobertaRepresentation } from '../roberta/representation';
 import type { Representation, RobertaParams } from './representation';
 
@@ -117,4 +118,20 @@ export async function loadRoberta(params: RobertaParams, override: RobertaReques
     ...(override.modelPath ? { modelPath: override.modelPath, modelId: undefined } : {}),
     precision: params.precision ?? 'fp32', maxTokens: params.maxTokens,
   }, runtime);
+}
+
+/**
+ * The RoBERTa request of a training run (options first, then the environment the parent set), its
+ * precision resolved (`auto` by default: see `roberta/precision.ts`).
+ */
+export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>,
+  env: NodeJS.ProcessEnv = process.env, device = 'cpu'): RobertaRequest {
+  const choice = options.precision ?? 'auto';
+  const { precision, reason } = resolvePrecision(choice, undefined, device);
+  return {
+    modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
+    modelId: options.modelId, modelRevision: options.modelRevision,
+    cacheDir: options.modelCacheDir ?? defaultModelCacheDir(env),
+    precision, ...(choice === 'auto' ? { precisionReason: reason } : {}), maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
+  };
 }

@@ -7,7 +7,7 @@
  * to the operand's shape. When a dimension is symbolic on one side only, the axes are found at run
  * time from the shapes (Shape, Equal, NonZero, ReduceSum with run-time axes).
  */
-import { GraphError, type GraphNode, Value } from './core';
+import { type CustomGradient, GraphError, type GraphNode, Value } from './core';
 import type { Graph } from './ops';
 import { type Dim, isFloat, isStaticShape, sizeOf } from './types';
 
@@ -48,6 +48,20 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
   }
   if (!dependent.has(loss)) throw new GraphError(`gradients: loss ${loss.name} depends on none of the parameters`);
 
+  // A fused backward form replaces the nodes it spans only when every parameter reaches them
+  // through its declared inputs (none lies inside, none enters another way).
+  const wrtProducers = new Set(wrt.map((p) => p.producer).filter((n): n is GraphNode => !!n));
+  const customApplies = (c: CustomGradient, last: number): boolean => {
+    const inside = new Set<Value>(c.inputs);
+    for (let i = c.firstNode; i <= last; i++) {
+      const n = nodes[i]!;
+      if (wrtProducers.has(n)) return false;
+      if (n.inputs.some((v) => v && dependent.has(v) && !inside.has(v))) return false;
+      for (const o of n.outputs) inside.add(o);
+    }
+    return true;
+  };
+
   const pending = new Map<Value, Value[]>();
   const push = (v: Value, grad: Value) => {
     const list = pending.get(v);
@@ -69,6 +83,15 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
       if (!node.outputs.some((o) => dependent.has(o) && pending.has(o))) continue;
       const dys = node.outputs.map((o) => total(o));
       if (NON_DIFFERENTIABLE.has(node.op)) continue;
+      const custom = node.outputs.length === 1 ? g.customGradients.get(node.outputs[0]!) : undefined;
+      if (custom && customApplies(custom, k)) {
+        const grads = g.scope(node.name.split('/').pop()!, () => custom.rule(dys[0]!));
+        grads.forEach((grad, i) => {
+          const input = custom.inputs[i]!;
+          if (grad && dependent.has(input) && isFloat(input.dtype)) push(input, grad);
+        });
+        continue;
+      }
       const rule = RULES[node.op];
       if (!rule) throw new GraphError(`gradients: no gradient rule for ${node.op} (node ${node.name})`);
       const dy = dys[0] ?? zerosLike(g, node.outputs[0]!);
@@ -93,9 +116,17 @@ function shapeValue(g: Graph, v: Value): Value {
   return isStaticShape(v.shape) ? g.int64s(v.shape) : g.shapeOf(v);
 }
 
-/** Reshapes `grad` to the shape of `like` (same number of elements). */
+/**
+ * Reshapes `grad` to the shape of `like` (same number of elements). The target is a constant where
+ * it can be: known sizes, 0 (copy) for a symbol at the same position of `grad`, -1 for one other
+ * symbol; only otherwise is `like`'s shape read at run time (a Shape node: CPU work between GPU kernels).
+ */
 function reshapeLike(g: Graph, grad: Value, like: Value): Value {
   if (grad.shape.length === like.shape.length && grad.shape.every((d, i) => d === like.shape[i])) return grad;
+  const target = like.shape.map((d, i) => (typeof d === 'number' ? d : grad.shape[i] === d ? 0 : -1));
+  if (target.filter((d) => d === -1).length <= 1 && !target.some((d, i) => d === 0 && typeof like.shape[i] === 'number')) {
+    return g.reshape(grad, g.int64s(target), like.shape);
+  }
   return g.reshape(grad, shapeValue(g, like), like.shape);
 }
 
@@ -145,6 +176,7 @@ const RULES: Record<string, Rule> = {
       needs(1) ? reduceToShape(g, g.neg(g.div(g.mul(dy, y), b)), b) : null];
   },
   Neg: ({ g, dy }) => [g.neg(dy)],
+  Abs: ({ g, node, dy }) => [g.mul(dy, g.sign(node.inputs[0]!))],
   Pow: ({ g, node, dy, needs }) => {
     const [a, b] = [node.inputs[0]!, node.inputs[1]!];
     const y = node.outputs[0]!;

@@ -3,7 +3,7 @@
  * constants. Operators with shape inference live in `ops.ts`; serialization in `serialize.ts`.
  */
 import { floatToHalf } from './half';
-import { type DType, type Dim, type Shape, type TensorData, formatShape, isStaticShape, sizeOf } from './types';
+import { type DType, type Shape, type TensorData, formatShape, sizeOf } from './types';
 
 /** One attribute of a node, tagged by its ONNX kind so numbers are never ambiguous. */
 export type Attr =
@@ -60,8 +60,24 @@ export interface GraphOptions {
   symbolsNeverBroadcast?: boolean;
 }
 
+/**
+ * A gradient rule of its own for a value built from several nodes (a fused backward form): the
+ * value's gradient with respect to `inputs` in one step, instead of node by node through the
+ * nodes built since `firstNode`. Autodiff uses it unless a parameter lies inside those nodes or
+ * reaches them other than through `inputs`.
+ */
+export interface CustomGradient {
+  /** Index in `nodes` of the first node of the composite. */
+  readonly firstNode: number;
+  readonly inputs: readonly Value[];
+  /** Gradients of `inputs` given the value's gradient `dy`; null for an input it does not differentiate. */
+  readonly rule: (dy: Value) => readonly (Value | null)[];
+}
+
 export class GraphCore {
   readonly nodes: GraphNode[] = [];
+  /** Fused backward forms, by the value they differentiate (see `defineGradient`). */
+  readonly customGradients = new Map<Value, CustomGradient>();
   readonly inputs: Value[] = [];
   readonly initializers = new Map<Value, Initializer>();
   private readonly scopes: string[] = [];
@@ -167,6 +183,18 @@ export class GraphCore {
     return v;
   }
 
+  /**
+   * Gives `output`, built by the nodes appended since node index `firstNode` from `inputs`, a
+   * gradient rule of its own (e.g. softmax cross-entropy's `(softmax - target) / batch`): fewer
+   * backward nodes, and the arithmetic of the textbook form.
+   */
+  defineGradient(output: Value, gradient: CustomGradient): void {
+    if (!output.producer || this.nodes.indexOf(output.producer) < gradient.firstNode) {
+      throw new GraphError(`defineGradient: ${output.name} is not computed by the nodes since ${gradient.firstNode}`);
+    }
+    this.customGradients.set(output, gradient);
+  }
+
   /** Appends a node and returns its outputs; shapes are inferred by the caller (ops.ts). */
   addNode(op: string, inputs: readonly (Value | null)[], outputs: readonly { dtype: DType; shape: Shape }[],
     attrs: Record<string, Attr> = {}, meta: GraphNode['meta'] = {}): Value[] {
@@ -200,5 +228,3 @@ export function typedFrom(dtype: DType, values: readonly number[]): TensorData {
   }
 }
 
-export const dimsEqual = (a: Dim, b: Dim): boolean => a === b;
-export { isStaticShape };

@@ -18,6 +18,13 @@ export interface OptimizerConfig {
   momentum?: number;
   /** Clip gradients to this global L2 norm before the update. */
   clipNorm?: number;
+  /**
+   * Adam's arithmetic: `torch` (torch.optim: eps added to the bias-corrected sqrt(v̂),
+   * p - stepSize * (m / denom)) or `keras` (Keras/TensorFlow's ApplyAdam: eps added to sqrt(v),
+   * p - (m * stepSize) / denom). Each follows its reference's order of operations, so results match
+   * it to the last bit where the inputs do.
+   */
+  adamForm?: 'torch' | 'keras';
 }
 
 export const OPTIMIZER_KINDS = ['sgd', 'adam', 'adamw'] as const;
@@ -28,6 +35,7 @@ export function optimizerDefaults(c: OptimizerConfig): Required<OptimizerConfig>
   return {
     kind: c.kind, lr: c.lr, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, eps: c.eps ?? 1e-8,
     weightDecay: c.weightDecay ?? (c.kind === 'adamw' ? 0.01 : 0), momentum: c.momentum ?? 0, clipNorm: c.clipNorm ?? 0,
+    adamForm: c.adamForm ?? 'torch',
   };
 }
 
@@ -38,12 +46,21 @@ export function stateSlots(c: OptimizerConfig): readonly string[] {
   return ['m', 'v'];
 }
 
-export interface StepInputs {
-  /** Learning rate (scalar input, so schedules need no new graph). */
-  lr: Value;
-  /** 1-based step count after this update (scalar input), for Adam's bias correction. */
-  step: Value;
-}
+export type StepInputs =
+  | {
+    /** Learning rate (scalar input, so schedules need no new graph). */
+    lr: Value;
+    /** 1-based step count after this update (scalar input), for Adam's bias correction. */
+    step: Value;
+  }
+  | {
+    /**
+     * Adam with the bias-corrected step size lr * sqrt(1 - β2^t) / (1 - β1^t) computed by the
+     * caller (in double precision, one per step of an unrolled graph); `keras` form only, whose
+     * epsilon needs no correction.
+     */
+    stepSize: Value;
+  };
 
 export interface ParamUpdate { param: Value; state: Value[] }
 
@@ -74,16 +91,27 @@ export function applyOptimizer(g: Graph, config: OptimizerConfig, params: readon
     //   lr * (m / c1) / (sqrt(v / c2) + eps),   c1 = 1 - beta1^t, c2 = 1 - beta2^t
     // is rewritten as stepSize * m / (sqrt(v) + epsHat) with stepSize = lr * sqrt(c2) / c1 and
     // epsHat = eps * sqrt(c2): the same value with 3 fewer passes over every parameter tensor.
-    const { lr, step } = inputs;
-    const one = g.s(1, step);
+    // Keras adds eps to sqrt(v) itself: its epsHat is eps.
     let adam: { stepSize: Value; epsHat: Value } | undefined;
-    if (o.kind !== 'sgd') {
-      const sqrtC2 = g.sqrt(g.sub(one, g.pow(g.s(o.beta2, step), step)));
-      const c1 = g.sub(one, g.pow(g.s(o.beta1, step), step));
-      adam = { stepSize: g.div(g.mul(lr, sqrtC2), c1), epsHat: g.mul(g.s(o.eps, step), sqrtC2) };
+    let lr: Value | undefined;
+    let decay: Value | undefined;
+    if ('stepSize' in inputs) {
+      if (o.kind !== 'adam' || o.adamForm !== 'keras' || o.weightDecay > 0) {
+        g.fail(o.kind, 'a precomputed step size serves Adam in Keras form without weight decay; give lr and step instead');
+      }
+      adam = { stepSize: inputs.stepSize, epsHat: g.s(o.eps, inputs.stepSize) };
+    } else {
+      const { step } = inputs;
+      lr = inputs.lr;
+      const one = g.s(1, step);
+      if (o.kind !== 'sgd') {
+        const sqrtC2 = g.sqrt(g.sub(one, g.pow(g.s(o.beta2, step), step)));
+        const c1 = g.sub(one, g.pow(g.s(o.beta1, step), step));
+        adam = { stepSize: g.div(g.mul(lr, sqrtC2), c1), epsHat: o.adamForm === 'keras' ? g.s(o.eps, step) : g.mul(g.s(o.eps, step), sqrtC2) };
+      }
+      // AdamW's decoupled decay p * (1 - lr * wd), as one scalar factor.
+      if (o.kind === 'adamw' && o.weightDecay > 0) decay = g.sub(one, g.mul(lr, g.s(o.weightDecay, step)));
     }
-    // AdamW's decoupled decay p * (1 - lr * wd), as one scalar factor.
-    const decay = o.kind === 'adamw' && o.weightDecay > 0 ? g.sub(one, g.mul(lr, g.s(o.weightDecay, step))) : undefined;
     return params.map((p, i) => g.scope(p.name.replace(/[^0-9A-Za-z_.-]/g, '_'), () => {
       let grad = grads[i]!;
       const st = state[i] ?? [];
@@ -91,13 +119,14 @@ export function applyOptimizer(g: Graph, config: OptimizerConfig, params: readon
       if (o.kind === 'sgd') {
         if (o.momentum > 0) {
           const buf = g.add(g.mul(st[0]!, g.s(o.momentum, p)), grad);
-          return { param: g.sub(p, g.mul(buf, lr)), state: [buf] };
+          return { param: g.sub(p, g.mul(buf, lr!)), state: [buf] };
         }
-        return { param: g.sub(p, g.mul(grad, lr)), state: [] };
+        return { param: g.sub(p, g.mul(grad, lr!)), state: [] };
       }
       const m = g.add(g.mul(st[0]!, g.s(o.beta1, p)), g.mul(grad, g.s(1 - o.beta1, p)));
       const v = g.add(g.mul(st[1]!, g.s(o.beta2, p)), g.mul(g.mul(grad, grad), g.s(1 - o.beta2, p)));
-      const update = g.mul(g.div(m, g.add(g.sqrt(v), adam!.epsHat)), adam!.stepSize);
+      const denom = g.add(g.sqrt(v), adam!.epsHat);
+      const update = o.adamForm === 'keras' ? g.div(g.mul(m, adam!.stepSize), denom) : g.mul(g.div(m, denom), adam!.stepSize);
       const base = decay ? g.mul(p, decay) : p;
       return { param: g.sub(base, update), state: [m, v] };
     }));

@@ -10,7 +10,7 @@ import { type OptimizerConfig, optimizerDefaults, stateSlots } from '../graph/op
 import { type HeadState, deserializeHead, serializeHead } from './headFile';
 import { type HeadConfig, type ParamSpec, buildEvalGraph, buildInferGraph, buildTrainGraph, maskName, paramSpecs, stateName, updatedName, validateConfig } from './headGraphs';
 
-export type { HeadConfig, Activation } from './headGraphs';
+export type { HeadConfig } from './headGraphs';
 export type { OptimizerConfig } from '../graph/optimizers';
 
 export interface HeadTrainOptions {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RobertaGraph } from '../../src/store/exportModel';
-import { MODEL_FILES as VERSION_FILES, readManifest } from '../../src/train/modelFiles';
+import { MODEL_FILES as VERSION_FILES, readManifest } from '../../src/store/layout';
 import type { RobertaParams } from '../features/representation';
 import { deserializeHead } from '../models/headFile';
 import { headFromMlpParams } from './headBridge';

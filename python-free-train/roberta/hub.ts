@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MODEL_FILES, REQUIRED_FILES, missingModelFiles } from './model';
 
@@ -266,7 +266,3 @@ function describeNetworkError(e: unknown): string {
   return inner?.code ?? inner?.message ?? (e as Error | undefined)?.message ?? 'network error';
 }
 
-/** The manifest of a cached download, if any (what was verified, for diagnostics). */
-export async function readDownloadManifest(dir: string): Promise<unknown> {
-  try { return JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')); } catch { return undefined; }
-}

@@ -6,21 +6,21 @@
 import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
-import { formatMixture, parseMixture, selectBatch } from '../../src/core/selection';
+import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
 import { labeledRows, openBatchRows } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
-import type { EpochRecord, TrainOptions, TrainProgress, TrainResult, TrainedModelRecord } from '../../src/protocol/trainer';
-import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, type ModelManifest } from '../../src/train/modelFiles';
+import { checkTrainRequest, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
+import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
 import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { featurizeCached, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
-import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, checkRobertaRequest, defaultModelCacheDir, resolveRobertaFolder, type RobertaRequest } from '../features/roberta';
-import { isPrecisionChoice, resolvePrecision } from '../roberta/precision';
+import { ROBERTA_PRECISION_CHOICES, checkRobertaRequest, resolveRobertaFolder, robertaRequestOf, type RobertaRequest } from '../features/roberta';
+import { isPrecisionChoice } from '../roberta/precision';
 import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
@@ -47,26 +47,6 @@ export const TRAINING_DEFAULTS = {
 /** A fine-tuned model's encoder, inside its model folder (representation.json names it relatively). */
 export const TUNED_ENCODER_DIR = 'encoder';
 
-/** Where cached pool embeddings live: `.secreview/cache/embeddings/<fingerprint>/`. */
-export function embeddingCacheRoot(workspaceDir: string): string {
-  return path.join(workspaceDir, 'cache', 'embeddings');
-}
-
-/**
- * The RoBERTa request of a training run (options first, then the environment the parent set), its
- * precision resolved (`auto` by default: see `roberta/precision.ts`).
- */
-export function robertaRequestOf(options: Pick<TrainOptions, 'modelPath' | 'modelId' | 'modelRevision' | 'modelCacheDir' | 'precision' | 'maxTokens'>,
-  env: NodeJS.ProcessEnv = process.env, device = 'cpu'): RobertaRequest {
-  const choice = options.precision ?? 'auto';
-  const { precision, reason } = resolvePrecision(choice, undefined, device);
-  return {
-    modelPath: options.modelPath ?? (env.SECREVIEW_MODEL_PATH || undefined),
-    modelId: options.modelId, modelRevision: options.modelRevision,
-    cacheDir: options.modelCacheDir ?? defaultModelCacheDir(env),
-    precision, ...(choice === 'auto' ? { precisionReason: reason } : {}), maxTokens: options.maxTokens ?? ROBERTA_DEFAULT_MAX_TOKENS,
-  };
-}
 
 /**
  * Featurizes through the durable embedding cache when the representation is expensive (RoBERTa):
@@ -80,7 +60,7 @@ export class CachedFeaturizer {
 
   static async open(representation: Representation, workspaceDir: string): Promise<CachedFeaturizer> {
     if (representation.id !== 'roberta') return new CachedFeaturizer(representation, undefined);
-    const cache = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), representation.fingerprint(), representation.dim);
+    const cache = await Fp16EmbeddingCache.open(workspacePaths.embeddingCache(workspaceDir), representation.fingerprint(), representation.dim);
     return new CachedFeaturizer(representation, cache);
   }
 
@@ -156,11 +136,30 @@ function rate(done: number, total: number, startedAt: number): Pick<TrainProgres
   return { rowsPerSecond: Math.round(rowsPerSecond), etaSeconds: rowsPerSecond > 0 ? Math.round((total - done) / rowsPerSecond) : undefined };
 }
 
+/** What every phase of a run shares: the request, where it reports, and the workspace it reads. */
+interface Run {
+  options: TrainOptions;
+  ctx: JobContext;
+  ws: Workspace;
+  mixture: MixturePart[];
+  /** Featurizer worker threads for pool scoring. */
+  workers: number;
+  /** Milliseconds per phase, for the record. */
+  durationsMs: Record<string, number>;
+  /** Ends the phase `name` (its duration recorded) and starts the next. */
+  lap(name: string): void;
+}
+
+/**
+ * One run, in the order the README tells it: read the labels (yes, no, unclear, language; broken
+ * and bot are left out), fit the representation and featurize a stratified 70/30 split, fit the
+ * head keeping the epoch with the lowest test loss, save the model folder (under a temporary name),
+ * score every pool row in streaming chunks into scores.bin, optionally fine-tune RoBERTa and
+ * re-score a shortlist, propose the next batch, and write the manifest that completes the folder.
+ */
 export async function runTrainJob(workspaceFolder: string, options: TrainOptions, ctx: JobContext): Promise<TrainResult> {
   const t0 = performance.now();
-  const durationsMs: Record<string, number> = {};
-  const lap = (name: string, since: number) => { durationsMs[name] = Math.round(performance.now() - since); return performance.now(); };
-  validateOptions(options);
+  const mixture = validateOptions(options);
   assertAvailable(options.representation);
   let workers: number;
   try {
@@ -168,8 +167,6 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   } catch (e) {
     throw new TrainJobError('bad-request', (e as Error).message);
   }
-  const mixture = parseMixture(options.strategy);
-  const { signal } = ctx;
 
   ctx.progress({ phase: 'loading', message: 'reading labels and pool' });
   let ws: Workspace;
@@ -178,205 +175,28 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   } catch (e) {
     throw new TrainJobError('workspace', (e as Error).message);
   }
+  const durationsMs: Record<string, number> = {};
+  let mark = t0;
+  const run: Run = {
+    options, ctx, ws, mixture, workers, durationsMs,
+    lap: (name) => { const now = performance.now(); durationsMs[name] = Math.round(now - mark); mark = now; },
+  };
   let writer: ModelFolderWriter | undefined;
   let model: HeadModel | undefined;
   let representation: Representation | undefined;
   try {
-    if (ws.db.models().some((m) => m.version === options.modelVersion)) {
-      throw new TrainJobError('bad-request', `model version ${options.modelVersion} is already recorded in labels.json`);
-    }
-    const set = collectTrainingSet(ws);
-    const present = MODEL_LABELS.filter((l) => set.counts[l] > 0);
-    if (set.rows.length < 4 || present.length < 2) {
-      throw new TrainJobError('not-enough-labels', `training needs at least 4 labeled reviews with at least 2 different labels among ${MODEL_LABELS.join(', ')}; there are ${set.rows.length} (${present.join(', ') || 'none'})`);
-    }
-    let tick = lap('loading', t0);
-
-    // Representation: fitted on a sample of the pool (hashing) or loaded (RoBERTa), then the labeled texts.
-    const isRoberta = options.representation === 'roberta';
-    const roberta = isRoberta ? robertaRequestOf(options, process.env, ctx.backend.device) : undefined;
-    if (roberta?.precisionReason) ctx.progress({ phase: 'loading', message: roberta.precisionReason });
-    ctx.progress({ phase: 'featurizing', message: isRoberta ? 'loading the RoBERTa encoder' : 'fitting the representation', done: 0, total: set.rows.length });
-    representation = await fitRepresentation(
-      {
-        id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim },
-        roberta,
-        robertaRuntime: {
-          backend: ctx.backend, hubUrl: process.env.HF_ENDPOINT || undefined,
-          onDownload: (p) => ctx.progress({ phase: 'loading', message: `downloading ${p.file}: ${Math.round(p.receivedBytes / 1e6)}${p.totalBytes ? `/${Math.round(p.totalBytes / 1e6)}` : ''} MB` }),
-        },
-      },
-      sampleBodies(ws.pool, TRAINING_DEFAULTS.idfSample), { signal },
-    );
-    const features = await CachedFeaturizer.open(representation, ws.dir);
-    // Split first, then featurize each side straight into its own matrix (no full copy).
-    const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
-    const featStart = performance.now();
-    const phaseTotal = set.rows.length;
-    let featDone = 0;
-    const featurizeRows = async (idx: Int32Array) => {
-      const out = new Float32Array(idx.length * representation!.dim);
-      // Chunks, so progress and ETA move while a slow encoder works.
-      for (let from = 0; from < idx.length; from += 256) {
-        const part = idx.subarray(from, Math.min(idx.length, from + 256));
-        out.set(await features.featurize(Array.from(part, (i) => ws.pool.get(set.rows[i]!).body)), from * representation!.dim);
-        featDone += part.length;
-        ctx.progress({ phase: 'featurizing', done: featDone, total: phaseTotal, ...rate(featDone, phaseTotal, featStart) });
-        checkCancelled(signal);
-      }
-      return out;
-    };
-    const data = {
-      xTrain: await featurizeRows(split.train), yTrain: Int32Array.from(split.train, (i) => set.y[i]!),
-      xTest: await featurizeRows(split.test), yTest: Int32Array.from(split.test, (i) => set.y[i]!),
-    };
-    await features.flush();
-    tick = lap('featurizing', tick);
-    checkCancelled(signal);
-
-    // Head.
-    const epochsTotal = options.epochs;
-    // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
-    const robertaHead = isRoberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
-    const fit = await fitHead(data, representation.dim, {
-      epochs: epochsTotal, seed: options.seed,
-      hidden: options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]),
-      activation: robertaHead?.activation,
-      learningRate: options.learningRate ?? (isRoberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
-      miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
-      weightDecay: TRAINING_DEFAULTS.weightDecay,
-      classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
-      classWeighting: TRAINING_DEFAULTS.classWeighting,
-      signal, backend: ctx.backend,
-      onEpoch: (r: EpochRecord) => {
-        const seconds = (performance.now() - tick) / 1000;
-        ctx.progress({
-          phase: 'training', epoch: r.epoch, epochs: epochsTotal, trainLoss: r.trainLoss, testLoss: r.testLoss,
-          precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
-          rowsPerSecond: seconds > 0 ? Math.round((data.yTrain.length * r.epoch) / seconds) : undefined,
-        });
-      },
-    });
+    const set = readTrainingSet(run);
+    const labeled = await featurizeLabeled(run, set);
+    representation = labeled.representation;
+    const fit = await trainHead(run, labeled);
     model = fit.model;
-    tick = lap('training', tick);
-    checkCancelled(signal);
-
-    // Model folder (temp until complete).
-    ctx.progress({ phase: 'saving', message: `writing model ${options.modelVersion}` });
-    removeStaleTempFolders(modelsDirOf(ws.dir));
-    writer = new ModelFolderWriter(modelsDirOf(ws.dir), options.modelVersion);
-    await writer.write(MODEL_FILES.representation, JSON.stringify(representation.params()) + '\n');
-    await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
-    await writer.write(MODEL_FILES.inference, model.inferenceModel());
-
-    // Scores for every pool row, streamed in chunks.
-    const total = ws.pool.size;
-    const classes = MODEL_LABELS.length;
-    const probs = new Float32Array(total * classes);
-    const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
-    const scoreStart = performance.now();
-    ctx.progress({ phase: 'scoring', done: 0, total });
-    const out = await open(writer.file(MODEL_FILES.scores), 'w');
-    const params = representation.params();
-    try {
-      let done = 0;
-      const score = async (x: Float32Array, rows: number) => {
-        const p = await model!.predict(x, rows);
-        probs.set(p, done * classes);
-        await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-        done += rows;
-        ctx.progress({ phase: 'scoring', done, total, ...rate(done, total, scoreStart) });
-        checkCancelled(signal);
-        await yieldToEvents();
-      };
-      await featurizeInOrder(ws.pool.bodyChunks(chunkSize), (texts, scratch) => features.featurize(texts, scratch), score, { params, workers, chunkRows: chunkSize, enabled: total > chunkSize });
-      if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
-    } finally {
-      await out.close();
-      await features.flush();
-    }
-    tick = lap('scoring', tick);
-
-    let modelFingerprint = representation.fingerprint();
-    let finetune: TrainedModelRecord['finetune'];
-    if (roberta && (options.finetuneLayers ?? 0) > 0) {
-      const request = roberta;
-      const epochs = options.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs;
-      const finetuneOptimizer = options.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
-      const finetuneWeightDecay = finetuneOptimizer === 'adamw' ? options.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay : 0;
-      const finetuneDropout = options.finetuneDropout ?? FINETUNE_DEFAULTS.dropout;
-      const finetuneSchedule = options.finetuneSchedule ?? FINETUNE_DEFAULTS.schedule;
-      ctx.progress({ phase: 'training', message: `fine-tuning the head and the top ${options.finetuneLayers} encoder layers` });
-      const rows = shortlistRows(probs, classes, MODEL_LABELS.indexOf('yes'), options.finetuneShortlist ?? FINETUNE_DEFAULTS.shortlist);
-      const encoderDir = writer.file(TUNED_ENCODER_DIR);
-      const ft = await fineTuneRoberta({
-        backend: ctx.backend, folder: await resolveRobertaFolder(request), maxTokens: request.maxTokens!, precision: request.precision!,
-        layers: options.finetuneLayers!, epochs, learningRate: options.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate,
-        optimizer: finetuneOptimizer, weightDecay: finetuneWeightDecay, dropout: finetuneDropout, schedule: finetuneSchedule,
-        miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch, seed: options.seed,
-        texts: Array.from(split.train, (i) => ws.pool.get(set.rows[i]!).body), labels: data.yTrain,
-        head: model.getState().params, classes, outDir: encoderDir,
-        shortlist: rows.map((r) => ws.pool.get(r).body), signal,
-        onEpoch: (epoch, loss, learningRate) => ctx.progress({ phase: 'training', message: 'fine-tuning', epoch, epochs, trainLoss: loss, learningRate }),
-      });
-      // The shortlist's scores come from the tuned model; the rest stay the head's over cached embeddings.
-      const scoresFile = await open(writer.file(MODEL_FILES.scores), 'r+');
-      try {
-        for (let j = 0; j < rows.length; j++) {
-          const p = ft.shortlistProbs.subarray(j * classes, (j + 1) * classes);
-          probs.set(p, rows[j]! * classes);
-          await scoresFile.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), 0, p.byteLength, rows[j]! * classes * 4);
-        }
-      } finally {
-        await scoresFile.close();
-      }
-      model.setState({ step: 0, params: ft.head, optimizer: [] });
-      await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
-      await writer.write(MODEL_FILES.inference, model.inferenceModel());
-      const tuned = await RobertaRepresentation.create({ path: encoderDir, cacheDir: '' }, { maxTokens: request.maxTokens, precision: request.precision, backend: ctx.backend });
-      modelFingerprint = tuned.fingerprint();
-      await tuned.release();
-      // Relative to the model folder: the folder is renamed into place when complete.
-      await writer.write(MODEL_FILES.representation, JSON.stringify({ id: 'roberta', model: TUNED_ENCODER_DIR, maxTokens: request.maxTokens, precision: request.precision }) + '\n');
-      finetune = {
-        layers: ft.layers, losses: ft.losses, learningRates: ft.learningRates, shortlistRows: rows.length,
-        optimizer: finetuneOptimizer, schedule: finetuneSchedule, dropout: finetuneDropout, weightDecay: finetuneWeightDecay,
-      };
-      tick = lap('finetuning', tick);
-    }
-
-    // Next batch: not labeled, not in an earlier batch, body not labeled already.
-    ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
-    const { rows: labeled, bodies: excludedBodies } = labeledRows(ws);
-    const inBatches = openBatchRows(ws);
-    const proposals = selectBatch({
-      rowCount: total, probs, classes: MODEL_LABELS,
-      // The id fingerprint from the index: random order by review id without reading every record.
-      idOf: (row) => ws.pool.idKeyOf(row),
-      isExcluded: (row) => labeled.has(row) || inBatches.has(row),
-      bodyKeyOf: (row) => ws.pool.bodyKeyOf(row), excludedBodies,
-      mixture, size: options.batchSize, seed: options.seed,
-    });
-    tick = lap('selecting', tick);
-
-    const createdAt = new Date().toISOString();
-    const record: TrainedModelRecord = {
-      version: options.modelVersion, createdAt,
-      representation: options.representation, representationFingerprint: modelFingerprint,
-      epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device, device: ctx.backend.info(),
-      classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
-      labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: total,
-      ...(isRoberta ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
-      ...(finetune ? { finetune } : {}),
-      seed: options.seed, options, durationsMs,
-    };
-    const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: total };
-    // Announced before the first write, so a trainer killed from here on is reported as saving.
-    ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
-    await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
-    await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
-    checkCancelled(signal);
-    writer.commit();
+    writer = await startModelFolder(run, labeled.representation, fit);
+    const probs = await scorePool(run, writer, fit.model, labeled);
+    const tuned = labeled.roberta && (options.finetuneLayers ?? 0) > 0
+      ? await fineTuneAndRescore(run, writer, fit, labeled, set, probs, labeled.roberta) : undefined;
+    const proposals = proposeNextBatch(run, probs);
+    const record = modelRecord(run, set, labeled, fit, tuned);
+    await completeModelFolder(run, writer, record, fit);
     durationsMs.total = Math.round(performance.now() - t0);
     return {
       model: record,
@@ -396,11 +216,260 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   }
 }
 
-function validateOptions(o: TrainOptions): void {
-  const bad = (m: string) => { throw new TrainJobError('bad-request', m); };
-  if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 1000) bad(`epochs must be an integer in [1, 1000], got ${o.epochs}`);
-  if (!Number.isInteger(o.seed)) bad(`seed must be an integer, got ${o.seed}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 0) bad(`batch size must be a non-negative integer, got ${o.batchSize}`);
+/** The labeled reviews to learn from; refuses a request whose model version exists, or too few labels. */
+function readTrainingSet({ ws, options, lap }: Run): TrainingSet {
+  if (ws.db.models().some((m) => m.version === options.modelVersion)) {
+    throw new TrainJobError('bad-request', `model version ${options.modelVersion} is already recorded in labels.json`);
+  }
+  const set = collectTrainingSet(ws);
+  const present = MODEL_LABELS.filter((l) => set.counts[l] > 0);
+  if (set.rows.length < 4 || present.length < 2) {
+    throw new TrainJobError('not-enough-labels', `training needs at least 4 labeled reviews with at least 2 different labels among ${MODEL_LABELS.join(', ')}; there are ${set.rows.length} (${present.join(', ') || 'none'})`);
+  }
+  lap('loading');
+  return set;
+}
+
+interface LabeledFeatures {
+  representation: Representation;
+  features: CachedFeaturizer;
+  roberta: RobertaRequest | undefined;
+  split: { train: Int32Array; test: Int32Array };
+  data: { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array };
+}
+
+/**
+ * The representation, fitted on a sample of the pool (hashing) or loaded (RoBERTa), then the
+ * labeled texts featurized: split first, each side straight into its own matrix (no full copy).
+ */
+async function featurizeLabeled({ ws, options, ctx, lap }: Run, set: TrainingSet): Promise<LabeledFeatures> {
+  const { signal } = ctx;
+  const isRoberta = options.representation === 'roberta';
+  const roberta = isRoberta ? robertaRequestOf(options, process.env, ctx.backend.device) : undefined;
+  if (roberta?.precisionReason) ctx.progress({ phase: 'loading', message: roberta.precisionReason });
+  ctx.progress({ phase: 'featurizing', message: isRoberta ? 'loading the RoBERTa encoder' : 'fitting the representation', done: 0, total: set.rows.length });
+  const representation = await fitRepresentation(
+    {
+      id: options.representation, hashing: { dim: options.hashingDim ?? TRAINING_DEFAULTS.hashingDim },
+      roberta,
+      robertaRuntime: {
+        backend: ctx.backend, hubUrl: process.env.HF_ENDPOINT || undefined,
+        onDownload: (p) => ctx.progress({ phase: 'loading', message: `downloading ${p.file}: ${Math.round(p.receivedBytes / 1e6)}${p.totalBytes ? `/${Math.round(p.totalBytes / 1e6)}` : ''} MB` }),
+      },
+    },
+    sampleBodies(ws.pool, TRAINING_DEFAULTS.idfSample), { signal },
+  );
+  try {
+    const features = await CachedFeaturizer.open(representation, ws.dir);
+    const split = stratifiedSplit(set.y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
+    const featStart = performance.now();
+    const phaseTotal = set.rows.length;
+    let featDone = 0;
+    const featurizeRows = async (idx: Int32Array) => {
+      const out = new Float32Array(idx.length * representation.dim);
+      // Chunks, so progress and ETA move while a slow encoder works.
+      for (let from = 0; from < idx.length; from += 256) {
+        const part = idx.subarray(from, Math.min(idx.length, from + 256));
+        out.set(await features.featurize(Array.from(part, (i) => ws.pool.get(set.rows[i]!).body)), from * representation.dim);
+        featDone += part.length;
+        ctx.progress({ phase: 'featurizing', done: featDone, total: phaseTotal, ...rate(featDone, phaseTotal, featStart) });
+        checkCancelled(signal);
+      }
+      return out;
+    };
+    const data = {
+      xTrain: await featurizeRows(split.train), yTrain: Int32Array.from(split.train, (i) => set.y[i]!),
+      xTest: await featurizeRows(split.test), yTest: Int32Array.from(split.test, (i) => set.y[i]!),
+    };
+    await features.flush();
+    lap('featurizing');
+    checkCancelled(signal);
+    return { representation, features, roberta, split, data };
+  } catch (e) {
+    await representation.release?.().catch(() => {});
+    throw e;
+  }
+}
+
+type HeadFit = Awaited<ReturnType<typeof fitHead>>;
+
+/** The head over the features: per-epoch train loss, test loss and precision@k; the best epoch kept. */
+async function trainHead({ options, ctx, lap }: Run, { representation, data, roberta }: LabeledFeatures): Promise<HeadFit> {
+  const epochsTotal = options.epochs;
+  const started = performance.now();
+  // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
+  const robertaHead = roberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
+  const fit = await fitHead(data, representation.dim, {
+    epochs: epochsTotal, seed: options.seed,
+    hidden: options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]),
+    activation: robertaHead?.activation,
+    learningRate: options.learningRate ?? (roberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
+    miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
+    weightDecay: TRAINING_DEFAULTS.weightDecay,
+    classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
+    classWeighting: TRAINING_DEFAULTS.classWeighting,
+    signal: ctx.signal, backend: ctx.backend,
+    onEpoch: (r: EpochRecord) => {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.progress({
+        phase: 'training', epoch: r.epoch, epochs: epochsTotal, trainLoss: r.trainLoss, testLoss: r.testLoss,
+        precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
+        rowsPerSecond: seconds > 0 ? Math.round((data.yTrain.length * r.epoch) / seconds) : undefined,
+      });
+    },
+  });
+  lap('training');
+  checkCancelled(ctx.signal);
+  return fit;
+}
+
+/** The model folder under a temporary name, with the representation and the head. */
+async function startModelFolder({ ws, options, ctx }: Run, representation: Representation, fit: HeadFit): Promise<ModelFolderWriter> {
+  ctx.progress({ phase: 'saving', message: `writing model ${options.modelVersion}` });
+  removeStaleTempFolders(modelsDirOf(ws.dir));
+  const writer = new ModelFolderWriter(modelsDirOf(ws.dir), options.modelVersion);
+  await writer.write(MODEL_FILES.representation, JSON.stringify(representation.params()) + '\n');
+  await writer.write(MODEL_FILES.head, HeadModel.serialize(fit.model.getState(), fit.config));
+  await writer.write(MODEL_FILES.inference, fit.model.inferenceModel());
+  return writer;
+}
+
+/** Probabilities for every pool row, streamed in chunks into scores.bin (texts hashed in worker threads ahead of the head). */
+async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelFolderWriter, model: HeadModel, { representation, features }: LabeledFeatures): Promise<Float32Array> {
+  const total = ws.pool.size;
+  const classes = MODEL_LABELS.length;
+  const probs = new Float32Array(total * classes);
+  const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
+  const scoreStart = performance.now();
+  ctx.progress({ phase: 'scoring', done: 0, total });
+  const out = await open(writer.file(MODEL_FILES.scores), 'w');
+  const params = representation.params();
+  try {
+    let done = 0;
+    const score = async (x: Float32Array, rows: number) => {
+      const p = await model.predict(x, rows);
+      probs.set(p, done * classes);
+      await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+      done += rows;
+      ctx.progress({ phase: 'scoring', done, total, ...rate(done, total, scoreStart) });
+      checkCancelled(ctx.signal);
+      await yieldToEvents();
+    };
+    await featurizeInOrder(ws.pool.bodyChunks(chunkSize), (texts, scratch) => features.featurize(texts, scratch), score, { params, workers, chunkRows: chunkSize, enabled: total > chunkSize });
+    if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
+  } finally {
+    await out.close();
+    await features.flush();
+  }
+  lap('scoring');
+  return probs;
+}
+
+interface FineTuned { fingerprint: string; finetune: NonNullable<TrainedModelRecord['finetune']> }
+
+/**
+ * RoBERTa with `finetuneLayers` > 0: the head and the top K encoder layers fine-tuned, a shortlist
+ * of the pool re-scored with them (the rest keep the head's scores over cached embeddings), and
+ * the tuned encoder saved in the model folder.
+ */
+async function fineTuneAndRescore({ ws, options, ctx, lap }: Run, writer: ModelFolderWriter, fit: HeadFit, { split, data }: LabeledFeatures,
+  set: TrainingSet, probs: Float32Array, request: RobertaRequest): Promise<FineTuned> {
+  const classes = MODEL_LABELS.length;
+  const model = fit.model;
+  const epochs = options.finetuneEpochs ?? FINETUNE_DEFAULTS.epochs;
+  const finetuneOptimizer = options.finetuneOptimizer ?? FINETUNE_DEFAULTS.optimizer;
+  const finetuneWeightDecay = finetuneOptimizer === 'adamw' ? options.finetuneWeightDecay ?? FINETUNE_DEFAULTS.weightDecay : 0;
+  const finetuneDropout = options.finetuneDropout ?? FINETUNE_DEFAULTS.dropout;
+  const finetuneSchedule = options.finetuneSchedule ?? FINETUNE_DEFAULTS.schedule;
+  ctx.progress({ phase: 'training', message: `fine-tuning the head and the top ${options.finetuneLayers} encoder layers` });
+  const rows = shortlistRows(probs, classes, MODEL_LABELS.indexOf('yes'), options.finetuneShortlist ?? FINETUNE_DEFAULTS.shortlist);
+  const encoderDir = writer.file(TUNED_ENCODER_DIR);
+  const ft = await fineTuneRoberta({
+    backend: ctx.backend, folder: await resolveRobertaFolder(request), maxTokens: request.maxTokens!, precision: request.precision!,
+    layers: options.finetuneLayers!, epochs, learningRate: options.finetuneLearningRate ?? FINETUNE_DEFAULTS.learningRate,
+    optimizer: finetuneOptimizer, weightDecay: finetuneWeightDecay, dropout: finetuneDropout, schedule: finetuneSchedule,
+    miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch, seed: options.seed,
+    texts: Array.from(split.train, (i) => ws.pool.get(set.rows[i]!).body), labels: data.yTrain,
+    head: model.getState().params, classes, outDir: encoderDir,
+    shortlist: rows.map((r) => ws.pool.get(r).body), signal: ctx.signal,
+    onEpoch: (epoch, loss, learningRate) => ctx.progress({ phase: 'training', message: 'fine-tuning', epoch, epochs, trainLoss: loss, learningRate }),
+  });
+  // The shortlist's scores come from the tuned model; the rest stay the head's over cached embeddings.
+  const scoresFile = await open(writer.file(MODEL_FILES.scores), 'r+');
+  try {
+    for (let j = 0; j < rows.length; j++) {
+      const p = ft.shortlistProbs.subarray(j * classes, (j + 1) * classes);
+      probs.set(p, rows[j]! * classes);
+      await scoresFile.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), 0, p.byteLength, rows[j]! * classes * 4);
+    }
+  } finally {
+    await scoresFile.close();
+  }
+  model.setState({ step: 0, params: ft.head, optimizer: [] });
+  await writer.write(MODEL_FILES.head, HeadModel.serialize(model.getState(), fit.config));
+  await writer.write(MODEL_FILES.inference, model.inferenceModel());
+  const tuned = await RobertaRepresentation.create({ path: encoderDir, cacheDir: '' }, { maxTokens: request.maxTokens, precision: request.precision, backend: ctx.backend });
+  const fingerprint = tuned.fingerprint();
+  await tuned.release();
+  // Relative to the model folder: the folder is renamed into place when complete.
+  await writer.write(MODEL_FILES.representation, JSON.stringify({ id: 'roberta', model: TUNED_ENCODER_DIR, maxTokens: request.maxTokens, precision: request.precision }) + '\n');
+  lap('finetuning');
+  return {
+    fingerprint,
+    finetune: {
+      layers: ft.layers, losses: ft.losses, learningRates: ft.learningRates, shortlistRows: rows.length,
+      optimizer: finetuneOptimizer, schedule: finetuneSchedule, dropout: finetuneDropout, weightDecay: finetuneWeightDecay,
+    },
+  };
+}
+
+/** The next batch by the mixture: not labeled, not in an open batch, its body not labeled already. */
+function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array): ReturnType<typeof selectBatch> {
+  ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
+  const { rows: labeled, bodies: excludedBodies } = labeledRows(ws);
+  const inBatches = openBatchRows(ws);
+  const proposals = selectBatch({
+    rowCount: ws.pool.size, probs, classes: MODEL_LABELS,
+    // The id fingerprint from the index: random order by review id without reading every record.
+    idOf: (row) => ws.pool.idKeyOf(row),
+    isExcluded: (row) => labeled.has(row) || inBatches.has(row),
+    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row), excludedBodies,
+    mixture, size: options.batchSize, seed: options.seed,
+  });
+  lap('selecting');
+  return proposals;
+}
+
+/** What the parent records in labels.json (and model.json holds). */
+function modelRecord({ ws, options, ctx, durationsMs }: Run, set: TrainingSet, { representation, features, split }: LabeledFeatures, fit: HeadFit, tuned: FineTuned | undefined): TrainedModelRecord {
+  return {
+    version: options.modelVersion, createdAt: new Date().toISOString(),
+    representation: options.representation, representationFingerprint: tuned?.fingerprint ?? representation.fingerprint(),
+    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device, device: ctx.backend.info(),
+    classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
+    labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: ws.pool.size,
+    ...(options.representation === 'roberta' ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
+    ...(tuned ? { finetune: tuned.finetune } : {}),
+    seed: options.seed, options, durationsMs,
+  };
+}
+
+/** Metrics and the manifest, then the folder renamed into place: only now does the model exist. */
+async function completeModelFolder({ options, ctx }: Run, writer: ModelFolderWriter, record: TrainedModelRecord, fit: HeadFit): Promise<void> {
+  const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: record.scoredRows };
+  // Announced before the first write, so a trainer killed from here on is reported as saving.
+  ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
+  await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
+  await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
+  checkCancelled(ctx.signal);
+  writer.commit();
+}
+
+/** Checks a request whole (the protocol's common rules, then the trainer's own); returns the parsed mixture. */
+function validateOptions(o: TrainOptions): MixturePart[] {
+  const bad = (m: string): never => { throw new TrainJobError('bad-request', m); };
+  const common = checkTrainRequest(o);
+  if (!common.ok) return bad(common.error);
   if (o.hidden && !o.hidden.every((h) => Number.isInteger(h) && h > 0)) bad(`hidden layer widths must be positive integers, got ${JSON.stringify(o.hidden)}`);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) bad(`learning rate must be > 0, got ${o.learningRate}`);
   if (o.representation === 'roberta') {
@@ -420,9 +489,5 @@ function validateOptions(o: TrainOptions): void {
   }
   if (o.scoreChunk !== undefined && !(Number.isInteger(o.scoreChunk) && o.scoreChunk > 0)) bad(`score chunk must be a positive integer, got ${o.scoreChunk}`);
   if (o.featurizeWorkers !== undefined && !(Number.isInteger(o.featurizeWorkers) && o.featurizeWorkers >= 0 && o.featurizeWorkers <= 64)) bad(`featurize workers must be an integer in [0, 64], got ${o.featurizeWorkers}`);
-  try {
-    parseMixture(o.strategy);
-  } catch (e) {
-    bad((e as Error).message);
-  }
+  return common.mixture;
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MODEL_FILES, readManifest } from '../../src/train/modelFiles';
+import { MODEL_FILES, readManifest } from '../../src/store/layout';
 import { Backend, Tensor, type Session } from '../backend';
 import { type LoadOptions, loadRepresentation } from '../features/registry';
 import type { Representation, RepresentationParams } from '../features/representation';

@@ -19,14 +19,13 @@ import path from 'node:path';
 import { MODEL_LABELS } from '../../src/core/labels';
 import { NoModelError } from '../../src/store/batches';
 import type { Pool } from '../../src/store/pool';
-import { MODEL_FILES, findModel, readManifest, type ModelManifest } from '../../src/train/modelFiles';
+import { MODEL_FILES, findModel, readManifest, workspacePaths, type ModelManifest } from '../../src/store/layout';
 import type { Backend } from '../backend';
 import { featurizeCached, textKey, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
 import type { LoadOptions } from '../features/registry';
 import type { Representation } from '../features/representation';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
-import { embeddingCacheRoot } from './job';
 import { Predictor } from './predictor';
 
 export const SHARDS_SUBDIR = 'shards';
@@ -103,7 +102,7 @@ export async function embedShard(workspaceDir: string, pool: Pool, representatio
   const dir = path.join(shardsDirOf(workspaceDir), `embed-${fingerprint}-${tag(s)}`);
   // A rerun of this shard starts over from what it already wrote (its cache folder resumes).
   await rm(path.join(dir, 'shard.json'), { force: true });
-  const main = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), fingerprint, dim);
+  const main = await Fp16EmbeddingCache.open(workspacePaths.embeddingCache(workspaceDir), fingerprint, dim);
   const own = await Fp16EmbeddingCache.open(dir, fingerprint, dim);
   let done = 0, computed = 0, cached = 0;
   // Keys this run embedded (a Set: the cache's own `has` scans its unflushed buffer).
@@ -146,7 +145,7 @@ export async function scoreShard(workspaceDir: string, pool: Pool, s: ShardSpec,
   try {
     const rep = predictor.representation;
     const cache = rep.id === 'roberta'
-      ? new ReadOnlyCache(await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), rep.fingerprint(), rep.dim)) : undefined;
+      ? new ReadOnlyCache(await Fp16EmbeddingCache.open(workspacePaths.embeddingCache(workspaceDir), rep.fingerprint(), rep.dim)) : undefined;
     const { from, to } = shardRange(pool.size, s);
     const base = path.join(shardsDirOf(workspaceDir), `score-${model.version}-${tag(s)}`);
     await mkdir(path.dirname(base), { recursive: true });
@@ -251,7 +250,7 @@ export async function mergeEmbedShards(workspaceDir: string, pool: Pool, g: Shar
   const { poolRows } = checkGroup(g);
   const { fingerprint, dim } = g.shards[0]!.meta;
   if (poolRows > pool.size) throw new ShardError(`embed shards of ${fingerprint} cover ${poolRows} rows but the pool has ${pool.size}`);
-  const main = await Fp16EmbeddingCache.open(embeddingCacheRoot(workspaceDir), fingerprint, dim);
+  const main = await Fp16EmbeddingCache.open(workspacePaths.embeddingCache(workspaceDir), fingerprint, dim);
   let added = 0, done = 0;
   for (const { meta, path: dir } of [...g.shards].sort((a, b) => a.meta.shard - b.meta.shard)) {
     const own = await Fp16EmbeddingCache.open(dir, fingerprint, dim);

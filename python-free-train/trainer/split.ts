@@ -16,13 +16,6 @@ export function shuffleInPlace(a: Int32Array, random: () => number): Int32Array 
   return a;
 }
 
-/** Indices 0..n-1 in a seeded random order. */
-export function permutation(n: number, seed: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return shuffleInPlace(a, mulberry32(seed));
-}
-
 /** Splits indices 0..y.length-1 by class `y[i]`; both outputs are sorted ascending. */
 export function stratifiedSplit(y: ArrayLike<number>, testShare: number, seed: number): Split {
   if (!(testShare > 0 && testShare < 1)) throw new Error(`test share must be in (0, 1), got ${testShare}`);

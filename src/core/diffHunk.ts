@@ -75,9 +75,6 @@ export function parseDiffHunk(text: string): Hunk[] {
   return hunks;
 }
 
-/** The lines a review comment points at, on the new side (`line`) or, when outdated, the old side. */
-export interface CommentedRange { side: 'new' | 'old'; start: number; end: number }
-
 /**
  * Which hunk lines the comment marks. GitHub's `diff_hunk` ends at the commented line, and
  * `originalLine`/`originalStartLine` number the hunk's own new side; `line` numbers the latest

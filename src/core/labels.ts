@@ -49,10 +49,6 @@ export function isModelLabel(label: Label): label is ModelLabel {
   return (MODEL_LABELS as readonly string[]).includes(label);
 }
 
-export function labelInfo(label: Label): LabelInfo {
-  return byId.get(label)!;
-}
-
 /** The label a key (1-6) sets, or undefined. */
 export function labelForKey(key: string): Label | undefined {
   return LABEL_INFO.find((l) => l.key === key)?.id;

@@ -4,7 +4,7 @@
  * O(rows log batch) time and O(batch) extra memory.
  */
 import { hashUniform } from './hash';
-import { MODEL_LABELS, type ModelLabel } from './labels';
+import type { ModelLabel } from './labels';
 
 export const STRATEGIES = ['rare', 'entropy', 'majority', 'random'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -227,5 +227,3 @@ export function selectBatch(input: SelectionInput): Proposal[] {
   return out;
 }
 
-/** The model's label columns when none are given. */
-export const DEFAULT_CLASSES: readonly ModelLabel[] = MODEL_LABELS;

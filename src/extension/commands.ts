@@ -7,7 +7,8 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { LABEL_INFO } from '../core/labels';
 import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
-import { DEFAULT_BATCH_SIZE, proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
+import { DEFAULT_BATCH_SIZE } from '../core/defaults';
+import { proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../store/export';
 import { exportFolderFor, partialFolderFor, type ModelExport } from '../store/exportModel';
 import { runCliJson } from '../train/cliProcess';
@@ -35,15 +36,20 @@ export interface CommandDeps {
   fetcher: FileAtCommitFetcher | undefined;
 }
 
-/** Runs a command body, turning errors into a message that says what failed (and logging the cause). */
-function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A) => Promise<unknown> | unknown): (...args: A) => Promise<void> {
+/**
+ * Runs a command body, turning errors into a message that says what failed (and logging the
+ * cause). The body's result is the command's (`executeCommand` resolves with it); undefined after
+ * an error.
+ */
+function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A) => Promise<unknown> | unknown): (...args: A) => Promise<unknown> {
   return async (...args: A) => {
     try {
-      await body(...args);
+      return await body(...args);
     } catch (e) {
-      if (e instanceof vscode.CancellationError) return;
+      if (e instanceof vscode.CancellationError) return undefined;
       log.error(`${what} failed`, e);
       void vscode.window.showErrorMessage(`Security Review: ${what} failed: ${(e as Error).message}`);
+      return undefined;
     }
   };
 }
@@ -161,6 +167,7 @@ export function registerCommands(d: CommandDeps): void {
     const text = formatStats(workspaceStats(s.ws));
     log.channel.appendLine('\n' + text);
     log.channel.show(true);
+    return text;
   });
 
   reg('secreview.exportDataset', 'exporting the dataset', async (target?: vscode.Uri, formatArg?: string) => {

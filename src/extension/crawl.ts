@@ -15,6 +15,7 @@ import { formatProgress } from '../github/format';
 import { errorText } from '../github/scrub';
 import { DEFAULT_PAGE_SIZES, DEFAULT_SAMPLE, parseDateRange, specProblems, type CrawlSpec } from '../github/spec';
 import { crawlAccount, signIn } from './github';
+import { workspacePaths } from '../store/layout';
 
 const COMMAND = 'secreview.crawlGitHub';
 
@@ -46,7 +47,7 @@ function settings(): CrawlSettings {
 }
 
 async function incompleteRuns(folder: string): Promise<{ label: string; description: string; spec: CrawlSpec }[]> {
-  const root = path.join(folder, '.secreview', 'crawl');
+  const root = workspacePaths.crawl(workspacePaths.of(folder));
   let names: string[];
   try {
     names = await readdir(root);

@@ -8,7 +8,6 @@ import type { SecreviewApi } from './api';
 import { BatchesTreeProvider } from './batchesView';
 import { registerCommands } from './commands';
 import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
-import { registerExtensionTests } from './extensionTests';
 import { DiffContextFetcher, registerGitHubSignIn } from './github';
 import { registerHuggingFaceToken } from './huggingFace';
 import { Log } from './log';
@@ -33,8 +32,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   const fetcher = new DiffContextFetcher(() => host.workspace?.dir);
   context.subscriptions.push(log, host, status);
 
-  const latencies: number[] = [];
-  const renderTimes: number[] = [];
   const panelHost: PanelHost = {
     session: () => host.session(),
     log,
@@ -44,14 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
       const review = 'missing' in s ? undefined : s.review(reviewId);
       if (review) await openReviewDiff(review, fetcher, log);
     },
-    recordLatency: (ms, renderMs) => {
-      latencies.push(ms);
-      renderTimes.push(renderMs);
-      if (latencies.length > 100_000) { latencies.splice(0, 50_000); renderTimes.splice(0, 50_000); }
-    },
-    recordProbe: (report) => { api.lastProbe = report; },
   };
-  const api: SecreviewApi = { host, panelHost, status, latencies, renderTimes, labelingPanel: () => LabelingPanel.current };
+  const api: SecreviewApi = { host, panelHost, status, labelingPanel: () => LabelingPanel.current };
 
   registerCommands({ context, host, log, status, panelHost, fetcher });
   registerGitHubSignIn(context, log.line);
@@ -86,7 +77,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   }, log);
   // ---------------------------------------------------------------------------------------------
 
-  registerExtensionTests(context, api, log.line);
   await host.open();
   LabelingPanel.current?.refresh();
   return api;

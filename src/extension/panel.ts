@@ -7,8 +7,8 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { readPanelPosition, writePanelPosition } from '../store/panelState';
-import { isLabel, type Label } from '../core/labels';
-import { isWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
+import type { Label } from '../core/labels';
+import { parseWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
 import type { LabelingSession } from './session';
 import { guidelines } from './settings';
@@ -22,9 +22,6 @@ export interface PanelHost {
   /** Called after labels change (status bar, side bar). */
   changed(): void;
   openDiff(reviewId: string): Promise<void>;
-  /** Latency samples (keypress to painted next candidate), for the speed figure. */
-  recordLatency(ms: number, renderMs: number): void;
-  recordProbe?(report: import('../protocol/webview').ProbeReport): void;
 }
 
 /** Prefetch without waiting for the webview's "rendered" after this long (a hidden panel paints nothing). */
@@ -65,8 +62,11 @@ export class LabelingPanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isWebviewToHost(m)) { host.log.warn(`labeling panel: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`); return; }
-        void this.handle(m);
+        const parsed = parseWebviewToHost(m);
+        if (parsed.ok) { void this.handle(parsed.message); return; }
+        // A malformed request is answered (the webview would otherwise wait for it), and logged.
+        host.log.warn(`labeling panel: malformed message (${parsed.error}): ${JSON.stringify(m).slice(0, 200)}`);
+        if (parsed.requestId !== undefined) this.ack(parsed.requestId, `The panel sent a malformed request (${parsed.error}); nothing changed.`);
       }),
     );
   }
@@ -112,7 +112,6 @@ export class LabelingPanel implements vscode.Disposable {
         await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); }, m.requestId);
         return;
       case 'label': {
-        if (!isLabel(m.label)) return;
         const receivedAt = performance.now();
         await this.serial(() => this.label(m.reviewId, m.label, m.requestId, receivedAt), m.requestId);
         return;
@@ -154,11 +153,7 @@ export class LabelingPanel implements vscode.Disposable {
         return;
       }
       case 'rendered':
-        if (m.latencyMs !== undefined) this.host.recordLatency(m.latencyMs, m.renderMs);
         if (this.prefetchTimer !== undefined) this.prefetchSoon(0);
-        return;
-      case 'probe':
-        this.host.recordProbe?.(m.report);
         return;
     }
   }

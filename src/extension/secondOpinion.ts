@@ -58,8 +58,18 @@ function writableWorkspace(host: SecondOpinionHost): Workspace | undefined {
   return undefined;
 }
 
-async function askSecondOpinion(host: SecondOpinionHost, log: Log, test: { client?: LanguageModelClient; confirm?: boolean; adjudicateAfter?: boolean } = {}): Promise<number> {
-  const injected = test.client;
+export interface SecondOpinionRun {
+  /** The model to ask; by default one of VS Code's chat models (the person picks when there are several). */
+  client?: LanguageModelClient;
+  /** Ask before sending (default true). */
+  confirm?: boolean;
+  /** Open the adjudication queue afterwards when there are disagreements (default true). */
+  adjudicateAfter?: boolean;
+}
+
+/** Asks for second opinions on the labeled reviews; returns how many now disagree with their label. */
+export async function askSecondOpinion(host: SecondOpinionHost, log: Log, run: SecondOpinionRun = {}): Promise<number> {
+  const injected = run.client;
   const ws = writableWorkspace(host);
   if (!ws) return 0;
   let client = injected;
@@ -84,7 +94,7 @@ async function askSecondOpinion(host: SecondOpinionHost, log: Log, test: { clien
     return 0;
   }
   const requests = items.length * samples;
-  if (test.confirm !== false) {
+  if (run.confirm !== false) {
     const go = await vscode.window.showInformationMessage(
       `Ask ${client.name} about ${items.length} labeled reviews, ${samples} independent samples each: ${requests} requests. Continue?`,
       { modal: true }, 'Ask');
@@ -116,7 +126,7 @@ async function askSecondOpinion(host: SecondOpinionHost, log: Log, test: { clien
   });
   log.info(`second opinion: ${disagreements} disagreements queued`);
   host.changed();
-  if (test.adjudicateAfter === false) return disagreements;
+  if (run.adjudicateAfter === false) return disagreements;
   if (disagreements) {
     const open = await vscode.window.showInformationMessage(`${disagreements} disagreements are queued for adjudication.`, 'Adjudicate Now');
     if (open) await adjudicate(host, log);
@@ -137,5 +147,3 @@ async function adjudicate(host: SecondOpinionHost, log: Log): Promise<boolean> {
   return host.openAdjudication();
 }
 
-/** For tests in the extension host: run the flow with a test double instead of a real model. */
-export const testing = { askSecondOpinion, adjudicate };

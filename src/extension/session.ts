@@ -8,7 +8,7 @@ import { TARGET_LABEL, type Label } from '../core/labels';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
-import { readScores, type Scores } from '../store/scores';
+import { readScores, type Scores } from '../store/layout';
 import { pendingNotesFile, readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
 import type { BatchProgress, CandidateView, PanelMode, SecondOpinionView } from '../protocol/webview';

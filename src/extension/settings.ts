@@ -1,5 +1,6 @@
 /** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
 import * as vscode from 'vscode';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../core/defaults';
 import { LABEL_INFO, type Label } from '../core/labels';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
 import { DEVICE_CHOICES, type DeviceChoice } from '../protocol/trainer';
@@ -33,12 +34,12 @@ export function settings(): Settings {
   for (const l of LABEL_INFO) {
     const k = custom[l.id];
     // One printable character, not one of the panel's own action keys.
-    if (typeof k === 'string' && k.length === 1 && !'sSnNoOdDgGaA?'.includes(k)) keys[l.id] = k;
+    if (typeof k === 'string' && k.length === 1 && !PANEL_ACTION_KEYS.includes(k)) keys[l.id] = k;
   }
   const annotator = c.get<string>('annotator')?.trim();
   return {
-    batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? 200)),
-    mixture: c.get<string>('strategy.mixture') || 'rare:0.45,entropy:0.45,random:0.1',
+    batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? DEFAULT_BATCH_SIZE)),
+    mixture: c.get<string>('strategy.mixture') || DEFAULT_MIXTURE,
     representation: c.get<string>('model.representation') === 'roberta' ? 'roberta' : 'hashing',
     modelPath: c.get<string>('model.path') ?? '',
     modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',
@@ -50,7 +51,7 @@ export function settings(): Settings {
     finetuneLearningRate: positiveOr(c.get<number>('model.finetuneLearningRate'), 2e-5),
     finetuneSchedule: scheduleOr(c.get<string>('model.finetuneSchedule'), { kind: 'linear', warmup: 0.06 }),
     finetuneOptimizer: c.get<string>('model.finetuneOptimizer') === 'adam' ? 'adam' : 'adamw',
-    epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? 20)),
+    epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? DEFAULT_EPOCHS)),
     annotator: annotator || undefined,
     keys,
   };

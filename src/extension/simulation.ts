@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CORRELATIONS, DEFAULT_CONFIG, parseArms, parseCorrelation, type SimulationConfig } from '../simulation/config';
 import { resultsHtml } from '../simulation/html';
-import { runStudy, workerScript } from '../simulation/runner';
+import { runStudy } from '../simulation/runner';
 
 const COMMAND = 'secreview.runSimulation';
 
@@ -93,7 +93,6 @@ export function registerSimulationCommands(context: vscode.ExtensionContext, out
       const choice = await askStudy();
       if (!choice) return;
       const folder = studyFolder(context, choice.config).fsPath;
-      if (!workerScript()) output.appendLine('simulation: no worker script next to the extension bundle; running in the extension host thread');
       output.appendLine(`simulation: ${choice.runs} runs, ${choice.config.rows} rows, strategies ${choice.config.strategies.join(', ')} -> ${folder}`);
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: simulation study', cancellable: true }, async (progress, token) => {
         const abort = new AbortController();
@@ -129,4 +128,3 @@ export function registerSimulationCommands(context: vscode.ExtensionContext, out
   }));
 }
 
-export const SIMULATION_COMMAND = COMMAND;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { Review } from '../core/review';
 import { GitHubClient, GitHubError, type ClientEvent, type RateBudget } from './client';
 import { writeJsonAtomic } from '../store/atomic';
+import { workspacePaths } from '../store/layout';
 import { FileLock, LockedError } from '../store/lock';
 import { appendLog, CHECKPOINT_VERSION, JsonlAppender, readCheckpoint, readJsonlFile, readRepoSegment, runFiles, writeCheckpoint, type Checkpoint, type CurrentRepo, type FailedRepo, type RepoResult, type RunFiles, type SampleFile } from './checkpoint';
 import { crawlRepoGraphql, crawlRepoRest, type RepoPage } from './repoCrawl';
@@ -79,7 +80,7 @@ export interface CrawlSummary {
 
 /** The run folder of a spec inside a workspace folder: `<folder>/.secreview/crawl/<run id>`. */
 export function crawlDirFor(folder: string, spec: CrawlSpec): string {
-  return path.join(path.resolve(folder), '.secreview', 'crawl', runIdOf(spec));
+  return path.join(workspacePaths.crawl(workspacePaths.of(folder)), runIdOf(spec));
 }
 
 export async function runCrawl(options: CrawlOptions): Promise<CrawlSummary> {

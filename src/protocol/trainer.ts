@@ -9,6 +9,7 @@
  */
 
 import type { LrSchedule } from '../core/schedule';
+import { parseMixture, type MixturePart } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 2;
@@ -215,9 +216,31 @@ const TRAINER_TYPES = new Set(['ready', 'device', 'progress', 'result', 'error']
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Narrows an IPC message from the parent (structure checked shallowly: both ends share these types). */
+/** Narrows an IPC message from the parent to its type and request id; a `train` request's options are checked by `checkTrainRequest`. */
 export function isParentToTrainer(msg: unknown): msg is ParentToTrainer {
-  return isObject(msg) && typeof msg.type === 'string' && PARENT_TYPES.has(msg.type) && typeof msg.requestId === 'string';
+  return isObject(msg) && typeof msg.type === 'string' && PARENT_TYPES.has(msg.type) && typeof msg.requestId === 'string'
+    && (msg.type !== 'train' || (typeof msg.workspaceDir === 'string' && isObject(msg.options)));
+}
+
+/**
+ * The rules of a train request's common fields, checked where the request is made (before a
+ * trainer is started: a bad setting fails at once) and again where it arrives: the representation,
+ * device, epochs, seed, batch size and the strategy mixture, parsed once into its parts. Options
+ * only the trainer understands (RoBERTa, fine-tuning) are checked there.
+ */
+export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: MixturePart[] } | { ok: false; error: string } {
+  const bad = (error: string) => ({ ok: false as const, error });
+  if (o.representation !== 'hashing' && o.representation !== 'roberta') return bad(`representation must be hashing or roberta, got "${String(o.representation)}"`);
+  if (o.device !== undefined && !(DEVICE_CHOICES as readonly string[]).includes(o.device)) return bad(`device must be one of ${DEVICE_CHOICES.join(', ')}, got "${String(o.device)}"`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 1000) return bad(`epochs must be an integer in [1, 1000], got ${o.epochs}`);
+  if (!Number.isInteger(o.seed)) return bad(`seed must be an integer, got ${o.seed}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 0) return bad(`batch size must be a non-negative integer (0 trains without proposing), got ${o.batchSize}`);
+  if (typeof o.strategy !== 'string') return bad(`strategy must be a mixture such as rare:0.45,entropy:0.45,random:0.1, got ${String(o.strategy)}`);
+  try {
+    return { ok: true, mixture: parseMixture(o.strategy) };
+  } catch (e) {
+    return bad((e as Error).message);
+  }
 }
 
 export function isTrainerToParent(msg: unknown): msg is TrainerToParent {

@@ -6,7 +6,7 @@
  * Untrusted text arrives pre-rendered: `*Html` fields are built by the host's renderer from escaped
  * text (and are sanitized again by the webview); all other strings are set as text, never as HTML.
  */
-import type { Label } from '../core/labels';
+import { isLabel, LABELS, type Label } from '../core/labels';
 
 export const LABELING_VIEW_TYPE = 'secreview.labeling';
 
@@ -143,9 +143,9 @@ export type HostToWebview =
 
 export type WebviewToHost =
   | { type: 'ready'; state?: LabelingPanelState }
-  | { type: 'label'; requestId: number; reviewId: string; label: Label; keyAt?: number }
-  | { type: 'undo'; requestId: number; keyAt?: number }
-  | { type: 'skip'; requestId: number; reviewId: string; keyAt?: number }
+  | { type: 'label'; requestId: number; reviewId: string; label: Label }
+  | { type: 'undo'; requestId: number }
+  | { type: 'skip'; requestId: number; reviewId: string }
   | { type: 'note'; requestId: number; reviewId: string }
   | { type: 'openComment'; reviewId: string }
   | { type: 'openDiff'; reviewId: string }
@@ -153,15 +153,47 @@ export type WebviewToHost =
   | { type: 'showMore'; reviewId: string; limit: number }
   /** Switch between labeling the batch and adjudicating second-opinion disagreements. */
   | { type: 'mode'; requestId: number; mode: PanelMode }
-  /** After a `show` is painted: `latencyMs` is keypress to paint when a key caused it. */
-  | { type: 'rendered'; seq: number; reviewId: string | null; latencyMs?: number; renderMs: number }
-  | { type: 'probe'; report: ProbeReport };
+  /** After a `show` is painted (the host may then prefetch the next candidate). */
+  | { type: 'rendered'; seq: number };
 
-/** Facts the end-to-end tests read from the page (no script of a body ever ran, layout stayed in its box). */
-export interface ProbeReport { scriptRan: boolean; bodyWidth: number; viewportWidth: number; bodyHeight: number }
+/** A message from the webview checked whole, or why not (with its request id, when it has one, so the reply can say so). */
+export type ParsedWebviewMessage = { ok: true; message: WebviewToHost } | { ok: false; error: string; requestId?: number };
 
-export function isWebviewToHost(value: unknown): value is WebviewToHost {
-  if (typeof value !== 'object' || value === null) return false;
-  const t = (value as { type?: unknown }).type;
-  return typeof t === 'string' && ['ready', 'label', 'undo', 'skip', 'note', 'openComment', 'openDiff', 'openLink', 'showMore', 'mode', 'rendered', 'probe'].includes(t);
+/**
+ * Checks a message from the webview field by field: the one place its shape is validated. A
+ * request that fails the check still carries its request id out, so the host can answer it.
+ */
+export function parseWebviewToHost(value: unknown): ParsedWebviewMessage {
+  if (typeof value !== 'object' || value === null) return { ok: false, error: 'not an object' };
+  const m = value as Record<string, unknown>;
+  const requestId = typeof m.requestId === 'number' && Number.isSafeInteger(m.requestId) ? m.requestId : undefined;
+  const fail = (error: string): ParsedWebviewMessage => ({ ok: false, error: `${String(m.type)}: ${error}`, ...(requestId !== undefined ? { requestId } : {}) });
+  const str = (k: string) => typeof m[k] === 'string' && (m[k] as string).length > 0;
+  const needs = (...fields: ('requestId' | 'reviewId')[]): string | undefined =>
+    fields.map((f) => (f === 'requestId' ? (requestId === undefined ? 'requestId must be a whole number' : undefined) : str(f) ? undefined : `${f} must be a non-empty string`)).find(Boolean);
+  let problem: string | undefined;
+  switch (m.type) {
+    case 'ready':
+      problem = m.state === undefined || isPanelState(m.state) ? undefined : 'state has the wrong shape';
+      break;
+    case 'label':
+      problem = needs('requestId', 'reviewId') ?? (isLabel(m.label) ? undefined : `unknown label ${JSON.stringify(m.label)}; one of ${LABELS.join(', ')}`);
+      break;
+    case 'undo': problem = needs('requestId'); break;
+    case 'skip': case 'note': problem = needs('requestId', 'reviewId'); break;
+    case 'openComment': case 'openDiff': problem = needs('reviewId'); break;
+    case 'openLink': problem = str('url') ? undefined : 'url must be a non-empty string'; break;
+    case 'showMore': problem = needs('reviewId') ?? (Number.isSafeInteger(m.limit) && (m.limit as number) > 0 ? undefined : 'limit must be a positive whole number'); break;
+    case 'mode': problem = needs('requestId') ?? (m.mode === 'label' || m.mode === 'adjudicate' ? undefined : 'mode must be label or adjudicate'); break;
+    case 'rendered': problem = Number.isSafeInteger(m.seq) ? undefined : 'seq must be a whole number'; break;
+    default: return fail('unknown message type');
+  }
+  return problem ? fail(problem) : { ok: true, message: value as WebviewToHost };
+}
+
+function isPanelState(v: unknown): v is LabelingPanelState {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (['reviewId', 'batchId', 'theme'] as const).every((k) => o[k] === undefined || typeof o[k] === 'string')
+    && (o.mode === undefined || o.mode === 'label' || o.mode === 'adjudicate');
 }

@@ -3,7 +3,7 @@
  * predictability, epochs, correlation or increment means "drawn uniformly per run", as the
  * deployed runs did.
  */
-import { parseMixture, formatMixture, type MixturePart } from '../core/selection';
+import { parseMixture, type MixturePart } from '../core/selection';
 
 export const CORRELATIONS = ['none', 'AAt', 'cholesky'] as const;
 /** `none`: x ~ N(0, I). `AAt`: x <- x (A A^T) with A 20x20 standard normal (the deployed code). `cholesky`: x <- x L^T with L L^T a random correlation matrix (the paper's text). */
@@ -111,7 +111,6 @@ export function formatArm(parts: readonly MixturePart[]): string {
   return parts.length === 1 ? parts[0]!.strategy : parts.map((p) => `${p.strategy}:${+p.share.toFixed(4)}`).join('+');
 }
 
-export { formatMixture };
 
 /** Checks a configuration; throws an error naming the first bad field. */
 export function validateConfig(c: SimulationConfig): void {

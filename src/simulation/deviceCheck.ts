@@ -4,9 +4,9 @@
  */
 import { Tensor } from '../../python-free-train/backend';
 import { type GraphCase, modelCase } from '../../python-free-train/doctor';
+import { buildEnsembleScoring, buildEnsembleTrainSteps } from '../../python-free-train/models/mlpEnsemble';
 import { mulberry32 } from '../core/hash';
 import { ADAM } from './engine';
-import { buildScoringGraph, buildTrainStepGraph } from './graphs';
 import { parameterCount } from './network';
 
 /** The simulation study's train-step and scoring graphs, at the study's network sizes. */
@@ -23,12 +23,12 @@ export function simulationCases(): GraphCase[] {
   const scoreP = parameterCount(scoreSizes);
   const poolX = floats(20 * 256), poolY = Float32Array.from({ length: 256 }, (_, i) => i % 2), scoreParams = floats(S * scoreP, 0.3);
   return [
-    modelCase('simulation train step (Adam, 2 networks, 2 steps)', 1e-4, () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon, K), () => ({
+    modelCase('simulation train step (Adam, 2 networks, 2 steps)', 1e-4, () => buildEnsembleTrainSteps(sizes, ADAM, K, B), () => ({
       x: Tensor.float32(x, [R, 20]), y: Tensor.float32(y, [R, 2]), rows: Tensor.int32(rows, [K, S, B]),
       params: Tensor.float32(params, [S, P]), m: Tensor.float32(new Float32Array(S * P), [S, P]), v: Tensor.float32(new Float32Array(S * P), [S, P]),
-      alpha: Tensor.float32(Float32Array.of(0.01, 0.01), [K]), inv_b: Tensor.scalar(1 / B),
+      alpha: Tensor.float32(Float32Array.of(0.01, 0.01), [K]),
     }), ['params_out', 'm_out', 'v_out']),
-    modelCase('simulation scoring (2 networks)', 1e-4, () => buildScoringGraph(scoreSizes, S), () => ({
+    modelCase('simulation scoring (2 networks)', 1e-4, () => buildEnsembleScoring(scoreSizes, S), () => ({
       x: Tensor.float32(poolX, [20, 256]), y: Tensor.float32(poolY, [1, 256]), params: Tensor.float32(scoreParams, [S * scoreP]),
     }), ['d0', 'd1', 'loss']),
   ];

@@ -1,8 +1,7 @@
 /**
  * The numeric engine of a simulation run: fits S classifiers on their labeled rows and scores the
- * whole pool with them. Two implementations with the same results up to float rounding:
- * onnxruntime (hand-built graphs, vectorised kernels; the fast one) and dense TypeScript (no native
- * code; the reference and the fallback).
+ * whole pool with them. The product's engine runs graphs of the project's graph builder on
+ * onnxruntime (`ortEngine.ts`); the tests hold it to a plain TypeScript reference.
  */
 import type { Mlp } from './network';
 import type { Rng } from './random';
@@ -24,7 +23,7 @@ export interface FitOptions {
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
 export interface Engine {
-  readonly kind: 'onnxruntime' | 'dense';
+  readonly kind: string;
   /**
    * Fits each network in place (already initialised) on its rows `lists[k]` of `x` with labels
    * `y`; `rngs[k]` shuffles its rows every epoch. All lists must have the same length.

@@ -1,9 +1,8 @@
-/** Chooses the engine: onnxruntime when it loads (fast), else the dense TypeScript one. */
-import { createDenseEngine } from './denseEngine';
+/** Chooses the engine. One exists: the simulation's networks as onnxruntime graphs (`ortEngine.ts`). */
 import type { Engine } from './engine';
 import { createOrtEngine } from './ortEngine';
 
-export const ENGINE_CHOICES = ['auto', 'onnxruntime', 'dense'] as const;
+export const ENGINE_CHOICES = ['auto', 'onnxruntime'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
 export function parseEngineChoice(s: string): EngineChoice {
@@ -12,12 +11,10 @@ export function parseEngineChoice(s: string): EngineChoice {
   return found;
 }
 
-export async function createEngine(choice: EngineChoice, sizes: readonly number[], threads = 1): Promise<Engine> {
-  if (choice === 'dense') return createDenseEngine();
+export async function createEngine(_choice: EngineChoice, sizes: readonly number[], threads = 1): Promise<Engine> {
   try {
     return await createOrtEngine(sizes, { threads });
   } catch (err) {
-    if (choice === 'onnxruntime') throw new Error(`simulation: onnxruntime-node failed to load: ${(err as Error).message}`, { cause: err });
-    return createDenseEngine();
+    throw new Error(`simulation: onnxruntime-node failed to load: ${(err as Error).message}`, { cause: err });
   }
 }

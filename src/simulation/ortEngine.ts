@@ -1,11 +1,12 @@
 /**
- * The engine on onnxruntime: the graphs of `graphs.ts` run on the CPU through the project's one
- * onnxruntime module (`python-free-train/backend.ts`), loaded lazily so the rest of the simulation
- * works without the native binding.
+ * The engine on onnxruntime: the simulation's networks as graphs of the project's graph builder
+ * (`python-free-train/models/mlpEnsemble.ts`: forward, autodiff, Adam), run on the CPU through the
+ * project's one onnxruntime module (`python-free-train/backend.ts`), loaded lazily so the rest of
+ * the simulation works without the native binding.
  */
 import type { Session, Tensor as TensorType } from '../../python-free-train/backend';
+import { buildEnsembleScoring, buildEnsembleTrainSteps } from '../../python-free-train/models/mlpEnsemble';
 import { ADAM, type Engine } from './engine';
-import { buildScoringGraph, buildTrainStepGraph } from './graphs';
 import { parameterCount } from './network';
 
 /** Most mini-batches unrolled into one training run (a power of two). */
@@ -75,7 +76,10 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
       let t = 0;
       /** Runs `steps` mini-batches of `b` rows starting at row `start` of each network's order. */
       const runSteps = async (start: number, steps: number, b: number) => {
-        const graph = await session(`train-${steps}`, () => buildTrainStepGraph(sizes, ADAM.beta1, ADAM.beta2, ADAM.epsilon, steps));
+        // Full batches get graphs of that batch size (1 / B is a constant there); the last,
+        // partial batch one graph for any size.
+        const batch = b === fit.batchSize ? b : 'b';
+        const graph = await session(`train-${steps}-${batch}`, () => buildEnsembleTrainSteps(sizes, ADAM, steps, batch));
         const alpha = new Float32Array(steps);
         for (let k = 0; k < steps; k++) {
           for (let s = 0; s < S; s++) {
@@ -93,7 +97,6 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
           m: f32(m, [S, P]),
           v: f32(v, [S, P]),
           alpha: f32(alpha, [steps]),
-          inv_b: f32(Float32Array.of(1 / b), []),
         });
         params = result.params_out!.data as Float32Array;
         m = result.m_out!.data as Float32Array;
@@ -115,7 +118,7 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
     },
     async score(nets, x, rows, y) {
       const S = nets.length;
-      const run = await session(`score-${S}`, () => buildScoringGraph(scoreSizes, S));
+      const run = await session(`score-${S}`, () => buildEnsembleScoring(scoreSizes, S));
       const params = new Float32Array(S * scoreP);
       nets.forEach((net, k) => {
         if (net.sizes.length !== sizes.length || net.sizes.slice(0, L).join() !== sizes.slice(0, L).join()) {

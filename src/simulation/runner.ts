@@ -1,9 +1,9 @@
 /**
- * Runs a study: many independent runs spread over worker threads (one onnxruntime thread each),
+ * Runs a study: many independent runs spread over worker threads (one onnxruntime thread each,
+ * one worker at least, so the caller's thread never loads onnxruntime),
  * each reproducible from the study seed and its run number, resumable (runs already in the output
  * folder are skipped), then aggregated into CSVs, a summary and SVG figures.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -11,7 +11,6 @@ import { startWorker, workerScript as findWorkerScript } from '../../python-free
 import { aggregateSeries } from './aggregate';
 import { DEFAULT_CONFIG, validateConfig, type SimulationConfig } from './config';
 import type { EngineChoice } from './engines';
-import { closeEngines, executeRun } from './executeRun';
 import { studyFigures, summarizeArms, summaryMarkdown, type ArmSummary } from './figures';
 import { StudyFolder, rowsToCsv, summariesToCsv, summarize, type IterationRow } from './results';
 import type { PhaseSeconds } from './run';
@@ -30,7 +29,7 @@ export interface StudyOptions {
   runs: number;
   /** Output folder; without it results stay in memory (nothing is resumable). */
   out?: string;
-  /** Worker threads; 1 runs in this thread. Default: the machine's parallelism, at most `runs`. */
+  /** Worker threads. Default: the machine's parallelism, at most `runs`. */
   workers?: number;
   engine?: EngineChoice;
   signal?: AbortSignal;
@@ -44,7 +43,7 @@ export interface StudyResult {
   /** Runs found complete on disk and not recomputed. */
   skipped: number;
   completed: number;
-  engine: 'onnxruntime' | 'dense' | 'none';
+  engine: string;
   /** Summed wall-clock seconds per phase over the runs computed now. */
   phases: PhaseSeconds;
   /** Files written (absolute paths), figures included. */
@@ -73,7 +72,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   let engineKind: StudyResult['engine'] = 'none';
   let done = skipped;
   const report = (message: string) => options.onProgress?.({ done, total: options.runs, skipped, message });
-  const finish = (run: number, rows: IterationRow[], p: PhaseSeconds, kind: 'onnxruntime' | 'dense') => {
+  const finish = (run: number, rows: IterationRow[], p: PhaseSeconds, kind: string) => {
     if (folder) folder.writeRun(run, rows);
     else memoryRows.push(...rows);
     for (const k of Object.keys(phases) as (keyof PhaseSeconds)[]) phases[k] += p[k];
@@ -84,26 +83,12 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   report(skipped ? `${skipped} runs already in ${options.out}` : 'starting');
 
   const choice = options.engine ?? 'auto';
+  // Runs always go to worker threads, one at least: the numeric engine (onnxruntime) then never
+  // loads in the calling thread, which in VS Code is the extension host.
   const script = workerScript();
+  if (pending.length && !script) throw new Error('simulation: cannot find the worker script (dist/simulation-worker.js); rebuild with "npm run build"');
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), pending.length));
-  if (pending.length && (workers === 1 || !script)) {
-    try {
-      for (const run of pending) {
-        options.signal?.throwIfAborted();
-        const r = await executeRun(config, run, choice, 1, {
-          onIteration: (it, of) => {
-            options.signal?.throwIfAborted();
-            report(`run ${run + 1}: iteration ${it} of ${of}`);
-          },
-        });
-        finish(run, r.rows, r.phases, r.engine);
-      }
-    } finally {
-      await closeEngines();
-    }
-  } else if (pending.length) {
-    await runInWorkers(script!, workers, pending, config, choice, options.signal, finish, report);
-  }
+  if (pending.length) await runInWorkers(script!, workers, pending, config, choice, options.signal, finish, report);
 
   const rows = folder ? folder.readRuns() : memoryRows.sort((a, b) => a.run - b.run);
   const arms = summarizeArms(rows, config);
@@ -137,7 +122,7 @@ function aggregateCsv(rows: readonly IterationRow[]): string {
 }
 
 async function runInWorkers(script: string, count: number, pending: number[], config: SimulationConfig, choice: EngineChoice,
-  signal: AbortSignal | undefined, finish: (run: number, rows: IterationRow[], p: PhaseSeconds, kind: 'onnxruntime' | 'dense') => void,
+  signal: AbortSignal | undefined, finish: (run: number, rows: IterationRow[], p: PhaseSeconds, kind: string) => void,
   report: (message: string) => void): Promise<void> {
   const queue = pending.slice();
   let requestId = 0;

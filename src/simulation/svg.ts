@@ -1,2 +1,2 @@
 /** The simulation figures' chart writer: the shared one in src/core/svgChart.ts. */
-export { escapeXml, lineChart, niceTicks, PALETTE, type ChartOptions } from '../core/svgChart';
+export { escapeXml, lineChart, niceTicks } from '../core/svgChart';

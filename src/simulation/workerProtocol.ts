@@ -10,5 +10,5 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'progress'; requestId: number; run: number; iteration: number; of: number }
-  | { type: 'done'; requestId: number; run: number; rows: IterationRow[]; phases: PhaseSeconds; engine: 'onnxruntime' | 'dense' }
+  | { type: 'done'; requestId: number; run: number; rows: IterationRow[]; phases: PhaseSeconds; engine: string }
   | { type: 'error'; requestId: number; run: number; message: string };

@@ -6,9 +6,10 @@
  */
 import { readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { workspacePaths } from './layout';
 import { fileTimestamp, writeFileAtomic } from './atomic';
 
-export const BACKUPS_DIR = 'backups';
+const BACKUPS_DIR = path.basename(workspacePaths.backups(''));
 export const BACKUPS_KEPT = 10;
 /** A backup is written when the event count crosses a multiple of this. */
 export const BACKUP_EVERY_EVENTS = 100;
@@ -18,7 +19,7 @@ export interface BackupFile { file: string; name: string; at: string; events: nu
 const NAME = /^labels-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)(?:-\d+)?-(\d+)-events\.json$/;
 
 export function backupsDirOf(workspaceDir: string): string {
-  return path.join(workspaceDir, BACKUPS_DIR);
+  return workspacePaths.backups(workspaceDir);
 }
 
 /** The backups of a workspace, newest first (by the time in their names). */

@@ -3,14 +3,14 @@
  * model-based batches (strategy mixtures over the latest model's scores). The choice itself is the
  * pure `selectBatch` of the core; this module feeds it the pool's rows and records the result.
  */
+import { DEFAULT_BATCH_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import { formatMixture, selectBatch, type MixturePart } from '../core/selection';
 import type { Batch } from './labelDb';
 import { FLAG_M1 } from './pool';
-import { readScores, type Scores } from './scores';
+import { readScores, type Scores } from './layout';
 import type { Workspace } from './workspace';
 
-export const DEFAULT_BATCH_SIZE = 200;
 
 /** Rows whose review is labeled, and the body keys of labeled reviews (exact-duplicate exclusion). */
 export function labeledRows(ws: Workspace): { rows: Set<number>; bodies: Set<string> } {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { MODEL_LABELS } from '../core/labels';
 import { NoModelError } from './batches';
 import type { Workspace } from './workspace';
-import { modelDir } from './scores';
+import { MODEL_FILES, modelDirOf } from './layout';
 
 export interface ModelExport {
   version: string;
@@ -69,12 +69,12 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
   const { version } = options;
   const record = version ? ws.db.models().find((m) => m.version === version) : ws.db.latestModel();
   if (!record) throw version ? new Error(`no model version "${version}"; versions: ${ws.db.models().map((m) => m.version).join(', ') || 'none'}`) : new NoModelError('no trained model yet: run "secreview train" first');
-  const src = modelDir(ws.dir, record.version);
-  const onnx = path.join(src, 'head.onnx');
+  const src = modelDirOf(ws.dir, record.version);
+  const onnx = path.join(src, MODEL_FILES.inference);
   if (!existsSync(onnx)) throw new Error(`model ${record.version} has no inference graph (${onnx} is missing)`);
   if (!isEmptyOrMissing(outDir)) throw new Error(`${outDir} exists and is not empty; choose a new folder`);
-  const representation: StoredRepresentation = existsSync(path.join(src, 'representation.json'))
-    ? (JSON.parse(readFileSync(path.join(src, 'representation.json'), 'utf8')) as StoredRepresentation)
+  const representation: StoredRepresentation = existsSync(path.join(src, MODEL_FILES.representation))
+    ? (JSON.parse(readFileSync(path.join(src, MODEL_FILES.representation), 'utf8')) as StoredRepresentation)
     : {};
   const kind = representation.id ?? record.representation;
   // The label map is written from MODEL_LABELS: a model with other classes must not get it.
@@ -102,7 +102,7 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
       put('model.onnx', roberta.model);
       copy(onnx, 'head.onnx');
       for (const f of roberta.files) copy(f.from, f.name);
-      copy(path.join(src, 'representation.json'), 'representation.json');
+      copy(path.join(src, MODEL_FILES.representation), 'representation.json');
       put('label_map.json', JSON.stringify(robertaLabelMap(roberta), null, 2) + '\n');
     } else {
       copy(onnx, 'model.onnx');

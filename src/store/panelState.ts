@@ -4,13 +4,13 @@
  * it even when the webview's own saved state lags behind (VS Code persists that lazily).
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomicSync } from './atomic';
+import { workspacePaths } from './layout';
 
 export interface PanelPosition { reviewId: string; batchId?: string; mode?: 'label' | 'adjudicate' }
 
 export function panelStateFile(workspaceDir: string): string {
-  return path.join(workspaceDir, 'panel.json');
+  return workspacePaths.panelState(workspaceDir);
 }
 
 export function readPanelPosition(workspaceDir: string): PanelPosition | undefined {

@@ -5,11 +5,11 @@
  * label's event and leaves this file.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { moveAside, writeFileAtomic } from './atomic';
+import { workspacePaths } from './layout';
 
 export function pendingNotesFile(workspaceDir: string): string {
-  return path.join(workspaceDir, 'pending-notes.json');
+  return workspacePaths.pendingNotes(workspaceDir);
 }
 
 export interface PendingNotes {

@@ -326,28 +326,124 @@ export class Pool {
    * reported with file, line number and reason and skipped; the rest imports. Re-importing a file
    * adds nothing. Commits every `commitEvery` rows, so an interruption keeps whole committed rows.
    */
+  /**
+   * Streams JSONL or JSONL.gz files into the pool: each line parsed and normalized (a bad line is
+   * reported as file:line: reason and skipped), deduplicated by review id (the same body again is a
+   * duplicate; another body is reported with both places and skipped), and appended; committed
+   * every `commitEvery` rows and at the end. A damaged or interrupted file keeps what was read
+   * before (`ImportInterruptedError` carries the report).
+   */
   async importFiles(files: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
     if (!this.writable) throw new Error('the review pool is open read-only');
-    const t0 = Date.now();
-    const maxProblems = options.maxProblems ?? 1000;
-    const commitEvery = options.commitEvery ?? 50_000;
-    const report: ImportReport = { files: [], imported: 0, duplicates: 0, errors: 0, problems: [], labels: [], histories: [], rows: this.rows, seconds: 0 };
-    const problem = (file: string, line: number, reason: string) => {
-      report.errors++;
-      if (report.problems.length < maxProblems) report.problems.push({ file, line, reason });
-    };
     for (const f of files) {
       if (!existsSync(f)) throw new Error(`${f}: no such file`);
       if (statSync(f).isDirectory()) throw new Error(`${f}: is a folder, not a JSONL file`);
     }
-    // Where each row of this import came from, to name the first of two records with one id.
-    const startRow = this.rows;
-    let lineOfRow = new Int32Array(1024);
-    const fileStarts: { file: string; row: number }[] = [];
-    const origin = (row: number): string => {
-      const f = fileStarts.findLast((s) => s.row <= row)!;
-      return `${path.basename(f.file)}:${lineOfRow[row - startRow]}`;
+    const t0 = Date.now();
+    const run = new ImportRun(options, this.rows);
+    const out = this.openAppend(options.commitEvery ?? 50_000);
+    let failure: unknown;
+    try {
+      for (const file of files) await this.importFile(file, run, out, options);
+    } catch (e) {
+      failure = e;
+    } finally {
+      await out.commit();
+      out.close();
+    }
+    run.report.rows = this.rows;
+    run.report.seconds = (Date.now() - t0) / 1000;
+    if (failure !== undefined) {
+      if (failure instanceof DamagedInputError) run.stoppedAt.completeLines = failure.completeLines;
+      throw new ImportInterruptedError(failure, run.report, run.stoppedAt);
+    }
+    return run.report;
+  }
+
+  /** One file: its lines read in batches, each parsed, deduplicated and appended; progress at most every 200 ms. */
+  private async importFile(file: string, run: ImportRun, out: Appender, options: ImportOptions): Promise<void> {
+    run.fileStarts.push({ file, row: this.rows });
+    run.stoppedAt = { file, completeLines: 0 };
+    const totalBytes = statSync(file).size;
+    const src: ImportSource = { file: path.basename(file), size: totalBytes, at: new Date().toISOString(), lines: 0, imported: 0, duplicates: 0, errors: 0, shapes: {} };
+    let bytesRead = 0;
+    // The first report comes after 200 ms of work, not after the first row ("1 imported" reads like a failure).
+    let lastProgress = Date.now();
+    const progress = (force = false) => {
+      if (!options.onProgress) return;
+      const now = Date.now();
+      if (!force && now - lastProgress < 200) return;
+      lastProgress = now;
+      options.onProgress({ file, bytesRead, totalBytes, lines: src.lines, imported: src.imported, duplicates: src.duplicates, errors: src.errors });
     };
+    const errorsBefore = run.report.errors;
+    try {
+      for await (const batch of readLineBatches(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
+        for (const line of batch) {
+          src.lines = line.lineNo;
+          run.stoppedAt.completeLines = line.lineNo;
+          if ('error' in line) { run.problem(file, line.lineNo, line.error); continue; }
+          const review = run.parseLine(file, line.lineNo, line.text, src);
+          if (!review || !this.isNew(review, file, line.lineNo, run, src)) continue;
+          await this.append(review, line.lineNo, run, out);
+          src.imported++;
+          run.report.imported++;
+          progress();
+        }
+      }
+    } finally {
+      src.errors = run.report.errors - errorsBefore;
+      bytesRead = totalBytes;
+      progress(true);
+      this.meta.sources.push(src);
+      run.report.files.push(src);
+    }
+  }
+
+  /** Whether a review is new to the pool: the same id with the same body is a duplicate, with another body a conflict reported with both places. */
+  private isNew(review: Review, file: string, line: number, run: ImportRun, src: ImportSource): boolean {
+    const [ia, ib] = fpWords(review.id);
+    const earlier = this.findFp(ia, ib);
+    if (earlier === undefined) return true;
+    const [ba, bb] = fpWords(review.body);
+    if (this.bodyKeyOf(earlier) === hex(ba, bb)) { src.duplicates++; run.report.duplicates++; return false; }
+    run.problem(file, line, earlier >= run.startRow
+      ? `review ${review.id} appeared before with a different body (${run.origin(earlier)}); the first one is kept and this record skipped`
+      : `review ${review.id} is already in the pool with a different body (pool row ${earlier}); the pool's record is kept and this one skipped`);
+    return false;
+  }
+
+  /** Appends a review: its JSON to reviews.jsonl, its 32-byte record to the index (on disk and in memory), its id to the lookup. */
+  private async append(review: Review, line: number, run: ImportRun, out: Appender): Promise<void> {
+    const [ia, ib] = fpWords(review.id);
+    const [ba, bb] = fpWords(review.body);
+    const length = out.writeText(JSON.stringify(review) + '\n');
+    const row = this.rows;
+    this.growIndex(row + 1);
+    run.recordLine(row, line);
+    const o = row * INDEX_RECORD_BYTES;
+    encodeIndexRecord(this.index, o, this.bytes, length, [ia, ib], [ba, bb], review.body);
+    out.writeIndex(this.index.subarray(o, o + INDEX_RECORD_BYTES));
+    this.rows++;
+    this.bytes += length;
+    this.insertId(ia, row);
+    await out.rowAdded();
+  }
+
+  /** The index buffer in memory grows with the rows appended. */
+  private growIndex(rows: number): void {
+    if (rows * INDEX_RECORD_BYTES <= this.index.length) return;
+    const next = Buffer.alloc(Math.max(rows * INDEX_RECORD_BYTES, this.index.length * 2, 1 << 16));
+    this.index.copy(next);
+    this.index = next;
+  }
+
+  /**
+   * Buffered appends to reviews.jsonl and index.bin. A commit writes the buffers, fsyncs both
+   * files and then records the row and byte counts in meta.json: only committed rows exist for
+   * readers, so an interrupted import leaves a tail that the next writer cuts off.
+   */
+  private openAppend(commitEvery: number): Appender {
     const dataFd = openSync(this.reviewsFile, 'a');
     const indexFd = openSync(this.indexFile, 'a');
     // Records are encoded straight into one buffer (the write also gives their byte length).
@@ -370,124 +466,26 @@ export class Pool {
       await writeJsonAtomic(this.metaFile, this.meta, true, { beforeRename: this.beforeWrite });
       sinceCommit = 0;
     };
-    // The index buffer in memory grows with the rows we append.
-    const growIndex = (rows: number) => {
-      if (rows * INDEX_RECORD_BYTES <= this.index.length) return;
-      const next = Buffer.alloc(Math.max(rows * INDEX_RECORD_BYTES, this.index.length * 2, 1 << 16));
-      this.index.copy(next);
-      this.index = next;
-    };
-    let failure: unknown;
-    let stoppedAt = { file: '', completeLines: 0 };
-    try {
-      for (const file of files) {
-        fileStarts.push({ file, row: this.rows });
-        stoppedAt = { file, completeLines: 0 };
-        const totalBytes = statSync(file).size;
-        const src: ImportSource = { file: path.basename(file), size: totalBytes, at: new Date().toISOString(), lines: 0, imported: 0, duplicates: 0, errors: 0, shapes: {} };
-        let bytesRead = 0;
-        // The first report comes after 200 ms of work, not after the first row ("1 imported" reads like a failure).
-        let lastProgress = Date.now();
-        const progress = (force = false) => {
-          if (!options.onProgress) return;
-          const now = Date.now();
-          if (!force && now - lastProgress < 200) return;
-          lastProgress = now;
-          options.onProgress({ file, bytesRead, totalBytes, lines: src.lines, imported: src.imported, duplicates: src.duplicates, errors: src.errors });
-        };
-        const errorsBefore = report.errors;
-        try {
-          for await (const batch of readLineBatches(file, { signal: options.signal, onBytes: (b) => { bytesRead = b; } })) {
-            for (const line of batch) {
-              src.lines = line.lineNo;
-              stoppedAt.completeLines = line.lineNo;
-              if ('error' in line) { problem(file, line.lineNo, line.error); continue; }
-              const text = line.text;
-              if (!text.trim()) continue;
-              let value: unknown;
-              try {
-                value = JSON.parse(text);
-              } catch (e) {
-                problem(file, line.lineNo, `invalid JSON: ${(e as Error).message}`);
-                continue;
-              }
-              const res = normalizeReview(value);
-              if (!res.ok) { problem(file, line.lineNo, res.reason); continue; }
-              const review = res.review;
-              src.shapes[res.shape] = (src.shapes[res.shape] ?? 0) + 1;
-              if (options.labelField) {
-                const v = fieldByPath(res.raw, options.labelField);
-                if (v !== undefined && v !== null && v !== '') {
-                  const label = typeof v === 'string' ? parseLabel(v) : undefined;
-                  if (label) report.labels.push({ reviewId: review.id, label, file, line: line.lineNo });
-                  else problem(file, line.lineNo, `unknown label ${JSON.stringify(v)} in field "${options.labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
-                }
-              }
-              if (Array.isArray(res.raw.history) && res.raw.history.length) report.histories.push({ reviewId: review.id, events: res.raw.history, file, line: line.lineNo });
-              const [ia, ib] = fpWords(review.id);
-              const [ba, bb] = fpWords(review.body);
-              const earlier = this.findFp(ia, ib);
-              if (earlier !== undefined) {
-                if (this.bodyKeyOf(earlier) === hex(ba, bb)) { src.duplicates++; report.duplicates++; continue; }
-                problem(file, line.lineNo, earlier >= startRow
-                  ? `review ${review.id} appeared before with a different body (${origin(earlier)}); the first one is kept and this record skipped`
-                  : `review ${review.id} is already in the pool with a different body (pool row ${earlier}); the pool's record is kept and this one skipped`);
-                continue;
-              }
-              const json = JSON.stringify(review) + '\n';
-              // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-              if (pendingBytes + json.length * 3 > pendingText.length) {
-                flush();
-                if (json.length * 3 > pendingText.length) pendingText = Buffer.allocUnsafe(json.length * 3);
-              }
-              const length = pendingText.write(json, pendingBytes, 'utf8');
-              pendingBytes += length;
-              const row = this.rows;
-              growIndex(row + 1);
-              if (row - startRow >= lineOfRow.length) {
-                const grown = new Int32Array(lineOfRow.length * 2);
-                grown.set(lineOfRow);
-                lineOfRow = grown;
-              }
-              lineOfRow[row - startRow] = line.lineNo;
-              const o = row * INDEX_RECORD_BYTES;
-              encodeIndexRecord(this.index, o, this.bytes, length, [ia, ib], [ba, bb], review.body);
-              if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) {
-                flush();
-              }
-              this.index.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES, o, o + INDEX_RECORD_BYTES);
-              pendingRows++;
-              this.rows++;
-              this.bytes += length;
-              this.insertId(ia, row);
-              src.imported++;
-              report.imported++;
-              if (++sinceCommit >= commitEvery) await commit();
-              progress();
-            }
-          }
-        } finally {
-          src.errors = report.errors - errorsBefore;
-          bytesRead = totalBytes;
-          progress(true);
-          this.meta.sources.push(src);
-          report.files.push(src);
+    return {
+      writeText: (json) => {
+        // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+        if (pendingBytes + json.length * 3 > pendingText.length) {
+          flush();
+          if (json.length * 3 > pendingText.length) pendingText = Buffer.allocUnsafe(json.length * 3);
         }
-      }
-    } catch (e) {
-      failure = e;
-    } finally {
-      await commit();
-      closeSync(dataFd);
-      closeSync(indexFd);
-    }
-    report.rows = this.rows;
-    report.seconds = (Date.now() - t0) / 1000;
-    if (failure !== undefined) {
-      if (failure instanceof DamagedInputError) stoppedAt.completeLines = failure.completeLines;
-      throw new ImportInterruptedError(failure, report, stoppedAt);
-    }
-    return report;
+        const length = pendingText.write(json, pendingBytes, 'utf8');
+        pendingBytes += length;
+        return length;
+      },
+      writeIndex: (record) => {
+        if ((pendingRows + 1) * INDEX_RECORD_BYTES > pendingIndex.length) flush();
+        record.copy(pendingIndex, pendingRows * INDEX_RECORD_BYTES);
+        pendingRows++;
+      },
+      rowAdded: async () => { if (++sinceCommit >= commitEvery) await commit(); },
+      commit,
+      close: () => { closeSync(dataFd); closeSync(indexFd); },
+    };
   }
 
   close(): void {
@@ -630,6 +628,79 @@ function encodeIndexRecord(index: Buffer, o: number, offset: number, length: num
   index.writeUInt32LE(idWords[0], o + 20);
   index.writeUInt32LE(idWords[1], o + 24);
   index.writeUInt32LE(matchesM1(body) ? FLAG_M1 : 0, o + 28);
+}
+
+/** Buffered appends of an import (see `Pool.openAppend`). */
+interface Appender {
+  /** Buffers a record's JSON line; returns its length in bytes. */
+  writeText(json: string): number;
+  writeIndex(record: Buffer): void;
+  /** Counts a row; commits every `commitEvery` rows. */
+  rowAdded(): Promise<void>;
+  commit(): Promise<void>;
+  close(): void;
+}
+
+/** What an import has seen so far: its report and problems, and where each new row came from (to name the first of two records with one id). */
+class ImportRun {
+  readonly report: ImportReport;
+  readonly fileStarts: { file: string; row: number }[] = [];
+  stoppedAt = { file: '', completeLines: 0 };
+  private lineOfRow = new Int32Array(1024);
+  private readonly maxProblems: number;
+
+  constructor(private readonly options: ImportOptions, readonly startRow: number) {
+    this.maxProblems = options.maxProblems ?? 1000;
+    this.report = { files: [], imported: 0, duplicates: 0, errors: 0, problems: [], labels: [], histories: [], rows: startRow, seconds: 0 };
+  }
+
+  problem(file: string, line: number, reason: string): void {
+    this.report.errors++;
+    if (this.report.problems.length < this.maxProblems) this.report.problems.push({ file, line, reason });
+  }
+
+  /** A line as a review: JSON in one of the recognized shapes, its label (`labelField`) and history taken; undefined when bad (reported) or blank. */
+  parseLine(file: string, line: number, text: string, src: ImportSource): Review | undefined {
+    if (!text.trim()) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      this.problem(file, line, `invalid JSON: ${(e as Error).message}`);
+      return undefined;
+    }
+    const res = normalizeReview(value);
+    if (!res.ok) { this.problem(file, line, res.reason); return undefined; }
+    const review = res.review;
+    src.shapes[res.shape] = (src.shapes[res.shape] ?? 0) + 1;
+    const labelField = this.options.labelField;
+    if (labelField) {
+      const v = fieldByPath(res.raw, labelField);
+      if (v !== undefined && v !== null && v !== '') {
+        const label = typeof v === 'string' ? parseLabel(v) : undefined;
+        if (label) this.report.labels.push({ reviewId: review.id, label, file, line });
+        else this.problem(file, line, `unknown label ${JSON.stringify(v)} in field "${labelField}" (expected one of ${LABELS.join(', ')}); the review was imported without a label`);
+      }
+    }
+    if (Array.isArray(res.raw.history) && res.raw.history.length) this.report.histories.push({ reviewId: review.id, events: res.raw.history, file, line });
+    return review;
+  }
+
+  recordLine(row: number, line: number): void {
+    const i = row - this.startRow;
+    if (i >= this.lineOfRow.length) {
+      const grown = new Int32Array(this.lineOfRow.length * 2);
+      grown.set(this.lineOfRow);
+      this.lineOfRow = grown;
+    }
+    this.lineOfRow[i] = line;
+  }
+
+  /** `file:line` of a row added by this import. */
+  origin(row: number): string {
+    const f = this.fileStarts.findLast((s) => s.row <= row)!;
+    return `${path.basename(f.file)}:${this.lineOfRow[row - this.startRow]}`;
+  }
 }
 
 function emptyMeta(): PoolMeta {

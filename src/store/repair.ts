@@ -17,7 +17,7 @@ import { listBackups } from './backups';
 import { emptyLabelData, labelEventProblem, readLabelData, serializeLabelData, SCHEMA_VERSION, upgradeLabelData, type LabelData } from './labelDb';
 import { FileLock } from './lock';
 import { poolProblem, rebuildPool } from './pool';
-import { readScores } from './scores';
+import { readScores, workspacePaths } from './layout';
 import { NoWorkspaceError, Workspace, WORKSPACE_DIR } from './workspace';
 
 export type RepairOutcome = 'ok' | 'repaired' | 'not recovered';
@@ -124,7 +124,7 @@ function restoreWritable(file: string, steps: RepairStep[], label: string): void
 }
 
 async function repairLabels(dir: string, steps: RepairStep[]): Promise<void> {
-  const file = path.join(dir, 'labels.json');
+  const file = workspacePaths.labels(dir);
   const subject = 'labels.json';
   let damage: string | undefined;
   try {
@@ -174,7 +174,7 @@ async function repairLabels(dir: string, steps: RepairStep[]): Promise<void> {
 }
 
 async function repairPool(dir: string, steps: RepairStep[]): Promise<void> {
-  const poolDir = path.join(dir, 'pool');
+  const poolDir = workspacePaths.pool(dir);
   const problem = await poolProblem(poolDir);
   if (!problem) return;
   const r = await rebuildPool(poolDir);
@@ -208,7 +208,7 @@ export async function repairWorkspace(folder: string, options: { owner: string; 
   if (!existsSync(dir)) throw new NoWorkspaceError(path.resolve(folder));
   const steps: RepairStep[] = [];
   restoreWritable(dir, steps, `${WORKSPACE_DIR}/`);
-  const lockFile = path.join(dir, 'lock');
+  const lockFile = workspacePaths.lock(dir);
   const lock = options.lockWaitMs ? await FileLock.acquireWaiting(lockFile, options.owner, options.lockWaitMs) : FileLock.acquire(lockFile, options.owner);
   try {
     for (const sub of ['pool', 'models', 'cache']) {

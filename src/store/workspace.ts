@@ -5,13 +5,14 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { WORKSPACE_DIR, WORKSPACE_GITIGNORE, workspacePaths } from './layout';
 import { isReadOnlyMode, ReadOnlyFileError, removeStaleTempFiles } from './atomic';
 import { listBackups } from './backups';
 import { LabelDb, labelEventProblem, type LabelEvent } from './labelDb';
 import { FileLock, LockedError } from './lock';
 import { ImportInterruptedError, Pool, type ImportOptions, type ImportReport } from './pool';
 
-export const WORKSPACE_DIR = '.secreview';
+export { WORKSPACE_DIR };
 
 export class NoWorkspaceError extends Error {
   constructor(readonly folder: string) {
@@ -55,33 +56,33 @@ export class Workspace {
   ) {}
 
   get readOnly(): boolean { return this.readOnlyReason !== undefined; }
-  get labelsFile(): string { return path.join(this.dir, 'labels.json'); }
-  get modelsDir(): string { return path.join(this.dir, 'models'); }
-  get cacheDir(): string { return path.join(this.dir, 'cache'); }
-  get lockFile(): string { return path.join(this.dir, 'lock'); }
+  get labelsFile(): string { return workspacePaths.labels(this.dir); }
+  get modelsDir(): string { return workspacePaths.models(this.dir); }
+  get cacheDir(): string { return workspacePaths.cache(this.dir); }
+  get lockFile(): string { return workspacePaths.lock(this.dir); }
 
   static dirOf(folder: string): string {
-    return path.join(path.resolve(folder), WORKSPACE_DIR);
+    return workspacePaths.of(folder);
   }
 
   static exists(folder: string): boolean {
-    return existsSync(path.join(Workspace.dirOf(folder), 'labels.json'));
+    return existsSync(workspacePaths.labels(Workspace.dirOf(folder)));
   }
 
   /** Creates the workspace folder (idempotent: an existing workspace is kept as it is) and opens it. */
   static async init(folder: string, options: OpenOptions = {}): Promise<Workspace> {
     const dir = Workspace.dirOf(folder);
     const backups = listBackups(dir);
-    if (!existsSync(path.join(dir, 'labels.json')) && backups.length) {
-      throw new Error(`${path.join(dir, 'labels.json')} is missing but ${backups.length === 1 ? 'a backup' : `${backups.length} backups`} of it exist${backups.length === 1 ? 's' : ''} in ${path.join(dir, 'backups')}; nothing was changed. Run "secreview repair" (or the command "Security Review: Repair Workspace") to restore the newest (${backups[0]!.name}).`);
+    if (!existsSync(workspacePaths.labels(dir)) && backups.length) {
+      throw new Error(`${workspacePaths.labels(dir)} is missing but ${backups.length === 1 ? 'a backup' : `${backups.length} backups`} of it exist${backups.length === 1 ? 's' : ''} in ${workspacePaths.backups(dir)}; nothing was changed. Run "secreview repair" (or the command "Security Review: Repair Workspace") to restore the newest (${backups[0]!.name}).`);
     }
-    for (const sub of ['', 'pool', 'models', 'cache']) mkdirSync(path.join(dir, sub), { recursive: true });
-    const ignore = path.join(dir, '.gitignore');
+    for (const sub of [dir, workspacePaths.pool(dir), workspacePaths.models(dir), workspacePaths.cache(dir)]) mkdirSync(sub, { recursive: true });
+    const ignore = workspacePaths.gitignore(dir);
     if (!existsSync(ignore)) {
       // labels.json is the precious, small part worth versioning; the rest is derived or large.
-      writeFileSync(ignore, '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nbackups/\nlock\n.lock.takeover.*\npanel.json\n.*.tmp\n*.damaged-*\n');
+      writeFileSync(ignore, WORKSPACE_GITIGNORE);
     }
-    await Pool.create(path.join(dir, 'pool'));
+    await Pool.create(workspacePaths.pool(dir));
     const ws = await Workspace.open(folder, options);
     if (!ws.readOnly) await ws.db.ensureFile();
     return ws;
@@ -92,10 +93,10 @@ export class Workspace {
     if (!existsSync(dir)) throw new NoWorkspaceError(path.resolve(folder));
     let lock: FileLock | undefined;
     let readOnlyReason: string | undefined = options.readOnly ? 'opened read-only' : undefined;
-    const labelsFile = path.join(dir, 'labels.json');
+    const labelsFile = workspacePaths.labels(dir);
     if (!options.readOnly) {
       try {
-        const lockFile = path.join(dir, 'lock');
+        const lockFile = workspacePaths.lock(dir);
         const owner = options.owner ?? `secreview (pid ${process.pid})`;
         lock = options.lockWaitMs ? await FileLock.acquireWaiting(lockFile, owner, options.lockWaitMs) : FileLock.acquire(lockFile, owner);
       } catch (e) {
@@ -116,7 +117,7 @@ export class Workspace {
       if (lock) for (const [sub, names] of Object.entries(TEMP_FILE_OWNERS)) removeStaleTempFiles(path.join(dir, sub), names);
       const held = lock;
       const beforeWrite = held ? () => held.assertHeld() : undefined;
-      const pool = await Pool.open(path.join(dir, 'pool'), { writable: lock !== undefined, beforeWrite });
+      const pool = await Pool.open(workspacePaths.pool(dir), { writable: lock !== undefined, beforeWrite });
       const db = await LabelDb.open(labelsFile, { annotator: options.annotator, readOnlyReason, beforeWrite, backups: true, onWarning: options.onWarning });
       return new Workspace(path.resolve(folder), dir, pool, db, lock, readOnlyReason);
     } catch (e) {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  TRAINER_PROTOCOL_VERSION, isTrainerToParent,
+  TRAINER_PROTOCOL_VERSION, checkTrainRequest, isTrainerToParent,
   type DeviceInfo, type TrainerErrorCode, type TrainOptions, type TrainPhase, type TrainProgress, type TrainResult, type ParentToTrainer,
 } from '../protocol/trainer';
 import { runtimeUnavailable } from './runtimeSupport';
@@ -78,6 +78,9 @@ const PHASE_WORDS: Record<TrainPhase, string> = {
 export function runTraining(workspaceFolder: string, options: TrainOptions, hooks: TrainingHooks = {}): Promise<TrainingOutcome> {
   const unavailable = runtimeUnavailable('training');
   if (unavailable) return Promise.reject(new TrainerFailedError('unsupported-platform', unavailable));
+  // A bad request (an invalid setting) fails here, before a trainer process is started.
+  const checked = checkTrainRequest(options);
+  if (!checked.ok) return Promise.reject(new TrainerFailedError('bad-request', checked.error));
   const entry = hooks.entry ?? resolveTrainerEntry(hooks.env);
   const requestId = randomUUID();
   return new Promise<TrainingOutcome>((resolve, reject) => {

@@ -5,6 +5,7 @@
  * batch excludes what was labeled when the trainer read the labels, and anything labeled since
  * is simply skipped when the batch is shown.
  */
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE } from '../core/defaults';
 import type { Workspace } from '../store/workspace';
 import type { Batch, EpochMetrics, ModelRecord } from '../store/labelDb';
 import type { EpochRecord, TrainOptions, TrainedModelRecord } from '../protocol/trainer';
@@ -13,10 +14,10 @@ import { runTraining, type TrainingHooks, type TrainingOutcome } from './client'
 /** Defaults shared by `secreview train` and the extension's settings. */
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'modelVersion'> = {
   representation: 'hashing',
-  epochs: 20,
+  epochs: DEFAULT_EPOCHS,
   seed: 1,
-  strategy: 'rare:0.45,entropy:0.45,random:0.1',
-  batchSize: 200,
+  strategy: DEFAULT_MIXTURE,
+  batchSize: DEFAULT_BATCH_SIZE,
 };
 
 export interface RetrainOutcome {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { TrainOptions, TrainPhase } from '../../src/protocol/trainer';
 import { TrainerFailedError } from '../../src/train/client';
 import { retrainAndPropose } from '../../src/train/retrain';
-import { loadScores, readManifest } from '../../src/train/modelFiles';
+import { loadScores, readManifest } from '../../src/store/layout';
 import { upgradeLabelData } from '../../src/store/labelDb';
 import { FileLock, processAlive } from '../../src/store/lock';
 import { listBackups } from '../../src/store/backups';

@@ -350,7 +350,7 @@ async function mainScenario(page, ws) {
 async function integrationSuite(page) {
   const file = path.join(RUN, 'extension-test-results.json');
   const ok = await check('extension-host integration suite runs from the palette', async () => {
-    await runCommand(page, 'Security Review: Run Extension Tests (development)');
+    await runCommand(page, 'Security Review Tests: Run Extension Tests');
     await waitFor(() => fs.existsSync(file), 'extension test results', 180000, 500);
   });
   if (!ok) return;

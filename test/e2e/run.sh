@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests of the extension in a real VS Code workbench: code-server 4.100.3 in Debian's
 # chromium, driven by playwright-core (test/e2e/driver.cjs). Two workbenches:
-#   development  the extension copied from the working tree (its node_modules linked), with the
-#                integration suite that runs inside the extension host (test/integration/extension/suite.ts),
-#                started from the palette through a development command this run adds to its copy of the manifest;
+#   development  the extension copied from the working tree (its node_modules linked), beside the test harness
+#                extension (test/e2e/harness) that runs the integration suite inside the extension host
+#                (test/integration/extension/suite.ts) from the palette;
 #   installed    the linux-x64 package built by `npm run package`, its contents and size checked, installed with
 #                `code-server --install-extension` into a clean profile with workspace trust on, as a person installs it.
 # Prints a final line "N passed, N failed" and exits non-zero on any failure.
@@ -59,9 +59,13 @@ STATUS=0
 if [ -n "$DEV_ONLY" ]; then
   node scripts/build.mjs || { echo "0 passed, 1 failed"; exit 1; }
   mkdir -p "$RUN"/dev/{exts,ud/User}
-  # The integration suite that runs inside the extension host, bundled like the extension.
+  # The test harness extension (test/e2e/harness): the integration suite that runs inside the
+  # extension host, bundled like the extension, installed beside it.
+  HARNESS=$RUN/dev/exts/secreview.e2e-harness-0.0.1
+  mkdir -p "$HARNESS"
+  cp test/e2e/harness/package.json "$HARNESS/"
   node -e "
-  require('esbuild').buildSync({ entryPoints: ['test/integration/extension/suite.ts'], outfile: '$RUN/extension-tests.js', bundle: true,
+  require('esbuild').buildSync({ entryPoints: ['test/e2e/harness/extension.ts'], outfile: '$HARNESS/extension.js', bundle: true,
     platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'onnxruntime-node'], logLevel: 'warning',
     define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/import-meta-url.js'] });
   " || { echo "0 passed, 1 failed"; exit 1; }
@@ -73,15 +77,9 @@ if [ -n "$DEV_ONLY" ]; then
   cp -r package.json package.nls.json dist media demo "$EXT/"
   [ -f README.md ] && cp README.md "$EXT/"
   ln -s "$ROOT/node_modules" "$EXT/node_modules"
-  # Only this copy of the manifest contributes the development command that starts the extension-host suite.
-  node -e "
-  const f = process.argv[1], p = JSON.parse(require('fs').readFileSync(f, 'utf8'));
-  p.contributes.commands.push({ command: 'secreview.dev.runExtensionTests', title: 'Run Extension Tests (development)', category: 'Security Review' });
-  require('fs').writeFileSync(f, JSON.stringify(p, null, 2));
-  " "$EXT/package.json"
   quiet_settings "$RUN/dev/ud/User/settings.json" ', "security.workspace.trust.enabled": false'
 
-  SECREVIEW_EXTENSION_TESTS=$RUN/extension-tests.js SECREVIEW_EXTENSION_TEST_RESULTS=$RUN/extension-test-results.json \
+  SECREVIEW_EXTENSION_TEST_RESULTS=$RUN/extension-test-results.json \
     start_cs --disable-workspace-trust --extensions-dir "$RUN/dev/exts" --user-data-dir "$RUN/dev/ud" >"$RUN/code-server.log" 2>&1
   NODE_PATH=$E2E/pw/node_modules CS_URL=http://127.0.0.1:$PORT RUN_DIR=$RUN REPO=$ROOT E2E_ONLY=$DEV_ONLY \
     SUMMARY_FILE=$RUN/summary-dev.json ARTIFACTS=$ROOT/test/e2e/artifacts node test/e2e/driver.cjs || STATUS=1

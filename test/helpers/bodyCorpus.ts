@@ -12,7 +12,6 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Named hard cases: each one broke, or could break, a markdown renderer's promise to show all text. */
 export function namedBodies(): CorpusBody[] {
-  const para = (i: number) => `Paragraph ${i} mentions **security** and \`code${i}\` with a [link](https://example.com/p/${i}) and _emphasis_.`;
   return [
     { name: 'quote 5000 deep', body: '>'.repeat(5000) + ' deep quote' },
     { name: 'quote 20 deep between text', body: 'before the quote\n\n' + '>'.repeat(20) + ' hidden payload\n\nafter the quote' },

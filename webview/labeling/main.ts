@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
 import type { Label } from '../../src/core/labels';
+import { PANEL_ACTION_KEYS } from '../../src/core/defaults';
 import { sanitizeToFragment } from '../shared/sanitize';
 
 interface VsCodeApi {
@@ -304,7 +305,7 @@ function request(message: WebviewToHost & { requestId: number }, e: KeyboardEven
   awaitingShow = true;
   awaitedRequest = message.requestId;
   awaitedAction = actionOf(message);
-  send({ ...message, keyAt: pendingKeyAt } as WebviewToHost);
+  send(message);
   return true;
 }
 
@@ -315,7 +316,7 @@ function actionOf(m: WebviewToHost): Action | undefined {
 function isActionKey(e: KeyboardEvent): boolean {
   if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z')) return true;
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || 'sSnNoOdDgGaA'.includes(e.key));
+  return e.key === 'Backspace' || e.key === '?' || /^[a-zA-Z0-9]$/.test(e.key) && (guidelines.some((g) => g.key === e.key) || PANEL_ACTION_KEYS.includes(e.key));
 }
 
 document.addEventListener('keydown', (e) => {
@@ -376,7 +377,6 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       const keyAt = unanswered ? undefined : pendingKeyAt;
       if (!unanswered) pendingKeyAt = undefined;
       const seq = msg.seq;
-      const reviewId = msg.candidate?.reviewId ?? null;
       // The frame callback runs just before the new view is painted; a task queued from it runs right after the paint.
       requestAnimationFrame(() => setTimeout(() => {
         const now = performance.now();
@@ -386,7 +386,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         if (msg.hostTiming) document.body.dataset.lastHostTiming = JSON.stringify(msg.hostTiming);
         document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
         document.body.dataset.lastPaintWaitMs = (now - domDone).toFixed(2);
-        send({ type: 'rendered', seq, reviewId, latencyMs, renderMs: now - t0 });
+        send({ type: 'rendered', seq });
       }, 0));
       if (unanswered) return;
       if (awaitingShow || msg.candidate?.reason === 'open' || msg.candidate?.reason === 'restore') announce(awaitingShow ? awaitedAction : undefined, msg);

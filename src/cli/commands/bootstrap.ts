@@ -1,4 +1,5 @@
-import { proposeBootstrapBatch, DEFAULT_BATCH_SIZE } from '../../store/batches';
+import { DEFAULT_BATCH_SIZE } from '../../core/defaults';
+import { proposeBootstrapBatch } from '../../store/batches';
 import { withWorkspace, printJson } from '../workspace';
 import { bootstrapRule } from '../../core/bootstrap';
 import { CliError, optInt, type CliCommand } from '../types';

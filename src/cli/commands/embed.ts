@@ -1,5 +1,4 @@
-import { createRoberta } from '../../../python-free-train/features/roberta';
-import { robertaRequestOf } from '../../../python-free-train/trainer/job';
+import { createRoberta, robertaRequestOf } from '../../../python-free-train/features/roberta';
 import { ShardError, embedShard, parseShard } from '../../../python-free-train/trainer/shards';
 import { DEVICE_CLI_OPTIONS, DEVICE_USAGE, backendOf } from '../device';
 import { printJson, withWorkspace } from '../workspace';

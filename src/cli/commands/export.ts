@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../../store/export';
 import { withWorkspace } from '../workspace';
 import { CliError, optString, type CliCommand } from '../types';

@@ -1,9 +1,9 @@
+import { DEFAULT_BATCH_SIZE, DEFAULT_MIXTURE } from '../../core/defaults';
 import { parseMixture } from '../../core/selection';
-import { proposeNextBatch, DEFAULT_BATCH_SIZE } from '../../store/batches';
+import { proposeNextBatch } from '../../store/batches';
 import { withWorkspace, printJson } from '../workspace';
 import { CliError, optInt, optString, type CliCommand } from '../types';
 
-export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
 
 export const nextCommand: CliCommand = {
   name: 'next',

@@ -5,7 +5,7 @@ import { readLines } from '../../store/lines';
 import { NoWorkspaceError, Workspace } from '../../store/workspace';
 import { NoModelError } from '../../store/batches';
 import { inputFile, outputFile } from '../paths';
-import { findModel } from '../../train/modelFiles';
+import { findModel } from '../../store/layout';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
 import { DEVICE_CLI_OPTIONS, DEVICE_USAGE, backendOf } from '../device';
 import { CliError, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';

@@ -88,7 +88,7 @@ export const simulateCommand: CliCommand = {
     '  --stop-patience K        stop after K low batches in a row, once batches have paid off (default 2)',
     '  --seed S                 study seed: the same seed and run number give the same run (default 1)',
     '  --workers N              worker threads (default: all cores)',
-    '  --engine E               auto, onnxruntime or dense (default auto)',
+    '  --engine E               auto or onnxruntime (default auto)',
     '  --out DIR                save runs, CSVs, summary and SVG figures there (resumable)',
     '  --json                   print per strategy the mean identification rate at the end, its 90% interval and runs',
   ].join('\n'),

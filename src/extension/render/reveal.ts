@@ -11,12 +11,6 @@ export function codePointLabel(ch: string): string {
   return 'U+' + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** True when the text holds any character `revealInvisibleText` would mark. */
-export function hasInvisible(text: string): boolean {
-  INVISIBLE_CHARS.lastIndex = 0;
-  return INVISIBLE_CHARS.test(text);
-}
-
 /** For plain-text fields (set with textContent): each hidden character becomes `⟦U+202E⟧`. */
 export function revealInvisibleText(text: string): string {
   return text.replace(INVISIBLE_CHARS, (ch) => `\u27e6${codePointLabel(ch)}\u27e7`);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { Workspace } from '../../../src/store/workspace';
-import { readScores } from '../../../src/store/scores';
+import { readScores } from '../../../src/store/layout';
 import { Backend, Tensor } from '../../../python-free-train/backend';
 import { loadRepresentation } from '../../../python-free-train/features/registry';
 import type { RepresentationParams } from '../../../python-free-train/features/representation';

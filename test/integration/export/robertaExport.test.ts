@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { main } from '../../../src/cli/main';
 import { exportFolderFor } from '../../../src/store/exportModel';
 import { Backend, Tensor } from '../../../python-free-train/backend';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { cacheFolder } from '../../../python-free-train/roberta/hub';
 import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
 import { Predictor } from '../../../python-free-train/trainer/predictor';

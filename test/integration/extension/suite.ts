@@ -1,8 +1,8 @@
 /**
  * Integration tests that run INSIDE the extension host of a real workbench (code-server), after the
  * end-to-end scenario has labeled the demo workspace: commands against the real store, the diff
- * provider, the side bar, the status bar and the single-writer lock. Bundled by test/e2e/run.sh and
- * started from the palette ("Run Extension Tests (development)"); results go to a JSON file.
+ * provider, the side bar, the status bar and the single-writer lock. Run by the end-to-end harness
+ * extension (test/e2e/harness), started from the palette; results go to a JSON file.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,15 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as vscodeApi from 'vscode';
 import type { SecreviewApi } from '../../../src/extension/api';
-import type { ExtensionTestResult } from '../../../src/extension/extensionTests';
 import { ReadOnlyError } from '../../../src/store/labelDb';
 import type { LanguageModelClient } from '../../../src/core/secondOpinion';
-import { testing as secondOpinion } from '../../../src/extension/secondOpinion';
+import * as secondOpinion from '../../../src/extension/secondOpinion';
+import { BatchesTreeProvider } from '../../../src/extension/batchesView';
 import { Workspace } from '../../../src/store/workspace';
 import { crawlAccount, diffAccount } from '../../../src/extension/github';
 import { settings } from '../../../src/extension/settings';
 
 type Vscode = typeof vscodeApi;
+
+export interface ExtensionTestResult { name: string; ok: boolean; ms: number; error?: string }
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
@@ -107,8 +109,13 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     assert(rows.every((r) => r.label && r.body !== undefined && r.history.length >= 1), 'rows carry label, body and history');
   });
 
-  await test('Show Statistics writes a report to the output channel without error', async () => {
-    await vscode.commands.executeCommand('secreview.showStatistics');
+  await test('Show Statistics writes the workspace\'s report to the output channel', async () => {
+    // The command resolves with the report it wrote (undefined had it failed: commands show errors, never reject).
+    const text = await vscode.commands.executeCommand<string | undefined>('secreview.showStatistics');
+    const s = session();
+    assert(typeof text === 'string', 'the command wrote a report');
+    const head = `Pool: ${s.ws.pool.size.toLocaleString('en-US')} reviews; labeled: ${s.ws.db.current().size.toLocaleString('en-US')}`;
+    assert(text.includes(head), `the report starts with "${head}": ${text.slice(0, 300)}`);
   });
 
   await test('Open Diff serves both sides on the secreview-diff scheme and reveals the commented line', async () => {
@@ -153,12 +160,18 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
 
   await test('the Batches view lists iterations and batches with counts', async () => {
     await vscode.commands.executeCommand('workbench.view.extension.secreview');
-    await sleep(500);
-    // The view's data comes from the same session; check what it would show.
     const s = session();
     const batch = s.ws.db.batches()[0]!;
     const labeled = batch.items.filter((it) => s.ws.db.labelOf(it.reviewId)).length;
-    assert(labeled >= 9, `batch ${batch.id} shows ${labeled} labeled`);
+    // The view's own provider: iterations at the top, their batches, each with its label counts.
+    const tree = new BatchesTreeProvider(ext.host);
+    const iterations = tree.getChildren();
+    const first = iterations.find((n) => n.kind === 'iteration' && n.batches.some((b) => b.id === batch.id));
+    assert(first, `an iteration node holds batch ${batch.id}: ${iterations.map((n) => String(tree.getTreeItem(n).label)).join(' | ')}`);
+    const batchNode = tree.getChildren(first).find((n) => n.kind === 'batch' && n.batch.id === batch.id)!;
+    const item = tree.getTreeItem(batchNode);
+    assert(labeled >= 9 && String(item.description).startsWith(`${labeled}/${batch.items.length}`), `batch ${batch.id} shows ${labeled} labeled: ${String(item.description)}`);
+    assert(tree.getChildren(batchNode).length === batch.items.length, 'one review node per item');
   });
 
   await test('Repair Workspace rebuilds a damaged pool index, reopens the workspace for writing and reports it', async () => {

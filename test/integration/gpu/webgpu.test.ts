@@ -13,7 +13,7 @@ import { Backend, DeviceTensor, Tensor } from '../../../python-free-train/backen
 import { checkDevice, doctorRoberta, headCases, robertaCases } from '../../../python-free-train/doctor';
 import { Graph } from '../../../python-free-train/graph/ops';
 import { toModelBytes } from '../../../python-free-train/graph/serialize';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { main } from '../../../src/cli/main';
 import { simulationCases } from '../../../src/simulation/deviceCheck';
 import { webgpuOrSkip } from '../../helpers/webgpu';

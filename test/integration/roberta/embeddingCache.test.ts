@@ -14,7 +14,7 @@ import { Backend } from '../../../python-free-train/backend';
 import { featurizeCached, textKey } from '../../../python-free-train/features/cache';
 import type { Representation } from '../../../python-free-train/features/representation';
 import { Fp16EmbeddingCache } from '../../../python-free-train/roberta/embeddingCache';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { loadRobertaModel } from '../../../python-free-train/roberta/model';
 import { RobertaRepresentation } from '../../../python-free-train/roberta/representation';
 

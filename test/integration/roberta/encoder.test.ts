@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Backend } from '../../../python-free-train/backend';
 import { RobertaEncoder } from '../../../python-free-train/roberta/encoder';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { type RobertaModel, loadRobertaModel } from '../../../python-free-train/roberta/model';
-import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
+import { robertaForwardReference } from '../../helpers/robertaReference';
 
 const TEXTS = [
   'This could lead to a SQL injection if `name` comes from the request.',

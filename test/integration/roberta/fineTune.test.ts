@@ -10,16 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Backend } from '../../../python-free-train/backend';
-import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../helpers/robertaFixtures';
 import { RobertaEncoder } from '../../../python-free-train/roberta/encoder';
 import { RobertaFineTuner, initialHead, isTrainable } from '../../../python-free-train/roberta/fineTune';
 import { mlpParamsFromHead } from '../../../python-free-train/roberta/headBridge';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { FINETUNE_DEFAULTS, PAPER_PRESET, fineTuneRoberta, type FineTuneRequest } from '../../../python-free-train/trainer/finetune';
 import { type LrSchedule, learningRateAt } from '../../../src/core/schedule';
 import { loadRobertaModel } from '../../../python-free-train/roberta/model';
 import { saveRobertaModel } from '../../../python-free-train/roberta/save';
-import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
+import { robertaForwardReference } from '../../helpers/robertaReference';
 import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
 
 const DATA: [string, number][] = [

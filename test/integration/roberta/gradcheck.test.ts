@@ -11,7 +11,7 @@ import { softmaxCrossEntropy } from '../../../python-free-train/graph/losses';
 import { Graph } from '../../../python-free-train/graph/ops';
 import { toModelBytes } from '../../../python-free-train/graph/serialize';
 import { ATTENTION_MASK, INPUT_IDS, buildRobertaEncoder, declareParams, encoderValues, robertaParamTensors } from '../../../python-free-train/roberta/encoderGraph';
-import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, robertaTokenizerJson, tinyRobertaConfig } from '../../helpers/robertaFixtures';
 import { RobertaTokenizer } from '../../../python-free-train/roberta/tokenizer';
 import { mulberry32 } from '../../../src/core/hash';
 

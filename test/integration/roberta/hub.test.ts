@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { cacheFolder, downloadModel, hubToken, resolveModelFolder } from '../../../python-free-train/roberta/hub';
 import { loadRobertaModel } from '../../../python-free-train/roberta/model';
 

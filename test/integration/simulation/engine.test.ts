@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createDenseEngine } from '../../../src/simulation/denseEngine';
+import { createDenseEngine } from '../../helpers/denseSimulation';
 import { createOrtEngine } from '../../../src/simulation/ortEngine';
 import { createMlp, initGlorot } from '../../../src/simulation/network';
 import { Rng } from '../../../src/simulation/random';

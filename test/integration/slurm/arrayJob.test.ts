@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { main } from '../../../src/cli/main';
 import type { Label } from '../../../src/core/labels';
 import { Workspace } from '../../../src/store/workspace';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { repoRoot, treeHashes } from '../trainer/helpers';
 import { type Cluster, HOW_TO_RUN, findCluster, jobIdOf, outputOf, slurm, waitForJob, waitForTaskProcess } from './cluster';
 

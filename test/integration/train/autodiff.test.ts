@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Backend, Tensor } from '../../../python-free-train/backend';
 import { gradients } from '../../../python-free-train/graph/autodiff';
+import { sigmoidCrossEntropy, softmaxCrossEntropy } from '../../../python-free-train/graph/losses';
 import { Graph } from '../../../python-free-train/graph/ops';
 import { toModelBytes } from '../../../python-free-train/graph/serialize';
 import { type GradCase, checkGradients } from './autodiffHarness';
@@ -59,6 +60,21 @@ const cases: GradCase[] = [
   { name: 'Dropout with a mask input', inputs: [{ name: 'x', shape: ['N', 4], dims: [2, 4] }, { name: 'm', shape: ['N', 4], dims: [2, 4], data: [2, 0, 2, 2, 0, 2, 0, 2], constant: true }], build: (g, [x, m]) => g.dropout(x!, { ratio: 0.5, mask: m! }) },
   { name: 'Min and Max', inputs: [{ name: 'a', shape: [2, 3], dims: [2, 3], data: [0.1, 0.9, -0.5, 0.3, 0.7, -0.2] }, { name: 'b', shape: [3], dims: [3], data: [0.4, 0.2, 0.0] }], build: (g, [a, b]) => g.add(g.min(a!, b!), g.max(a!, b!)) },
   // float32: onnxruntime's CPU Erf has no double kernel.
+  { name: 'Abs', inputs: [{ name: 'a', shape: [2, 3], dims: [2, 3], data: [-1, 0.5, -0.3, 0.8, 1.2, -2] }], build: (g, [a]) => g.abs(a!) },
+  { name: 'Softplus and binary cross-entropy', inputs: [{ name: 'd', shape: [2, 'N'], dims: [2, 3], range: [-4, 4] }, { name: 'y', shape: [1, 'N'], dims: [1, 3], data: [1, 0, 1], constant: true }],
+    build: (g, [d, y]) => sigmoidCrossEntropy(g, d!, y!) },
+  // Softmax cross-entropy's fused gradient ((softmax - target) / batch), for every form of the loss;
+  // the harness's outer loss makes the incoming gradient other than 1.
+  { name: 'Cross-entropy, class indices [N, C]', inputs: [{ name: 'z', shape: ['N', 3], dims: [4, 3] }, { name: 'y', shape: ['N'], dims: [4], data: [0, 2, 1, 2], dtype: 'int32', constant: true }],
+    build: (g, [z, y]) => softmaxCrossEntropy(g, z!, y!).loss },
+  { name: 'Cross-entropy, class weights [N, C]', inputs: [{ name: 'z', shape: ['N', 3], dims: [4, 3] }, { name: 'y', shape: ['N'], dims: [4], data: [0, 2, 1, 2], dtype: 'int32', constant: true }],
+    build: (g, [z, y]) => softmaxCrossEntropy(g, z!, y!, g.constant('float64', [3], [0.5, 2, 1.5])).loss },
+  { name: 'Cross-entropy, one-hot targets, models side by side [S, B, C]', inputs: [{ name: 'z', shape: ['S', 'B', 2], dims: [2, 3, 2] }, { name: 't', shape: ['S', 'B', 2], dims: [2, 3, 2], data: [1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0], constant: true }],
+    build: (g, [z, t]) => softmaxCrossEntropy(g, z!, t!).loss },
+  { name: 'Cross-entropy, class weights, models side by side [2, B, C]', inputs: [{ name: 'z', shape: [2, 'B', 3], dims: [2, 3, 3] }, { name: 'y', shape: [2, 'B'], dims: [2, 3], data: [0, 2, 1, 2, 2, 0], dtype: 'int32', constant: true }],
+    build: (g, [z, y]) => softmaxCrossEntropy(g, z!, y!, g.constant('float64', [3], [0.5, 2, 1.5])).loss },
+  { name: 'Cross-entropy, gradient of the class weights too (node by node, not fused)', inputs: [{ name: 'z', shape: ['N', 3], dims: [4, 3] }, { name: 'w', shape: [3], dims: [3], range: [0.5, 2] }, { name: 'y', shape: ['N'], dims: [4], data: [0, 2, 1, 2], dtype: 'int32', constant: true }],
+    build: (g, [z, w, y]) => softmaxCrossEntropy(g, z!, y!, w!).loss },
   { name: 'Erf (float32)', precision: 'float32', inputs: [{ name: 'a', shape: [2, 3], dims: [2, 3] }], build: (g, [a]) => g.erf(a!) },
   { name: 'Gelu via Erf (float32)', precision: 'float32', inputs: [{ name: 'a', shape: [2, 3], dims: [2, 3], range: [-2, 2] }], build: (g, [a]) => g.gelu(a!) },
   { name: 'Cast float32 -> float64', precision: 'float32', inputs: [{ name: 'a', shape: [2, 3], dims: [2, 3] }], build: (g, [a]) => g.cast(g.mul(a!, a!), 'float64') },

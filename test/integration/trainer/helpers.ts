@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Workspace } from '../../../src/store/workspace';
-import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { readLabeledJsonl } from '../../helpers/inMemoryTrainer';
 import { needsPaperData, paperLabelsFile } from '../../helpers/paperData';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TrainOptions } from '../../../src/protocol/trainer';
-import { MODEL_FILES } from '../../../src/train/modelFiles';
+import { MODEL_FILES } from '../../../src/store/layout';
 import { Backend } from '../../../python-free-train/backend';
 import { HashingRepresentation } from '../../../python-free-train/features/hashing';
 import { ParallelFeaturizer, defaultFeaturizeWorkers, featurizerWorkerScript } from '../../../python-free-train/features/parallelFeaturizer';
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { scoreShard } from '../../../python-free-train/trainer/shards';
-import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { readLabeledJsonl } from '../../helpers/inMemoryTrainer';
 import { paperLabelsFile, paperWorkspace, needsPaperData } from './helpers';
 import { referenceVector } from '../../helpers/hashingReference';
 

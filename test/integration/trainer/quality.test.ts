@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backend } from '../../../python-free-train/backend';
-import { crossValidate } from '../../../python-free-train/trainer/crossval';
-import { readLabeledJsonl } from '../../../python-free-train/trainer/inMemory';
+import { crossValidate } from '../../helpers/crossval';
+import { readLabeledJsonl } from '../../helpers/inMemoryTrainer';
 import { paperLabelsFile, needsPaperData } from './helpers';
 
 test('on the paper\'s labels, the hashing model ranks held-out "yes" reviews better than the bootstrap rule M1', { skip: needsPaperData }, async () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
-import { writeTinyRoberta } from '../../../python-free-train/roberta/fixtures';
+import { writeTinyRoberta } from '../../helpers/robertaFixtures';
 import { resolvePrecision } from '../../../python-free-train/roberta/precision';
 import { Predictor } from '../../../python-free-train/trainer/predictor';
 import { paperWorkspace, needsPaperData } from './helpers';

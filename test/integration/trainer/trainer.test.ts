@@ -7,7 +7,7 @@ import { MODEL_LABELS } from '../../../src/core/labels';
 import type { TrainOptions, TrainPhase } from '../../../src/protocol/trainer';
 import { runTraining, TrainerFailedError } from '../../../src/train/client';
 import { retrainAndPropose } from '../../../src/train/retrain';
-import { MODEL_FILES, loadScores } from '../../../src/train/modelFiles';
+import { MODEL_FILES, loadScores } from '../../../src/store/layout';
 import { Backend } from '../../../python-free-train/backend';
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
 import { paperWorkspace, treeHashes, fileHash, needsPaperData } from './helpers';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maxSequenceLength, parseRobertaConfig, toHfConfig } from '../../../python-free-train/roberta/config';
-import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, tinyRobertaConfig } from '../../helpers/robertaFixtures';
 import { isEncoderTensor } from '../../../python-free-train/roberta/model';
 import type { FloatTensor } from '../../../python-free-train/roberta/safetensors';
 import { mapRobertaWeights, robertaTensorEntries } from '../../../python-free-train/roberta/weights';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, tinyRobertaConfig } from '../../helpers/robertaFixtures';
 import { headFromMlpParams, mlpParamsFromHead } from '../../../python-free-train/roberta/headBridge';
-import { robertaForwardReference } from '../../../python-free-train/roberta/reference';
+import { robertaForwardReference } from '../../helpers/robertaReference';
 
 describe('RoBERTa head <-> MLP head over cached embeddings', () => {
   const config = tinyRobertaConfig({ layers: 1, hidden: 8, heads: 2, intermediate: 12, bpeTokens: 300, numLabels: 4 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { robertaInferenceModel } from '../../../python-free-train/roberta/encoder';
-import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
+import { randomRobertaWeights, tinyRobertaConfig } from '../../helpers/robertaFixtures';
 import { quantizeColumns, quantizeMatMulsDynamic } from '../../../python-free-train/roberta/quantize';
 
 describe('dynamic int8 quantization of the encoder graph', () => {

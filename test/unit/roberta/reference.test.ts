@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomRobertaWeights, tinyRobertaConfig } from '../../../python-free-train/roberta/fixtures';
-import { erf, gelu, robertaForwardReference, robertaPositionIds } from '../../../python-free-train/roberta/reference';
+import { randomRobertaWeights, tinyRobertaConfig } from '../../helpers/robertaFixtures';
+import { erf, gelu, robertaForwardReference, robertaPositionIds } from '../../helpers/robertaReference';
 import { HF_TOLERANCE, hfOracleSkip, loadHfOracle, maxAbsDiff, realTokenRows } from '../../helpers/hfOracle';
 
 describe('roberta reference forward pass', () => {

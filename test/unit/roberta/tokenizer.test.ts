@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { robertaTokenizerJson } from '../../../python-free-train/roberta/fixtures';
+import { robertaTokenizerJson } from '../../helpers/robertaFixtures';
 import { RobertaTokenizer, prefixForTokens } from '../../../python-free-train/roberta/tokenizer';
 
 describe('roberta tokenizer (byte-level BPE from GPT-2 merges)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../../../src/simulation/config';
-import { createDenseEngine } from '../../../src/simulation/denseEngine';
+import { createDenseEngine } from '../../helpers/denseSimulation';
 import { cholesky, generateData, mixingMatrix } from '../../../src/simulation/generator';
 import { Rng } from '../../../src/simulation/random';
 

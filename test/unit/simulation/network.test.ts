@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADAM } from '../../../src/simulation/engine';
-import { createDenseEngine } from '../../../src/simulation/denseEngine';
-import { createMlp, initGlorot, trainClassifier } from '../../../src/simulation/network';
+import { createDenseEngine } from '../../helpers/denseSimulation';
+import { createMlp, initGlorot } from '../../../src/simulation/network';
+import { trainClassifier } from '../../helpers/denseSimulation';
 import { Rng } from '../../../src/simulation/random';
 
 /**

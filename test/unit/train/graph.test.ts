@@ -7,9 +7,11 @@ import { describe, test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { gradients } from '../../../python-free-train/graph/autodiff';
 import { Graph } from '../../../python-free-train/graph/ops';
-import { stateSlots } from '../../../python-free-train/graph/optimizers';
+import { softmaxCrossEntropy } from '../../../python-free-train/graph/losses';
+import { applyOptimizer, stateSlots } from '../../../python-free-train/graph/optimizers';
 import { IR_VERSION, OPSET, toModelBytes } from '../../../python-free-train/graph/serialize';
 import { buildInferGraph, buildTrainGraph, paramSpecs } from '../../../python-free-train/models/headGraphs';
+import { buildEnsembleTrainSteps } from '../../../python-free-train/models/mlpEnsemble';
 
 describe('graph builder: shapes', () => {
   test('broadcasting keeps known and symbolic dims', () => {
@@ -135,5 +137,48 @@ describe('autodiff: build-time checks', () => {
     // dL/dx (a second MatMul over the batch) is never built: only one MatMul in the backward pass.
     assert.equal(g.nodes.slice(before).filter((n) => n.op === 'MatMul').length, 1);
     assert.ok(g.nodes.slice(before).every((n) => n.name.startsWith('grad/')));
+  });
+});
+
+describe('fused and batched forms', () => {
+  test('softmax cross-entropy differentiates as (softmax - target) / batch, not through LogSoftmax', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n', 4]);
+    const w = g.input('w', 'float32', [4, 3]);
+    const y = g.input('y', 'int32', ['n']);
+    const { loss } = softmaxCrossEntropy(g, g.matmul(x, w), y);
+    const before = g.nodes.length;
+    gradients(g, loss, [w]);
+    const ops = g.nodes.slice(before).map((n) => n.op);
+    assert.ok(ops.includes('Softmax') && !ops.includes('Exp') && !ops.includes('Expand'), `backward ops: ${ops.join(' ')}`);
+  });
+
+  test('the fused form is skipped when a parameter reaches the loss other than through the logits', () => {
+    const g = new Graph();
+    const z = g.input('z', 'float32', ['n', 3]);
+    const weights = g.input('class_weights', 'float32', [3]);
+    const { loss } = softmaxCrossEntropy(g, z, g.input('y', 'int32', ['n']), weights);
+    const before = g.nodes.length;
+    gradients(g, loss, [z, weights]);
+    assert.ok(g.nodes.slice(before).some((n) => n.op === 'ScatterND'), 'the class weights get their gradient through Gather');
+  });
+
+  test('the simulation\'s unrolled train steps read no shape at run time and hold no second copy of the loss', () => {
+    const model = onnx.ModelProto.decode(buildEnsembleTrainSteps([20, 15, 15, 2], { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 4, 128));
+    const ops = model.graph!.node!.map((n) => n.opType!);
+    assert.equal(ops.filter((o) => o === 'Shape').length, 0);
+    assert.equal(ops.filter((o) => o === 'LogSoftmax').length, 0, 'the forward loss is not needed by the outputs');
+    assert.equal(ops.filter((o) => o === 'Softmax').length, 4);
+    assert.deepEqual(model.graph!.output!.map((o) => o.name), ['params_out', 'm_out', 'v_out']);
+  });
+
+  test('a precomputed Adam step size serves the Keras form only', () => {
+    const g = new Graph();
+    const p = g.input('p', 'float32', [2]);
+    const stepSize = g.input('alpha', 'float32', []);
+    const [grad] = gradients(g, g.reduceSum(g.mul(p, p)), [p]);
+    assert.throws(() => applyOptimizer(g, { kind: 'adam', lr: 0.1 }, [p], [grad!], [[p, p]], { stepSize }), /Keras form/);
+    const [update] = applyOptimizer(g, { kind: 'adam', lr: 0.1, adamForm: 'keras' }, [p], [grad!], [[p, p]], { stepSize });
+    assert.equal(update!.param.producer!.op, 'Sub');
   });
 });

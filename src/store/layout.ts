@@ -1,9 +1,24 @@
 /**
- * Layout of a model version folder `.secreview/models/<version>/`, and reading it back. A folder is
- * written under a temporary name and renamed when complete, so every visible version folder is
- * whole; names starting with `.` are temporary (or left over from a killed trainer) and ignored.
+ * The one owner of the workspace's layout on disk: folder and file names inside `.secreview/`,
+ * the model-version folder's files, its manifest (`model.json`) and the scores format. Everything
+ * else asks this module for a path or reads a model through it.
  *
- *   model.json           what the model is (record, classes, head config, score matrix shape)
+ *   .secreview/
+ *     labels.json           label database (the parent process is its only writer)
+ *     lock                  who writes (one writer at a time)
+ *     panel.json            the review the labeling panel shows, for a window reload
+ *     pending-notes.json    notes typed before their review has a label
+ *     pool/                 reviews.jsonl, index.bin, meta.json
+ *     models/<version>/     one complete model version (below)
+ *     cache/embeddings/     pool embeddings per encoder fingerprint (fp16)
+ *     crawl/<run>/          crawl runs and their checkpoints
+ *     backups/              rolling copies of labels.json (`backups.ts`)
+ *
+ * A model version folder is written under a temporary name and renamed when complete, so every
+ * visible version folder is whole; names starting with `.` are temporary (or left over from a
+ * killed trainer) and ignored.
+ *
+ *   model.json           what the model is (record, classes, score matrix shape)
  *   representation.json  parameters of the text representation (e.g. hashing config and idf)
  *   head.bin             head weights (serialized by the head model)
  *   head.onnx            inference graph: features -> class probabilities
@@ -12,8 +27,29 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readScores } from '../store/scores';
+import { MODEL_LABELS, type ModelLabel } from '../core/labels';
 import type { TrainedModelRecord } from '../protocol/trainer';
+
+export const WORKSPACE_DIR = '.secreview';
+
+/** Paths inside a workspace folder (`dir` is the `.secreview/` folder itself). */
+export const workspacePaths = {
+  of: (folder: string) => path.join(path.resolve(folder), WORKSPACE_DIR),
+  labels: (dir: string) => path.join(dir, 'labels.json'),
+  lock: (dir: string) => path.join(dir, 'lock'),
+  panelState: (dir: string) => path.join(dir, 'panel.json'),
+  pendingNotes: (dir: string) => path.join(dir, 'pending-notes.json'),
+  pool: (dir: string) => path.join(dir, 'pool'),
+  models: (dir: string) => path.join(dir, 'models'),
+  cache: (dir: string) => path.join(dir, 'cache'),
+  embeddingCache: (dir: string) => path.join(dir, 'cache', 'embeddings'),
+  crawl: (dir: string) => path.join(dir, 'crawl'),
+  backups: (dir: string) => path.join(dir, 'backups'),
+  gitignore: (dir: string) => path.join(dir, '.gitignore'),
+};
+
+/** The workspace's `.gitignore`: labels.json is the precious, small part worth versioning; the rest is derived or large. */
+export const WORKSPACE_GITIGNORE = '# Security Review Labeler: labels.json is worth committing; the rest is large or derived.\npool/\nmodels/\ncache/\ncrawl/\nbackups/\nlock\n.lock.takeover.*\npanel.json\n.*.tmp\n*.damaged-*\n';
 
 export const MODEL_FILES = {
   model: 'model.json',
@@ -24,7 +60,6 @@ export const MODEL_FILES = {
   scores: 'scores.bin',
 } as const;
 
-export const MODELS_SUBDIR = 'models';
 export const MODEL_FORMAT = 1;
 
 /** Contents of `model.json`. */
@@ -37,7 +72,11 @@ export interface ModelManifest {
 }
 
 export function modelsDirOf(workspaceDir: string): string {
-  return path.join(workspaceDir, MODELS_SUBDIR);
+  return workspacePaths.models(workspaceDir);
+}
+
+export function modelDirOf(workspaceDir: string, version: string): string {
+  return path.join(modelsDirOf(workspaceDir), version);
 }
 
 export function readManifest(modelDir: string): ModelManifest {
@@ -71,6 +110,20 @@ export function findModel(workspaceDir: string, version?: string): { version: st
   return version === undefined ? models.at(-1) : models.find((m) => m.version === version);
 }
 
+export interface Scores { version: string; classes: readonly ModelLabel[]; rows: number; probs: Float32Array }
+
+/** Reads a model version's scores, or undefined if that version has no scores file. The one reader of scores.bin. */
+export function readScores(workspaceDir: string, version: string): Scores | undefined {
+  const file = path.join(modelDirOf(workspaceDir, version), MODEL_FILES.scores);
+  if (!existsSync(file)) return undefined;
+  const C = MODEL_LABELS.length;
+  const size = statSync(file).size;
+  if (size % (4 * C) !== 0) throw new Error(`${file} has ${size} bytes, not a whole number of rows of ${C} float32 values`);
+  const buf = readFileSync(file);
+  const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return { version, classes: MODEL_LABELS, rows: size / (4 * C), probs };
+}
+
 export interface PoolScores {
   version: string;
   classes: string[];
@@ -83,12 +136,11 @@ export interface PoolScores {
   rows: number;
 }
 
-/** Probabilities of the newest model (or `version`) for every pool row it scored; undefined when no model exists. */
+/** Probabilities of the newest model (or `version`) for every pool row it scored, checked against its manifest; undefined when no model exists. */
 export function loadScores(workspaceDir: string, version?: string): PoolScores | undefined {
   const model = findModel(workspaceDir, version);
   if (!model) return undefined;
   const { classes, scoredRows } = model.manifest;
-  // One reader of scores.bin (the store's); the manifest says how many rows it must hold.
   const scores = readScores(workspaceDir, model.version);
   const file = path.join(model.dir, MODEL_FILES.scores);
   if (!scores) throw new Error(`${file} is missing; retrain to rebuild it`);

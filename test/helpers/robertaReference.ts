@@ -6,8 +6,8 @@
  * padded keys get no attention, GELU is the exact erf form, and the head reads the `<s>` token:
  * dense -> tanh -> out_proj.
  */
-import type { RobertaConfig } from './config';
-import type { LayerNormWeights, Linear, RobertaWeights } from './weights';
+import type { RobertaConfig } from '../../python-free-train/roberta/config';
+import type { LayerNormWeights, Linear, RobertaWeights } from '../../python-free-train/roberta/weights';
 
 export interface ReferenceInput {
   batch: number;

@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { MODEL_LABELS, isModelLabel, parseLabel, type Label } from '../../src/core/labels';
 import { normalizeReview, fieldByPath } from '../../src/core/review';
 import type { EpochRecord } from '../../src/protocol/trainer';
-import type { Backend } from '../backend';
-import type { HashingConfig } from '../features/representation';
-import { HashingRepresentation } from '../features/hashing';
-import { fitHead, splitData } from './fit';
-import { stratifiedSplit } from './split';
-import { TRAINING_DEFAULTS } from './job';
+import type { Backend } from '../../python-free-train/backend';
+import type { HashingConfig } from '../../python-free-train/features/representation';
+import { HashingRepresentation } from '../../python-free-train/features/hashing';
+import { fitHead, splitData } from '../../python-free-train/trainer/fit';
+import { stratifiedSplit } from '../../python-free-train/trainer/split';
+import { TRAINING_DEFAULTS } from '../../python-free-train/trainer/job';
 
 export interface LabeledText { id: string; body: string; label: Label }
 

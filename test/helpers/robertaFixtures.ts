@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { mulberry32 } from '../../src/core/hash';
-import type { RobertaConfig } from './config';
-import type { FloatTensor } from './safetensors';
-import { saveRobertaModel } from './save';
-import type { RobertaWeights } from './weights';
+import type { RobertaConfig } from '../../python-free-train/roberta/config';
+import type { FloatTensor } from '../../python-free-train/roberta/safetensors';
+import { saveRobertaModel } from '../../python-free-train/roberta/save';
+import type { RobertaWeights } from '../../python-free-train/roberta/weights';
 
 export interface TinyRobertaOptions {
   layers?: number;
@@ -43,7 +43,6 @@ export const SPECIAL_TOKENS = ['<s>', '<pad>', '</s>', '<unk>'] as const;
 export const MASK_TOKEN = '<mask>';
 /** GPT-2 tokens other than <|endoftext|>: the most a fixture vocabulary can keep. */
 export const GPT2_TOKENS = 50256;
-export const FIXTURE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'] as const;
 
 export function tinyRobertaConfig(o: TinyRobertaOptions = {}): RobertaConfig {
   return {

@@ -6,11 +6,11 @@
 import { matchesM1 } from '../../src/core/bootstrap';
 import { MODEL_LABELS } from '../../src/core/labels';
 import { precisionAtK, rocAuc } from '../../src/core/metrics';
-import type { Backend } from '../backend';
-import type { HashingConfig } from '../features/representation';
-import { gatherLabels, gatherRows } from './fit';
-import { classOf, fitHashing, trainOnFeatures, type InMemoryOptions, type LabeledText } from './inMemory';
-import { stratifiedFolds } from './split';
+import type { Backend } from '../../python-free-train/backend';
+import type { HashingConfig } from '../../python-free-train/features/representation';
+import { gatherLabels, gatherRows } from '../../python-free-train/trainer/fit';
+import { classOf, fitHashing, trainOnFeatures, type InMemoryOptions, type LabeledText } from './inMemoryTrainer';
+import { stratifiedFolds } from '../../python-free-train/trainer/split';
 
 export interface FoldResult {
   fold: number; test: number; positives: number;

@@ -1,0 +1,17 @@
+/**
+ * Defaults every surface shares: the CLI's options, the extension's settings (package.json's
+ * contributed defaults are held to these by a test), the trainer requests built from them, and the
+ * labeling panel's own keys.
+ */
+
+/** Candidate-selection mixture of a model-based batch. */
+export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
+/** Reviews per proposed batch (the paper used 200). */
+export const DEFAULT_BATCH_SIZE = 200;
+/** Training epochs; the epoch with the lowest test loss is kept. */
+export const DEFAULT_EPOCHS = 20;
+/**
+ * Keys the labeling panel keeps for its actions: skip, note, open on GitHub, diff, guidelines,
+ * adjudicate (either case) and help. A label key set to one of them is ignored.
+ */
+export const PANEL_ACTION_KEYS: readonly string[] = ['s', 'S', 'n', 'N', 'o', 'O', 'd', 'D', 'g', 'G', 'a', 'A', '?'];

@@ -1,0 +1,31 @@
+// One module holds the defaults; the manifest's contributed settings agree with it.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../../../src/core/defaults';
+import { LABEL_INFO } from '../../../src/core/labels';
+import { parseMixture } from '../../../src/core/selection';
+import { DEFAULT_TRAIN_OPTIONS } from '../../../src/train/retrain';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const props = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, { default?: unknown; markdownDescription?: string; properties?: Record<string, { default?: unknown }> }> } };
+}).contributes.configuration.properties;
+
+test("package.json's defaults are the defaults module's", () => {
+  assert.equal(props['secreview.batch.size']!.default, DEFAULT_BATCH_SIZE);
+  assert.equal(props['secreview.strategy.mixture']!.default, DEFAULT_MIXTURE);
+  assert.equal(props['secreview.model.epochs']!.default, DEFAULT_EPOCHS);
+  assert.deepEqual([DEFAULT_TRAIN_OPTIONS.batchSize, DEFAULT_TRAIN_OPTIONS.strategy, DEFAULT_TRAIN_OPTIONS.epochs], [DEFAULT_BATCH_SIZE, DEFAULT_MIXTURE, DEFAULT_EPOCHS]);
+  assert.doesNotThrow(() => parseMixture(DEFAULT_MIXTURE));
+});
+
+test('the keys setting names the panel\'s own keys, and no default label key is one of them', () => {
+  const text = props['secreview.keys']!.markdownDescription!;
+  for (const k of PANEL_ACTION_KEYS.filter((k) => k === k.toUpperCase())) assert.ok(text.includes(` ${k}`), `the description names ${k}`);
+  for (const l of LABEL_INFO) {
+    assert.equal(props['secreview.keys']!.properties![l.id]!.default, l.key);
+    assert.ok(!PANEL_ACTION_KEYS.includes(l.key));
+  }
+});
