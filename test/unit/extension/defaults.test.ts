@@ -12,6 +12,9 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const props = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { default?: unknown; markdownDescription?: string; properties?: Record<string, { default?: unknown }> }> } };
 }).contributes.configuration.properties;
+/** A manifest string as the user reads it: `%key%` looked up in package.nls.json. */
+const nls = JSON.parse(readFileSync(path.join(root, 'package.nls.json'), 'utf8')) as Record<string, string>;
+const localized = (text: string): string => text.replace(/^%(.+)%$/, (_m, key: string) => nls[key] ?? text);
 
 test("package.json's defaults are the defaults module's", () => {
   assert.equal(props['secreview.batch.size']!.default, DEFAULT_BATCH_SIZE);
@@ -22,7 +25,7 @@ test("package.json's defaults are the defaults module's", () => {
 });
 
 test('the keys setting names the panel\'s own keys, and no default label key is one of them', () => {
-  const text = props['secreview.keys']!.markdownDescription!;
+  const text = localized(props['secreview.keys']!.markdownDescription!);
   for (const k of PANEL_ACTION_KEYS.filter((k) => k === k.toUpperCase())) assert.ok(text.includes(` ${k}`), `the description names ${k}`);
   for (const l of LABEL_INFO) {
     assert.equal(props['secreview.keys']!.properties![l.id]!.default, l.key);
