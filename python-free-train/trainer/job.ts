@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
-import { labeledRows, openBatchRows } from '../../src/store/batches';
+import { batchExclusions } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
 import { checkTrainRequest, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
@@ -194,7 +194,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const probs = await scorePool(run, writer, fit.model, labeled);
     const tuned = labeled.roberta && (options.finetuneLayers ?? 0) > 0
       ? await fineTuneAndRescore(run, writer, fit, labeled, set, probs, labeled.roberta) : undefined;
-    const proposals = proposeNextBatch(run, probs);
+    const proposals = await proposeNextBatch(run, probs);
     const record = modelRecord(run, set, labeled, fit, tuned);
     await completeModelFolder(run, writer, record, fit);
     durationsMs.total = Math.round(performance.now() - t0);
@@ -423,17 +423,18 @@ async function fineTuneAndRescore({ ws, options, ctx, lap }: Run, writer: ModelF
   };
 }
 
-/** The next batch by the mixture: not labeled, not in an open batch, its body not labeled already. */
-function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array): ReturnType<typeof selectBatch> {
+/**
+ * The next batch by the mixture: not labeled, not in an open batch, its body not labeled already
+ * (with excludeNearDuplicates, its near-duplicate group not labeled already, each group once).
+ */
+async function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array): Promise<ReturnType<typeof selectBatch>> {
   ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
-  const { rows: labeled, bodies: excludedBodies } = labeledRows(ws);
-  const inBatches = openBatchRows(ws);
+  const nearDuplicates = options.excludeNearDuplicates ? await ws.nearDuplicates.groups({ signal: ctx.signal }) : undefined;
   const proposals = selectBatch({
     rowCount: ws.pool.size, probs, classes: MODEL_LABELS,
     // The id fingerprint from the index: random order by review id without reading every record.
     idOf: (row) => ws.pool.idKeyOf(row),
-    isExcluded: (row) => labeled.has(row) || inBatches.has(row),
-    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row), excludedBodies,
+    ...batchExclusions(ws, { nearDuplicates }),
     mixture, size: options.batchSize, seed: options.seed,
   });
   lap('selecting');

@@ -1,4 +1,5 @@
 /** Opening the workspace of the folder a command runs in. */
+import type { NearDuplicateGroups } from '../core/nearDuplicates';
 import { Workspace, type OpenOptions } from '../store/workspace';
 import { CliError, type CliIO } from './types';
 
@@ -23,6 +24,16 @@ export async function withWorkspace<T>(io: CliIO, command: string, fn: (ws: Work
   } finally {
     await ws.close();
   }
+}
+
+/** The pool's near-duplicate groups, signing the reviews that have no signature yet (with progress). */
+export function nearDuplicateGroups(ws: Workspace, io: CliIO): Promise<NearDuplicateGroups> {
+  return ws.nearDuplicates.groups({
+    signal: io.signal,
+    onProgress: (p) => io.progress(p.phase === 'signing'
+      ? `near-duplicates: signed ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} reviews imported before signatures existed`
+      : `near-duplicates: grouping, ${p.done} of ${p.total} bands`),
+  });
 }
 
 export function printJson(io: CliIO, value: unknown): void {

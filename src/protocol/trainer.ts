@@ -33,6 +33,8 @@ export interface TrainOptions {
   strategy: string;
   /** Size of the proposed batch. */
   batchSize: number;
+  /** Keep near-duplicates of labeled reviews out of the proposed batch (and each near-duplicate group once). */
+  excludeNearDuplicates?: boolean;
   /** Width of the hashing representation (buckets). */
   hashingDim?: number;
   /** Hidden layer widths of the head; [] is a linear (softmax regression) head. */

@@ -5,8 +5,9 @@
  */
 import { DEFAULT_BATCH_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
-import { formatMixture, selectBatch, type MixturePart } from '../core/selection';
-import type { Batch } from './labelDb';
+import type { NearDuplicateGroups } from '../core/nearDuplicates';
+import { formatMixture, selectBatch, type MixturePart, type SelectionInput } from '../core/selection';
+import type { Batch, LabelDb } from './labelDb';
 import { FLAG_M1 } from './pool';
 import { readScores, type Scores } from './layout';
 import type { Workspace } from './workspace';
@@ -25,6 +26,16 @@ export function labeledRows(ws: Workspace): { rows: Set<number>; bodies: Set<str
   return { rows, bodies };
 }
 
+/** The newest batch that still has unlabeled items, else the newest batch (the one labeling goes on with). */
+export function openBatch(db: LabelDb): Batch | undefined {
+  const batches = db.batches();
+  const current = db.current();
+  for (let i = batches.length - 1; i >= 0; i--) {
+    if (batches[i]!.items.some((it) => !current.has(it.reviewId))) return batches[i];
+  }
+  return batches.at(-1);
+}
+
 /** Rows already proposed in a batch and not labeled yet (so two open batches never overlap). */
 export function openBatchRows(ws: Workspace): Set<number> {
   const out = new Set<number>();
@@ -39,7 +50,28 @@ export function openBatchRows(ws: Workspace): Set<number> {
   return out;
 }
 
-export interface BootstrapOptions { size?: number; seed?: number; useM1?: boolean; patterns?: readonly (UserPattern | string)[]; onProgress?: (rowsScanned: number) => void }
+/**
+ * What a proposed batch leaves out: labeled rows, rows of open batches, and rows whose body is
+ * labeled already; each body once per batch. With `nearDuplicates`, a near-duplicate group counts
+ * as one body: near-duplicates of labeled reviews stay out, and a batch holds each group once.
+ */
+export function batchExclusions(ws: Workspace, options: { nearDuplicates?: NearDuplicateGroups } = {}): Pick<SelectionInput, 'isExcluded' | 'bodyKeyOf' | 'excludedBodies'> {
+  const groups = options.nearDuplicates;
+  const bodyKeyOf = groups
+    ? (row: number) => (groups.sizeOf(row) > 1 ? `g${groups.rootOf(row)}` : ws.pool.bodyKeyOf(row))
+    : (row: number) => ws.pool.bodyKeyOf(row);
+  const { rows: labeled } = labeledRows(ws);
+  const excludedBodies = new Set<string>();
+  for (const row of labeled) excludedBodies.add(bodyKeyOf(row));
+  const open = openBatchRows(ws);
+  return { isExcluded: (row) => labeled.has(row) || open.has(row), bodyKeyOf, excludedBodies };
+}
+
+export interface BootstrapOptions {
+  size?: number; seed?: number; useM1?: boolean; patterns?: readonly (UserPattern | string)[]; onProgress?: (rowsScanned: number) => void;
+  /** Keep near-duplicates of labeled reviews out (see batchExclusions). */
+  nearDuplicates?: NearDuplicateGroups;
+}
 
 /**
  * The first batch: reviews the bootstrap rule flags (M1 from the index flags, user patterns by a
@@ -52,8 +84,7 @@ export async function proposeBootstrapBatch(ws: Workspace, options: BootstrapOpt
   const rule = bootstrapRule({ useM1: options.useM1, patterns: options.patterns });
   const useM1 = options.useM1 ?? true;
   const hasPatterns = (options.patterns ?? []).length > 0;
-  const { rows: labeled, bodies } = labeledRows(ws);
-  const open = openBatchRows(ws);
+  const exclude = batchExclusions(ws, options);
   const candidate = new Uint8Array(ws.pool.size);
   if (useM1) for (let row = 0; row < ws.pool.size; row++) if (ws.pool.flags(row) & FLAG_M1) candidate[row] = 1;
   if (hasPatterns) {
@@ -68,9 +99,8 @@ export async function proposeBootstrapBatch(ws: Workspace, options: BootstrapOpt
   const picks = selectBatch({
     rowCount: ws.pool.size,
     idOf: (row) => ws.pool.idKeyOf(row),
-    isExcluded: (row) => !candidate[row] || labeled.has(row) || open.has(row),
-    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row),
-    excludedBodies: bodies,
+    ...exclude,
+    isExcluded: (row) => !candidate[row] || exclude.isExcluded(row),
     mixture: [{ strategy: 'random', share: 1 }],
     size, seed,
   });
@@ -93,7 +123,11 @@ export class NoModelError extends Error {
   }
 }
 
-export interface NextBatchOptions { mixture: readonly MixturePart[]; size?: number; seed?: number; scores?: Scores }
+export interface NextBatchOptions {
+  mixture: readonly MixturePart[]; size?: number; seed?: number; scores?: Scores;
+  /** Keep near-duplicates of labeled reviews out (see batchExclusions). */
+  nearDuplicates?: NearDuplicateGroups;
+}
 
 /** A batch from the latest model's scores with a strategy mixture. */
 export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks: ReturnType<typeof selectBatch>; scores: Scores; unscored: number } {
@@ -102,15 +136,11 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
   const scores = options.scores ?? (model ? readScores(ws.dir, model.version) : undefined);
   if (!scores && !onlyRandom) throw new NoModelError();
   const usable = scores ? Math.min(scores.rows, ws.pool.size) : ws.pool.size;
-  const { rows: labeled, bodies } = labeledRows(ws);
-  const open = openBatchRows(ws);
   const picks = selectBatch({
     rowCount: usable,
     probs: scores?.probs, classes: scores?.classes,
     idOf: (row) => ws.pool.idKeyOf(row),
-    isExcluded: (row) => labeled.has(row) || open.has(row),
-    bodyKeyOf: (row) => ws.pool.bodyKeyOf(row),
-    excludedBodies: bodies,
+    ...batchExclusions(ws, options),
     mixture: options.mixture,
     size: options.size ?? DEFAULT_BATCH_SIZE,
     seed: options.seed ?? 1,
@@ -129,4 +159,31 @@ export async function proposeNextBatch(ws: Workspace, options: NextBatchOptions)
     items: picks.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: p.strategy, score: p.score })),
   });
   return { batch, unscored };
+}
+
+/**
+ * A batch of chosen rows (search results), in the order given: rows labeled, in an open batch or
+ * whose body (near-duplicate group, with `nearDuplicates`) is labeled or already taken are left out.
+ */
+export async function proposeRowsAsBatch(ws: Workspace, rows: readonly number[], options: { strategy: string; size?: number; nearDuplicates?: NearDuplicateGroups }): Promise<{ batch: Batch | undefined; left: number }> {
+  ws.assertWritable();
+  const size = options.size ?? DEFAULT_BATCH_SIZE;
+  const { isExcluded, bodyKeyOf, excludedBodies } = batchExclusions(ws, options);
+  const taken = new Set<string>();
+  const picked: number[] = [];
+  let left = 0;
+  for (const row of rows) {
+    if (isExcluded(row)) continue;
+    const key = bodyKeyOf!(row);
+    if (excludedBodies!.has(key) || taken.has(key)) continue;
+    if (picked.length === size) { left++; continue; }
+    taken.add(key);
+    picked.push(row);
+  }
+  if (!picked.length) return { batch: undefined, left };
+  const batch = await ws.db.addBatch({
+    modelVersion: null, strategy: options.strategy,
+    items: picked.map((row) => ({ reviewId: ws.pool.idOf(row), strategy: 'manual' as const, score: 1 })),
+  });
+  return { batch, left };
 }

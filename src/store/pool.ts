@@ -17,6 +17,7 @@ import { parseLabel, LABELS, type Label } from '../core/labels';
 import { fieldByPath, normalizeReview, type InputShape, type Review } from '../core/review';
 import { fileTimestamp, moveAside, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { DamagedInputError, readLineBatches } from './lines';
+import { SignatureWriter } from './nearDuplicates';
 
 export const INDEX_RECORD_BYTES = 32;
 const POOL_FORMAT = 1;
@@ -230,6 +231,11 @@ export class Pool {
     return hex(this.index.readUInt32LE(o + 12), this.index.readUInt32LE(o + 16));
   }
 
+  /** The first 32 bits of the row's body fingerprint, for files beside the index that must match its rows. */
+  bodyCheck(row: number): number {
+    return this.index.readUInt32LE(row * INDEX_RECORD_BYTES + 12);
+  }
+
   /**
    * A 64-bit fingerprint of the row's review id (hex), available without reading the record: the
    * key seeded random selection hashes, so a random order is a function of review ids and the seed.
@@ -299,6 +305,11 @@ export class Pool {
 
   /** Streams rows [from, to) in order, reading the file sequentially (for scoring millions of rows). */
   async *scan(from = 0, to = this.rows): AsyncGenerator<{ row: number; review: Review }> {
+    for await (const { row, text } of this.scanLines(from, to)) yield { row, review: JSON.parse(text) as Review };
+  }
+
+  /** The raw JSON text of rows [from, to) in order, read sequentially (a search parses only lines that may match). */
+  async *scanLines(from = 0, to = this.rows): AsyncGenerator<{ row: number; text: string }> {
     if (from >= to) return;
     this.checkRow(from);
     const start = this.index.readDoubleLE(from * INDEX_RECORD_BYTES);
@@ -311,13 +322,13 @@ export class Pool {
       const text = carry + decoder.write(chunk);
       let i = 0;
       for (let nl = text.indexOf('\n', i); nl !== -1; nl = text.indexOf('\n', i)) {
-        yield { row: row++, review: JSON.parse(text.slice(i, nl)) as Review };
+        yield { row: row++, text: text.slice(i, nl) };
         i = nl + 1;
       }
       carry = text.slice(i);
     }
     carry += decoder.end();
-    if (carry.trim()) yield { row: row++, review: JSON.parse(carry) as Review };
+    if (carry.trim()) yield { row: row++, text: carry };
   }
 
   /**
@@ -424,6 +435,7 @@ export class Pool {
     const o = row * INDEX_RECORD_BYTES;
     encodeIndexRecord(this.index, o, this.bytes, length, [ia, ib], [ba, bb], review.body);
     out.writeIndex(this.index.subarray(o, o + INDEX_RECORD_BYTES));
+    out.writeSignature(row, review.body, ba);
     this.rows++;
     this.bytes += length;
     this.insertId(ia, row);
@@ -446,6 +458,8 @@ export class Pool {
   private openAppend(commitEvery: number): Appender {
     const dataFd = openSync(this.reviewsFile, 'a');
     const indexFd = openSync(this.indexFile, 'a');
+    // Near-duplicate signatures are computed as rows arrive and committed with them.
+    const signatures = SignatureWriter.open(this.dir);
     // Records are encoded straight into one buffer (the write also gives their byte length).
     let pendingText = Buffer.allocUnsafe(8 << 20);
     let pendingBytes = 0;
@@ -455,6 +469,7 @@ export class Pool {
     const flush = () => {
       if (pendingBytes) writeAll(dataFd, pendingText.subarray(0, pendingBytes));
       if (pendingRows) writeAll(indexFd, pendingIndex.subarray(0, pendingRows * INDEX_RECORD_BYTES));
+      signatures.flush();
       pendingBytes = 0;
       pendingRows = 0;
     };
@@ -462,6 +477,7 @@ export class Pool {
       flush();
       fsyncSync(dataFd);
       fsyncSync(indexFd);
+      signatures.sync();
       this.meta = { ...this.meta, rows: this.rows, bytes: this.bytes, updatedAt: new Date().toISOString() };
       await writeJsonAtomic(this.metaFile, this.meta, true, { beforeRename: this.beforeWrite });
       sinceCommit = 0;
@@ -484,7 +500,8 @@ export class Pool {
       },
       rowAdded: async () => { if (++sinceCommit >= commitEvery) await commit(); },
       commit,
-      close: () => { closeSync(dataFd); closeSync(indexFd); },
+      writeSignature: (row, body, bodyCheck) => signatures.add(row, body, bodyCheck),
+      close: () => { try { signatures.close(); } finally { closeSync(dataFd); closeSync(indexFd); } },
     };
   }
 
@@ -635,6 +652,8 @@ interface Appender {
   /** Buffers a record's JSON line; returns its length in bytes. */
   writeText(json: string): number;
   writeIndex(record: Buffer): void;
+  /** Signs a row's body for near-duplicates (written with the row's commit). */
+  writeSignature(row: number, body: string, bodyCheck: number): void;
   /** Counts a row; commits every `commitEvery` rows. */
   rowAdded(): Promise<void>;
   commit(): Promise<void>;

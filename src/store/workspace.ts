@@ -10,6 +10,7 @@ import { isReadOnlyMode, ReadOnlyFileError, removeStaleTempFiles } from './atomi
 import { listBackups } from './backups';
 import { LabelDb, labelEventProblem, type LabelEvent } from './labelDb';
 import { FileLock, LockedError } from './lock';
+import { NearDuplicateIndex } from './nearDuplicates';
 import { ImportInterruptedError, Pool, type ImportOptions, type ImportReport } from './pool';
 
 export { WORKSPACE_DIR };
@@ -46,6 +47,9 @@ export interface HistoryImportSummary { reviews: number; events: number; skipped
 export type WorkspaceImportReport = ImportReport & { labelSummary?: LabelImportSummary; historySummary?: HistoryImportSummary };
 
 export class Workspace {
+  /** Near-duplicate groups of the pool, computed on demand. */
+  readonly nearDuplicates: NearDuplicateIndex;
+
   private constructor(
     readonly folder: string,
     readonly dir: string,
@@ -53,7 +57,9 @@ export class Workspace {
     readonly db: LabelDb,
     private readonly lock: FileLock | undefined,
     readonly readOnlyReason: string | undefined,
-  ) {}
+  ) {
+    this.nearDuplicates = new NearDuplicateIndex(pool);
+  }
 
   get readOnly(): boolean { return this.readOnlyReason !== undefined; }
   get labelsFile(): string { return workspacePaths.labels(this.dir); }

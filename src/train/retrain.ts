@@ -49,6 +49,8 @@ export async function retrainAndPropose(ws: Workspace, options: Partial<Omit<Tra
   const full: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, modelVersion: ws.db.nextModelVersion() };
   // Each retrain is a milestone worth a backup of the labels it trains on (.secreview/backups/).
   await ws.db.backup();
+  // The trainer reads the workspace read-only: reviews not signed yet are signed here, by its writer.
+  if (full.excludeNearDuplicates) await ws.nearDuplicates.sign({ signal: hooks.signal });
   const training = await runTraining(ws.folder, full, hooks);
   const model = await ws.db.addModel(toModelRecord(training.model));
   // Labels may have arrived while training: drop proposals labeled in the meantime.

@@ -43,3 +43,75 @@ export async function writeGeneratedReviews(file: string, rows: number, options:
   out.end();
   await once(out, 'finish');
 }
+
+/**
+ * A pool with planted near-duplicates, for the near-duplicate tests and benchmark. Most reviews are
+ * unique texts over a vocabulary of 4,000 invented words (4 to 60 words, short ones commoner, as in
+ * review data); a share of them (`familyShare`, default 15%) are copies of templates (bot messages,
+ * a remark repeated on many lines) with their numbers changed and, half the time each, one
+ * identifier and one file name. `familyOf(i)` says which template row `i` copies (-1: none), so a
+ * test can score the groups found against the ones planted.
+ */
+export interface NearDuplicateCorpus {
+  familyOf(i: number): number;
+  body(i: number): string;
+  review(i: number): Record<string, unknown>;
+}
+
+export function nearDuplicateCorpus(rows: number, options: { seed?: number; familyShare?: number; familySize?: number } = {}): NearDuplicateCorpus {
+  const seed = options.seed ?? 7;
+  const share = options.familyShare ?? 0.15;
+  const families = Math.max(1, Math.round((rows * share) / (options.familySize ?? 8)));
+  const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'te', 'vi', 'xo', 'za', 'pre', 'tion', 'al', 'er', 'in', 'con', 'de', 'ly', 'ment', 'ure'];
+  const vocabulary = Array.from({ length: 4000 }, (_, w) => {
+    const rng = mulberry32(seed * 7919 + w);
+    const n = 1 + Math.floor(rng() * 3);
+    let word = '';
+    for (let k = 0; k < n; k++) word += syllables[Math.floor(rng() * syllables.length)]!;
+    return word + (w % 97).toString(36);
+  });
+  const words = (rng: () => number, n: number) => Array.from({ length: n }, () => vocabulary[Math.floor(rng() ** 1.5 * vocabulary.length)]!);
+  const identifier = (rng: () => number) => words(rng, 2).map((w, k) => (k ? w[0]!.toUpperCase() + w.slice(1) : w)).join('');
+  const familyOf = (i: number) => (mulberry32(seed * 1_000_003 + i)() < share ? Math.floor(mulberry32(seed * 999_983 + i)() * families) : -1);
+  const body = (i: number): string => {
+    const rng = mulberry32(seed * 31 + i);
+    const f = familyOf(i);
+    if (f < 0) return words(rng, 4 + Math.floor(56 * rng() ** 2)).join(' ');
+    // The template: fixed words with slots for a number, an identifier and a file name.
+    const t = mulberry32(seed * 131 + f);
+    const text = words(t, 8 + Math.floor(t() * 32));
+    const at = (k: number) => Math.floor(t() * (text.length + 1)) + k;
+    const fixedIdentifier = identifier(t);
+    const fixedFile = `src/${identifier(t)}.java`;
+    const slots = [at(0), at(0), at(0)].sort((a, b) => a - b);
+    const out = [...text];
+    out.splice(slots[2]!, 0, `line ${1 + Math.floor(rng() * 5000)}`);
+    out.splice(slots[1]!, 0, rng() < 0.5 ? identifier(rng) : fixedIdentifier);
+    out.splice(slots[0]!, 0, rng() < 0.5 ? `src/${identifier(rng)}.java` : fixedFile);
+    return out.join(' ');
+  };
+  return {
+    familyOf, body,
+    review: (i) => ({
+      id: 2_000_000_000 + i, body: body(i), path: `src/main/java/Gen${i % 100}.java`,
+      html_url: `https://github.com/nd-org/repo${i % 101}/pull/${1 + (i % 3000)}#discussion_r${2_000_000_000 + i}`,
+      user: { login: `user${i % 700}` },
+    }),
+  };
+}
+
+/** Writes rows [0, rows) of a near-duplicate corpus as JSONL. */
+export async function writeNearDuplicateCorpus(file: string, corpus: NearDuplicateCorpus, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  let chunk: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    chunk.push(JSON.stringify(corpus.review(i)));
+    if (chunk.length === 2000) {
+      if (!out.write(chunk.join('\n') + '\n')) await once(out, 'drain');
+      chunk = [];
+    }
+  }
+  if (chunk.length) out.write(chunk.join('\n') + '\n');
+  out.end();
+  await once(out, 'finish');
+}

@@ -89,6 +89,7 @@ export const trainCommand: CliCommand = {
   summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--device D] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
+    '                       [--exclude-near-duplicates]',
     '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision auto|fp32|int8] [--max-tokens N]',
     '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--finetune-optimizer adam|adamw]',
     '                        [--finetune-schedule KIND[:WARMUP]] [--finetune-dropout P] [--finetune-weight-decay W]',
@@ -101,6 +102,8 @@ export const trainCommand: CliCommand = {
     `  --seed S            seed of the 70/30 split, the example order and the random strategy (default ${D.seed})`,
     `  --strategy MIX      next-batch strategy mixture (default ${D.strategy})`,
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
+    '  --exclude-near-duplicates  keep near-duplicates of labeled reviews out of the next batch, and each',
+    '                      group of near-duplicates once in it',
     '  --dim D             width of the hashing representation (default 4096)',
     '',
     'RoBERTa (--representation roberta): embeddings of each pool text are computed once and cached in',
@@ -131,7 +134,7 @@ export const trainCommand: CliCommand = {
   ].join('\n'),
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' },
+    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' },
     ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
   async run(args, io) {
@@ -150,6 +153,7 @@ export const trainCommand: CliCommand = {
       seed: optInt(args, 'seed', D.seed, -2147483648, 2147483647),
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
+      ...(args.values['exclude-near-duplicates'] === true ? { excludeNearDuplicates: true } : {}),
       hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
       ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
     };
