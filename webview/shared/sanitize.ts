@@ -7,7 +7,7 @@
  */
 const ALLOWED_TAGS = new Set([
   'P', 'BR', 'HR', 'EM', 'STRONG', 'S', 'DEL', 'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI',
-  'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'A', 'SPAN', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'BUTTON', 'DIV', 'BDI', 'WBR',
+  'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'A', 'SPAN', 'MARK', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'BUTTON', 'DIV', 'BDI', 'WBR',
 ]);
 const ALLOWED_ATTRIBUTES = new Set(['class', 'data-href', 'data-lang', 'title', 'colspan', 'role', 'tabindex', 'type', 'start']);
 const SAFE_HREF = /^(https?:\/\/|mailto:)[^\s\u0000-\u001f]*$/i;

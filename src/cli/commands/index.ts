@@ -18,6 +18,7 @@ import { scoreCommand } from './score';
 import { mergeShardsCommand } from './mergeShards';
 import { doctorCommand } from './doctor';
 import { repairCommand } from './repair';
+import { findCommand } from './find';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -26,6 +27,7 @@ export const commands: CliCommand[] = [
   trainCommand,
   nextCommand,
   predictCommand,
+  findCommand,
   labelCommand,
   undoCommand,
   statsCommand,

@@ -13,6 +13,7 @@
 import MarkdownIt from 'markdown-it';
 import { breakLongRuns, escapeHtml, revealInvisibleHtml } from './reveal';
 import { firstMissingWord } from './visibleText';
+import { highlightHtml, type Highlighter } from './highlight';
 
 /** Rendering stops after this many bytes of body; the panel offers "show more". */
 export const DEFAULT_RENDER_LIMIT = 100 * 1024;
@@ -111,8 +112,11 @@ export interface RenderedBody {
   plainTextReason?: string;
 }
 
-/** Renders at most `limit` characters of the body (cut at a line end when one is near). */
-export function renderBody(body: string, limit = DEFAULT_RENDER_LIMIT): RenderedBody {
+/**
+ * Renders at most `limit` characters of the body (cut at a line end when one is near), with the
+ * matches of `highlighters` marked in its text.
+ */
+export function renderBody(body: string, limit = DEFAULT_RENDER_LIMIT, highlighters: readonly Highlighter[] = []): RenderedBody {
   shared ??= createMarkdown();
   const cap = Math.min(Math.max(limit, 1024), MAX_RENDER_LIMIT);
   let source = body;
@@ -140,7 +144,7 @@ export function renderBody(body: string, limit = DEFAULT_RENDER_LIMIT): Rendered
   if (plainTextReason !== undefined) {
     html = `<p class="render-notice" role="note">Shown as plain text: ${escapeHtml(plainTextReason)}.</p><pre class="plain-body">${escapeHtml(source)}</pre>`;
   }
-  return { html: breakLongRuns(revealInvisibleHtml(html)), shown: source.length, total: body.length, plainTextReason };
+  return { html: breakLongRuns(revealInvisibleHtml(highlightHtml(html, highlighters))), shown: source.length, total: body.length, plainTextReason };
 }
 
 /** markdown-it stops rendering a container's content at MAX_NESTING levels: a container opened one level above means it did. */
