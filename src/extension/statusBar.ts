@@ -1,7 +1,20 @@
-/** Status bar: labels so far, the current batch's progress, and the trainer's state. Click opens the panel. */
+/**
+ * Status bar: labels so far, the current batch's progress, and the trainer's state; the tooltip
+ * adds the time a label takes, the positives the open batch is expected to hold and the ETA to the
+ * target number of positives. Click opens the panel.
+ */
 import * as vscode from 'vscode';
+import { formatDuration } from '../core/pace';
 import type { DeviceInfo } from '../protocol/trainer';
+import { timeStats, type TimeStats } from '../store/stats';
+import { settings } from './settings';
 import type { WorkspaceHost } from './workspaceHost';
+
+/**
+ * The time lines are computed this long after the last change: they read every label event, which
+ * a keypress should not wait for (the tooltip is read far less often than labels are given).
+ */
+const TIME_DELAY_MS = 1500;
 
 export type TrainerState = { state: 'idle' } | { state: 'running'; detail: string } | { state: 'failed'; detail: string } | { state: 'done'; detail: string };
 
@@ -10,6 +23,8 @@ export class StatusBar implements vscode.Disposable {
   trainer: TrainerState = { state: 'idle' };
   /** The device of the running (or last) training in this window. */
   private device?: DeviceInfo;
+  private time: string[] = [];
+  private timeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly host: WorkspaceHost) {
     this.item.name = 'Security Review';
@@ -17,7 +32,8 @@ export class StatusBar implements vscode.Disposable {
     this.update();
   }
 
-  update(): void {
+  /** Redraws; the time lines follow TIME_DELAY_MS later (unless `timeIsFresh`). */
+  update(timeIsFresh = false): void {
     const s = this.host.session();
     if ('missing' in s) {
       if (!this.host.folder()) { this.item.hide(); return; }
@@ -35,10 +51,30 @@ export class StatusBar implements vscode.Disposable {
       p.batchId ? `Batch ${p.batchId} (iteration ${p.iteration}): ${p.done} of ${p.total} labeled, ${p.counts.yes} potential security defects` : 'No batch yet',
       `Trainer: ${this.trainer.state}${'detail' in this.trainer ? ` (${this.trainer.detail})` : ''}`,
       deviceLine(this.device, s.ws.db.models().at(-1)),
+      ...this.time,
       s.readOnlyReason ? `Read-only: ${s.readOnlyReason}` : '',
       'Click to open the labeling panel.',
     ].filter(Boolean).join('\n\n'));
     this.item.show();
+    if (timeIsFresh) return;
+    clearTimeout(this.timeTimer);
+    this.timeTimer = setTimeout(() => this.updateTime(), TIME_DELAY_MS);
+  }
+
+  /** Recomputes the time lines of the tooltip (see TIME_DELAY_MS). */
+  updateTime(): void {
+    const s = this.host.session();
+    if ('missing' in s) return;
+    const cfg = settings();
+    let lines: string[];
+    try {
+      lines = timeLines(timeStats(s.ws, { targetPositives: cfg.targetPositives, idleSeconds: cfg.idleSeconds, batchId: s.mode === 'label' ? s.batchId : undefined }));
+    } catch (e) {
+      lines = [`Time and ETA unavailable: ${(e as Error).message}`];
+    }
+    if (lines.join('\n') === this.time.join('\n')) return;
+    this.time = lines;
+    this.update(true);
   }
 
   setDevice(device: DeviceInfo): void {
@@ -51,7 +87,10 @@ export class StatusBar implements vscode.Disposable {
     this.update();
   }
 
-  dispose(): void { this.item.dispose(); }
+  dispose(): void {
+    clearTimeout(this.timeTimer);
+    this.item.dispose();
+  }
 }
 
 /** Where training runs (this window's trainer) or ran (the latest model), with the GPU adapter. */
@@ -60,4 +99,19 @@ function deviceLine(current: DeviceInfo | undefined, latest: { version: string; 
   const recorded = latest?.device as DeviceInfo | undefined;
   if (recorded?.detail) return `Device of model ${latest!.version}: ${recorded.detail}`;
   return typeof latest?.provider === 'string' ? `Device of model ${latest.version}: ${latest.provider}` : '';
+}
+
+/** The tooltip's lines on time: each annotator's pace, the open batch's expected positives, the ETA. */
+export function timeLines(t: TimeStats): string[] {
+  const pace = t.pace.annotators.filter((p) => p.medianSeconds !== undefined)
+    .map((p) => `${p.annotator} ${p.medianSeconds!.toFixed(1)} s (${p.timed} timed)`).join(', ');
+  const ob = t.openBatch;
+  const expected = ob && ob.expectedRemaining !== undefined
+    ? `Batch ${ob.batchId}: ${ob.expectedTotal!.toFixed(1)} potential security defects expected (${ob.found} found, ${ob.expectedRemaining.toFixed(1)} more in the ${ob.size - ob.labeled} unlabeled, from model ${ob.modelVersion}'s p(yes))`
+    : '';
+  return [
+    pace ? `Median time per label: ${pace} (pauses over ${formatDuration(t.idleSeconds)} left out)` : '',
+    expected,
+    `ETA: ${t.eta.explanation}`,
+  ].filter(Boolean);
 }

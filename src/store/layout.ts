@@ -25,7 +25,7 @@
  *   metrics.json         per-epoch train loss, test loss, precision@k, ROC-AUC; selected epoch
  *   scores.bin           Float32 little-endian, rows x classes (MODEL_LABELS order), one row per pool row
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_LABELS, type ModelLabel } from '../core/labels';
 import type { TrainedModelRecord } from '../protocol/trainer';
@@ -112,7 +112,7 @@ export function findModel(workspaceDir: string, version?: string): { version: st
 
 export interface Scores { version: string; classes: readonly ModelLabel[]; rows: number; probs: Float32Array }
 
-/** Reads a model version's scores, or undefined if that version has no scores file. The one reader of scores.bin. */
+/** Reads a model version's scores, or undefined if that version has no scores file. With readScoreColumn, the one reader of scores.bin. */
 export function readScores(workspaceDir: string, version: string): Scores | undefined {
   const file = path.join(modelDirOf(workspaceDir, version), MODEL_FILES.scores);
   if (!existsSync(file)) return undefined;
@@ -122,6 +122,29 @@ export function readScores(workspaceDir: string, version: string): Scores | unde
   const buf = readFileSync(file);
   const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return { version, classes: MODEL_LABELS, rows: size / (4 * C), probs };
+}
+
+/**
+ * One class's probability for a few rows of a model's scores (NaN for rows the model did not
+ * score), read where they lie in scores.bin rather than reading the whole file (16 MB per million
+ * rows). Undefined when the version has no scores file.
+ */
+export function readScoreColumn(workspaceDir: string, version: string, label: ModelLabel, rows: readonly number[]): Float32Array | undefined {
+  const file = path.join(modelDirOf(workspaceDir, version), MODEL_FILES.scores);
+  if (!existsSync(file)) return undefined;
+  const C = MODEL_LABELS.length;
+  const col = MODEL_LABELS.indexOf(label);
+  const out = new Float32Array(rows.length).fill(Number.NaN);
+  const cell = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  try {
+    rows.forEach((row, i) => {
+      if (row >= 0 && readSync(fd, cell, 0, 4, (row * C + col) * 4) === 4) out[i] = cell.readFloatLE(0);
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 export interface PoolScores {

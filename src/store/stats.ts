@@ -4,7 +4,11 @@
  */
 import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
 import { emptyCounts, identificationRates, type IterationRates, type LabelCounts } from '../core/metrics';
+import type { NearDuplicateGroups, NearDuplicateSummary } from '../core/nearDuplicates';
 import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yieldFactor, type KneeResult, type PoolPrevalence, type PositivesLeft, type RandomSample, type TargetRecallResult } from '../core/estimates';
+import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP, etaToTarget, expectOpenBatch, labelingPace, type Eta, type OpenBatchExpectation, type Pace } from '../core/pace';
+import { openBatch } from './batches';
+import { readScoreColumn } from './layout';
 import type { Workspace } from './workspace';
 
 export interface BatchProgress { id: string; iteration: number; strategy: string; modelVersion: string | null; size: number; labeled: number; counts: LabelCounts; createdAt: string }
@@ -19,6 +23,10 @@ export interface WorkspaceStats {
   models: number;
   latestModel: string | null;
   events: number;
+  /** Seconds per label, the open batch's expected positives, and the time to a target number of positives. */
+  time: TimeStats;
+  /** Near-duplicate groups of the pool and how far labels reach into them (when computed). */
+  nearDuplicates?: NearDuplicateStats;
   /** Prevalence of `yes` estimated from items proposed by the random strategy (undefined without any). */
   randomSample?: PoolPrevalence;
   estimates: {
@@ -30,7 +38,99 @@ export interface WorkspaceStats {
   };
 }
 
-export interface StatsOptions { priorSample?: RandomSample; targetRecall?: number; kneeMinLabels?: number }
+export interface NearDuplicateStats extends NearDuplicateSummary {
+  /** Groups (of two or more) with at least one labeled review. */
+  labeledGroups: number;
+  /** Reviews without a label in those groups: what applying a label to the group would label. */
+  unlabeledInLabeledGroups: number;
+  /** Groups whose labeled reviews carry different labels (worth a second look). */
+  conflictingGroups: number;
+}
+
+export interface TimeStats {
+  idleSeconds: number;
+  pace: Pace;
+  /** Whose median time per label the ETA uses. */
+  annotator: string;
+  openBatch?: OpenBatchExpectation;
+  eta: Eta;
+}
+
+export interface TimeOptions {
+  /** Positives to reach (default: DEFAULT_TARGET_STEP more than found). */
+  targetPositives?: number;
+  idleSeconds?: number;
+  /** The batch being labeled (default: the newest with unlabeled items). */
+  batchId?: string;
+  /** Whose pace to use (default: the workspace's annotator, else everyone's). */
+  annotator?: string;
+}
+
+/** Labels typed one by one that the ETA's recent rate looks back on. */
+const RECENT_LABELS = 200;
+
+export function timeStats(ws: Workspace, options: TimeOptions = {}): TimeStats {
+  const idleSeconds = options.idleSeconds ?? DEFAULT_IDLE_SECONDS;
+  const events = ws.db.events();
+  const pace = labelingPace(events, { idleSeconds });
+  const who = options.annotator ?? ws.db.annotator;
+  const mine = pace.annotators.find((p) => p.annotator === who && p.timed >= 5);
+  const current = ws.db.current();
+  let found = 0;
+  for (const c of current.values()) if (c.label === TARGET_LABEL) found++;
+  const recent = { labels: 0, yes: 0 };
+  for (let i = events.length - 1; i >= 0 && recent.labels < RECENT_LABELS; i--) {
+    const e = events[i]!;
+    if (e.kind !== 'set' || (e.source !== undefined && e.source !== 'adjudication')) continue;
+    recent.labels++;
+    if (e.label === TARGET_LABEL) recent.yes++;
+  }
+  const batch = options.batchId ? ws.db.batch(options.batchId) : openBatch(ws.db);
+  let expectation: OpenBatchExpectation | undefined;
+  if (batch) {
+    const model = ws.db.latestModel();
+    const open = batch.items.filter((it) => !current.has(it.reviewId));
+    const rows = open.map((it) => ws.pool.rowOf(it.reviewId) ?? -1);
+    const pYes = model ? readScoreColumn(ws.dir, model.version, TARGET_LABEL, rows.map((r) => Math.max(0, r))) : undefined;
+    const byId = new Map(open.map((it, i) => [it.reviewId, pYes && rows[i]! >= 0 ? pYes[i] : undefined]));
+    expectation = expectOpenBatch({
+      batchId: batch.id, modelVersion: pYes ? model!.version : undefined,
+      items: batch.items.map((it) => {
+        const c = current.get(it.reviewId);
+        return { labeled: c !== undefined, yes: c?.label === TARGET_LABEL, pYes: byId.get(it.reviewId) };
+      }),
+    });
+  }
+  const target = options.targetPositives && options.targetPositives > 0 ? options.targetPositives : found + DEFAULT_TARGET_STEP;
+  const eta = etaToTarget({ target, found, secondsPerLabel: (mine ?? pace.all).medianSeconds, openBatch: expectation, recent });
+  return { idleSeconds, pace, annotator: mine ? who : 'all', openBatch: expectation, eta };
+}
+
+export interface StatsOptions extends TimeOptions {
+  priorSample?: RandomSample; targetRecall?: number; kneeMinLabels?: number;
+  /** The pool's near-duplicate groups (default: the workspace's, when they are computed). */
+  nearDuplicates?: NearDuplicateGroups;
+}
+
+/** How labels spread over near-duplicate groups. */
+export function nearDuplicateStats(ws: Workspace, groups: NearDuplicateGroups): NearDuplicateStats {
+  const labelsOf = new Map<number, { labeled: number; labels: Set<string> }>();
+  for (const [id, c] of ws.db.current()) {
+    const row = ws.pool.rowOf(id);
+    if (row === undefined || groups.sizeOf(row) < 2) continue;
+    const root = groups.rootOf(row);
+    const g = labelsOf.get(root) ?? { labeled: 0, labels: new Set<string>() };
+    g.labeled++;
+    g.labels.add(c.label);
+    labelsOf.set(root, g);
+  }
+  let unlabeled = 0, conflicting = 0;
+  for (const [root, g] of labelsOf) {
+    unlabeled += groups.sizeOf(root) - g.labeled;
+    if (g.labels.size > 1) conflicting++;
+  }
+  return { ...groups.summary, labeledGroups: labelsOf.size, unlabeledInLabeledGroups: unlabeled, conflictingGroups: conflicting };
+}
 
 /** Positives found after each label, in the order reviews were first labeled (broken and bot left out). */
 export function gainCurve(ws: Workspace): number[] {
@@ -77,6 +177,7 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
   const gain = gainCurve(ws);
   const found = byLabel[TARGET_LABEL];
   const rate = gain.length ? found / gain.length : 0;
+  const groups = options.nearDuplicates ?? ws.nearDuplicates.current;
   return {
     pool: ws.pool.size,
     labeled: current.size,
@@ -87,6 +188,8 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
     models: ws.db.models().length,
     latestModel: ws.db.latestModel()?.version ?? null,
     events: ws.db.events().length,
+    time: timeStats(ws, options),
+    nearDuplicates: groups && nearDuplicateStats(ws, groups),
     randomSample,
     estimates: {
       positivesLeft: randomSample && positivesLeft(ws.pool.size, found, randomSample),
@@ -115,6 +218,26 @@ export function formatStats(s: WorkspaceStats): string {
     lines.push('', 'Batches:');
     for (const b of s.batchProgress) lines.push(`  ${b.id}  iteration ${b.iteration}  ${b.labeled}/${b.size} labeled  yes ${b.counts.yes}  ${b.strategy}`);
   }
+  const nd = s.nearDuplicates;
+  if (nd) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    lines.push('', `Near-duplicates: ${n(nd.groups)} groups hold ${n(nd.reviewsInGroups)} reviews (${n(nd.redundant)} beyond the first of each group; the largest has ${n(nd.largest)}).` +
+      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} groups have a label; ${n(nd.unlabeledInLabeledGroups)} of their reviews have none.` : '') +
+      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} groups carry different labels.` : '') +
+      (nd.unsigned ? ` ${n(nd.unsigned)} reviews have no signature yet (any import or "secreview next --exclude-near-duplicates" signs them).` : ''));
+  }
+  const t = s.time;
+  lines.push('', 'Time:');
+  for (const p of t.pace.annotators) {
+    lines.push(`  ${p.annotator}: ${p.labels} labels typed; ${p.medianSeconds === undefined ? 'not timed yet' : `median ${p.medianSeconds.toFixed(1)} s a label over ${p.timed} (gaps over ${t.idleSeconds} s left out), ${(p.activeSeconds / 3600).toFixed(1)} h labeling`}`);
+  }
+  const ob = t.openBatch;
+  if (ob) {
+    lines.push(`  Batch ${ob.batchId}: ${ob.found} "yes" among ${ob.labeled} of ${ob.size} labeled` + (ob.expectedRemaining !== undefined
+      ? `; ${ob.expectedRemaining.toFixed(1)} more expected in the ${ob.size - ob.labeled} unlabeled (sum of model ${ob.modelVersion}'s p(yes)), ${ob.expectedTotal!.toFixed(1)} in all.`
+      : ob.size > ob.labeled ? '; no model scores for its unlabeled reviews.' : '.'));
+  }
+  lines.push(`  ETA: ${t.eta.explanation}`);
   lines.push('', 'Estimates:');
   if (s.randomSample) {
     lines.push(`  Prevalence: ${s.randomSample.explanation}`);
