@@ -10,8 +10,12 @@ export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
 export const DEFAULT_BATCH_SIZE = 200;
 /** Training epochs; the epoch with the lowest test loss is kept. */
 export const DEFAULT_EPOCHS = 20;
+/** The labeling panel's own keys (letters count in either case; digits are the label keys). */
+export const PANEL_KEYS = {
+  skip: 's', note: 'n', openComment: 'o', diff: 'd', guidelines: 'g', adjudicate: 'a', nearDuplicates: 'p', help: '?',
+} as const;
 /**
  * Keys the labeling panel keeps for its actions: skip, note, open on GitHub, diff, guidelines,
- * adjudicate (either case) and help. A label key set to one of them is ignored.
+ * adjudicate, apply to near-duplicates (either case) and help. A label key set to one of them is ignored.
  */
-export const PANEL_ACTION_KEYS: readonly string[] = ['s', 'S', 'n', 'N', 'o', 'O', 'd', 'D', 'g', 'G', 'a', 'A', '?'];
+export const PANEL_ACTION_KEYS: readonly string[] = Object.values(PANEL_KEYS).flatMap((k) => (k.toUpperCase() === k ? [k] : [k, k.toUpperCase()]));

@@ -41,7 +41,7 @@ export interface CommandDeps {
  * cause). The body's result is the command's (`executeCommand` resolves with it); undefined after
  * an error.
  */
-function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A) => Promise<unknown> | unknown): (...args: A) => Promise<unknown> {
+export function guarded<A extends unknown[]>(log: Log, what: string, body: (...args: A) => Promise<unknown> | unknown): (...args: A) => Promise<unknown> {
   return async (...args: A) => {
     try {
       return await body(...args);
@@ -135,6 +135,12 @@ export function registerCommands(d: CommandDeps): void {
     s.skip(s.currentId);
     s.advance();
     LabelingPanel.current?.showCurrent('next');
+  });
+  reg('secreview.applyToNearDuplicates', 'labeling the near-duplicates', async () => {
+    const s = host.session();
+    const p = LabelingPanel.current;
+    const offer = 'missing' in s ? undefined : s.groupOffer();
+    if (p && offer) await p.applyToNearDuplicates(offer.reviewId);
   });
   reg('secreview.addNote', 'adding a note', async () => {
     const p = LabelingPanel.current;
@@ -312,9 +318,15 @@ async function importFiles(ws: Workspace, files: string[], labelField: string | 
 async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined> {
   const cfg = settings();
   const hasModel = ws.db.latestModel() !== undefined;
+  for (const problem of cfg.patternErrors) log.warn(`${problem}; the pattern is left out`);
+  const patterns = cfg.bootstrapPatterns;
   type Item = vscode.QuickPickItem & { spec: string };
   const items: Item[] = [];
-  if (!hasModel) items.push({ label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
+  if (!hasModel) {
+    items.push(patterns.length
+      ? { label: `Bootstrap (keyword rule M1 and your ${patterns.length} pattern${patterns.length === 1 ? '' : 's'})`, description: `reviews matching "secur" or ${patterns.map(String).join(', ')}`, spec: 'bootstrap' }
+      : { label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
+  }
   items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
   for (const st of STRATEGIES) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
   items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
@@ -331,8 +343,9 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
   const size = Number(sizeText.trim());
   const seed = ws.db.batches().length + 1;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Security Review: proposing a batch', cancellable: false }, async () => {
+    const nearDuplicates = cfg.excludeNearDuplicates ? await ws.nearDuplicates.groups() : undefined;
     if (spec === 'bootstrap') {
-      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed });
+      const { batch, candidates } = await proposeBootstrapBatch(ws, { size, seed, patterns: patterns.map(String), nearDuplicates });
       if (!batch) {
         void vscode.window.showWarningMessage('Security Review: no unlabeled review matches the keyword rule; propose a random batch instead.');
         return undefined;
@@ -340,7 +353,7 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       log.info(`bootstrap batch ${batch.id}: ${batch.items.length} of ${candidates} keyword matches`);
       return batch.id;
     }
-    const { batch, unscored } = await proposeNextBatch(ws, { mixture: parseMixture(spec), size, seed });
+    const { batch, unscored } = await proposeNextBatch(ws, { mixture: parseMixture(spec), size, seed, nearDuplicates });
     if (!batch) {
       void vscode.window.showWarningMessage('Security Review: no unlabeled reviews left to propose.');
       return undefined;

@@ -7,12 +7,14 @@ import { LABELING_VIEW_TYPE } from '../protocol/webview';
 import type { SecreviewApi } from './api';
 import { BatchesTreeProvider } from './batchesView';
 import { registerCommands } from './commands';
+import { registerSearch } from './search';
 import { DIFF_SCHEME, DiffContentProvider, openReviewDiff } from './diffView';
 import { DiffContextFetcher, registerGitHubSignIn } from './github';
 import { registerHuggingFaceToken } from './huggingFace';
 import { Log } from './log';
 import { LabelingPanel, LabelingPanelSerializer, type PanelHost } from './panel';
 import { StatusBar } from './statusBar';
+import { settings } from './settings';
 import { WorkspaceHost } from './workspaceHost';
 // ---- Self-contained command modules (simulation study, GitHub crawl, second opinion) ----------------
 // Registered below, in "Registration point for self-contained modules". Each owns its commands.
@@ -48,6 +50,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   registerGitHubSignIn(context, log.line);
   registerHuggingFaceToken(context, log.line);
 
+  registerSearch(context, host, panelHost, log);
+
   const tree = new BatchesTreeProvider(host);
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('secreview.batches', tree),
@@ -59,6 +63,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
     host.onDidChange(() => { tree.refresh(); status.update(); }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('secreview.keys')) LabelingPanel.current?.refresh();
+      if (e.affectsConfiguration('secreview.bootstrap.patterns')) {
+        const s = host.session();
+        if (!('missing' in s)) s.setPatterns(settings().bootstrapPatterns);
+        LabelingPanel.current?.refresh();
+      }
+      if (e.affectsConfiguration('secreview.eta')) status.update();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(async () => { await host.open(); LabelingPanel.current?.refresh(); }),
   );

@@ -132,6 +132,12 @@ export class LabelingPanel implements vscode.Disposable {
       case 'note':
         await this.serial(() => this.note(m.reviewId, m.requestId));
         return;
+      case 'applyToGroup':
+        await this.serial(() => this.applyToNearDuplicates(m.reviewId, m.requestId), m.requestId);
+        return;
+      case 'openReview':
+        await this.serial(async () => this.openReview(m.reviewId), m.requestId);
+        return;
       case 'openComment': {
         // O does what a click on "comment on GitHub" does: the same confirmation, the same refusal.
         const s = this.host.session();
@@ -201,6 +207,27 @@ export class LabelingPanel implements vscode.Disposable {
     }
     this.showCurrent('undo');
     this.host.changed();
+  }
+
+  /** Labels the near-duplicates of a labeled review alike (the offer the panel shows), then moves on. */
+  async applyToNearDuplicates(reviewId: string, requestId = 0): Promise<void> {
+    const s = this.host.session();
+    if ('missing' in s) return this.ack(requestId, s.missing);
+    if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    let done: { label: string; labeled: number };
+    try {
+      done = await s.applyToNearDuplicates(reviewId);
+    } catch (e) {
+      this.host.log.error(`labeling the near-duplicates of review ${reviewId} failed`, e);
+      return this.ack(requestId, `The near-duplicates were NOT labeled: ${(e as Error).message}`);
+    }
+    this.ack(requestId);
+    this.post({ type: 'notice', level: 'info', text: done.labeled
+      ? `Labeled ${done.labeled} near-duplicate${done.labeled === 1 ? '' : 's'} of review ${reviewId} "${done.label}" (Backspace undoes them one at a time).`
+      : `The near-duplicates of review ${reviewId} all have a label already.` });
+    if (s.currentId && s.ws.db.labelOf(s.currentId) && s.mode !== 'adjudicate') s.advance();
+    this.showCurrent('next');
+    this.afterReply(() => this.host.changed());
   }
 
   async note(reviewId: string, requestId = 0): Promise<void> {
@@ -278,6 +305,9 @@ export class LabelingPanel implements vscode.Disposable {
     }
     if (s.mode === 'adjudicate') {
       if (!s.currentId || !s.pendingOpinion(s.currentId)) s.advance();
+    } else if (s.mode === 'search') {
+      // A result picked in the side bar is shown even when it has a label (to relabel it).
+      if (!s.currentId) s.advance();
     } else if (!s.currentId || s.ws.db.labelOf(s.currentId)) {
       const b = s.defaultBatch();
       if (b && b.id !== s.batchId && !s.nextCandidateId()) s.batchId = b.id;
@@ -297,12 +327,18 @@ export class LabelingPanel implements vscode.Disposable {
       s.stopAdjudication();
       this.post({ type: 'notice', level: 'info', text: `No second-opinion disagreements are left (${decided} decided here). Back to labeling.` });
     }
+    if (s.mode === 'search' && !s.currentId) {
+      const results = s.search?.ids.length ?? 0;
+      s.stopSearch();
+      this.post({ type: 'notice', level: 'info', text: `Every search result is labeled (${results}). Back to the batch.` });
+    }
     const id = s.currentId;
     const candidate = id ? s.view(id, reason) ?? null : null;
     const position = `${id}:${s.mode}`;
     if (id && position !== this.lastSaved && !s.readOnlyReason) {
       this.lastSaved = position;
-      const saved = { reviewId: id, batchId: candidate?.batchId, mode: s.mode };
+      // Search results are not kept across a reload: a review reached by a search comes back as an open review.
+      const saved = { reviewId: id, batchId: candidate?.batchId, mode: s.mode === 'search' ? 'label' as const : s.mode };
       this.afterReply(() => {
         try { writePanelPosition(s.ws.dir, saved); } catch (e) { this.host.log.warn(`saving the panel position failed: ${(e as Error).message}`); }
       });
@@ -314,7 +350,7 @@ export class LabelingPanel implements vscode.Disposable {
     const progress = s.progress();
     const now = performance.now();
     const hostTiming = timing && { saveMs: timing.saveMs, viewMs: now - t0, hostMs: now - timing.receivedAt };
-    this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), hostTiming });
+    this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), groupOffer: s.groupOffer(), hostTiming });
     // Rendering the next reviews now would compete with this one's delivery and paint (measured: the
     // reply's two trips and the paint are most of a keypress's time): once the webview says it has
     // painted, or after PREFETCH_FALLBACK_MS when it does not (hidden).

@@ -4,19 +4,28 @@
  * so the panel advances only once the label is on disk. Rendering of untrusted text happens here
  * (host side) with the safe renderers; rendered views are cached and the next one is prefetched.
  */
-import { TARGET_LABEL, type Label } from '../core/labels';
+import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
+import type { SearchQuery } from '../core/search';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
+import { openBatch } from '../store/batches';
 import { readScores, type Scores } from '../store/layout';
 import { pendingNotesFile, readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
-import type { BatchProgress, CandidateView, PanelMode, SecondOpinionView } from '../protocol/webview';
+import type { BatchProgress, CandidateView, GroupOffer, NearDuplicatesView, PanelMode, SecondOpinionView } from '../protocol/webview';
 import { renderBody, DEFAULT_RENDER_LIMIT } from './render/markdown';
+import { m1Highlighter, patternHighlighter, searchHighlighter, type Highlighter } from './render/highlight';
 import { renderDiffHunk } from './render/diffHtml';
 import { revealInvisibleText } from './render/reveal';
 
 interface Located { batch: Batch; index: number; item: BatchItem }
+
+/** The results of "Find Reviews..." that the panel goes through in search mode. */
+export interface SearchResults { query: SearchQuery; ids: readonly string[]; matched: number }
+
+/** Near-duplicates listed in the panel (the rest are counted). */
+const NEAR_DUPLICATES_LISTED = 8;
 
 export class LabelingSession {
   batchId: string | undefined;
@@ -24,8 +33,15 @@ export class LabelingSession {
   /** Labeling the batch, or deciding second-opinion disagreements (a label key records the decision). */
   mode: PanelMode = 'label';
   private adjudicated = 0;
-  /** Where labeling was when adjudication started. */
+  /** Where labeling was when adjudication or search started. */
   private labelingPosition: { batchId?: string; currentId?: string } | undefined;
+  /** The latest search's results (labeled one after the other in search mode). */
+  private searchResults: SearchResults | undefined;
+  /** The review just labeled, whose near-duplicates the panel offers to label alike. */
+  private offerFor: string | undefined;
+  /** The person's bootstrap patterns, highlighted in bodies. */
+  private patterns: readonly RegExp[] = [];
+  private labelsByRow: { events: number; map: Map<number, Label> } | undefined;
   private readonly skipped = new Set<string>();
   /** Notes typed before the review had a label: kept in `.secreview/pending-notes.json`, saved with its label. */
   private readonly pendingNotes: Map<string, string>;
@@ -53,12 +69,7 @@ export class LabelingSession {
 
   /** The newest batch that still has unlabeled items, else the newest batch. */
   defaultBatch(): Batch | undefined {
-    const batches = this.ws.db.batches();
-    const current = this.ws.db.current();
-    for (let i = batches.length - 1; i >= 0; i--) {
-      if (batches[i]!.items.some((it) => !current.has(it.reviewId))) return batches[i];
-    }
-    return batches.at(-1);
+    return openBatch(this.ws.db);
   }
 
   batch(): Batch | undefined {
@@ -85,6 +96,7 @@ export class LabelingSession {
       const queue = this.ws.db.adjudicationQueue().filter((o) => this.ws.pool.rowOf(o.reviewId) !== undefined);
       return (queue.find((o) => !this.skipped.has(o.reviewId)) ?? queue[0])?.reviewId;
     }
+    if (this.mode === 'search') return this.nextSearchResult();
     const batch = this.batch();
     if (!batch) return undefined;
     const current = this.ws.db.current();
@@ -97,9 +109,73 @@ export class LabelingSession {
     return skippedOne;
   }
 
+  /** The next search result without a label after the shown one (then from the start), skipped ones last. */
+  private nextSearchResult(): string | undefined {
+    const ids = this.searchResults?.ids ?? [];
+    const current = this.ws.db.current();
+    const from = this.currentId ? ids.indexOf(this.currentId) + 1 : 0;
+    let skippedOne: string | undefined;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[(from + k) % ids.length]!;
+      if (current.has(id)) continue;
+      if (this.skipped.has(id)) { skippedOne ??= id; continue; }
+      return id;
+    }
+    return skippedOne;
+  }
+
+  get search(): SearchResults | undefined { return this.searchResults; }
+
+  /** New search results; the panel's search mode (if on) follows them. */
+  setSearch(results: SearchResults | undefined): void {
+    this.searchResults = results;
+    this.views.clear();
+    if (!results && this.mode === 'search') this.stopSearch();
+  }
+
+  /**
+   * Labels the search results one after the other, starting at `reviewId` (a result picked in the
+   * side bar); the batch is where it was when the search mode ends.
+   */
+  startSearch(reviewId: string): boolean {
+    if (!this.searchResults || this.ws.pool.rowOf(reviewId) === undefined) return false;
+    if (this.mode !== 'search') {
+      if (this.mode === 'label') this.labelingPosition = { batchId: this.batchId, currentId: this.currentId };
+      this.mode = 'search';
+      this.views.clear(); // views in search mode mark the search's words
+    }
+    this.offerFor = undefined;
+    this.currentId = reviewId;
+    return true;
+  }
+
+  /** Back to the batch, where it was before the search. */
+  stopSearch(): void {
+    this.stopAdjudication();
+  }
+
+  /** Bootstrap patterns to highlight (from the settings). */
+  setPatterns(patterns: readonly RegExp[]): void {
+    if (patterns.map(String).join('\n') === this.patterns.map(String).join('\n')) return;
+    this.patterns = patterns;
+    this.views.clear();
+  }
+
+  /** Forgets rendered views (near-duplicate groups became available, settings changed). */
+  invalidateViews(): void {
+    this.views.clear();
+  }
+
+  private highlighters(): Highlighter[] {
+    const out = [m1Highlighter(), ...this.patterns.map(patternHighlighter)];
+    if (this.mode === 'search' && this.searchResults) out.push(searchHighlighter(this.searchResults.query));
+    return out;
+  }
+
   /** Moves to a review (restore after reload, relabel from the side bar). */
   open(reviewId: string): boolean {
     if (this.ws.pool.rowOf(reviewId) === undefined) return false;
+    this.offerFor = undefined;
     const at = this.locate(reviewId);
     if (at) this.batchId = at.batch.id;
     this.currentId = reviewId;
@@ -107,6 +183,7 @@ export class LabelingSession {
   }
 
   selectBatch(batchId: string): void {
+    if (this.mode === 'search') { this.mode = 'label'; this.labelingPosition = undefined; this.views.clear(); }
     this.batchId = batchId;
     this.currentId = this.nextCandidateId();
   }
@@ -137,6 +214,7 @@ export class LabelingSession {
 
   /** Back to labeling where it was left (the same batch and review while it still needs a label). */
   stopAdjudication(): void {
+    if (this.mode === 'search') this.views.clear();
     this.mode = 'label';
     const back = this.labelingPosition;
     this.labelingPosition = undefined;
@@ -168,7 +246,8 @@ export class LabelingSession {
     await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id });
     if (this.pendingNotes.delete(reviewId)) await writePendingNotes(this.ws.dir, this.pendingNotes);
     this.skipped.delete(reviewId);
-    this.views.delete(reviewId);
+    this.forgetGroupViews(reviewId);
+    this.offerFor = this.nearDuplicateRows(reviewId).length && this.unlabeledNearDuplicates(reviewId).length ? reviewId : undefined;
     if (!previous) {
       this.sessionLabeled++;
       if (label === TARGET_LABEL) this.sessionPositive++;
@@ -179,7 +258,8 @@ export class LabelingSession {
   async undo(): Promise<string | undefined> {
     const ev = await this.ws.db.undo();
     if (!ev) return undefined;
-    this.views.delete(ev.reviewId);
+    this.offerFor = undefined;
+    this.forgetGroupViews(ev.reviewId);
     if (this.mode === 'adjudicate') {
       if (this.adjudicated > 0 && this.ws.db.events()[ev.undoes! - 1]?.source === 'adjudication') this.adjudicated--;
       // Undo reached a plain label: show it as labeling does, not under the adjudication banner.
@@ -196,6 +276,117 @@ export class LabelingSession {
 
   skip(reviewId: string): void {
     this.skipped.add(reviewId);
+    this.offerFor = undefined;
+  }
+
+  /** Current labels by pool row (built once, then brought up to date with the events added since). */
+  private labelByRow(): Map<number, Label> {
+    const events = this.ws.db.events();
+    if (!this.labelsByRow || this.labelsByRow.events > events.length) {
+      const map = new Map<number, Label>();
+      for (const [id, c] of this.ws.db.current()) {
+        const row = this.ws.pool.rowOf(id);
+        if (row !== undefined) map.set(row, c.label);
+      }
+      this.labelsByRow = { events: events.length, map };
+    }
+    const { map } = this.labelsByRow;
+    for (let i = this.labelsByRow.events; i < events.length; i++) {
+      const row = this.ws.pool.rowOf(events[i]!.reviewId);
+      if (row === undefined) continue;
+      const label = this.ws.db.labelOf(events[i]!.reviewId)?.label;
+      if (label) map.set(row, label); else map.delete(row);
+    }
+    this.labelsByRow.events = events.length;
+    return map;
+  }
+
+  /** Rows of the review's near-duplicates (its group, without itself); none before groups are computed. */
+  private nearDuplicateRows(reviewId: string): number[] {
+    const groups = this.ws.nearDuplicates.current;
+    const row = this.ws.pool.rowOf(reviewId);
+    if (!groups || row === undefined || groups.sizeOf(row) < 2) return [];
+    return groups.members(row).filter((r) => r !== row);
+  }
+
+  private unlabeledNearDuplicates(reviewId: string): number[] {
+    const labels = this.labelByRow();
+    return this.nearDuplicateRows(reviewId).filter((r) => !labels.has(r));
+  }
+
+  /** A label changed in a group: the cached views of its members list the old one. */
+  private forgetGroupViews(reviewId: string): void {
+    this.views.delete(reviewId);
+    const groups = this.ws.nearDuplicates.current;
+    const row = this.ws.pool.rowOf(reviewId);
+    if (!groups || row === undefined || groups.sizeOf(row) < 2) return;
+    const root = groups.rootOf(row);
+    for (const id of [...this.views.keys()]) {
+      const r = this.ws.pool.rowOf(id);
+      if (r !== undefined && groups.rootOf(r) === root) this.views.delete(id);
+    }
+  }
+
+  /**
+   * The near-duplicates the panel offers to label alike: those of the review just labeled, else
+   * those of the labeled review on screen; only while some have no label.
+   */
+  groupOffer(): GroupOffer | undefined {
+    if (this.mode === 'adjudicate') return undefined;
+    for (const [id, shown] of [[this.offerFor, false], [this.currentId, true]] as const) {
+      if (!id) continue;
+      const label = this.ws.db.labelOf(id)?.label;
+      const unlabeled = label ? this.unlabeledNearDuplicates(id).length : 0;
+      if (label && unlabeled) return { reviewId: id, label, unlabeled, shown: shown || id === this.currentId };
+    }
+    return undefined;
+  }
+
+  /**
+   * Labels a review's near-duplicates that have no label with its label: ordinary label events,
+   * one per review, written together (each is undone on its own). Returns how many were labeled.
+   */
+  async applyToNearDuplicates(reviewId: string): Promise<{ label: Label; labeled: number }> {
+    const current = this.ws.db.labelOf(reviewId);
+    if (!current) throw new Error(`review ${reviewId} has no label to apply to its near-duplicates`);
+    const rows = this.unlabeledNearDuplicates(reviewId);
+    const inputs = rows.map((row) => {
+      const id = this.ws.pool.idOf(row);
+      return { reviewId: id, label: current.label, batchId: this.locate(id)?.batch.id, note: this.pendingNotes.get(id), source: `near-duplicate:${reviewId}` };
+    });
+    if (inputs.length) await this.ws.db.setLabels(inputs);
+    let notes = false;
+    for (const i of inputs) { notes = this.pendingNotes.delete(i.reviewId) || notes; this.skipped.delete(i.reviewId); }
+    if (notes) await writePendingNotes(this.ws.dir, this.pendingNotes);
+    this.offerFor = undefined;
+    this.forgetGroupViews(reviewId);
+    this.sessionLabeled += inputs.length;
+    if (current.label === TARGET_LABEL) this.sessionPositive += inputs.length;
+    return { label: current.label, labeled: inputs.length };
+  }
+
+  /** What the panel shows of a review's near-duplicates. */
+  private nearDuplicatesView(reviewId: string): NearDuplicatesView | undefined {
+    const rows = this.nearDuplicateRows(reviewId);
+    if (!rows.length) return undefined;
+    const labels = this.labelByRow();
+    const counts = new Map<Label, number>();
+    for (const r of rows) { const l = labels.get(r); if (l) counts.set(l, (counts.get(l) ?? 0) + 1); }
+    const listed = rows.slice(0, NEAR_DUPLICATES_LISTED);
+    const similarity = this.ws.nearDuplicates.similarities(this.ws.pool.rowOf(reviewId)!, listed);
+    return {
+      total: rows.length,
+      unlabeled: rows.length - [...counts.values()].reduce((a, b) => a + b, 0),
+      labels: LABELS.filter((l) => counts.has(l)).map((label) => ({ label, count: counts.get(label)! })).sort((a, b) => b.count - a.count),
+      members: listed.map((r, i) => {
+        const review = this.ws.pool.get(r);
+        const line = review.body.replace(/\s+/g, ' ').trim();
+        return {
+          reviewId: review.id, repo: revealInvisibleText(review.repo), path: revealInvisibleText(review.path),
+          excerpt: revealInvisibleText(line.length > 140 ? `${line.slice(0, 139)}…` : line), label: labels.get(r), similarity: similarity[i],
+        };
+      }),
+    };
   }
 
   noteOf(reviewId: string): string | undefined {
@@ -235,6 +426,16 @@ export class LabelingSession {
       sessionIdentificationRate: this.sessionLabeled ? this.sessionPositive / this.sessionLabeled : undefined,
       totalLabeled: current.size,
       mode: this.mode, disagreements: this.ws.db.adjudicationQueue().length, adjudicated: this.adjudicated,
+      search: this.mode === 'search' && this.searchResults ? this.searchPosition(this.searchResults) : undefined,
+    };
+  }
+
+  private searchPosition(results: SearchResults): NonNullable<BatchProgress['search']> {
+    const current = this.ws.db.current();
+    const at = this.currentId ? results.ids.indexOf(this.currentId) : -1;
+    return {
+      query: results.query.text, results: results.ids.length, matched: results.matched,
+      labeled: results.ids.filter((id) => current.has(id)).length, position: at >= 0 ? at + 1 : undefined,
     };
   }
 
@@ -261,7 +462,7 @@ export class LabelingSession {
     if (row === undefined) return undefined;
     const r = this.ws.pool.get(row);
     const at = this.locate(reviewId);
-    const body = renderBody(r.body, bodyLimit);
+    const body = renderBody(r.body, bodyLimit, this.highlighters());
     const diff = r.diffHunk ? renderDiffHunk(r.diffHunk, r.path, r) : undefined;
     const scores = this.modelScores();
     const label = this.ws.db.labelOf(reviewId);
@@ -282,6 +483,7 @@ export class LabelingSession {
       bodyHtml: body.html, bodyShown: body.shown, bodyTotal: body.total,
       diffHtml: diff?.html, diffLanguage: diff?.language,
       currentLabel: label?.label, note: this.noteOf(reviewId),
+      nearDuplicates: this.nearDuplicatesView(reviewId),
     };
     if (bodyLimit === DEFAULT_RENDER_LIMIT) {
       this.views.set(reviewId, view);
@@ -303,7 +505,7 @@ export class LabelingSession {
     if (!batch) return;
     const current = this.ws.db.current();
     let seen = 0;
-    if (this.mode === 'adjudicate') return;
+    if (this.mode !== 'label') return;
     for (const it of batch.items) {
       if (it.reviewId === this.currentId || current.has(it.reviewId) || this.skipped.has(it.reviewId)) continue;
       this.view(it.reviewId, 'next');

@@ -1,7 +1,9 @@
 /** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
 import * as vscode from 'vscode';
 import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../core/defaults';
+import { compilePatterns } from '../core/bootstrap';
 import { LABEL_INFO, type Label } from '../core/labels';
+import { DEFAULT_IDLE_SECONDS } from '../core/pace';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
 import { DEVICE_CHOICES, type DeviceChoice } from '../protocol/trainer';
 import type { LabelGuideline } from '../protocol/webview';
@@ -25,6 +27,14 @@ export interface Settings {
   epochs: number;
   annotator: string | undefined;
   keys: Record<Label, string>;
+  /** Keep near-duplicates of labeled reviews out of proposed batches (bootstrap, next, retrain, search results). */
+  excludeNearDuplicates: boolean;
+  /** The person's own bootstrap patterns (valid ones; invalid ones are reported in `patternErrors`). */
+  bootstrapPatterns: RegExp[];
+  patternErrors: string[];
+  /** Positives the ETA counts to (0: DEFAULT_TARGET_STEP more than found). */
+  targetPositives: number;
+  idleSeconds: number;
 }
 
 export function settings(): Settings {
@@ -37,6 +47,13 @@ export function settings(): Settings {
     if (typeof k === 'string' && k.length === 1 && !PANEL_ACTION_KEYS.includes(k)) keys[l.id] = k;
   }
   const annotator = c.get<string>('annotator')?.trim();
+  const patternErrors: string[] = [];
+  const bootstrapPatterns: RegExp[] = [];
+  const rawPatterns = c.get<unknown>('bootstrap.patterns');
+  for (const p of Array.isArray(rawPatterns) ? rawPatterns : []) {
+    if (typeof p !== 'string' || !p.trim()) continue;
+    try { bootstrapPatterns.push(...compilePatterns([p])); } catch (e) { patternErrors.push(`secreview.bootstrap.patterns: ${(e as Error).message.replace(/^bootstrap pattern 1 /, '')}`); }
+  }
   return {
     batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? DEFAULT_BATCH_SIZE)),
     mixture: c.get<string>('strategy.mixture') || DEFAULT_MIXTURE,
@@ -54,6 +71,10 @@ export function settings(): Settings {
     epochs: Math.max(1, Math.floor(c.get<number>('model.epochs') ?? DEFAULT_EPOCHS)),
     annotator: annotator || undefined,
     keys,
+    excludeNearDuplicates: c.get<boolean>('nearDuplicates.excludeFromBatches') === true,
+    bootstrapPatterns, patternErrors,
+    targetPositives: Math.max(0, Math.floor(c.get<number>('eta.targetPositives') ?? 0)),
+    idleSeconds: Math.max(1, c.get<number>('eta.idleSeconds') ?? DEFAULT_IDLE_SECONDS),
   };
 }
 

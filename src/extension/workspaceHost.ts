@@ -51,6 +51,7 @@ export class WorkspaceHost implements vscode.Disposable {
       }
       this.openError = undefined;
       this.current = new LabelingSession(this.ws, (m) => this.log.warn(m));
+      this.current.setPatterns(settings().bootstrapPatterns);
       if (this.ws.readOnly) this.log.warn(`workspace opened read-only: ${this.ws.readOnlyReason}`);
       else this.log.info(`workspace opened: ${this.ws.dir} (${this.ws.pool.size} reviews, ${this.ws.db.current().size} labeled)`);
     } catch (e) {
@@ -89,6 +90,37 @@ export class WorkspaceHost implements vscode.Disposable {
 
   changed(): void {
     this.changedEmitter.fire();
+    this.groupNearDuplicates();
+  }
+
+  private grouping: Workspace | undefined;
+
+  /**
+   * Computes the pool's near-duplicate groups in the background when they are not current (after
+   * opening, after an import), signing first the reviews a pool imported before signatures existed
+   * holds (with progress in the status bar); the panel shows them once they are ready.
+   */
+  private groupNearDuplicates(): void {
+    const ws = this.ws;
+    if (!ws || ws.nearDuplicates.current || this.grouping === ws) return;
+    this.grouping = ws;
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Security Review: near-duplicates' }, async (progress) => {
+      try {
+        const groups = await ws.nearDuplicates.groups({
+          onProgress: (p) => progress.report({ message: p.phase === 'signing' ? `signing ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} reviews` : `grouping (${p.done}/${p.total})` }),
+        });
+        const s = groups.summary;
+        this.log.info(`near-duplicates: ${s.groups} groups hold ${s.reviewsInGroups} of ${groups.rows} reviews (largest ${s.largest})${s.unsigned ? `; ${s.unsigned} reviews not signed (read-only window)` : ''}`);
+      } catch (e) {
+        this.log.warn(`near-duplicates could not be computed: ${(e as Error).message}`);
+        return;
+      } finally {
+        if (this.grouping === ws) this.grouping = undefined;
+      }
+      if (this.ws !== ws) return;
+      this.current?.invalidateViews();
+      this.changed();
+    });
   }
 
   async close(): Promise<void> {

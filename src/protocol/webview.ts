@@ -12,9 +12,59 @@ export const LABELING_VIEW_TYPE = 'secreview.labeling';
 
 /**
  * `label`: the reviews of a batch; `adjudicate`: the queue of reviews where a language model's
- * second opinion disagrees with the label, where a label key records the final decision.
+ * second opinion disagrees with the label, where a label key records the final decision; `search`:
+ * the results of "Find Reviews...", one after the other.
  */
-export type PanelMode = 'label' | 'adjudicate';
+export const PANEL_MODES = ['label', 'adjudicate', 'search'] as const;
+export type PanelMode = (typeof PANEL_MODES)[number];
+
+export function isPanelMode(v: unknown): v is PanelMode {
+  return typeof v === 'string' && (PANEL_MODES as readonly string[]).includes(v);
+}
+
+/** A review of the same near-duplicate group, as the panel lists it. */
+export interface NearDuplicateMember {
+  reviewId: string;
+  repo: string;
+  path: string;
+  /** The start of its body on one line (hidden characters shown as markers). */
+  excerpt: string;
+  label?: Label;
+  /** Estimated similarity to the shown review (0-1). */
+  similarity?: number;
+}
+
+/** The shown review's near-duplicates (other reviews of its group). */
+export interface NearDuplicatesView {
+  /** Other reviews in the group. */
+  total: number;
+  unlabeled: number;
+  /** Labels among them, most first. */
+  labels: { label: Label; count: number }[];
+  /** The first few of them, in pool order. */
+  members: NearDuplicateMember[];
+}
+
+/** "The review you labeled has N near-duplicates without a label: apply its label to them?" */
+export interface GroupOffer {
+  reviewId: string;
+  label: Label;
+  /** Near-duplicates without a label, which the key would label. */
+  unlabeled: number;
+  /** True when the offer is about the review on screen (else about the one just labeled). */
+  shown: boolean;
+}
+
+/** Where the panel is in the results of "Find Reviews...". */
+export interface SearchPosition {
+  query: string;
+  /** Results held (the count of matches may be larger). */
+  results: number;
+  matched: number;
+  labeled: number;
+  /** 1-based position of the shown review among the results. */
+  position?: number;
+}
 
 /** What the webview keeps with `setState`, so a reloaded window reopens on the same candidate. */
 export interface LabelingPanelState {
@@ -87,6 +137,8 @@ export interface CandidateView {
   note?: string;
   /** In adjudication mode: the disagreeing second opinion to decide on. */
   secondOpinion?: SecondOpinionView;
+  /** Other reviews whose text is nearly the same (absent when there are none, or groups are not computed yet). */
+  nearDuplicates?: NearDuplicatesView;
   /** Why this candidate is shown: the next one of the batch, an undo, or an explicit pick (relabel). */
   reason: 'next' | 'undo' | 'open' | 'restore';
 }
@@ -110,6 +162,8 @@ export interface BatchProgress {
   disagreements: number;
   /** Decisions recorded since adjudication started in this panel. */
   adjudicated: number;
+  /** In search mode: the results being labeled. */
+  search?: SearchPosition;
 }
 
 export interface LabelGuideline { id: Label; key: string; title: string; description: string }
@@ -127,6 +181,8 @@ export type HostToWebview =
       progress: BatchProgress;
       readOnlyReason?: string;
       guidelines: LabelGuideline[];
+      /** Near-duplicates that the near-duplicates key (PANEL_KEYS.nearDuplicates) would label. */
+      groupOffer?: GroupOffer;
       /**
        * Host-side milliseconds of the action that led here: awaiting the store's write, building the
        * view, and all of it from the request's arrival to this message (queueing included).
@@ -151,6 +207,10 @@ export type WebviewToHost =
   | { type: 'openDiff'; reviewId: string }
   | { type: 'openLink'; url: string }
   | { type: 'showMore'; reviewId: string; limit: number }
+  /** Label the near-duplicates of the offer's review with its label. */
+  | { type: 'applyToGroup'; requestId: number; reviewId: string; keyAt?: number }
+  /** Show another review (a near-duplicate in the list). */
+  | { type: 'openReview'; requestId: number; reviewId: string }
   /** Switch between labeling the batch and adjudicating second-opinion disagreements. */
   | { type: 'mode'; requestId: number; mode: PanelMode }
   /** After a `show` is painted (the host may then prefetch the next candidate). */
@@ -184,7 +244,8 @@ export function parseWebviewToHost(value: unknown): ParsedWebviewMessage {
     case 'openComment': case 'openDiff': problem = needs('reviewId'); break;
     case 'openLink': problem = str('url') ? undefined : 'url must be a non-empty string'; break;
     case 'showMore': problem = needs('reviewId') ?? (Number.isSafeInteger(m.limit) && (m.limit as number) > 0 ? undefined : 'limit must be a positive whole number'); break;
-    case 'mode': problem = needs('requestId') ?? (m.mode === 'label' || m.mode === 'adjudicate' ? undefined : 'mode must be label or adjudicate'); break;
+    case 'applyToGroup': case 'openReview': problem = needs('requestId', 'reviewId') ?? (m.keyAt === undefined || typeof m.keyAt === 'number' ? undefined : 'keyAt must be a number'); break;
+    case 'mode': problem = needs('requestId') ?? (isPanelMode(m.mode) ? undefined : `mode must be one of ${PANEL_MODES.join(', ')}`); break;
     case 'rendered': problem = Number.isSafeInteger(m.seq) ? undefined : 'seq must be a whole number'; break;
     default: return fail('unknown message type');
   }
@@ -195,5 +256,5 @@ function isPanelState(v: unknown): v is LabelingPanelState {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
   return (['reviewId', 'batchId', 'theme'] as const).every((k) => o[k] === undefined || typeof o[k] === 'string')
-    && (o.mode === undefined || o.mode === 'label' || o.mode === 'adjudicate');
+    && (o.mode === undefined || isPanelMode(o.mode));
 }

@@ -7,9 +7,9 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import type { BatchProgress, CandidateView, HostToWebview, LabelGuideline, LabelingPanelState, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
+import type { BatchProgress, CandidateView, GroupOffer, HostToWebview, LabelGuideline, LabelingPanelState, NearDuplicatesView, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
 import type { Label } from '../../src/core/labels';
-import { PANEL_ACTION_KEYS } from '../../src/core/defaults';
+import { PANEL_ACTION_KEYS, PANEL_KEYS } from '../../src/core/defaults';
 import { sanitizeToFragment } from '../shared/sanitize';
 
 interface VsCodeApi {
@@ -24,6 +24,7 @@ const app = document.getElementById('app')!;
 
 let guidelines: LabelGuideline[] = [];
 let candidate: CandidateView | null = null;
+let groupOffer: GroupOffer | undefined;
 let mode: PanelMode = 'label';
 let readOnlyReason: string | undefined;
 let nextRequestId = 1;
@@ -95,6 +96,7 @@ interface Shell {
   session: HTMLElement;
   adjudicate: HTMLElement;
   bar: HTMLElement;
+  offer: HTMLElement;
   badges: Map<string, HTMLElement>;
   buttons: Map<string, HTMLElement>;
   slot: HTMLElement;
@@ -121,14 +123,17 @@ function buildShell(): Shell {
     return b;
   }));
   const slot = el('div', { class: 'slot', id: 'slot' });
+  const offer = el('div', { class: 'banner group-offer', id: 'group-offer', role: 'status', hidden: '' });
   const guide = renderGuidelines();
   guide.hidden = !guidelinesVisible;
   const keys = renderKeys();
   keys.hidden = !helpVisible;
+  const K = (k: string) => el('kbd', {}, k.toUpperCase());
   const footer = el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
-    el('kbd', {}, '⌫'), ' undo ', el('kbd', {}, 'S'), ' skip ', el('kbd', {}, 'N'), ' note ', el('kbd', {}, 'O'), ' GitHub ', el('kbd', {}, 'D'), ' diff ', el('kbd', {}, 'A'), ' adjudicate ', el('kbd', {}, '?'), ' all keys'), keys, guide);
-  const root = el('div', { class: 'root' }, progress, labelRow, slot, footer);
-  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, adjudicate, bar, badges, buttons, slot };
+    el('kbd', {}, '⌫'), ' undo ', K(PANEL_KEYS.skip), ' skip ', K(PANEL_KEYS.note), ' note ', K(PANEL_KEYS.openComment), ' GitHub ', K(PANEL_KEYS.diff), ' diff ',
+    K(PANEL_KEYS.adjudicate), ' adjudicate ', K(PANEL_KEYS.nearDuplicates), ' near-duplicates ', K(PANEL_KEYS.help), ' all keys'), keys, guide);
+  const root = el('div', { class: 'root' }, progress, labelRow, offer, slot, footer);
+  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, adjudicate, bar, offer, badges, buttons, slot };
 }
 
 function updateProgress(p: BatchProgress): void {
@@ -136,7 +141,13 @@ function updateProgress(p: BatchProgress): void {
   const rate = p.sessionIdentificationRate === undefined ? 'n/a' : `${(100 * p.sessionIdentificationRate).toFixed(1)}%`;
   mode = p.mode;
   document.body.dataset.mode = p.mode;
-  if (p.mode === 'adjudicate') {
+  if (p.mode === 'search' && p.search) {
+    const s = p.search;
+    shell.position.textContent = `Search results: ${s.position ? `${s.position} of ${s.results}` : `${s.results} results`}`;
+    shell.batchLine.textContent = ` for "${s.query}"; ${s.labeled}/${s.results} labeled${s.matched > s.results ? ` (${s.matched.toLocaleString()} matches, the first ${s.results} held)` : ''}`;
+    shell.bar.setAttribute('value', String(s.labeled));
+    shell.bar.setAttribute('max', String(Math.max(1, s.results)));
+  } else if (p.mode === 'adjudicate') {
     shell.position.textContent = `Adjudication: ${p.disagreements} left, ${p.adjudicated} decided here.`;
     shell.batchLine.textContent = 'The language model\'s second opinion disagrees with your label: press the key of the final label.';
     shell.bar.setAttribute('value', String(p.adjudicated));
@@ -148,7 +159,7 @@ function updateProgress(p: BatchProgress): void {
     shell.bar.setAttribute('max', String(Math.max(1, p.total)));
   }
   shell.session.textContent = ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`;
-  shell.adjudicate.textContent = p.mode === 'adjudicate' ? 'A: back to the batch'
+  shell.adjudicate.textContent = p.mode === 'adjudicate' ? 'A: back to the batch' : p.mode === 'search' ? 'Back to the batch'
     : `${p.disagreements} second-opinion disagreement${p.disagreements === 1 ? '' : 's'}: A to adjudicate`;
   shell.adjudicate.toggleAttribute('hidden', p.mode === 'label' && p.disagreements === 0);
   for (const [id, badge] of shell.badges) badge.textContent = String(p.counts[id as Label] ?? 0);
@@ -195,6 +206,32 @@ function renderOpinion(o: SecondOpinionView): HTMLElement {
     el('div', { class: 'opinion-title' }, `Second opinion (${o.at.slice(0, 10)})`), summary, reasons, hint);
 }
 
+/** The review's near-duplicates: how many, their labels, and the first few (a click shows one). */
+function renderNearDuplicates(n: NearDuplicatesView): HTMLElement {
+  const labels = n.labels.map((l) => `${l.label} ${l.count}`).join(', ');
+  const title = `${n.total} near-duplicate${n.total === 1 ? '' : 's'}: ${n.unlabeled} without a label${labels ? `; labeled ${labels}` : ''}`;
+  const items = n.members.map((m) => el('li', {},
+    el('a', { class: 'nd-open', 'data-review': m.reviewId, tabindex: '0', role: 'link', title: `show review ${m.reviewId}` }, m.reviewId), ' ',
+    el('span', { class: 'muted' }, isolated(m.repo), ' · ', isolated(m.path || '(no path)'),
+      m.similarity === undefined ? '' : ` · ${Math.round(m.similarity * 100)}% similar`, ` · ${m.label ?? 'no label'}`),
+    el('div', { class: 'nd-excerpt' }, isolated(m.excerpt))));
+  return el('details', { class: 'near-duplicates', id: 'near-duplicates' },
+    el('summary', {}, title),
+    el('ul', {}, ...items),
+    n.total > n.members.length ? el('div', { class: 'muted' }, `and ${n.total - n.members.length} more`) : null);
+}
+
+function updateOffer(): void {
+  if (!shell) return;
+  const o = groupOffer;
+  shell.offer.toggleAttribute('hidden', !o);
+  if (!o) { shell.offer.replaceChildren(); return; }
+  const many = o.unlabeled === 1 ? 'near-duplicate' : 'near-duplicates';
+  shell.offer.replaceChildren(
+    o.shown ? `This review (${o.label}) has ${o.unlabeled} ${many} without a label: apply ${o.label} to all? ` : `The review you just labeled ${o.label} has ${o.unlabeled} ${many} without a label: apply ${o.label} to all? `,
+    el('kbd', {}, PANEL_KEYS.nearDuplicates.toUpperCase()));
+}
+
 function linkButton(text: string, url: string): HTMLElement {
   const a = el('a', { class: 'meta-link', 'data-href': url, tabindex: '0', role: 'link', title: url }, text);
   return a;
@@ -225,7 +262,8 @@ function renderCandidate(c: CandidateView): HTMLElement {
   if (c.diffHtml) diff.append(sanitizeToFragment(c.diffHtml));
   else diff.append(el('p', { class: 'muted' }, 'No diff hunk recorded for this review. Press D to fetch the files from GitHub.'));
   return el('div', { class: 'candidate', 'data-review-id': c.reviewId },
-    el('section', { class: 'left' }, meta, c.secondOpinion ? renderOpinion(c.secondOpinion) : null, renderPrediction(c), body, more, status),
+    el('section', { class: 'left' }, meta, c.secondOpinion ? renderOpinion(c.secondOpinion) : null, renderPrediction(c), body, more, status,
+      c.nearDuplicates ? renderNearDuplicates(c.nearDuplicates) : null),
     el('section', { class: 'right' }, el('div', { class: 'muted diff-title' }, `Diff${c.diffLanguage ? ` (${c.diffLanguage})` : ''}: D opens the full files`), diff));
 }
 
@@ -236,11 +274,12 @@ function formatScore(s: number): string {
 function renderKeys(): HTMLElement {
   const keys: [string, string][] = [
     ...guidelines.map((g): [string, string] => [g.key, `${g.title} (and advance)`]),
-    ['Backspace / Ctrl+Z', 'undo the last label (any review, across sessions)'], ['S', 'skip'], ['N', 'add a note'],
-    ['O', 'open the comment on GitHub'], ['D', 'open the diff view'], ['A', 'adjudicate second-opinion disagreements, or back to the batch'],
-    ['G', 'labeling guidelines'], ['?', 'show or hide these keys'],
+    ['Backspace / Ctrl+Z', 'undo the last label (any review, across sessions)'], [PANEL_KEYS.skip, 'skip'], [PANEL_KEYS.note, 'add a note'],
+    [PANEL_KEYS.openComment, 'open the comment on GitHub'], [PANEL_KEYS.diff, 'open the diff view'], [PANEL_KEYS.adjudicate, 'adjudicate second-opinion disagreements, or back to the batch'],
+    [PANEL_KEYS.nearDuplicates, 'apply the label just given to its near-duplicates without a label'],
+    [PANEL_KEYS.guidelines, 'labeling guidelines'], [PANEL_KEYS.help, 'show or hide these keys'],
   ];
-  return el('div', { class: 'keys', id: 'keys' }, ...keys.map(([k, v]) => el('span', { class: 'key-hint' }, el('kbd', {}, k), ` ${v}`)));
+  return el('div', { class: 'keys', id: 'keys' }, ...keys.map(([k, v]) => el('span', { class: 'key-hint' }, el('kbd', {}, k.length === 1 ? k.toUpperCase() : k), ` ${v}`)));
 }
 
 function renderGuidelines(): HTMLElement {
@@ -255,6 +294,7 @@ let guidelinesVisible = false;
 function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
   guidelines = msg.guidelines;
   candidate = msg.candidate;
+  groupOffer = msg.groupOffer;
   readOnlyReason = msg.readOnlyReason;
   if (!shell || shell.signature !== JSON.stringify(guidelines)) {
     shell = buildShell();
@@ -265,6 +305,7 @@ function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
   else if (!readOnlyReason) banner?.remove();
   updateProgress(msg.progress);
   updateButtons(candidate);
+  updateOffer();
   shell.slot.replaceChildren(candidate ? renderCandidate(candidate) : el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
   vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId, mode: msg.progress.mode });
 }
@@ -281,20 +322,26 @@ function act(e: KeyboardEvent): boolean {
   if ((key === 'z' || key === 'Z') && (e.ctrlKey || e.metaKey) && !e.shiftKey) return request({ type: 'undo', requestId: nextRequestId++ }, e);
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
   if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, e);
-  if (key === '?') { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
-  if (key === 'g' || key === 'G') { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
-  if (key === 'a' || key === 'A') return request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
+  const lower = key.toLowerCase();
+  if (key === PANEL_KEYS.help) { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
+  if (lower === PANEL_KEYS.guidelines) { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
+  if (lower === PANEL_KEYS.adjudicate) return request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
+  if (lower === PANEL_KEYS.nearDuplicates) {
+    if (!groupOffer) { toast('info', 'No near-duplicates without a label to apply a label to.'); return true; }
+    if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return true; }
+    return request({ type: 'applyToGroup', requestId: nextRequestId++, reviewId: groupOffer.reviewId }, e);
+  }
   const label = guidelines.find((g) => g.key === key)?.id;
   if (!c) return label !== undefined;
   if (label) {
     if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return true; }
     return request({ type: 'label', requestId: nextRequestId++, reviewId: c.reviewId, label }, e);
   }
-  switch (key.toLowerCase()) {
-    case 's': return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, e);
-    case 'n': send({ type: 'note', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
-    case 'o': send({ type: 'openComment', reviewId: c.reviewId }); return true;
-    case 'd': send({ type: 'openDiff', reviewId: c.reviewId }); return true;
+  switch (lower) {
+    case PANEL_KEYS.skip: return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, e);
+    case PANEL_KEYS.note: send({ type: 'note', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
+    case PANEL_KEYS.openComment: send({ type: 'openComment', reviewId: c.reviewId }); return true;
+    case PANEL_KEYS.diff: send({ type: 'openDiff', reviewId: c.reviewId }); return true;
     default: return false;
   }
 }
@@ -347,7 +394,15 @@ document.addEventListener('click', (e) => {
     pendingKeyAt = performance.now();
     awaitingShow = true;
     awaitedRequest = nextRequestId++;
-    send({ type: 'mode', requestId: awaitedRequest, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' });
+    send({ type: 'mode', requestId: awaitedRequest, mode: mode === 'label' ? 'adjudicate' : 'label' });
+    return;
+  }
+  const nearDuplicate = target?.closest('[data-review]');
+  if (nearDuplicate && !awaitingShow) {
+    pendingKeyAt = performance.now();
+    awaitingShow = true;
+    awaitedRequest = nextRequestId++;
+    send({ type: 'openReview', requestId: awaitedRequest, reviewId: nearDuplicate.getAttribute('data-review') ?? '' });
     return;
   }
   if (target?.closest('#show-more') && candidate) {
