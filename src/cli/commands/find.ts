@@ -1,5 +1,6 @@
 import { parseQuery, QueryError } from '../../core/search';
-import { DEFAULT_BATCH_SIZE, proposeRowsAsBatch } from '../../store/batches';
+import { proposeRowsAsBatch } from '../../store/batches';
+import { DEFAULT_BATCH_SIZE } from '../../core/defaults';
 import { searchPool } from '../../store/search';
 import { nearDuplicateGroups, printJson, withWorkspace } from '../workspace';
 import { CliError, optInt, type CliCommand } from '../types';
