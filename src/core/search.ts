@@ -60,6 +60,7 @@ export function parseQuery(text: string): SearchQuery {
     const negated = m[1] === '-';
     let qualifier: string | undefined = m[2]?.toLowerCase();
     let value = m[3] ?? m[4]!;
+    if (m[3] === undefined && value.startsWith('"')) throw new QueryError(`a quote opens at "${value.slice(0, 20)}" and is never closed (an unclosed quote?)`);
     if (qualifier && !['repo', 'path', 'body', 'pull', 'id'].includes(qualifier)) {
       // Not a qualifier we know: the whole token is a word (e.g. "http://host", "note:").
       value = `${m[2]}:${value}`;
