@@ -172,7 +172,8 @@ export function etaToTarget(input: {
   if (rate === undefined || rate <= 0) {
     return { ...base, ratePerLabel: rate, rateSource, secondsPerLabel: spl, explanation: `${needed} more potential security defects to reach ${target}; ${rate === 0 ? 'at the current rate none are expected, so no estimate' : 'no model and too few labels yet to estimate how long that takes'}.` };
   }
-  const labelsNeeded = Math.ceil(needed / rate);
+  // The sum of many p(yes) is not exact: 10 / 0.05 must not become 201 labels.
+  const labelsNeeded = Math.ceil(needed / rate - 1e-9);
   const seconds = spl === undefined ? undefined : labelsNeeded * spl;
   const time = seconds === undefined ? 'time unknown until a few labels are timed' : `about ${formatDuration(seconds)} of labeling at ${spl!.toFixed(1)} s a label`;
   const beyond = open && needed > open.expectedRemaining! ? ` The open batch is expected to hold ${open.expectedRemaining!.toFixed(1)} of them; the rest need further batches at that rate.` : '';
