@@ -9,6 +9,8 @@
 import { prevalenceHeadline, type KneeResult, type PoolPrevalence, type PositivesLeft, type TargetRecallResult } from './estimates';
 import { LABELS, MODEL_LABELS, TARGET_LABEL, type Label } from './labels';
 import type { IterationRates, LabelCounts } from './metrics';
+import type { NearDuplicateStats } from './nearDuplicates';
+import { formatDuration, type TimeStats } from './pace';
 import type { ChartMarker, ChartSeries } from './svgChart';
 
 /** Example probes in the spirit of the paper's Table 2 (the setting `secreview.dashboard.probes` replaces them). */
@@ -30,6 +32,8 @@ export interface DashboardStatsInput {
   iterations: readonly IterationRates[];
   randomSample?: PoolPrevalence;
   estimates: { positivesLeft?: PositivesLeft; yieldFactor?: number; knee: KneeResult; targetRecall?: TargetRecallResult };
+  time?: TimeStats;
+  nearDuplicates?: NearDuplicateStats;
 }
 
 export interface DashboardInput {
@@ -89,7 +93,9 @@ export interface DashboardData {
   strategies: StrategyYield[];
   models: ModelCurves[];
   probes: { versions: string[]; rows: { text: string; cells: ProbeCell[] }[] };
-  estimates: { prevalence: Estimate; positivesLeft?: Estimate; yieldFactor?: Estimate; knee: Estimate; targetRecall?: Estimate };
+  estimates: { prevalence: Estimate; positivesLeft?: Estimate; yieldFactor?: Estimate; knee: Estimate; targetRecall?: Estimate; nearDuplicates?: Estimate };
+  /** Time per label per annotator, the positives the open batch is expected to hold, and the ETA to the target. */
+  time?: { pace: DataTable; openBatch?: Estimate; eta: Estimate };
 }
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -201,6 +207,43 @@ function estimates(s: DashboardStatsInput): DashboardData['estimates'] {
   };
 }
 
+function nearDuplicatesEstimate(nd: NearDuplicateStats | undefined): Estimate | undefined {
+  if (!nd) return undefined;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    headline: nd.groups ? `${n(nd.groups)} groups of ${n(nd.reviewsInGroups)} reviews` : 'none found',
+    explanation: (nd.groups
+      ? `${n(nd.groups)} groups of near-duplicate reviews (bodies alike but for numbers, names and layout) hold ${n(nd.reviewsInGroups)} reviews, ${n(nd.redundant)} beyond the first of each group; the largest has ${n(nd.largest)}.`
+      : 'No two reviews of the pool are near-duplicates.') +
+      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} groups have a label, and ${n(nd.unlabeledInLabeledGroups)} of their reviews none yet (the panel offers to label them alike).` : '') +
+      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} groups carry different labels.` : '') +
+      (nd.unsigned ? ` ${n(nd.unsigned)} reviews are not compared yet.` : ''),
+  };
+}
+
+function timeSection(t: TimeStats | undefined): DashboardData['time'] {
+  if (!t) return undefined;
+  const ob = t.openBatch;
+  const eta = t.eta;
+  return {
+    pace: {
+      caption: `Median seconds per label, per annotator (pauses over ${formatDuration(t.idleSeconds)} left out)`,
+      columns: ['Annotator', 'Labels typed', 'Timed', 'Median seconds per label', 'Hours labeling'],
+      rows: t.pace.annotators.map((p) => [p.annotator, String(p.labels), String(p.timed), p.medianSeconds === undefined ? 'n/a' : p.medianSeconds.toFixed(1), (p.activeSeconds / 3600).toFixed(1)]),
+    },
+    openBatch: ob && {
+      headline: ob.expectedTotal === undefined ? `${ob.found} found` : `${ob.expectedTotal.toFixed(1)} expected`,
+      explanation: `Batch ${ob.batchId}: ${ob.found} potential security defects among ${ob.labeled} of ${ob.size} labeled` + (ob.expectedRemaining !== undefined
+        ? `; the sum of model ${ob.modelVersion}'s p(yes) over the ${ob.size - ob.labeled} unlabeled reviews expects ${ob.expectedRemaining.toFixed(1)} more.`
+        : ob.size > ob.labeled ? '; the latest model has no scores for its unlabeled reviews.' : '.'),
+    },
+    eta: {
+      headline: eta.needed === 0 ? 'target reached' : eta.seconds !== undefined ? `about ${formatDuration(eta.seconds)} to ${eta.target}` : `${eta.needed} more to ${eta.target}`,
+      explanation: eta.explanation,
+    },
+  };
+}
+
 export function buildDashboard(input: DashboardInput): DashboardData {
   const { stats } = input;
   const versions = input.models.map((m) => m.version);
@@ -224,6 +267,7 @@ export function buildDashboard(input: DashboardInput): DashboardData {
         }),
       })),
     },
-    estimates: estimates(stats),
+    estimates: { ...estimates(stats), nearDuplicates: nearDuplicatesEstimate(stats.nearDuplicates) },
+    time: timeSection(stats.time),
   };
 }

@@ -292,6 +292,16 @@ export interface NearDuplicateSummary {
   unsigned: number;
 }
 
+/** How labels spread over a pool's near-duplicate groups. */
+export interface NearDuplicateStats extends NearDuplicateSummary {
+  /** Groups (of two or more) with at least one labeled review. */
+  labeledGroups: number;
+  /** Reviews without a label in those groups: what applying a label to the group would label. */
+  unlabeledInLabeledGroups: number;
+  /** Groups whose labeled reviews carry different labels (worth a second look). */
+  conflictingGroups: number;
+}
+
 /** The groups of a pool: the root (smallest row) of each row's group, with members listed per group. */
 export class NearDuplicateGroups {
   private readonly size: Int32Array;

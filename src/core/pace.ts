@@ -183,6 +183,16 @@ export function etaToTarget(input: {
   };
 }
 
+/** Time per label, the open batch's expected positives and the ETA, as stats and the dashboard show them. */
+export interface TimeStats {
+  idleSeconds: number;
+  pace: Pace;
+  /** Whose median time per label the ETA uses. */
+  annotator: string;
+  openBatch?: OpenBatchExpectation;
+  eta: Eta;
+}
+
 /** "45 s", "12 min", "3 h 20 min", "2 days 4 h". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return 'unknown';

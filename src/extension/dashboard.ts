@@ -14,9 +14,11 @@ import { webviewHtml } from './webviewHtml';
 import { buildDashboard, DEFAULT_PROBES } from '../core/dashboard';
 import { TARGET_LABEL } from '../core/labels';
 import { DASHBOARD_VIEW_TYPE, isDashboardWebviewToHost, type DashboardHostToWebview } from '../protocol/dashboard';
-import { workspaceStats } from '../store/stats';
+import { workspaceStats, type WorkspaceStats } from '../store/stats';
+import type { Workspace } from '../store/workspace';
 import type { Log } from './log';
 import { LabelingPanel } from './panel';
+import { settings } from './settings';
 import { RESTRICTED_MODE_NOTE } from './trust';
 import { runtimeUnavailable } from '../train/runtimeSupport';
 import type { WorkspaceHost } from './workspaceHost';
@@ -175,7 +177,7 @@ export class DashboardPanel implements vscode.Disposable {
         const probes = probeSentences();
         const probeResults = this.probes.get(this.host.folder() ?? path.dirname(ws.dir), models.map((m) => m.version), probes);
         const data = buildDashboard({
-          stats: workspaceStats(ws), batches: ws.db.batches(), labelOf: (id) => current.get(id)?.label,
+          stats: dashboardStats(ws, s), batches: ws.db.batches(), labelOf: (id) => current.get(id)?.label,
           models, probes, probeResults, probesPending: this.probes.pending,
         });
         message = { type: 'data', data, generatedAt: new Date().toISOString() };
@@ -207,4 +209,11 @@ export function registerDashboard(context: vscode.ExtensionContext, host: Worksp
       async deserializeWebviewPanel(panel: vscode.WebviewPanel) { new DashboardPanel(panel, context.extensionUri, host, log); },
     }),
   );
+}
+
+/** The statistics the dashboard shows: the ETA counts to the setting's target at the person's pace, over the batch being labeled. */
+function dashboardStats(ws: Workspace, s: ReturnType<WorkspaceHost['session']>): WorkspaceStats {
+  const cfg = settings();
+  const batchId = 'missing' in s || s.mode !== 'label' ? undefined : s.batchId;
+  return workspaceStats(ws, { targetPositives: cfg.targetPositives || undefined, idleSeconds: cfg.idleSeconds, batchId });
 }

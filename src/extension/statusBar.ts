@@ -4,9 +4,9 @@
  * target number of positives. Click opens the panel.
  */
 import * as vscode from 'vscode';
-import { formatDuration } from '../core/pace';
+import { formatDuration, type TimeStats } from '../core/pace';
 import type { DeviceInfo } from '../protocol/trainer';
-import { timeStats, type TimeStats } from '../store/stats';
+import { timeStats } from '../store/stats';
 import { settings } from './settings';
 import type { WorkspaceHost } from './workspaceHost';
 

@@ -4,9 +4,9 @@
  */
 import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
 import { emptyCounts, identificationRates, type IterationRates, type LabelCounts } from '../core/metrics';
-import type { NearDuplicateGroups, NearDuplicateSummary } from '../core/nearDuplicates';
+import type { NearDuplicateGroups, NearDuplicateStats } from '../core/nearDuplicates';
 import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yieldFactor, type KneeResult, type PoolPrevalence, type PositivesLeft, type RandomSample, type TargetRecallResult } from '../core/estimates';
-import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP, etaToTarget, expectOpenBatch, labelingPace, type Eta, type OpenBatchExpectation, type Pace } from '../core/pace';
+import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP, etaToTarget, expectOpenBatch, labelingPace, type OpenBatchExpectation, type TimeStats } from '../core/pace';
 import { openBatch } from './batches';
 import { readScoreColumn } from './layout';
 import type { Workspace } from './workspace';
@@ -36,24 +36,6 @@ export interface WorkspaceStats {
     knee: KneeResult;
     targetRecall?: TargetRecallResult;
   };
-}
-
-export interface NearDuplicateStats extends NearDuplicateSummary {
-  /** Groups (of two or more) with at least one labeled review. */
-  labeledGroups: number;
-  /** Reviews without a label in those groups: what applying a label to the group would label. */
-  unlabeledInLabeledGroups: number;
-  /** Groups whose labeled reviews carry different labels (worth a second look). */
-  conflictingGroups: number;
-}
-
-export interface TimeStats {
-  idleSeconds: number;
-  pace: Pace;
-  /** Whose median time per label the ETA uses. */
-  annotator: string;
-  openBatch?: OpenBatchExpectation;
-  eta: Eta;
 }
 
 export interface TimeOptions {

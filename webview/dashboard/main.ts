@@ -106,7 +106,12 @@ function render(d: DashboardData, generatedAt: string): void {
       estimate('Yield against random sampling', d.estimates.yieldFactor, 'yield'),
       estimate('Left to find', d.estimates.positivesLeft, 'left'),
       estimate('Knee stopping rule', d.estimates.knee, 'knee'),
-      estimate('Target-recall stopping rule', d.estimates.targetRecall, 'target-recall')),
+      estimate('Target-recall stopping rule', d.estimates.targetRecall, 'target-recall'),
+      estimate('Near-duplicates', d.estimates.nearDuplicates, 'near-duplicates')),
+    section('Time and ETA', 'time', ...(d.time
+      ? [estimate('Expected in the open batch', d.time.openBatch, 'open-batch'), estimate('ETA', d.time.eta, 'eta'),
+        d.time.pace.rows.length ? table(d.time.pace, 'pace') : el('p', { class: 'muted' }, 'No label typed yet.')]
+      : [el('p', { class: 'muted' }, 'No labels yet.')])),
     section('Yield per candidate-selection strategy', 'strategies', strategies),
     section('Training curves', 'models',
       d.models.length ? el('div', { class: 'charts' }, ...d.models.map((m) => chart(m.chart))) : el('p', { class: 'muted' }, 'No model trained yet.')),

@@ -5,6 +5,7 @@ import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yiel
 import type { Label } from '../../../src/core/labels';
 import { emptyCounts, identificationRates, type LabeledItem } from '../../../src/core/metrics';
 import { lineChart } from '../../../src/core/svgChart';
+import { etaToTarget, expectOpenBatch, labelingPace } from '../../../src/core/pace';
 
 // Iteration 1: 4 yes, 6 no, 1 broken; iteration 2: 1 yes, 3 no, 1 bot.
 const items: LabeledItem[] = ([
@@ -141,4 +142,28 @@ test('chart options for the dashboard: whole-number x ticks, fixed share range, 
   assert.deepEqual(xTicks, ['1', '2']);
   assert.match(svg, />1<\/text>/);
   assert.match(svg, /text-anchor="end" class="chart-text">kept: epoch 2</);
+});
+
+test('time and ETA, and near-duplicate groups, with their sentences', () => {
+  const pace = labelingPace([
+    ...[0, 10, 20, 32].map((s) => ({ kind: 'set' as const, at: new Date(Date.UTC(2026, 11, 1, 9, 0, s)).toISOString(), annotator: 'ana' })),
+  ]);
+  const openBatch = expectOpenBatch({ batchId: 'b0002', modelVersion: 'v1', items: [{ labeled: true, yes: true }, { labeled: false, yes: false, pYes: 0.5 }, { labeled: false, yes: false, pYes: 0.25 }] });
+  const base = input();
+  const d = buildDashboard({
+    ...base,
+    stats: {
+      ...base.stats,
+      time: { idleSeconds: 300, pace, annotator: 'ana', openBatch, eta: etaToTarget({ target: 7, found: 5, secondsPerLabel: 10, openBatch }) },
+      nearDuplicates: { groups: 3, reviewsInGroups: 9, redundant: 6, largest: 4, unsigned: 0, labeledGroups: 1, unlabeledInLabeledGroups: 2, conflictingGroups: 1 },
+    },
+  });
+  assert.deepEqual(d.time!.pace.rows, [['ana', '4', '3', '10.0', '0.0']]);
+  assert.equal(d.time!.openBatch!.headline, '1.8 expected');
+  assert.match(d.time!.openBatch!.explanation, /1 potential security defects among 1 of 3 labeled; the sum of model v1's p\(yes\) over the 2 unlabeled reviews expects 0\.8 more/);
+  // 2 more at 0.375 a label: 6 labels of 10 s.
+  assert.equal(d.time!.eta.headline, 'about 60 s to 7');
+  assert.equal(d.estimates.nearDuplicates!.headline, '3 groups of 9 reviews');
+  assert.match(d.estimates.nearDuplicates!.explanation, /6 beyond the first of each group; the largest has 4\. 1 groups have a label, and 2 of their reviews none yet .* 1 groups carry different labels\./);
+  assert.equal(buildDashboard(input()).time, undefined, 'no time section without time stats');
 });
