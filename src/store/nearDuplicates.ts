@@ -29,6 +29,8 @@ export const RECORD_BYTES = 128;
 const SIGNATURE_OFFSET = 8;
 const STATE_SIGNED = 1;
 const STATE_NO_TEXT = 2;
+/** Rows grouped between two turns of the event loop. */
+const YIELD_ROWS = 8192;
 /** Records read per chunk when grouping (4 MB). */
 const CHUNK_ROWS = 32768;
 /**
@@ -240,6 +242,8 @@ export class NearDuplicateIndex {
           const count = Math.min(CHUNK_ROWS, rows - from);
           readAll(fd, buf, count * RECORD_BYTES, recordPosition(from));
           for (let i = 0; i < count; i++) {
+            // In the extension host, a key press waits for at most this many rows (about 15 ms).
+            if ((i & (YIELD_ROWS - 1)) === YIELD_ROWS - 1) await tick();
             const row = from + i;
             if (state[row] !== STATE_SIGNED) continue;
             const o = i * RECORD_BYTES + SIGNATURE_OFFSET;
