@@ -5,13 +5,14 @@
 const fs = require('fs');
 const path = require('path');
 
-const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'speed', 'installed', 'restricted'];
+const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'navigate', 'speed', 'installed', 'restricted'];
 
 const ARTIFACTS_OF = {
   main: ['labeling-panel-dark.png', 'labeling-panel-light.png', 'labeling-panel-high-contrast.png', 'diff-view.png'],
   integration: ['labeling-panel-adjudication.png'],
   hostile: ['hostile-body.png'],
   dashboard: ['dashboard-dark.png', 'dashboard-light.png', 'dashboard-beside-panel.png'],
+  navigate: ['near-duplicates-offer.png', 'near-duplicates-applied.png', 'search-results.png', 'search-mode.png', 'go-to-review.png'],
   speed: ['speed.json'],
   // The installed package (run.sh's second workbench).
   installed: ['installed-walkthrough.png', 'installed-diff-view.png', 'installed-dashboard.png'],

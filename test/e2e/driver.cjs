@@ -689,7 +689,7 @@ async function dashboardScenario(page, ws) {
         const rows = await tableRows(frame, 'table.probes');
         return rows.length >= 3 && rows.every((r) => r.length === 2 && /^0\.\d{3}$|^1\.000$/.test(r[1])) && rows;
       }, 'probe probabilities from the model (cli.js predict)', 60000, 500);
-      const estimates = await frame.locator('[data-estimate]').allTextContents();
+      const estimates = await frame.locator(['prevalence', 'yield', 'left', 'knee', 'target-recall'].map((id) => `[data-estimate="${id}"]`).join(', ')).allTextContents();
       // Prevalence, yield factor, positives left, knee and target recall, each with its explanation.
       assert(estimates.length === 5 && estimates.every((t) => t.length > 60), `estimates with explanations: ${JSON.stringify(estimates)}`);
       assert(/randomly chosen reviews/.test(estimates[0]), `prevalence from the random items: ${estimates[0]}`);
@@ -744,6 +744,122 @@ async function dashboardScenario(page, ws) {
 
 // ---- the installed package (installed workbench: trust on, no development command) ----------------
 /** Answers VS Code's "Do you trust the authors" dialog, which a folder opened for the first time shows. */
+/**
+ * Finding one's way in a pool: near-duplicates of the shown review and "apply this label to all" (P),
+ * Find Reviews... with results in the side bar, labeling from them in search mode with the words
+ * highlighted, Propose Results as a Batch, and Go to Review... by URL.
+ */
+async function navigateScenario(page, ws) {
+  let frame;
+  const cli = (...args) => {
+    const r = require('child_process').spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args], { cwd: ws, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`secreview ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  const review = (id, body, repo = 'acme/shop', file = 'src/app.js') => JSON.stringify({ id, body, path: file, html_url: `https://github.com/${repo}/pull/${id % 50 + 1}#discussion_r${id}` });
+  const bot = (n) => `Coverage report: ${n}.4% of lines covered (${n % 2 ? '+' : '-'}0.${n}%). Merging #${n * 13} will change coverage by 0.${n}%. See the full report on the dashboard.`;
+  const steps = [
+    ['navigate: a pool with a templated bot message four times, and a batch from a search (CLI find --propose)', async () => {
+      fs.mkdirSync(ws, { recursive: true });
+      const rows = [
+        review(101, bot(81)), review(102, 'Please rename `tmp` to something that says what it holds.'), review(103, bot(79)),
+        review(104, 'This builds the SQL query by concatenating the search term: a SQL injection. Use a prepared statement.', 'acme/db', 'lib/query.py'),
+        review(105, bot(12)), review(106, 'The session token is logged here <script>alert("insecure")</script>; please redact it.'),
+        review(107, bot(44)), review(108, 'sql injection again through the sort column, which is not escaped', 'acme/db', 'lib/sort.py'),
+        ...Array.from({ length: 12 }, (_, i) => review(200 + i, `Style remark number ${i}: ${['spacing', 'naming', 'imports', 'comments'][i % 4]} could be tidier.`)),
+      ];
+      fs.writeFileSync(path.join(ws, 'pool.jsonl'), rows.join('\n') + '\n');
+      cli('init');
+      cli('import', 'pool.jsonl');
+      const out = JSON.parse(cli('find', '--json', '--propose', '--size', '3', 'coverage report'));
+      assert(out.proposed && out.proposed.size === 3, `a batch of three: ${JSON.stringify(out.proposed)}`);
+      await openWorkbench(page, ws);
+      return `batch ${out.proposed.batch}: ${readLabels(ws).batches[0].items.map((i) => i.reviewId).join(', ')}`;
+    }],
+    ['the panel lists the shown review\'s near-duplicates with their similarity', async () => {
+      await runCommand(page, 'Security Review: Open Labeling Panel');
+      frame = await panelFrame(page);
+      await waitFor(async () => (await shownReviewId(frame)) === '101', 'review 101 on screen');
+      // Groups are computed in the background after the window opens; the panel shows them when ready.
+      await waitFor(() => frame.evaluate(() => !!document.getElementById('near-duplicates')), 'the near-duplicates list', 30000, 300).catch(async (e) => {
+        await pressInPanel(page, frame, 's');
+        await pressInPanel(page, frame, 'Backspace').catch(() => {});
+        throw e;
+      });
+      const summary = await frame.locator('#near-duplicates summary').innerText();
+      assert(/^3 near-duplicates: 3 without a label/.test(summary), `summary: ${summary}`);
+      await frame.locator('#near-duplicates summary').click();
+      const members = await frame.locator('#near-duplicates li').allInnerTexts();
+      assert(members.length === 3 && members.every((m) => /\d+% similar/.test(m)), `members: ${JSON.stringify(members)}`);
+      return summary;
+    }],
+    ['after a label the panel offers "apply to all? [P]", and P labels the three near-duplicates alike', async () => {
+      await pressInPanel(page, frame, '5');
+      const offer = await waitFor(async () => {
+        const t = await frame.locator('#group-offer').innerText().catch(() => '');
+        return (await frame.locator('#group-offer').isVisible()) && t;
+      }, 'the group offer');
+      assert(/labeled bot has 3 near-duplicates without a label: apply bot to all\? P/.test(offer.replace(/\s+/g, ' ')), `offer: ${offer}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'near-duplicates-offer.png') });
+      const before = readLabels(ws).events.length;
+      await pressInPanel(page, frame, 'p');
+      const data = readLabels(ws);
+      const added = data.events.slice(before);
+      assert(added.length === 3 && added.every((e) => e.kind === 'set' && e.label === 'bot' && e.source === 'near-duplicate:101'), `events: ${JSON.stringify(added)}`);
+      assert(['103', '105', '107'].every((id) => currentLabels(data).get(id).label === 'bot'), 'the group is labeled bot');
+      await waitFor(async () => !(await frame.locator('#group-offer').isVisible()), 'the offer to go away');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'near-duplicates-applied.png') });
+      return added.map((e) => e.reviewId).join(', ');
+    }],
+    ['Find Reviews... streams the pool and lists the results in the side bar', async () => {
+      await runCommand(page, 'Security Review: Find Reviews...');
+      await typeIntoInput(page, 'sql injection');
+      const rows = await waitFor(async () => {
+        const r = await page.locator('.pane .monaco-list-row[aria-label^="Result "]').allInnerTexts();
+        return r.length === 2 && r;
+      }, 'two results in the side bar');
+      assert(rows.some((r) => r.includes('concatenating the search term')) && rows.some((r) => r.includes('sort column')), `rows: ${JSON.stringify(rows)}`);
+      const summary = await page.locator('.pane .monaco-list-row', { hasText: '"sql injection"' }).first().innerText();
+      assert(/2 matches; 0 of 2 labeled/.test(summary), `summary row: ${summary}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'search-results.png') });
+      return rows.map((r) => r.split('\n')[0]).join(' | ');
+    }],
+    ['a result opens the panel in search mode with the words highlighted; a label key labels it and the next result follows', async () => {
+      await page.locator('.pane .monaco-list-row[aria-label^="Result 1:"]').click();
+      await waitFor(async () => (await frame.evaluate(() => document.body.dataset.mode)) === 'search' && (await shownReviewId(frame)) === '104', 'review 104 in search mode');
+      const marks = await frame.locator('.body mark.hl-search, mark.hl-search').allInnerTexts();
+      assert(marks.map((m) => m.toLowerCase()).includes('sql') && marks.map((m) => m.toLowerCase()).includes('injection'), `marks: ${JSON.stringify(marks)}`);
+      const position = await frame.locator('.progress').first().innerText();
+      assert(/Search results: 1 of 2/.test(position), `position: ${position}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'search-mode.png') });
+      await pressInPanel(page, frame, '1');
+      assert(currentLabels(readLabels(ws)).get('104').label === 'yes', '104 labeled yes');
+      assert(await shownReviewId(frame) === '108', 'the next result');
+      return marks.join(', ');
+    }],
+    ['Propose Results as a Batch makes a batch of the unlabeled results, recorded as the search', async () => {
+      const before = readLabels(ws).batches.length;
+      await runCommand(page, 'Security Review: Propose Results as a Batch');
+      const b = await waitFor(() => { const d = readLabels(ws); return d.batches.length === before + 1 && d.batches[d.batches.length - 1]; }, 'the new batch');
+      assert(b.strategy === 'search: sql injection' && b.items.map((i) => i.reviewId).join() === '108', `batch ${JSON.stringify(b)}`);
+      await waitFor(async () => (await frame.evaluate(() => document.body.dataset.mode)) === 'label', 'the panel back on a batch');
+      return `${b.id}: ${b.items.map((i) => i.reviewId).join(', ')}`;
+    }],
+    ['Go to Review... by a GitHub comment URL shows that review, hostile text inert and M1 marked', async () => {
+      await runCommand(page, 'Security Review: Go to Review...');
+      await typeIntoInput(page, 'https://github.com/acme/shop/pull/7#discussion_r106');
+      await waitFor(async () => (await shownReviewId(frame)) === '106', 'review 106 on screen');
+      const scripts = await frame.evaluate(() => document.querySelectorAll('.candidate script').length);
+      assert(scripts === 0, 'no script element from the body');
+      const m1 = await frame.locator('mark.hl-m1').allInnerTexts();
+      assert(m1.includes('insecure'), `M1 marks: ${JSON.stringify(m1)}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'go-to-review.png') });
+      return `M1 marks ${JSON.stringify(m1)}`;
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
 async function answerTrust(page, trust) {
   const name = trust ? /Yes, I trust the authors/ : /No, I don.t trust the authors/;
   const button = page.locator('.monaco-dialog-box .monaco-button', { hasText: name }).first();
@@ -1021,6 +1137,7 @@ async function restrictedScenario(page, ws) {
     }
     if (only.includes('hostile')) await hostileScenario(page, path.join(wsRoot, 'hostile'), requests);
     if (only.includes('dashboard')) await dashboardScenario(page, path.join(wsRoot, 'dashboard'));
+    if (only.includes('navigate')) await navigateScenario(page, path.join(wsRoot, 'navigate'));
     if (only.includes('speed')) await speedScenario(page, path.join(wsRoot, 'speed'));
     if (only.includes('installed')) await installedScenario(page, path.join(wsRoot, 'first-hour'));
     if (only.includes('restricted')) await restrictedScenario(page, path.join(wsRoot, 'restricted'));
