@@ -10,6 +10,10 @@ export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
 export const DEFAULT_BATCH_SIZE = 200;
 /** Training epochs; the epoch with the lowest test loss is kept. */
 export const DEFAULT_EPOCHS = 20;
+/** Gaps between two labels longer than this (seconds) are breaks, not labeling time. */
+export const DEFAULT_IDLE_SECONDS = 300;
+/** Positives the ETA counts to when no target is set: this many more than found so far. */
+export const DEFAULT_TARGET_STEP = 10;
 /** The labeling panel's own keys (letters count in either case; digits are the label keys). */
 export const PANEL_KEYS = {
   skip: 's', note: 'n', openComment: 'o', diff: 'd', guidelines: 'g', adjudicate: 'a', nearDuplicates: 'p', help: '?',

@@ -10,14 +10,11 @@
  *
  * Pure: no I/O.
  */
+import { DEFAULT_IDLE_SECONDS } from './defaults';
 
 /** The part of a label event this module reads. */
 export interface TimedEvent { kind: 'set' | 'undo'; at: string; annotator: string; source?: string }
 
-/** Gaps longer than this (seconds) are breaks, not labeling. */
-export const DEFAULT_IDLE_SECONDS = 300;
-/** Positives the ETA counts to when no target is set: this many more than found so far. */
-export const DEFAULT_TARGET_STEP = 10;
 
 export interface AnnotatorPace {
   annotator: string;

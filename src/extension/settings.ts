@@ -1,9 +1,8 @@
 /** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
 import * as vscode from 'vscode';
-import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../core/defaults';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE_SECONDS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../core/defaults';
 import { compilePatterns } from '../core/bootstrap';
 import { LABEL_INFO, type Label } from '../core/labels';
-import { DEFAULT_IDLE_SECONDS } from '../core/pace';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
 import { DEVICE_CHOICES, type DeviceChoice } from '../protocol/trainer';
 import type { LabelGuideline } from '../protocol/webview';

@@ -1,6 +1,6 @@
 import { formatStats, workspaceStats } from '../../store/stats';
 import { withWorkspace, printJson } from '../workspace';
-import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP } from '../../core/pace';
+import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP } from '../../core/defaults';
 import { CliError, optInt, optNumber, optString, type CliCommand } from '../types';
 
 export const statsCommand: CliCommand = {

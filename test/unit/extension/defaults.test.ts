@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../../../src/core/defaults';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE_SECONDS, DEFAULT_MIXTURE, DEFAULT_TARGET_STEP, PANEL_ACTION_KEYS } from '../../../src/core/defaults';
 import { LABEL_INFO } from '../../../src/core/labels';
 import { parseMixture } from '../../../src/core/selection';
 import { DEFAULT_TRAIN_OPTIONS } from '../../../src/train/retrain';
@@ -22,6 +22,9 @@ test("package.json's defaults are the defaults module's", () => {
   assert.equal(props['secreview.model.epochs']!.default, DEFAULT_EPOCHS);
   assert.deepEqual([DEFAULT_TRAIN_OPTIONS.batchSize, DEFAULT_TRAIN_OPTIONS.strategy, DEFAULT_TRAIN_OPTIONS.epochs], [DEFAULT_BATCH_SIZE, DEFAULT_MIXTURE, DEFAULT_EPOCHS]);
   assert.doesNotThrow(() => parseMixture(DEFAULT_MIXTURE));
+  assert.equal(props['secreview.eta.idleSeconds']!.default, DEFAULT_IDLE_SECONDS);
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+  assert.match(localized(props['secreview.eta.targetPositives']!.markdownDescription!), new RegExp(`0: (${DEFAULT_TARGET_STEP}|${words[DEFAULT_TARGET_STEP]}) more than found`));
 });
 
 test('the keys setting names the panel\'s own keys, and no default label key is one of them', () => {
