@@ -9,6 +9,7 @@ test('whole messages from the labeling webview pass the guard', () => {
     { type: 'skip', requestId: 5, reviewId: '12' }, { type: 'note', requestId: 6, reviewId: '12' },
     { type: 'openComment', reviewId: '12' }, { type: 'openDiff', reviewId: '12' }, { type: 'openLink', url: 'https://example.com' },
     { type: 'showMore', reviewId: '12', limit: 2_000_000 }, { type: 'mode', requestId: 7, mode: 'label' }, { type: 'rendered', seq: 9 },
+    { type: 'mode', requestId: 8, mode: 'search' }, { type: 'applyToGroup', requestId: 9, reviewId: '12' }, { type: 'openReview', requestId: 10, reviewId: '13' },
   ]) assert.deepEqual(parseWebviewToHost(m), { ok: true, message: m }, JSON.stringify(m));
 });
 
@@ -18,7 +19,9 @@ test('a malformed request is refused with its request id, so the host can answer
   const cases: [unknown, RegExp][] = [
     [{ type: 'label', requestId: 3, label: 'yes' }, /reviewId must be a non-empty string/],
     [{ type: 'label', requestId: '3', reviewId: '12', label: 'yes' }, /requestId must be a whole number/],
-    [{ type: 'mode', requestId: 8, mode: 'review' }, /mode must be label or adjudicate/],
+    [{ type: 'mode', requestId: 8, mode: 'review' }, /mode must be one of label, adjudicate, search/],
+    [{ type: 'applyToGroup', requestId: 9 }, /reviewId must be a non-empty string/],
+    [{ type: 'openReview', reviewId: '13' }, /requestId must be a whole number/],
     [{ type: 'showMore', reviewId: '12', limit: -1 }, /limit must be a positive whole number/],
     [{ type: 'ready', state: { mode: 'x' } }, /state has the wrong shape/],
     [{ type: 'probe', report: {} }, /unknown message type/],
