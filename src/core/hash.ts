@@ -38,7 +38,11 @@ function mixH(h: number, k: number): number {
 }
 
 function finalMix(h: number, n: number): number {
-  h ^= n;
+  return fmix32(h ^ n);
+}
+
+/** MurmurHash3's 32-bit finalizer: every input bit affects every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -22,6 +22,8 @@
  * Pure: no I/O. The store keeps signatures in a file beside the pool (src/store/nearDuplicates.ts).
  */
 
+import { fmix32 } from './hash';
+
 export const SHINGLE = 5;
 export const SIGNATURE_SIZE = 120;
 export const BANDS = 20;
@@ -80,15 +82,6 @@ function normalizationTable(): Uint16Array {
     }
   }
   return (table = t);
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 const BASE = 0x01000193;

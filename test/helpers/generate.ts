@@ -29,11 +29,16 @@ export function generatedReview(i: number, rng: () => number): Record<string, un
  */
 export async function writeGeneratedReviews(file: string, rows: number, options: { seed?: number; start?: number } = {}): Promise<void> {
   const seed = options.seed ?? 1;
-  const out = createWriteStream(file);
   const start = options.start ?? 0;
+  await writeJsonl(file, start, start + rows, (i) => generatedReview(i, mulberry32(seed * 1_000_003 + i)));
+}
+
+/** Writes the records of indexes [from, to) as JSONL, in chunks of 2,000 lines. */
+async function writeJsonl(file: string, from: number, to: number, record: (i: number) => unknown): Promise<void> {
+  const out = createWriteStream(file);
   let chunk: string[] = [];
-  for (let i = start; i < start + rows; i++) {
-    chunk.push(JSON.stringify(generatedReview(i, mulberry32(seed * 1_000_003 + i))));
+  for (let i = from; i < to; i++) {
+    chunk.push(JSON.stringify(record(i)));
     if (chunk.length === 2000) {
       if (!out.write(chunk.join('\n') + '\n')) await once(out, 'drain');
       chunk = [];
@@ -101,17 +106,6 @@ export function nearDuplicateCorpus(rows: number, options: { seed?: number; fami
 }
 
 /** Writes rows [0, rows) of a near-duplicate corpus as JSONL. */
-export async function writeNearDuplicateCorpus(file: string, corpus: NearDuplicateCorpus, rows: number): Promise<void> {
-  const out = createWriteStream(file);
-  let chunk: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    chunk.push(JSON.stringify(corpus.review(i)));
-    if (chunk.length === 2000) {
-      if (!out.write(chunk.join('\n') + '\n')) await once(out, 'drain');
-      chunk = [];
-    }
-  }
-  if (chunk.length) out.write(chunk.join('\n') + '\n');
-  out.end();
-  await once(out, 'finish');
+export function writeNearDuplicateCorpus(file: string, corpus: NearDuplicateCorpus, rows: number): Promise<void> {
+  return writeJsonl(file, 0, rows, corpus.review);
 }
