@@ -201,3 +201,18 @@ export function formatDuration(seconds: number): string {
   const days = Math.floor(hours / 24);
   return `${days} days${hours % 24 ? ` ${hours % 24} h` : ''}`;
 }
+
+/** The status bar tooltip's lines on time: each annotator's pace, the open batch's expected positives, the ETA. */
+export function timeLines(t: TimeStats): string[] {
+  const pace = t.pace.annotators.filter((p) => p.medianSeconds !== undefined)
+    .map((p) => `${p.annotator} ${p.medianSeconds!.toFixed(1)} s (${p.timed} timed)`).join(', ');
+  const ob = t.openBatch;
+  const expected = ob && ob.expectedRemaining !== undefined
+    ? `Batch ${ob.batchId}: ${ob.expectedTotal!.toFixed(1)} potential security defects expected (${ob.found} found, ${ob.expectedRemaining.toFixed(1)} more in the ${ob.size - ob.labeled} unlabeled, from model ${ob.modelVersion}'s p(yes))`
+    : '';
+  return [
+    pace ? `Median time per label: ${pace} (pauses over ${formatDuration(t.idleSeconds)} left out)` : '',
+    expected,
+    `ETA: ${t.eta.explanation}`,
+  ].filter(Boolean);
+}

@@ -4,7 +4,7 @@
  * target number of positives. Click opens the panel.
  */
 import * as vscode from 'vscode';
-import { formatDuration, type TimeStats } from '../core/pace';
+import { timeLines } from '../core/pace';
 import type { DeviceInfo } from '../protocol/trainer';
 import { timeStats } from '../store/stats';
 import { settings } from './settings';
@@ -99,19 +99,4 @@ function deviceLine(current: DeviceInfo | undefined, latest: { version: string; 
   const recorded = latest?.device as DeviceInfo | undefined;
   if (recorded?.detail) return `Device of model ${latest!.version}: ${recorded.detail}`;
   return typeof latest?.provider === 'string' ? `Device of model ${latest.version}: ${latest.provider}` : '';
-}
-
-/** The tooltip's lines on time: each annotator's pace, the open batch's expected positives, the ETA. */
-export function timeLines(t: TimeStats): string[] {
-  const pace = t.pace.annotators.filter((p) => p.medianSeconds !== undefined)
-    .map((p) => `${p.annotator} ${p.medianSeconds!.toFixed(1)} s (${p.timed} timed)`).join(', ');
-  const ob = t.openBatch;
-  const expected = ob && ob.expectedRemaining !== undefined
-    ? `Batch ${ob.batchId}: ${ob.expectedTotal!.toFixed(1)} potential security defects expected (${ob.found} found, ${ob.expectedRemaining.toFixed(1)} more in the ${ob.size - ob.labeled} unlabeled, from model ${ob.modelVersion}'s p(yes))`
-    : '';
-  return [
-    pace ? `Median time per label: ${pace} (pauses over ${formatDuration(t.idleSeconds)} left out)` : '',
-    expected,
-    `ETA: ${t.eta.explanation}`,
-  ].filter(Boolean);
 }

@@ -12,7 +12,7 @@ const ARTIFACTS_OF = {
   integration: ['labeling-panel-adjudication.png'],
   hostile: ['hostile-body.png'],
   dashboard: ['dashboard-dark.png', 'dashboard-light.png', 'dashboard-beside-panel.png'],
-  navigate: ['near-duplicates-offer.png', 'near-duplicates-applied.png', 'search-results.png', 'search-mode.png', 'go-to-review.png'],
+  navigate: ['near-duplicates-offer.png', 'near-duplicates-applied.png', 'search-results.png', 'search-mode.png', 'go-to-review.png', 'dashboard-time.png'],
   speed: ['speed.json'],
   // The installed package (run.sh's second workbench).
   installed: ['installed-walkthrough.png', 'installed-diff-view.png', 'installed-dashboard.png'],

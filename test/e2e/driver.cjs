@@ -856,6 +856,36 @@ async function navigateScenario(page, ws) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'go-to-review.png') });
       return `M1 marks ${JSON.stringify(m1)}`;
     }],
+    ['the status bar tooltip gives the median time per label and the ETA', async () => {
+      const item = page.locator('.statusbar-item', { hasText: /labeled/ }).first();
+      const text = await waitFor(async () => {
+        await page.mouse.move(700, 400);
+        await sleep(300);
+        await item.hover();
+        const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: 'ETA:' }).first();
+        return hover.waitFor({ timeout: 3000 }).then(() => hover.innerText(), () => false);
+      }, 'the tooltip with the ETA', 30000, 500);
+      assert(/Median time per label: e2e-annotator \d+\.\d s \(1 timed\)/.test(text), `tooltip: ${text}`);
+      assert(/ETA: \d+ more potential security defects to reach \d+/.test(text), `tooltip: ${text}`);
+      await page.mouse.move(700, 400);
+      return text.split('\n').filter((l) => /Median|ETA/.test(l)).join(' | ').slice(0, 200);
+    }],
+    ['the dashboard shows time per label per annotator, the ETA and the near-duplicate groups', async () => {
+      await runCommand(page, 'Security Review: Show Dashboard');
+      const dash = await dashboardFrame(page);
+      await waitFor(() => dash.$('section#time [data-estimate="eta"]'), 'the Time and ETA section');
+      const pace = await tableRows(dash, 'table.pace');
+      assert(pace.length === 1 && pace[0][0] === 'e2e-annotator' && pace[0][1] === '2' && pace[0][2] === '1', `pace rows ${JSON.stringify(pace)}`);
+      const stats = JSON.parse(cli('stats', '--json'));
+      const nd = await waitFor(() => dash.locator('[data-estimate="near-duplicates"]').textContent().catch(() => ''), 'the near-duplicates estimate');
+      assert(nd.includes(`${stats.nearDuplicates.groups} groups of ${stats.nearDuplicates.reviewsInGroups} reviews`), `near-duplicates: ${nd} (stats: ${JSON.stringify(stats.nearDuplicates)})`);
+      const eta = await dash.locator('[data-estimate="eta"]').textContent();
+      assert(eta.includes(stats.time.eta.explanation.slice(0, 40)), `ETA: ${eta} (stats: ${stats.time.eta.explanation})`);
+      await dash.locator('section#time').scrollIntoViewIfNeeded();
+      await sleep(300);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-time.png') });
+      return `${nd.slice(0, 80)} | ${eta.slice(0, 80)}`;
+    }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { etaToTarget, expectOpenBatch, formatDuration, labelingPace, median, type TimedEvent } from '../../../src/core/pace';
+import { etaToTarget, expectOpenBatch, formatDuration, labelingPace, median, timeLines, type TimedEvent } from '../../../src/core/pace';
 
 const t0 = Date.parse('2026-12-01T09:00:00Z');
 /** Events of one annotator at the given second offsets. */
@@ -86,4 +86,17 @@ test('durations read like a person says them', () => {
   assert.equal(formatDuration(12 * 60), '12 min');
   assert.equal(formatDuration(3 * 3600 + 20 * 60), '3 h 20 min');
   assert.equal(formatDuration(52 * 3600), '2 days 4 h');
+});
+
+test('the status bar tooltip: pace per annotator, the open batch\'s expectation, the ETA', () => {
+  const pace = labelingPace([...at('ana', [0, 10, 22]), ...at('ben', [0])]);
+  const openBatch = expectOpenBatch({ batchId: 'b0002', modelVersion: 'm0001', items: [{ labeled: true, yes: true }, { labeled: false, yes: false, pYes: 0.5 }, { labeled: false, yes: false, pYes: 0.25 }] });
+  const lines = timeLines({ idleSeconds: 300, pace, annotator: 'ana', openBatch, eta: etaToTarget({ target: 3, found: 1, secondsPerLabel: 11, openBatch }) });
+  assert.deepEqual(lines, [
+    'Median time per label: ana 11.0 s (2 timed) (pauses over 5 min left out)',
+    "Batch b0002: 1.8 potential security defects expected (1 found, 0.8 more in the 2 unlabeled, from model m0001's p(yes))",
+    "ETA: 2 more potential security defects to reach 3: at 0.375 expected a label (model m0001's p(yes) over the 2 unlabeled reviews of batch b0002), about 6 labels, about 66 s of labeling at 11.0 s a label. The open batch is expected to hold 0.8 of them; the rest need further batches at that rate.",
+  ]);
+  assert.deepEqual(timeLines({ idleSeconds: 300, pace: labelingPace([]), annotator: 'all', eta: etaToTarget({ target: 10, found: 0 }) }),
+    ['ETA: 10 more potential security defects to reach 10; no model and too few labels yet to estimate how long that takes.']);
 });
