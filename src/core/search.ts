@@ -157,3 +157,16 @@ export function parseReviewReference(text: string): ReviewReference {
   if (/^\S+$/.test(t) && !/^https?:/i.test(t)) return { kind: 'review', id: t };
   return { kind: 'invalid', reason: `"${t.slice(0, 80)}" is neither a review id nor a GitHub review comment or pull request URL` };
 }
+
+/**
+ * The query for a GitHub URL typed as a whole query (a review comment: `id:N`; a pull request:
+ * `repo:"o/r" pull:N`), so that a pasted link finds what it points to; undefined for anything else.
+ */
+export function queryOfUrl(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^https?:\/\/\S+$/i.test(t)) return undefined;
+  const ref = parseReviewReference(t);
+  if (ref.kind === 'review') return `id:${ref.id}`;
+  if (ref.kind === 'pull') return `repo:"${ref.repo}" pull:${ref.pull}`;
+  return undefined;
+}

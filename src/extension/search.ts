@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { Label } from '../core/labels';
-import { parseQuery, parseReviewReference, QueryError, type SearchQuery } from '../core/search';
+import { parseQuery, parseReviewReference, queryOfUrl, QueryError, type SearchQuery } from '../core/search';
 import { proposeRowsAsBatch } from '../store/batches';
 import { searchPool, type SearchResult } from '../store/search';
 import type { Workspace } from '../store/workspace';
@@ -138,12 +138,12 @@ export function registerSearch(context: vscode.ExtensionContext, host: Workspace
   reg('secreview.findReviews', 'finding reviews', async (text?: string) => {
     const w = ws();
     const typed = typeof text === 'string' ? text : await vscode.window.showInputBox({
-      title: 'Find Reviews', value: lastQuery, validateInput: (v) => (v.trim() ? validate(v) : undefined),
+      title: 'Find Reviews', value: lastQuery, validateInput: (v) => (v.trim() ? validate(queryOfUrl(v) ?? v) : undefined),
       prompt: 'Words and "phrases" (all must occur), -word (must not), repo:, path:, body:, pull:N, id:N; or /a regular expression/',
       placeHolder: 'e.g. "sql injection" path:.java   or   /\\b(xss|csrf)\\b/',
     });
     if (!typed?.trim()) return;
-    const query = parseQuery(typed);
+    const query = parseQuery(queryOfUrl(typed) ?? typed);
     lastQuery = query.text;
     await runSearch(w, query, view, host, log);
   });

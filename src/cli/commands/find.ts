@@ -1,4 +1,4 @@
-import { parseQuery, QueryError } from '../../core/search';
+import { parseQuery, queryOfUrl, QueryError } from '../../core/search';
 import { proposeRowsAsBatch } from '../../store/batches';
 import { DEFAULT_BATCH_SIZE } from '../../core/defaults';
 import { searchPool } from '../../store/search';
@@ -25,6 +25,7 @@ export const findCommand: CliCommand = {
     "  secreview find '/\\b(xss|csrf)\\b/'",
     '  secreview find repo:apache/kafka pull:1234',
     '  secreview find -- token -test           (-- before a query that starts a word with -)',
+    '  secreview find https://github.com/o/r/pull/5#discussion_r123   (a review or pull request URL: what it points to)',
     '',
     '  --limit N        matches listed (default 50; the count is always complete)',
     '  --propose        propose the matches as a batch (those not labeled and not in an open batch, in',
@@ -35,7 +36,8 @@ export const findCommand: CliCommand = {
   ].join('\n'),
   options: { limit: { type: 'string' }, propose: { type: 'boolean' }, size: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' } },
   async run(args, io) {
-    const text = args.positionals.join(' ');
+    const typed = args.positionals.join(' ');
+    const text = queryOfUrl(typed) ?? typed;
     let query;
     try {
       query = parseQuery(text);

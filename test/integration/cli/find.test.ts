@@ -43,6 +43,9 @@ test('find lists matches with their place and label, and counts them all', async
   assert.equal(json.matched, 1);
   assert.deepEqual(json.results.map((x) => [x.id, x.label]), [['11', 'yes']]);
   assert.match(json.results[0]!.url, /discussion_r11$/);
+  const byUrl = await cli(dir, 'find', 'https://github.com/vuejs/core/pull/13#discussion_r13');
+  assert.match(byUrl.out[0]!, /^13 {2}vuejs\/core#13 /);
+  assert.equal(byUrl.out.at(-1), '1 of 5 reviews match "id:13".');
 });
 
 test('find --propose makes a batch of the unlabeled matches, recorded as the search', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matches, parseQuery, parseReviewReference, queryRanges, QueryError, rawLinePrefilter, regexRanges, type SearchableReview } from '../../../src/core/search';
+import { matches, parseQuery, parseReviewReference, queryOfUrl, queryRanges, QueryError, rawLinePrefilter, regexRanges, type SearchableReview } from '../../../src/core/search';
 
 const review = (over: Partial<SearchableReview> = {}): SearchableReview => ({
   id: '42', repo: 'apache/kafka', pull: 7, path: 'src/main/java/Auth.java', body: 'This could allow SQL Injection through the name parameter.', ...over,
@@ -76,4 +76,13 @@ test('Go to Review: ids, GitHub URLs of comments and pull requests, API URLs', (
   assert.equal(parseReviewReference('').kind, 'invalid');
   assert.equal(parseReviewReference('https://example.com/x').kind, 'invalid');
   assert.equal(parseReviewReference('two words').kind, 'invalid');
+});
+
+test('a pasted GitHub URL as the whole query finds what it points to', () => {
+  assert.equal(queryOfUrl('https://github.com/o/r/pull/5#discussion_r1234'), 'id:1234');
+  assert.equal(queryOfUrl(' https://github.com/apache/kafka/pull/77 '), 'repo:"apache/kafka" pull:77');
+  assert.ok(matches(parseQuery(queryOfUrl('https://github.com/apache/kafka/pull/7')!), review()));
+  assert.equal(queryOfUrl('sql injection'), undefined);
+  assert.equal(queryOfUrl('https://example.com/x'), undefined);
+  assert.equal(queryOfUrl('see https://github.com/o/r/pull/5'), undefined, 'a URL among words is a word');
 });
