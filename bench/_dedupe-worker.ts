@@ -1,6 +1,8 @@
 /** Child process of bench/dedupe.ts: imports, groups, re-signs and scores against the planted families. */
 import { rmSync } from 'node:fs';
 import { minhashSignature, normalizeForShingles, SHINGLE, SIGNATURE_SIZE, THRESHOLD } from '../src/core/nearDuplicates';
+import { parseQuery } from '../src/core/search';
+import { searchPool } from '../src/store/search';
 import { Workspace } from '../src/store/workspace';
 import { nearDuplicateCorpus } from '../test/helpers/generate';
 
@@ -78,6 +80,15 @@ async function run(): Promise<void> {
     }
   }
 
+  // Find Reviews... over the same pool: words (a raw-line prefilter, then a parse of the lines that may match) and a regular expression (every line parsed).
+  note('searching');
+  t = process.hrtime.bigint();
+  const words = await searchPool(ws.pool, parseQuery('"src/" java line'));
+  const searchWordsSeconds = seconds(t);
+  t = process.hrtime.bigint();
+  const regex = await searchPool(ws.pool, parseQuery('/\\bline [0-9]{4}\\b/'));
+  const searchRegexSeconds = seconds(t);
+
   note('signing a pool without signatures');
   rmSync(ws.nearDuplicates.file);
   t = process.hrtime.bigint();
@@ -94,6 +105,7 @@ async function run(): Promise<void> {
     groupingSeconds: round(groupingSeconds, 2), groupingPeakRssMB,
     importAndGroupingSeconds: round(importSeconds + groupingSeconds, 1),
     signExistingPoolSeconds: round(signExistingPoolSeconds, 1), signedRows: signed,
+    search: { words: { seconds: round(searchWordsSeconds, 1), matched: words.matched }, regex: { seconds: round(searchRegexSeconds, 1), matched: regex.matched } },
     signExistingPoolAndGroupingSeconds: round(signExistingPoolSeconds + groupingSeconds, 1),
     groups: groups.summary,
     planted: { families: families.size, reviews: [...families.values()].reduce((s, m) => s + m.length, 0), pairs: planted },

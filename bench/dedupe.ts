@@ -3,7 +3,8 @@
  * template with its numbers, an identifier and a file name changed (test/helpers/generate.ts), in a
  * child process: the import (which signs every body as it appends it), grouping the whole pool from
  * the signatures, signing a pool that has none (a pool imported before this version), and how the
- * groups found compare with the families planted. Prints JSON.
+ * groups found compare with the families planted, and Find Reviews... over the same pool (a words
+ * query and a regular expression). Prints JSON.
  * Usage: npm run bench -- dedupe [--rows N]
  * Target: grouping 1M reviews in under 60 s on this 2-core machine.
  */
