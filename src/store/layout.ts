@@ -8,7 +8,7 @@
  *     lock                  who writes (one writer at a time)
  *     panel.json            the review the labeling panel shows, for a window reload
  *     pending-notes.json    notes typed before their review has a label
- *     pool/                 reviews.jsonl, index.bin, meta.json (pool.ts), near-duplicates.bin (nearDuplicates.ts)
+ *     pool/                 reviews.jsonl, index.bin, meta.json (pool.ts), near-duplicates.bin and near-duplicate-groups.bin (nearDuplicates.ts)
  *     models/<version>/     one complete model version (below)
  *     cache/embeddings/     pool embeddings per encoder fingerprint (fp16)
  *     crawl/<run>/          crawl runs and their checkpoints

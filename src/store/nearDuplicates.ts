@@ -10,18 +10,28 @@
  * signed later by `NearDuplicateIndex.sign`, from the reviews file. The file is derived data: a
  * header this version does not know is replaced.
  *
+ * The groups last computed by a writer are kept in `pool/near-duplicate-groups.bin` (4 bytes a row),
+ * valid while the signature file and the pool's rows are as they were, so that a reader (`secreview
+ * stats`) does not group a million rows again.
+ *
  * Grouping reads the records five bands at a time (a hash table per band in memory, 16 MB each per
  * million rows) and joins rows whose signatures agree on a band and are similar enough; never more
  * than a chunk of records and the per-row group roots (4 bytes a row) are held in memory.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   BANDS, BandTable, NearDuplicateGroups, SHINGLE, SIGNATURE_SIZE, SIGNATURE_VERSION, UnionFind, minhashSignature, nearDuplicate, similarity,
 } from '../core/nearDuplicates';
+import { fmix32 } from '../core/hash';
+import { writeFileAtomic } from './atomic';
 import type { Pool } from './pool';
 
 export const NEAR_DUPLICATES_FILE = 'near-duplicates.bin';
+/** The groups last computed (each row's group root), so that a reader need not group again. */
+export const GROUPS_FILE = 'near-duplicate-groups.bin';
+const GROUPS_MAGIC = 0x474e5253; // "SRNG" little-endian
+const GROUPS_HEADER_BYTES = 40;
 const MAGIC = 0x444e5253; // "SRND" little-endian
 const FILE_FORMAT = 1;
 const HEADER_BYTES = 32;
@@ -153,9 +163,65 @@ export class NearDuplicateIndex {
   private async compute(options: GroupingOptions): Promise<NearDuplicateGroups> {
     const rows = this.pool.size;
     if (this.pool.writable) await this.sign(options);
-    const groups = await this.group(rows, options);
+    const key = this.groupsKey(rows);
+    let groups = key && this.readGroups(key);
+    if (!groups) {
+      groups = await this.group(rows, options);
+      if (key && this.pool.writable) await this.writeGroups(key, groups);
+    }
     this.cache = { rows, groups };
     return groups;
+  }
+
+  get groupsFile(): string { return path.join(this.pool.dir, GROUPS_FILE); }
+
+  /**
+   * What the groups of `rows` rows depend on: the signature file as it is (size and modification
+   * time) and the rows' body fingerprints (a pool rebuilt with other rows under the same signature
+   * file). Undefined without a signature file.
+   */
+  private groupsKey(rows: number): Buffer | undefined {
+    if (!existsSync(this.file)) return undefined;
+    const st = statSync(this.file);
+    let bodies = 0x9747b28c;
+    for (let row = 0; row < rows; row++) bodies = fmix32(Math.imul(bodies, 31) ^ this.pool.bodyCheck(row));
+    const key = Buffer.alloc(GROUPS_HEADER_BYTES);
+    key.writeUInt32LE(GROUPS_MAGIC, 0);
+    key.writeUInt16LE(FILE_FORMAT, 4);
+    key.writeUInt16LE(SIGNATURE_VERSION, 6);
+    key.writeUInt32LE(rows, 8);
+    key.writeUInt32LE(bodies, 12);
+    key.writeDoubleLE(st.size, 16);
+    key.writeDoubleLE(st.mtimeMs, 24);
+    return key;
+  }
+
+  /** The groups written for `key`, or undefined (none, another key, or a file that cannot be read: then they are computed). */
+  private readGroups(key: Buffer): NearDuplicateGroups | undefined {
+    let data: Buffer;
+    try {
+      data = readFileSync(this.groupsFile);
+    } catch {
+      return undefined; // derived data: missing or unreadable means computing it again
+    }
+    const rows = key.readUInt32LE(8);
+    if (data.length !== GROUPS_HEADER_BYTES + 4 * rows || !data.subarray(0, 32).equals(key.subarray(0, 32))) return undefined;
+    const roots = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const r = data.readInt32LE(GROUPS_HEADER_BYTES + 4 * i);
+      if (r < 0 || r > i) return undefined; // a root is the smallest row of its group
+      roots[i] = r;
+    }
+    return new NearDuplicateGroups(roots, data.readUInt32LE(32));
+  }
+
+  private async writeGroups(key: Buffer, groups: NearDuplicateGroups): Promise<void> {
+    const out = Buffer.alloc(GROUPS_HEADER_BYTES + 4 * groups.rows);
+    key.copy(out, 0, 0, 32);
+    out.writeUInt32LE(groups.summary.unsigned, 32);
+    Buffer.from(groups.roots.buffer, groups.roots.byteOffset, groups.roots.byteLength).copy(out, GROUPS_HEADER_BYTES);
+    // Derived data: losing it costs a regrouping, so no fsync.
+    await writeFileAtomic(this.groupsFile, out, { durable: false });
   }
 
   /** Which rows have a valid record: 1 signed, 2 no text, 0 none (missing, stale or another row's). */

@@ -198,3 +198,46 @@ test('a generated pool with planted templates: groups are nearly all planted cop
     await ws.close();
   }
 });
+
+test('a writer keeps the groups it computed; a reader takes them without grouping, until the pool or signatures change', async () => {
+  const { ws, dir } = await smallWorkspace();
+  const { existsSync: exists, writeFileSync: write } = await import('node:fs');
+  const groupsFile = path.join(dir, '.secreview', 'pool', 'near-duplicate-groups.bin');
+  try {
+    await ws.nearDuplicates.groups();
+    assert.ok(exists(groupsFile));
+  } finally {
+    await ws.close();
+  }
+  const phases = async (readOnly: boolean) => {
+    const w = await Workspace.open(dir, { readOnly });
+    try {
+      const seen: string[] = [];
+      const g = await w.nearDuplicates.groups({ onProgress: (p) => seen.push(p.phase) });
+      return { seen, summary: { ...g.summary }, groupOf1: g.members(w.pool.rowOf('1')!).map((r) => w.pool.idOf(r)) };
+    } finally {
+      await w.close();
+    }
+  };
+  const cached = await phases(true);
+  assert.deepEqual(cached.seen, [], 'no grouping: the kept groups are used');
+  assert.deepEqual(cached.groupOf1, ['1', '3', '5']);
+  assert.equal(cached.summary.groups, 2);
+
+  write(groupsFile, Buffer.alloc(100, 7));
+  const damaged = await phases(true);
+  assert.ok(damaged.seen.includes('grouping'), 'a damaged file is ignored and the groups computed');
+  assert.deepEqual(damaged.groupOf1, ['1', '3', '5']);
+
+  const writer = await Workspace.open(dir);
+  try {
+    await writer.nearDuplicates.groups();
+    writeFileSync(path.join(dir, 'c.jsonl'), line(9, 'Coverage report: 1% of lines covered (+1%). Merging #1 will increase coverage. See the full report on the dashboard.') + '\n');
+    await writer.importFiles([path.join(dir, 'c.jsonl')]);
+  } finally {
+    await writer.close();
+  }
+  const grown = await phases(true);
+  assert.ok(grown.seen.includes('grouping'), 'groups of the smaller pool are not used');
+  assert.deepEqual(grown.groupOf1, ['1', '3', '5', '9']);
+});
