@@ -215,8 +215,8 @@ function nearDuplicatesEstimate(nd: NearDuplicateStats | undefined): Estimate | 
     explanation: (nd.groups
       ? `${n(nd.groups)} groups of near-duplicate reviews (bodies alike but for numbers, names and layout) hold ${n(nd.reviewsInGroups)} reviews, ${n(nd.redundant)} beyond the first of each group; the largest has ${n(nd.largest)}.`
       : 'No two reviews of the pool are near-duplicates.') +
-      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} groups have a label, and ${n(nd.unlabeledInLabeledGroups)} of their reviews none yet (the panel offers to label them alike).` : '') +
-      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} groups carry different labels.` : '') +
+      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} ${nd.labeledGroups === 1 ? 'group has' : 'groups have'} a label; ${n(nd.unlabeledInLabeledGroups)} of ${nd.labeledGroups === 1 ? 'its' : 'their'} reviews ${nd.unlabeledInLabeledGroups === 1 ? 'has' : 'have'} none yet (the panel offers to label them alike).` : '') +
+      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} ${nd.conflictingGroups === 1 ? 'group carries' : 'groups carry'} different labels.` : '') +
       (nd.unsigned ? ` ${n(nd.unsigned)} reviews are not compared yet.` : ''),
   };
 }

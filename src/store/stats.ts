@@ -205,8 +205,8 @@ export function formatStats(s: WorkspaceStats): string {
   if (nd) {
     const n = (x: number) => x.toLocaleString('en-US');
     lines.push('', `Near-duplicates: ${n(nd.groups)} groups hold ${n(nd.reviewsInGroups)} reviews (${n(nd.redundant)} beyond the first of each group; the largest has ${n(nd.largest)}).` +
-      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} groups have a label; ${n(nd.unlabeledInLabeledGroups)} of their reviews have none.` : '') +
-      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} groups carry different labels.` : '') +
+      (nd.labeledGroups ? ` ${n(nd.labeledGroups)} ${nd.labeledGroups === 1 ? 'group has' : 'groups have'} a label; ${n(nd.unlabeledInLabeledGroups)} of ${nd.labeledGroups === 1 ? 'its' : 'their'} reviews ${nd.unlabeledInLabeledGroups === 1 ? 'has' : 'have'} none.` : '') +
+      (nd.conflictingGroups ? ` ${n(nd.conflictingGroups)} ${nd.conflictingGroups === 1 ? 'group carries' : 'groups carry'} different labels.` : '') +
       (nd.unsigned ? ` ${n(nd.unsigned)} reviews have no signature yet (any import or "secreview next --exclude-near-duplicates" signs them).` : ''));
   }
   const t = s.time;

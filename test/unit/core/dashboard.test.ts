@@ -164,6 +164,6 @@ test('time and ETA, and near-duplicate groups, with their sentences', () => {
   // 2 more at 0.375 a label: 6 labels of 10 s.
   assert.equal(d.time!.eta.headline, 'about 60 s to 7');
   assert.equal(d.estimates.nearDuplicates!.headline, '3 groups of 9 reviews');
-  assert.match(d.estimates.nearDuplicates!.explanation, /6 beyond the first of each group; the largest has 4\. 1 groups have a label, and 2 of their reviews none yet .* 1 groups carry different labels\./);
+  assert.match(d.estimates.nearDuplicates!.explanation, /6 beyond the first of each group; the largest has 4\. 1 group has a label; 2 of its reviews have none yet .* 1 group carries different labels\./);
   assert.equal(buildDashboard(input()).time, undefined, 'no time section without time stats');
 });
