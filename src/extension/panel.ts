@@ -308,7 +308,7 @@ export class LabelingPanel implements vscode.Disposable {
     } else if (s.mode === 'search') {
       // A result picked in the side bar is shown even when it has a label (to relabel it).
       if (!s.currentId) s.advance();
-    } else if (!s.currentId || s.ws.db.labelOf(s.currentId)) {
+    } else if (!s.currentId || s.shownLabel(s.currentId)) {
       const b = s.defaultBatch();
       if (b && b.id !== s.batchId && !s.nextCandidateId()) s.batchId = b.id;
       s.advance();
@@ -325,7 +325,7 @@ export class LabelingPanel implements vscode.Disposable {
       // The queue is done: back to the batch, and say so.
       const decided = s.progress().adjudicated;
       s.stopAdjudication();
-      this.post({ type: 'notice', level: 'info', text: `No second-opinion disagreements are left (${decided} decided here). Back to labeling.` });
+      this.post({ type: 'notice', level: 'info', text: `No disagreements are left (${decided} decided here). Back to labeling.` });
     }
     if (s.mode === 'search' && !s.currentId) {
       const results = s.search?.ids.length ?? 0;

@@ -84,9 +84,9 @@ export async function askSecondOpinion(host: SecondOpinionHost, log: Log, run: S
     client = chatModelClient(pick);
   }
   const samples = Math.max(1, Math.floor(vscode.workspace.getConfiguration('secreview').get<number>('secondOpinion.samples') ?? 16));
-  const asked = new Set(ws.db.opinions().map((o) => `${o.reviewId}:${o.humanSeq}`));
+  const asked = new Set(ws.db.opinions().map((o) => `${o.reviewId}:${o.humanEventId ?? o.humanSeq}`));
   const items = [...ws.db.current().values()]
-    .filter((c) => OPINION_LABELS.includes(c.label) && !asked.has(`${c.reviewId}:${c.seq}`))
+    .filter((c) => OPINION_LABELS.includes(c.label) && !asked.has(`${c.reviewId}:${c.id ?? c.seq}`))
     .map((c) => ({ c, row: ws.pool.rowOf(c.reviewId) }))
     .filter((x): x is { c: typeof x.c; row: number } => x.row !== undefined);
   if (!items.length) {
@@ -116,7 +116,7 @@ export async function askSecondOpinion(host: SecondOpinionHost, log: Log, run: S
         const human = ws.db.labelOf(r.reviewId);
         if (!human) return;
         const record: OpinionRecord = {
-          reviewId: r.reviewId, model: r.model, at: new Date().toISOString(), samples, humanLabel: r.humanLabel, humanSeq: human.seq,
+          reviewId: r.reviewId, model: r.model, at: new Date().toISOString(), samples, humanLabel: r.humanLabel, humanSeq: human.seq, humanEventId: human.id,
           counts: r.summary.counts, majority: r.summary.majority, agreement: r.summary.agreement, disagreement: r.disagreement, failures: r.failures, votes: r.votes,
         };
         await ws.db.addOpinion(record);
@@ -138,7 +138,7 @@ export async function askSecondOpinion(host: SecondOpinionHost, log: Log, run: S
 async function adjudicate(host: SecondOpinionHost, log: Log): Promise<boolean> {
   const ws = writableWorkspace(host);
   if (!ws) return false;
-  const waiting = ws.db.adjudicationQueue().length;
+  const waiting = ws.db.adjudicationQueue('second-opinion').length;
   if (!waiting) {
     void vscode.window.showInformationMessage('No second-opinion disagreements are waiting.');
     return false;

@@ -8,8 +8,7 @@ import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
 import type { SearchQuery } from '../core/search';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
-import type { Batch, BatchItem, OpinionRecord } from '../store/labelDb';
-import { openBatch } from '../store/batches';
+import type { AdjudicationItem, AdjudicationSource, Batch, BatchItem, OpinionRecord } from '../store/labelDb';
 import { readScores, type Scores } from '../store/layout';
 import { pendingNotesFile, readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
@@ -32,6 +31,8 @@ export class LabelingSession {
   currentId: string | undefined;
   /** Labeling the batch, or deciding second-opinion disagreements (a label key records the decision). */
   mode: PanelMode = 'label';
+  /** The adjudication queue's filter: one source, or both (undefined). */
+  adjudicationSource: AdjudicationSource | undefined;
   private adjudicated = 0;
   /** Where labeling was when adjudication or search started. */
   private labelingPosition: { batchId?: string; currentId?: string } | undefined;
@@ -67,9 +68,36 @@ export class LabelingSession {
     return this.ws.readOnlyReason;
   }
 
-  /** The newest batch that still has unlabeled items, else the newest batch. */
+  /** Who labels in this session. */
+  get annotator(): string {
+    return this.ws.db.annotator;
+  }
+
+  /**
+   * Whether a batch item is this annotator's to label and still open. In an assigned batch (double
+   * coding) only the items assigned to this annotator count, and "labeled" means labeled by them;
+   * elsewhere any label counts.
+   */
+  private isOpen(batch: Batch, reviewId: string): boolean {
+    const coders = batch.assignment?.coders[reviewId];
+    if (!coders) return !this.ws.db.labelOf(reviewId);
+    return coders.includes(this.annotator) && !this.ws.db.labelBy(reviewId, this.annotator);
+  }
+
+  /** Whether an item is part of this annotator's queue (all items of an unassigned batch). */
+  private isMine(batch: Batch, reviewId: string): boolean {
+    const coders = batch.assignment?.coders[reviewId];
+    return !coders || coders.includes(this.annotator);
+  }
+
+  /** The newest batch that still has items open to this annotator, else the newest batch. */
   defaultBatch(): Batch | undefined {
-    return openBatch(this.ws.db);
+    const batches = this.ws.db.batches();
+    for (let i = batches.length - 1; i >= 0; i--) {
+      const b = batches[i]!;
+      if (b.items.some((it) => this.isOpen(b, it.reviewId))) return b;
+    }
+    return batches.at(-1);
   }
 
   batch(): Batch | undefined {
@@ -93,16 +121,15 @@ export class LabelingSession {
    */
   nextCandidateId(): string | undefined {
     if (this.mode === 'adjudicate') {
-      const queue = this.ws.db.adjudicationQueue().filter((o) => this.ws.pool.rowOf(o.reviewId) !== undefined);
+      const queue = this.queue().filter((o) => this.ws.pool.rowOf(o.reviewId) !== undefined);
       return (queue.find((o) => !this.skipped.has(o.reviewId)) ?? queue[0])?.reviewId;
     }
     if (this.mode === 'search') return this.nextSearchResult();
     const batch = this.batch();
     if (!batch) return undefined;
-    const current = this.ws.db.current();
     let skippedOne: string | undefined;
     for (const it of batch.items) {
-      if (current.has(it.reviewId)) continue;
+      if (!this.isOpen(batch, it.reviewId)) continue;
       if (this.skipped.has(it.reviewId)) { skippedOne ??= it.reviewId; continue; }
       return it.reviewId;
     }
@@ -219,13 +246,20 @@ export class LabelingSession {
     const back = this.labelingPosition;
     this.labelingPosition = undefined;
     this.batchId = back?.batchId !== undefined && this.ws.db.batch(back.batchId) ? back.batchId : this.defaultBatch()?.id;
-    if (back?.currentId && !this.ws.db.labelOf(back.currentId)) this.currentId = back.currentId;
+    const batch = this.batch();
+    if (back?.currentId && batch && this.isOpen(batch, back.currentId)) this.currentId = back.currentId;
+    else if (back?.currentId && !batch && !this.ws.db.labelOf(back.currentId)) this.currentId = back.currentId;
     else this.advance();
   }
 
-  /** The disagreement waiting on a review, if any. */
-  pendingOpinion(reviewId: string): OpinionRecord | undefined {
-    return this.ws.db.adjudicationQueue().find((o) => o.reviewId === reviewId);
+  /** The adjudication queue under the session's filter. */
+  queue(): AdjudicationItem[] {
+    return this.ws.db.adjudicationQueue(this.adjudicationSource);
+  }
+
+  /** The disagreement waiting on a review, if any (under the filter). */
+  pendingOpinion(reviewId: string): AdjudicationItem | undefined {
+    return this.queue().find((o) => o.reviewId === reviewId);
   }
 
   /**
@@ -241,7 +275,7 @@ export class LabelingSession {
       return;
     }
     const at = this.locate(reviewId);
-    const previous = this.ws.db.labelOf(reviewId);
+    const previous = at?.batch.assignment ? this.ws.db.labelBy(reviewId, this.annotator) : this.ws.db.labelOf(reviewId);
     const note = this.pendingNotes.get(reviewId) ?? previous?.note;
     await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id });
     if (this.pendingNotes.delete(reviewId)) await writePendingNotes(this.ws.dir, this.pendingNotes);
@@ -390,12 +424,24 @@ export class LabelingSession {
   }
 
   noteOf(reviewId: string): string | undefined {
-    return this.pendingNotes.get(reviewId) ?? this.ws.db.labelOf(reviewId)?.note;
+    return this.pendingNotes.get(reviewId) ?? this.shownLabel(reviewId)?.note;
+  }
+
+  /**
+   * The label this annotator sees on a review: in an assigned batch their own (another coder's
+   * label stays hidden until every coder has labeled it), elsewhere the current label.
+   */
+  shownLabel(reviewId: string): ReturnType<Workspace['db']['labelOf']> {
+    const coders = this.locate(reviewId)?.batch.assignment?.coders[reviewId];
+    if (!coders || this.mode === 'adjudicate') return this.ws.db.labelOf(reviewId);
+    const own = this.ws.db.labelBy(reviewId, this.annotator);
+    if (!own || coders.some((c) => !this.ws.db.labelBy(reviewId, c))) return own;
+    return this.ws.db.labelOf(reviewId);
   }
 
   /** A labeled review gets a new event with the same label and the note; an unlabeled one keeps it for its label. */
   async setNote(reviewId: string, note: string): Promise<'saved' | 'pending'> {
-    const current = this.ws.db.labelOf(reviewId);
+    const current = this.shownLabel(reviewId);
     this.views.delete(reviewId);
     if (!current) {
       this.pendingNotes.set(reviewId, note);
@@ -414,18 +460,20 @@ export class LabelingSession {
   progress(): BatchProgress {
     const batch = this.batch();
     const counts = emptyCounts() as Record<Label, number>;
-    let done = 0;
+    let done = 0, total = 0;
     const current = this.ws.db.current();
     for (const it of batch?.items ?? []) {
-      const c = current.get(it.reviewId);
+      if (!this.isMine(batch!, it.reviewId)) continue;
+      total++;
+      const c = batch!.assignment ? this.ws.db.labelBy(it.reviewId, this.annotator) : current.get(it.reviewId);
       if (c) { counts[c.label]++; done++; }
     }
     return {
-      batchId: batch?.id, iteration: batch?.iteration, done, total: batch?.items.length ?? 0, counts,
+      batchId: batch?.id, iteration: batch?.iteration, done, total, counts,
       sessionLabeled: this.sessionLabeled, sessionPositive: this.sessionPositive,
       sessionIdentificationRate: this.sessionLabeled ? this.sessionPositive / this.sessionLabeled : undefined,
       totalLabeled: current.size,
-      mode: this.mode, disagreements: this.ws.db.adjudicationQueue().length, adjudicated: this.adjudicated,
+      mode: this.mode, disagreements: this.queue().length, adjudicated: this.adjudicated, adjudicationSource: this.adjudicationSource,
       search: this.mode === 'search' && this.searchResults ? this.searchPosition(this.searchResults) : undefined,
     };
   }
@@ -465,7 +513,8 @@ export class LabelingSession {
     const body = renderBody(r.body, bodyLimit, this.highlighters());
     const diff = r.diffHunk ? renderDiffHunk(r.diffHunk, r.path, r) : undefined;
     const scores = this.modelScores();
-    const label = this.ws.db.labelOf(reviewId);
+    const label = this.shownLabel(reviewId);
+    const coders = at?.batch.assignment?.coders[reviewId];
     const view: CandidateView = {
       reviewId, reason,
       batchId: at?.batch.id, iteration: at?.batch.iteration, index: at ? at.index + 1 : undefined, batchSize: at?.batch.items.length,
@@ -484,6 +533,7 @@ export class LabelingSession {
       diffHtml: diff?.html, diffLanguage: diff?.language,
       currentLabel: label?.label, note: this.noteOf(reviewId),
       nearDuplicates: this.nearDuplicatesView(reviewId),
+      coders: coders && coders.length > 1 ? [...coders] : undefined, annotator: this.annotator,
     };
     if (bodyLimit === DEFAULT_RENDER_LIMIT) {
       this.views.set(reviewId, view);
@@ -492,22 +542,22 @@ export class LabelingSession {
     return this.withOpinion(view);
   }
 
-  /** When adjudicating, the view carries the pending second opinion (not cached: the queue moves). */
+  /** When adjudicating, the view carries the pending disagreement (not cached: the queue moves). */
   private withOpinion(view: CandidateView): CandidateView {
     if (this.mode !== 'adjudicate') return view;
     const o = this.pendingOpinion(view.reviewId);
-    return o ? { ...view, secondOpinion: opinionView(o) } : view;
+    if (!o) return view;
+    return o.source === 'second-opinion' ? { ...view, secondOpinion: opinionView(o.opinion) } : { ...view, disagreement: { codings: o.codings } };
   }
 
   /** Renders the review that would come after the current one, so the next keypress finds it ready. */
   prefetch(): void {
     const batch = this.batch();
     if (!batch) return;
-    const current = this.ws.db.current();
     let seen = 0;
     if (this.mode !== 'label') return;
     for (const it of batch.items) {
-      if (it.reviewId === this.currentId || current.has(it.reviewId) || this.skipped.has(it.reviewId)) continue;
+      if (it.reviewId === this.currentId || !this.isOpen(batch, it.reviewId) || this.skipped.has(it.reviewId)) continue;
       this.view(it.reviewId, 'next');
       if (++seen >= 2) break;
     }
@@ -517,10 +567,9 @@ export class LabelingSession {
   upcomingPaths(limit = 200): string[] {
     const batch = this.batch();
     if (!batch) return [];
-    const current = this.ws.db.current();
     const paths: string[] = [];
     for (const it of batch.items) {
-      if (current.has(it.reviewId)) continue;
+      if (!this.isOpen(batch, it.reviewId)) continue;
       const r = this.review(it.reviewId);
       if (r?.path) paths.push(r.path);
       if (paths.length >= limit) break;

@@ -74,6 +74,11 @@ export interface LabelingPanelState {
   theme?: string;
 }
 
+/** The annotators' own labels on a double-coded review whose labels differ, waiting for adjudication. */
+export interface CodingsView {
+  codings: { annotator: string; label: Label }[];
+}
+
 /** The second opinion on a review waiting for adjudication, as the panel shows it. */
 export interface SecondOpinionView {
   model: string;
@@ -139,6 +144,12 @@ export interface CandidateView {
   secondOpinion?: SecondOpinionView;
   /** Other reviews whose text is nearly the same (absent when there are none, or groups are not computed yet). */
   nearDuplicates?: NearDuplicatesView;
+  /** In adjudication mode: the annotators whose labels differ, and their labels. */
+  disagreement?: CodingsView;
+  /** Double coding: this review is coded by these annotators (the others' labels stay hidden until all have labeled). */
+  coders?: string[];
+  /** Who labels here (the label events are recorded under this name). */
+  annotator?: string;
   /** Why this candidate is shown: the next one of the batch, an undo, or an explicit pick (relabel). */
   reason: 'next' | 'undo' | 'open' | 'restore';
 }
@@ -158,8 +169,10 @@ export interface BatchProgress {
   sessionIdentificationRate?: number;
   totalLabeled: number;
   mode: PanelMode;
-  /** Second-opinion disagreements waiting for a decision. */
+  /** Disagreements waiting for a decision (second opinions and annotators, or the filtered source). */
   disagreements: number;
+  /** The source the adjudication queue is filtered to, if any. */
+  adjudicationSource?: 'second-opinion' | 'annotators';
   /** Decisions recorded since adjudication started in this panel. */
   adjudicated: number;
   /** In search mode: the results being labeled. */

@@ -3,6 +3,7 @@
  * model-based batches (strategy mixtures over the latest model's scores). The choice itself is the
  * pure `selectBatch` of the core; this module feeds it the pool's rows and records the result.
  */
+import { planAssignment } from '../core/assignment';
 import { DEFAULT_BATCH_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import type { NearDuplicateGroups } from '../core/nearDuplicates';
@@ -186,4 +187,17 @@ export async function proposeRowsAsBatch(ws: Workspace, rows: readonly number[],
     items: picked.map((row) => ({ reviewId: ws.pool.idOf(row), strategy: 'manual' as const, score: 1 })),
   });
   return { batch, left };
+}
+
+/**
+ * Double coding: splits a batch among annotators with a share coded by two (`planAssignment`,
+ * seeded; the seed is recorded so the split can be redone) and records it in the batch. Each
+ * annotator's panel then shows only their own items.
+ */
+export async function assignBatch(ws: Workspace, batchId: string, request: { annotators: readonly string[]; overlap: number; seed?: number }): Promise<Batch> {
+  const batch = ws.db.batch(batchId);
+  if (!batch) throw new Error(`unknown batch "${batchId}"; the batches are ${ws.db.batches().map((b) => b.id).join(', ') || 'none yet'}`);
+  const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const coders = planAssignment({ reviewIds: batch.items.map((it) => it.reviewId), annotators: request.annotators, overlap: request.overlap, seed });
+  return ws.db.assignBatch(batchId, { annotators: request.annotators.map((a) => a.trim()), overlap: request.overlap, seed, at: new Date().toISOString(), coders });
 }

@@ -37,7 +37,7 @@ export interface OpenOptions {
 }
 
 /** Files a killed writer may leave as `.<name>.<pid>.*.tmp` beside them, by folder under `.secreview/`. */
-const TEMP_FILE_OWNERS: Record<string, readonly string[] | undefined> = { '': ['labels.json', 'lock', 'pending-notes.json', 'panel.json'], pool: ['meta.json', 'index.bin'], backups: undefined };
+const TEMP_FILE_OWNERS: Record<string, readonly string[] | undefined> = { '': ['labels.json', 'lock', 'pending-notes.json', 'panel.json'], pool: ['meta.json', 'index.bin'], backups: undefined, labels: undefined };
 
 export interface LabelImportSummary { added: number; alreadySame: number; conflicts: number; unknownReviews: number }
 

@@ -319,7 +319,7 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const onDisk = JSON.parse(readFileSync(ws.labelsFile, 'utf8')) as { opinions: { reviewId: string; votes: { label?: string; reasoning: string }[]; majority?: string }[] };
     assert(onDisk.opinions.length >= asked.length && onDisk.opinions.every((o) => o.votes.length === samples && o.majority === 'yes'), 'votes and reasoning on disk');
     const disagreeing = asked.filter((c) => c.label !== 'yes').length;
-    const queue = ws.db.adjudicationQueue();
+    const queue = ws.db.adjudicationQueue('second-opinion');
     assert(queued === disagreeing && queue.length === disagreeing, `${queue.length} queued, ${disagreeing} expected`);
     assert(queue.length >= 2, `the demo labels leave at least two disagreements (${queue.length})`);
 
@@ -331,7 +331,7 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const first = queue[0]!;
     assert(s.currentId === first.reviewId, `the first disagreement is shown (${s.currentId} vs ${first.reviewId})`);
     const view = s.view(first.reviewId, 'open');
-    assert(view?.secondOpinion?.humanLabel === first.humanLabel && view.secondOpinion.majority === 'yes'
+    assert(view?.secondOpinion?.humanLabel === first.opinion.humanLabel && view.secondOpinion.majority === 'yes'
       && view.secondOpinion.counts[0]?.votes === samples && view.secondOpinion.reasons[0]?.text === 'The change may expose data.', `the view carries the opinion: ${JSON.stringify(view?.secondOpinion)}`);
     assert(s.progress().disagreements === disagreeing && s.progress().mode === 'adjudicate', 'progress counts the queue');
 
@@ -340,14 +340,14 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     await panel.label(first.reviewId, 'yes');
     const decided = ws.db.labelOf(first.reviewId)!;
     const ev = ws.db.events().at(-1)!;
-    assert(ev.reviewId === first.reviewId && ev.previous === first.humanLabel && ev.label === 'yes' && ev.source === 'adjudication', 'the decision records the original and the revised label');
+    assert(ev.reviewId === first.reviewId && ev.previous === first.opinion.humanLabel && ev.label === 'yes' && ev.source === 'adjudication', 'the decision records the original and the revised label');
     assert(decided.label === 'yes' && decided.note === noteBefore, 'the label is revised and the note kept');
     assert(ws.db.adjudicationQueue().length === disagreeing - 1, 'the decided review leaves the queue');
     assert(s.currentId === queue[1]!.reviewId && s.progress().adjudicated === 1, 'the next disagreement is shown');
 
     // Undo brings the decision back into the queue and onto the screen.
     await panel.undo();
-    assert(ws.db.labelOf(first.reviewId)?.label === first.humanLabel && ws.db.adjudicationQueue().length === disagreeing, 'undo restores the original label and the queue');
+    assert(ws.db.labelOf(first.reviewId)?.label === first.opinion.humanLabel && ws.db.adjudicationQueue().length === disagreeing, 'undo restores the original label and the queue');
     assert(s.currentId === first.reviewId && s.progress().adjudicated === 0, 'undo shows the review again');
     // The rest is decided with the keyboard in the end-to-end driver; the panel stays on the queue.
   });
