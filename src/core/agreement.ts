@@ -193,3 +193,46 @@ export function agreementOf(pairs: readonly (readonly [number, number])[], categ
   const confusion = categories.map((_, i) => Array.from(table.subarray(i * q, (i + 1) * q)));
   return { pairs: pairs.length, ...overall, perLabel, confusion, categories: [...categories] };
 }
+
+/** Agreement between the annotators of a team, over the reviews two or more of them coded. */
+export interface TeamAgreement extends AgreementSummary {
+  /** Everyone who coded at least one of these reviews, by name. */
+  annotators: string[];
+  /** Reviews coded by two or more annotators (each gives one pair per two of its coders). */
+  reviews: number;
+}
+
+/**
+ * The agreement of a team on the reviews several of them coded: every two coders of a review give
+ * one rating pair, the coder first by name in the first column (so the confusion matrix of a
+ * two-person team reads "first person's label by second person's label"). Undefined without any
+ * review coded twice.
+ */
+export function teamAgreement(coded: readonly { codings: readonly { annotator: string; label: string }[] }[], categories: readonly string[], options: BootstrapOptions = {}): TeamAgreement | undefined {
+  const pairs: [number, number][] = [];
+  const annotators = new Set<string>();
+  let reviews = 0;
+  for (const { codings } of coded) {
+    const sorted = [...codings].sort((a, b) => (a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0));
+    if (sorted.length < 2) continue;
+    reviews++;
+    for (let i = 0; i < sorted.length; i++) {
+      annotators.add(sorted[i]!.annotator);
+      for (let j = i + 1; j < sorted.length; j++) {
+        const a = categories.indexOf(sorted[i]!.label);
+        const b = categories.indexOf(sorted[j]!.label);
+        if (a < 0 || b < 0) throw new Error(`label "${a < 0 ? sorted[i]!.label : sorted[j]!.label}" is not one of ${categories.join(', ')}`);
+        pairs.push([a, b]);
+      }
+    }
+  }
+  if (!reviews) return undefined;
+  return { ...agreementOf(pairs, categories, options), annotators: [...annotators].sort(), reviews };
+}
+
+const fixed = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+
+/** A coefficient as text: `0.812 (95% CI 0.701 to 0.902)`. */
+export function formatCoefficient(c: Coefficient): string {
+  return c.value === null ? 'n/a' : `${fixed(c.value)}${c.ci95 ? ` (95% CI ${fixed(c.ci95[0])} to ${fixed(c.ci95[1])})` : ''}`;
+}

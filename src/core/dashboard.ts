@@ -12,6 +12,7 @@ import type { IterationRates, LabelCounts } from './metrics';
 import type { NearDuplicateStats } from './nearDuplicates';
 import { formatDuration, type TimeStats } from './pace';
 import type { ChartMarker, ChartSeries } from './svgChart';
+import { formatCoefficient, type TeamAgreement } from './agreement';
 
 /** Example probes in the spirit of the paper's Table 2 (the setting `secreview.dashboard.probes` replaces them). */
 export const DEFAULT_PROBES: readonly string[] = [
@@ -34,6 +35,8 @@ export interface DashboardStatsInput {
   estimates: { positivesLeft?: PositivesLeft; yieldFactor?: number; knee: KneeResult; targetRecall?: TargetRecallResult };
   time?: TimeStats;
   nearDuplicates?: NearDuplicateStats;
+  agreement?: TeamAgreement;
+  disagreements?: number;
 }
 
 export interface DashboardInput {
@@ -96,6 +99,31 @@ export interface DashboardData {
   estimates: { prevalence: Estimate; positivesLeft?: Estimate; yieldFactor?: Estimate; knee: Estimate; targetRecall?: Estimate; nearDuplicates?: Estimate };
   /** Time per label per annotator, the positives the open batch is expected to hold, and the ETA to the target. */
   time?: { pace: DataTable; openBatch?: Estimate; eta: Estimate };
+  /** Agreement between annotators (double coding), absent until a review is coded twice. */
+  agreement?: AgreementTables;
+}
+
+export interface AgreementTables { headline: string; coefficients: DataTable; confusion: DataTable }
+
+/** The agreement section: one row per coefficient (overall, then per label) and the confusion matrix. */
+export function agreementTables(a: TeamAgreement, disagreements: number): AgreementTables {
+  const row = (what: string, pairs: number, c: Pick<TeamAgreement, 'percentAgreement' | 'kappa' | 'pabak' | 'ac1'>) =>
+    [what, String(pairs), formatCoefficient(c.percentAgreement), formatCoefficient(c.kappa), formatCoefficient(c.pabak), formatCoefficient(c.ac1)];
+  const used = a.categories.map((_, i) => i).filter((i) => a.confusion[i]!.some((n) => n > 0) || a.confusion.some((r) => r[i]! > 0));
+  const [first, second] = a.annotators.length === 2 ? a.annotators : ['first coder by name', 'second coder'];
+  return {
+    headline: `${a.annotators.join(', ')}: ${a.reviews} review${a.reviews === 1 ? '' : 's'} coded twice or more, ${a.pairs} pair${a.pairs === 1 ? '' : 's'}; ${disagreements} disagreement${disagreements === 1 ? '' : 's'} awaiting adjudication.`,
+    coefficients: {
+      caption: 'Agreement between annotators, overall and per label (each label against the rest), with bootstrap 95% intervals',
+      columns: ['Labels', 'Pairs', 'Percent agreement', "Cohen's kappa", 'PABAK', "Gwet's AC1"],
+      rows: [row('all labels', a.pairs, a), ...a.perLabel.map((l) => row(l.label, l.pairsWithLabel, l))],
+    },
+    confusion: {
+      caption: `Confusion matrix: rows ${first}, columns ${second}`,
+      columns: [`${first} by ${second}`, ...used.map((j) => a.categories[j]!)],
+      rows: used.map((i) => [a.categories[i]!, ...used.map((j) => String(a.confusion[i]![j]))]),
+    },
+  };
 }
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -251,6 +279,7 @@ export function buildDashboard(input: DashboardInput): DashboardData {
     pool: stats.pool,
     labeled: stats.labeled,
     labelCounts: LABELS.map((label) => ({ label, count: stats.byLabel[label] })),
+    ...(stats.agreement ? { agreement: agreementTables(stats.agreement, stats.disagreements ?? 0) } : {}),
     rates: stats.iterations.length ? { perIteration: rateChart(stats.iterations, false), cumulative: rateChart(stats.iterations, true) } : null,
     strategies: strategyYields(input.batches, input.labelOf),
     models: input.models.map(modelCurves),

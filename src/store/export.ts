@@ -7,7 +7,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Review } from '../core/review';
 import { LABELS, type Label } from '../core/labels';
-import type { LabelEvent } from './labelDb';
+import type { CodingSnapshot, LabelEvent } from './labelDb';
+import { formatCoefficient, teamAgreement } from '../core/agreement';
 import type { Workspace } from './workspace';
 
 /**
@@ -26,6 +27,12 @@ export interface ExportRow extends Partial<Review> {
   score?: number;
   modelVersion?: string | null;
   annotator: string;
+  /** CWE tags of a `yes` label. */
+  cwe?: string[];
+  /** Double coding: each annotator's own label, where two or more coded the review. */
+  codings?: CodingSnapshot[];
+  /** Who decided, when the label is an adjudication. */
+  adjudicatedBy?: string;
   labeledAt: string;
   firstLabeledAt: string;
   history: LabelEvent[];
@@ -62,16 +69,21 @@ export function* exportRows(ws: Workspace): Generator<ExportRow> {
     const row = ws.pool.rowOf(reviewId);
     const review: Partial<Review> & { id: string; missingFromPool?: true } = row === undefined ? { id: reviewId, missingFromPool: true } : ws.pool.get(row);
     const p = proposed.get(reviewId);
+    const codings = ws.db.codings(reviewId);
     yield {
       ...review,
       label: c.label, note: c.note, iteration: c.iteration, batchId: c.batchId ?? p?.batchId,
       strategy: p?.strategy ?? (c.source?.startsWith('import') ? 'imported' : 'manual'), score: p?.score, modelVersion: p?.modelVersion,
-      annotator: c.annotator, labeledAt: c.at, firstLabeledAt: events[0]!.at, history: events,
+      annotator: c.annotator,
+      ...(c.cwe ? { cwe: c.cwe } : {}),
+      ...(codings.length > 1 ? { codings } : {}),
+      ...(c.source === 'adjudication' ? { adjudicatedBy: c.annotator } : {}),
+      labeledAt: c.at, firstLabeledAt: events[0]!.at, history: events,
     };
   }
 }
 
-export const CSV_COLUMNS = ['id', 'url', 'repo', 'pull', 'path', 'line', 'author', 'createdAt', 'label', 'note', 'iteration', 'batchId', 'strategy', 'score', 'modelVersion', 'annotator', 'labeledAt', 'firstLabeledAt', 'revisions', 'body', 'diffHunk', 'history'] as const;
+export const CSV_COLUMNS = ['id', 'url', 'repo', 'pull', 'path', 'line', 'author', 'createdAt', 'label', 'cwe', 'note', 'iteration', 'batchId', 'strategy', 'score', 'modelVersion', 'annotator', 'codings', 'adjudicatedBy', 'labeledAt', 'firstLabeledAt', 'revisions', 'body', 'diffHunk', 'history'] as const;
 
 /** RFC 4180 quoting; values starting with = + - @ are prefixed with ' so spreadsheets do not run them. */
 export function csvCell(v: unknown): string {
@@ -95,6 +107,8 @@ export async function writeHuggingFaceFolder(ws: Workspace, dir: string): Promis
   if (existsSync(dir) && readdirSync(dir).length) throw new Error(`${dir} exists and is not empty; choose a new folder`);
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   const n = await writeExport(ws, 'jsonl', path.join(dir, 'data', 'labeled.jsonl'));
+  const agreement = teamAgreement(ws.db.codedByMany(), LABELS);
+  if (agreement) writeFileSync(path.join(dir, 'agreement.json'), JSON.stringify(agreement, null, 2) + '\n');
   const card = [
     '---',
     'configs:',
@@ -118,7 +132,21 @@ export async function writeHuggingFaceFolder(ws: Workspace, dir: string): Promis
     'Each row holds the review fields (`id`, `url`, `repo`, `pull`, `path`, `body`, `diffHunk`, ...), the current `label` and `note`,',
     'its provenance (`iteration`, `batchId`, and the `strategy`, `score` and `modelVersion` that proposed it), the `annotator`,',
     '`labeledAt`/`firstLabeledAt`, and `history`: every label event of the review, including relabels and undos.',
+    'Reviews coded by several annotators carry `codings` (each one\'s own label) and, once decided, `adjudicatedBy`.',
     '',
+    ...(agreement ? [
+      '## Agreement between annotators',
+      '',
+      `${agreement.reviews} reviews were coded by two or more of ${agreement.annotators.join(', ')} (${agreement.pairs} pairs). Bootstrap 95% intervals in brackets; \`agreement.json\` holds every coefficient per label and the confusion matrix.`,
+      '',
+      '| coefficient | value |',
+      '|---|---|',
+      `| percent agreement | ${formatCoefficient(agreement.percentAgreement)} |`,
+      `| Cohen's kappa | ${formatCoefficient(agreement.kappa)} |`,
+      `| PABAK | ${formatCoefficient(agreement.pabak)} |`,
+      `| Gwet's AC1 | ${formatCoefficient(agreement.ac1)} |`,
+      '',
+    ] : []),
   ].join('\n');
   writeFileSync(path.join(dir, 'README.md'), card);
   return n;

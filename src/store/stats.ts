@@ -10,6 +10,7 @@ import { DEFAULT_IDLE_SECONDS, DEFAULT_TARGET_STEP } from '../core/defaults';
 import { etaToTarget, expectOpenBatch, labelingPace, type OpenBatchExpectation, type TimeStats } from '../core/pace';
 import { openBatch } from './batches';
 import { readScoreColumn } from './layout';
+import { formatCoefficient, teamAgreement, type TeamAgreement } from '../core/agreement';
 import type { Workspace } from './workspace';
 
 export interface BatchProgress { id: string; iteration: number; strategy: string; modelVersion: string | null; size: number; labeled: number; counts: LabelCounts; createdAt: string }
@@ -28,6 +29,14 @@ export interface WorkspaceStats {
   time: TimeStats;
   /** Near-duplicate groups of the pool and how far labels reach into them (when computed). */
   nearDuplicates?: NearDuplicateStats;
+  /**
+   * Agreement between annotators on the reviews two or more of them coded (double coding): Cohen's
+   * kappa, PABAK, Gwet's AC1 and percent agreement, overall and per label, with bootstrap 95%
+   * intervals, and the confusion matrix. Absent until some review is coded twice.
+   */
+  agreement?: TeamAgreement;
+  /** Disagreements between annotators still waiting for a decision. */
+  disagreements?: number;
   /** Prevalence of `yes` estimated from items proposed by the random strategy (undefined without any). */
   randomSample?: PoolPrevalence;
   estimates: {
@@ -158,6 +167,8 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
   }
   const randomSample = n || options.priorSample ? poolPrevalence({ positives: pos, sampled: n }, { priorSample: options.priorSample }) : undefined;
   const gain = gainCurve(ws);
+  const coded = ws.db.codedByMany();
+  const agreement = teamAgreement(coded, LABELS);
   const found = byLabel[TARGET_LABEL];
   const rate = gain.length ? found / gain.length : 0;
   const groups = options.nearDuplicates ?? ws.nearDuplicates.current;
@@ -173,6 +184,7 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
     events: ws.db.events().length,
     time: timeStats(ws, options),
     nearDuplicates: groups && nearDuplicateStats(ws, groups),
+    ...(agreement ? { agreement, disagreements: ws.db.adjudicationQueue('annotators').length } : {}),
     randomSample,
     estimates: {
       positivesLeft: randomSample && positivesLeft(ws.pool.size, found, randomSample),
@@ -221,6 +233,7 @@ export function formatStats(s: WorkspaceStats): string {
       : ob.size > ob.labeled ? '; no model scores for its unlabeled reviews.' : '.'));
   }
   lines.push(`  ETA: ${t.eta.explanation}`);
+  if (s.agreement) lines.push('', ...formatAgreement(s.agreement, s.disagreements ?? 0));
   lines.push('', 'Estimates:');
   if (s.randomSample) {
     lines.push(`  Prevalence: ${s.randomSample.explanation}`);
@@ -232,4 +245,16 @@ export function formatStats(s: WorkspaceStats): string {
   }
   lines.push(`  Knee rule: ${s.estimates.knee.explanation}`);
   return lines.join('\n');
+}
+
+/** The agreement section of the text report. */
+export function formatAgreement(a: TeamAgreement, disagreements: number): string[] {
+  const lines = [`Agreement between annotators (${a.annotators.join(', ')}) on ${a.reviews} reviews coded twice or more (${a.pairs} pairs; ${disagreements} disagreement${disagreements === 1 ? '' : 's'} awaiting adjudication):`];
+  lines.push(`  percent agreement ${formatCoefficient(a.percentAgreement)}`, `  Cohen's kappa ${formatCoefficient(a.kappa)}`, `  PABAK ${formatCoefficient(a.pabak)}`, `  Gwet's AC1 ${formatCoefficient(a.ac1)}`);
+  for (const l of a.perLabel) lines.push(`  ${l.label} (${l.pairsWithLabel} pairs with it): kappa ${formatCoefficient(l.kappa)}, PABAK ${formatCoefficient(l.pabak)}, AC1 ${formatCoefficient(l.ac1)}`);
+  const used = a.categories.map((_, i) => i).filter((i) => a.confusion[i]!.some((n) => n > 0) || a.confusion.some((row) => row[i]! > 0));
+  lines.push(`  confusion (rows: ${a.annotators.length === 2 ? a.annotators[0] : 'first coder by name'}, columns: ${a.annotators.length === 2 ? a.annotators[1] : 'second'}):`);
+  lines.push(`    ${''.padEnd(9)}${used.map((j) => a.categories[j]!.padStart(9)).join('')}`);
+  for (const i of used) lines.push(`    ${a.categories[i]!.padEnd(9)}${used.map((j) => String(a.confusion[i]![j]).padStart(9)).join('')}`);
+  return lines;
 }

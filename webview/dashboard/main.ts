@@ -101,6 +101,8 @@ function render(d: DashboardData, generatedAt: string): void {
     section('Labels', 'labels', counts),
     section('Identification rate per label', 'rates',
       d.rates ? el('div', { class: 'charts' }, chart(d.rates.perIteration), chart(d.rates.cumulative)) : el('p', { class: 'muted' }, 'No labels yet.')),
+    ...(d.agreement ? [section('Agreement between annotators', 'agreement',
+      el('p', { id: 'agreement-headline' }, d.agreement.headline), table(d.agreement.coefficients, 'agreement'), table(d.agreement.confusion, 'confusion'))] : []),
     section('Estimates', 'estimates',
       estimate('Prevalence of "yes" in the pool', d.estimates.prevalence, 'prevalence'),
       estimate('Yield against random sampling', d.estimates.yieldFactor, 'yield'),

@@ -19,6 +19,7 @@ import { mergeShardsCommand } from './mergeShards';
 import { doctorCommand } from './doctor';
 import { repairCommand } from './repair';
 import { findCommand } from './find';
+import { teamCommand } from './team';
 
 export const commands: CliCommand[] = [
   initCommand,
@@ -30,6 +31,7 @@ export const commands: CliCommand[] = [
   findCommand,
   labelCommand,
   undoCommand,
+  teamCommand,
   statsCommand,
   exportCommand,
   exportModelCommand,
