@@ -37,6 +37,7 @@ export interface DashboardStatsInput {
   nearDuplicates?: NearDuplicateStats;
   agreement?: TeamAgreement;
   disagreements?: number;
+  cwe?: readonly { id: string; title?: string; reviews: number }[];
 }
 
 export interface DashboardInput {
@@ -101,6 +102,8 @@ export interface DashboardData {
   time?: { pace: DataTable; openBatch?: Estimate; eta: Estimate };
   /** Agreement between annotators (double coding), absent until a review is coded twice. */
   agreement?: AgreementTables;
+  /** Reviews per CWE tag among the `yes` labels, absent without tags. */
+  cwe?: DataTable;
 }
 
 export interface AgreementTables { headline: string; coefficients: DataTable; confusion: DataTable }
@@ -280,6 +283,7 @@ export function buildDashboard(input: DashboardInput): DashboardData {
     labeled: stats.labeled,
     labelCounts: LABELS.map((label) => ({ label, count: stats.byLabel[label] })),
     ...(stats.agreement ? { agreement: agreementTables(stats.agreement, stats.disagreements ?? 0) } : {}),
+    ...(stats.cwe?.length ? { cwe: { caption: 'CWE tags of the "yes" labels: reviews per tag', columns: ['CWE', 'Weakness', 'Reviews'], rows: stats.cwe.map((t) => [t.id, t.title ?? '', String(t.reviews)]) } } : {}),
     rates: stats.iterations.length ? { perIteration: rateChart(stats.iterations, false), cumulative: rateChart(stats.iterations, true) } : null,
     strategies: strategyYields(input.batches, input.labelOf),
     models: input.models.map(modelCurves),

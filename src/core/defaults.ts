@@ -16,10 +16,10 @@ export const DEFAULT_IDLE_SECONDS = 300;
 export const DEFAULT_TARGET_STEP = 10;
 /** The labeling panel's own keys (letters count in either case; digits are the label keys). */
 export const PANEL_KEYS = {
-  skip: 's', note: 'n', openComment: 'o', diff: 'd', guidelines: 'g', adjudicate: 'a', nearDuplicates: 'p', help: '?',
+  skip: 's', note: 'n', openComment: 'o', diff: 'd', guidelines: 'g', adjudicate: 'a', nearDuplicates: 'p', cwe: 'c', help: '?',
 } as const;
 /**
  * Keys the labeling panel keeps for its actions: skip, note, open on GitHub, diff, guidelines,
- * adjudicate, apply to near-duplicates (either case) and help. A label key set to one of them is ignored.
+ * adjudicate, apply to near-duplicates, CWE tags (either case) and help. A label key set to one of them is ignored.
  */
 export const PANEL_ACTION_KEYS: readonly string[] = Object.values(PANEL_KEYS).flatMap((k) => (k.toUpperCase() === k ? [k] : [k, k.toUpperCase()]));

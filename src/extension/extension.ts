@@ -83,7 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
   registerSecondOpinionCommands(context, {
     get workspace() { return host.workspace; },
     changed: () => { host.changed(); LabelingPanel.current?.refresh(); },
-    openAdjudication: () => LabelingPanel.show(context.extensionUri, panelHost).startAdjudication(),
+    openAdjudication: (source) => LabelingPanel.show(context.extensionUri, panelHost).startAdjudication(source),
   }, log);
   // ---------------------------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@ import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { readPanelPosition, writePanelPosition } from '../store/panelState';
 import type { Label } from '../core/labels';
+import { CWE_CHOICES, cweTitle, parseCweId, sortCwe } from '../core/cwe';
 import { parseWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
 import type { LabelingSession } from './session';
+import type { AdjudicationSource } from '../store/labelDb';
 import { guidelines } from './settings';
 import { isSafeLink } from './render/markdown';
 import { warmUpHighlighting } from './render/diffHtml';
@@ -109,7 +111,7 @@ export class LabelingPanel implements vscode.Disposable {
         return;
       }
       case 'mode':
-        await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication(); else this.stopAdjudication(); }, m.requestId);
+        await this.serial(async () => { if (m.mode === 'adjudicate') this.startAdjudication('keep'); else this.stopAdjudication(); }, m.requestId);
         return;
       case 'label': {
         const receivedAt = performance.now();
@@ -137,6 +139,9 @@ export class LabelingPanel implements vscode.Disposable {
         return;
       case 'openReview':
         await this.serial(async () => this.openReview(m.reviewId), m.requestId);
+        return;
+      case 'cwe':
+        await this.serial(() => this.cwe(m.reviewId, m.requestId));
         return;
       case 'openComment': {
         // O does what a click on "comment on GitHub" does: the same confirmation, the same refusal.
@@ -251,6 +256,30 @@ export class LabelingPanel implements vscode.Disposable {
     this.host.changed();
   }
 
+  /** C: picks the CWE tags of a `yes` label (the Top 25 and review-level weaknesses, or any typed id). */
+  async cwe(reviewId: string, requestId = 0): Promise<void> {
+    const s = this.host.session();
+    if ('missing' in s) return this.ack(requestId, s.missing);
+    if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
+    const current = s.shownLabel(reviewId);
+    if (current && current.label !== 'yes') return this.ack(requestId, `CWE tags go on "yes" labels (this review is labeled ${current.label}); press the "yes" key first.`);
+    const tags = await pickCweTags(current?.cwe ?? []);
+    if (tags === undefined || (!current && !tags.length)) { this.ack(requestId); this.panel.reveal(undefined, false); return; }
+    let did: 'tagged' | 'labeled';
+    try {
+      did = await s.setCwe(reviewId, tags);
+      this.ack(requestId);
+      this.post({ type: 'notice', level: 'info', text: did === 'labeled' ? `Labeled yes, tagged ${tags.join(', ')}.` : tags.length ? `Tagged ${tags.join(', ')}.` : 'CWE tags removed.' });
+    } catch (e) {
+      return this.ack(requestId, `The tags were NOT saved: ${(e as Error).message}`);
+    }
+    // A new label moves on, as a label key does; new tags on a label stay on the review.
+    if (did === 'labeled') s.advance();
+    this.showCurrent(did === 'labeled' ? 'next' : 'open');
+    this.panel.reveal(undefined, false);
+    this.host.changed();
+  }
+
   private async openLink(url: string): Promise<void> {
     if (!isSafeLink(url)) {
       void vscode.window.showWarningMessage(`Security Review: refused to open a link that is not http(s) or mailto: ${url.slice(0, 200)}`);
@@ -261,17 +290,21 @@ export class LabelingPanel implements vscode.Disposable {
     if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(url, true));
   }
 
-  /** Shows the second-opinion disagreements one by one; says so when there are none. */
-  startAdjudication(): boolean {
+  /**
+   * Shows the disagreements one by one (second opinions and annotators, or one source when given:
+   * the filter stays until another is chosen); says so when there are none.
+   */
+  startAdjudication(source?: AdjudicationSource | 'keep'): boolean {
     const s = this.host.session();
     if ('missing' in s) { this.refresh(); return false; }
+    if (source !== 'keep') s.adjudicationSource = source;
     if (s.readOnlyReason) {
       this.post({ type: 'notice', level: 'error', text: `Read-only: ${s.readOnlyReason}` });
       this.showCurrent('next'); // the webview waits for a view after A
       return false;
     }
     if (!s.startAdjudication()) {
-      this.post({ type: 'notice', level: 'info', text: 'No second-opinion disagreements are waiting.' });
+      this.post({ type: 'notice', level: 'info', text: `No ${s.adjudicationSource === 'second-opinion' ? 'second-opinion ' : s.adjudicationSource === 'annotators' ? 'annotator ' : ''}disagreements are waiting.` });
       this.showCurrent('next');
       return false;
     }
@@ -419,4 +452,49 @@ export class LabelingPanelSerializer implements vscode.WebviewPanelSerializer<La
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LabelingPanelState | undefined): Promise<void> {
     new LabelingPanel(panel, this.extensionUri, this.host, state ?? undefined, true);
   }
+}
+
+type CweItem = vscode.QuickPickItem & { id?: string };
+
+/**
+ * A quick pick of CWE tags, several allowed: the CWE Top 25 and the weaknesses reviews commonly
+ * raise, the current tags picked; typing a CWE id (`CWE-1321`, `1321`) that is not listed offers it
+ * at the top. Resolves with the tags, or undefined when cancelled.
+ */
+function pickCweTags(current: readonly string[]): Promise<string[] | undefined> {
+  const listed: CweItem[] = [
+    { label: 'CWE Top 25 (2024)', kind: vscode.QuickPickItemKind.Separator },
+    ...CWE_CHOICES.filter((c) => c.group === 'top25').map((c) => ({ label: c.id, description: c.title, id: c.id })),
+    { label: 'Common in code reviews', kind: vscode.QuickPickItemKind.Separator },
+    ...CWE_CHOICES.filter((c) => c.group === 'review').map((c) => ({ label: c.id, description: c.title, id: c.id })),
+  ];
+  const extra = (ids: readonly string[]): CweItem[] => ids.filter((id) => !cweTitle(id)).map((id) => ({ label: id, description: 'typed', id }));
+  const qp = vscode.window.createQuickPick<CweItem>();
+  qp.title = 'CWE tags of this "yes" label';
+  qp.placeholder = 'Pick one or more, or type any CWE id (e.g. 1321); Enter saves, none picked removes the tags';
+  qp.canSelectMany = true;
+  qp.matchOnDescription = true;
+  qp.ignoreFocusOut = true;
+  let typed = extra(current);
+  qp.items = [...typed, ...listed];
+  qp.selectedItems = qp.items.filter((i) => i.id && current.includes(i.id));
+  return new Promise((resolve) => {
+    let done = false;
+    qp.onDidChangeValue((value) => {
+      const id = parseCweId(value);
+      const fresh = id && !cweTitle(id) && !typed.some((t) => t.id === id) ? extra([id]) : [];
+      if (!fresh.length) return;
+      const selected = qp.selectedItems;
+      typed = [...fresh, ...typed];
+      qp.items = [...typed, ...listed];
+      qp.selectedItems = qp.items.filter((i) => selected.some((s) => s.id === i.id));
+    });
+    qp.onDidAccept(() => {
+      done = true;
+      resolve(sortCwe(qp.selectedItems.flatMap((i) => (i.id ? [i.id] : []))));
+      qp.hide();
+    });
+    qp.onDidHide(() => { if (!done) resolve(undefined); qp.dispose(); });
+    qp.show();
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * "Ask a Language Model for a Second Opinion" and "Adjudicate Second-Opinion Disagreements": the
+ * "Ask a Language Model for a Second Opinion" and "Adjudicate Disagreements...": the
  * paper's quality assurance through VS Code's Language Model API. Votes and reasoning are stored in
  * labels.json as they arrive; disagreements are queued; the labeling panel shows them one by one
  * with the votes and reasoning, and the annotator's decision is recorded as an adjudication event
@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { collectOpinions, OPINION_LABELS, type LanguageModelClient, type OpinionPrompt } from '../core/secondOpinion';
-import type { OpinionRecord } from '../store/labelDb';
+import type { AdjudicationSource, OpinionRecord } from '../store/labelDb';
 import type { Workspace } from '../store/workspace';
 import type { Log } from './log';
 
@@ -15,8 +15,8 @@ import type { Log } from './log';
 export interface SecondOpinionHost {
   workspace: Workspace | undefined;
   changed(): void;
-  /** Shows the adjudication queue in the labeling panel. */
-  openAdjudication(): boolean;
+  /** Shows the adjudication queue in the labeling panel, filtered to one source or not. */
+  openAdjudication(source?: AdjudicationSource): boolean;
 }
 
 /** Adapts a VS Code chat model to the core's client interface. */
@@ -46,7 +46,7 @@ export function chatModelClient(model: vscode.LanguageModelChat): LanguageModelC
 export function registerSecondOpinionCommands(context: vscode.ExtensionContext, host: SecondOpinionHost, log: Log): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('secreview.secondOpinion', () => askSecondOpinion(host, log)),
-    vscode.commands.registerCommand('secreview.adjudicate', () => adjudicate(host, log)),
+    vscode.commands.registerCommand('secreview.adjudicate', (source?: unknown) => adjudicate(host, log, source === 'second-opinion' || source === 'annotators' ? source : undefined)),
   );
 }
 
@@ -129,21 +129,37 @@ export async function askSecondOpinion(host: SecondOpinionHost, log: Log, run: S
   if (run.adjudicateAfter === false) return disagreements;
   if (disagreements) {
     const open = await vscode.window.showInformationMessage(`${disagreements} disagreements are queued for adjudication.`, 'Adjudicate Now');
-    if (open) await adjudicate(host, log);
+    if (open) await adjudicate(host, log, 'second-opinion');
   } else void vscode.window.showInformationMessage('The second opinion agrees with every label it saw.');
   return disagreements;
 }
 
-/** Opens the labeling panel on the queue of disagreements: a label key there records the final decision. */
-async function adjudicate(host: SecondOpinionHost, log: Log): Promise<boolean> {
+/**
+ * Opens the labeling panel on the queue of disagreements (one queue: second opinions and
+ * annotators; with both waiting, the person picks a source or all): a label key there records the
+ * final decision, with the originals kept.
+ */
+async function adjudicate(host: SecondOpinionHost, log: Log, only?: AdjudicationSource): Promise<boolean> {
   const ws = writableWorkspace(host);
   if (!ws) return false;
-  const waiting = ws.db.adjudicationQueue('second-opinion').length;
-  if (!waiting) {
-    void vscode.window.showInformationMessage('No second-opinion disagreements are waiting.');
+  const queue = ws.db.adjudicationQueue(only);
+  const opinions = queue.filter((q) => q.source === 'second-opinion').length;
+  const people = queue.length - opinions;
+  if (!queue.length) {
+    void vscode.window.showInformationMessage('No disagreements are waiting (second opinions or annotators).');
     return false;
   }
-  log.info(`adjudicating ${waiting} second-opinion disagreements in the labeling panel`);
-  return host.openAdjudication();
+  let source = only;
+  if (!source && opinions && people) {
+    const picked = await vscode.window.showQuickPick([
+      { label: `All disagreements (${queue.length})`, source: undefined },
+      { label: `Second opinions (${opinions})`, description: 'a language model disagrees with the label', source: 'second-opinion' as const },
+      { label: `Between annotators (${people})`, description: 'double-coded reviews whose labels differ', source: 'annotators' as const },
+    ], { title: 'Adjudicate which disagreements?' });
+    if (!picked) return false;
+    source = picked.source;
+  }
+  log.info(`adjudicating ${source === 'second-opinion' ? opinions : source === 'annotators' ? people : queue.length} disagreements${source ? ` (${source})` : ''} in the labeling panel`);
+  return host.openAdjudication(source);
 }
 

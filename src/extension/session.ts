@@ -6,6 +6,7 @@
  */
 import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
 import type { SearchQuery } from '../core/search';
+import { cweTitle } from '../core/cwe';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { AdjudicationItem, AdjudicationSource, Batch, BatchItem, OpinionRecord } from '../store/labelDb';
@@ -229,6 +230,8 @@ export class LabelingSession {
     if (this.mode === 'adjudicate') return this.advance() !== undefined;
     const labeling = { batchId: this.batchId, currentId: this.currentId };
     this.mode = 'adjudicate';
+    // Views rendered for labeling may hide another coder's label; adjudication shows the current one.
+    this.views.clear();
     if (this.advance()) {
       this.adjudicated = 0;
       this.labelingPosition = labeling;
@@ -243,6 +246,7 @@ export class LabelingSession {
   stopAdjudication(): void {
     if (this.mode === 'search') this.views.clear();
     this.mode = 'label';
+    this.views.clear();
     const back = this.labelingPosition;
     this.labelingPosition = undefined;
     this.batchId = back?.batchId !== undefined && this.ws.db.batch(back.batchId) ? back.batchId : this.defaultBatch()?.id;
@@ -266,7 +270,7 @@ export class LabelingSession {
    * A label key: a label, or when adjudicating a review with a pending disagreement, the final
    * decision, recorded with the original label beside it (the note is kept).
    */
-  async label(reviewId: string, label: Label): Promise<void> {
+  async label(reviewId: string, label: Label, cwe?: readonly string[]): Promise<void> {
     if (this.mode === 'adjudicate' && this.pendingOpinion(reviewId)) {
       await this.ws.db.adjudicate({ reviewId, label, note: this.noteOf(reviewId) });
       this.adjudicated++;
@@ -277,7 +281,8 @@ export class LabelingSession {
     const at = this.locate(reviewId);
     const previous = at?.batch.assignment ? this.ws.db.labelBy(reviewId, this.annotator) : this.ws.db.labelOf(reviewId);
     const note = this.pendingNotes.get(reviewId) ?? previous?.note;
-    await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id });
+    // CWE tags stay with a review that is labeled yes again, and go with any other label.
+    await this.ws.db.setLabel({ reviewId, label, note, batchId: at?.batch.id, cwe: label === TARGET_LABEL ? cwe ?? previous?.cwe : undefined });
     if (this.pendingNotes.delete(reviewId)) await writePendingNotes(this.ws.dir, this.pendingNotes);
     this.skipped.delete(reviewId);
     this.forgetGroupViews(reviewId);
@@ -448,8 +453,24 @@ export class LabelingSession {
       await writePendingNotes(this.ws.dir, this.pendingNotes);
       return 'pending';
     }
-    await this.ws.db.setLabel({ reviewId, label: current.label, note, batchId: current.batchId ?? this.locate(reviewId)?.batch.id });
+    await this.ws.db.setLabel({ reviewId, label: current.label, note, batchId: current.batchId ?? this.locate(reviewId)?.batch.id, cwe: current.cwe });
     return 'saved';
+  }
+
+  /**
+   * The CWE tags of this annotator's `yes` label on a review (a new event with the same label and
+   * note); on an unlabeled review, the label `yes` with these tags. Resolves with what it did.
+   */
+  async setCwe(reviewId: string, tags: readonly string[]): Promise<'tagged' | 'labeled'> {
+    const current = this.shownLabel(reviewId);
+    if (!current) {
+      await this.label(reviewId, TARGET_LABEL, tags);
+      return 'labeled';
+    }
+    if (current.label !== TARGET_LABEL) throw new Error(`CWE tags go on "yes" labels; this review is labeled ${current.label}`);
+    this.views.delete(reviewId);
+    await this.ws.db.setLabel({ reviewId, label: current.label, note: current.note, batchId: current.batchId ?? this.locate(reviewId)?.batch.id, cwe: tags });
+    return 'tagged';
   }
 
   review(reviewId: string): Review | undefined {
@@ -533,6 +554,7 @@ export class LabelingSession {
       diffHtml: diff?.html, diffLanguage: diff?.language,
       currentLabel: label?.label, note: this.noteOf(reviewId),
       nearDuplicates: this.nearDuplicatesView(reviewId),
+      cwe: label?.cwe?.map((id) => ({ id, title: cweTitle(id) })),
       coders: coders && coders.length > 1 ? [...coders] : undefined, annotator: this.annotator,
     };
     if (bodyLimit === DEFAULT_RENDER_LIMIT) {
@@ -547,7 +569,7 @@ export class LabelingSession {
     if (this.mode !== 'adjudicate') return view;
     const o = this.pendingOpinion(view.reviewId);
     if (!o) return view;
-    return o.source === 'second-opinion' ? { ...view, secondOpinion: opinionView(o.opinion) } : { ...view, disagreement: { codings: o.codings } };
+    return o.source === 'second-opinion' ? { ...view, secondOpinion: opinionView(o.opinion) } : { ...view, coders: undefined, disagreement: { codings: o.codings } };
   }
 
   /** Renders the review that would come after the current one, so the next keypress finds it ready. */

@@ -45,9 +45,10 @@ export class StatusBar implements vscode.Disposable {
     const p = s.progress();
     const trainer = this.trainer.state === 'running' ? ` · $(sync~spin) ${this.trainer.detail}`
       : this.trainer.state === 'failed' ? ' · $(error) training failed' : '';
-    this.item.text = `$(shield) ${p.totalLabeled} labeled${p.batchId ? ` · ${p.batchId} ${p.done}/${p.total}` : ''}${trainer}${s.readOnlyReason ? ' · $(lock) read-only' : ''}`;
+    this.item.text = `$(shield) ${p.totalLabeled} labeled${p.batchId ? ` · ${p.batchId} ${p.done}/${p.total}` : ''} · $(person) ${s.annotator}${trainer}${s.readOnlyReason ? ' · $(lock) read-only' : ''}`;
     this.item.tooltip = new vscode.MarkdownString([
       `**Security Review**: ${p.totalLabeled} reviews labeled in all`,
+      `Labeling as **${s.annotator}** (setting \`secreview.annotator\`; default git's user.name)${s.ws.db.teamMode ? ', team mode: your labels go to your own log' : ''}`,
       p.batchId ? `Batch ${p.batchId} (iteration ${p.iteration}): ${p.done} of ${p.total} labeled, ${p.counts.yes} potential security defects` : 'No batch yet',
       `Trainer: ${this.trainer.state}${'detail' in this.trainer ? ` (${this.trainer.detail})` : ''}`,
       deviceLine(this.device, s.ws.db.models().at(-1)),

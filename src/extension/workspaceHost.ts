@@ -14,6 +14,9 @@ export class WorkspaceHost implements vscode.Disposable {
   private ws: Workspace | undefined;
   private current: LabelingSession | undefined;
   private openError: string | undefined;
+  /** Team mode: watches the label logs and labels.json for what a `git pull` brings. */
+  private watcher: vscode.Disposable | undefined;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly changedEmitter = new vscode.EventEmitter<void>();
   /** Fires after labels, batches or the workspace itself changed. */
   readonly onDidChange = this.changedEmitter.event;
@@ -52,6 +55,7 @@ export class WorkspaceHost implements vscode.Disposable {
       this.openError = undefined;
       this.current = new LabelingSession(this.ws, (m) => this.log.warn(m));
       this.current.setPatterns(settings().bootstrapPatterns);
+      this.watchTeamLogs(folder, this.ws);
       if (this.ws.readOnly) this.log.warn(`workspace opened read-only: ${this.ws.readOnlyReason}`);
       else this.log.info(`workspace opened: ${this.ws.dir} (${this.ws.pool.size} reviews, ${this.ws.db.current().size} labeled)`);
     } catch (e) {
@@ -123,7 +127,35 @@ export class WorkspaceHost implements vscode.Disposable {
     });
   }
 
+  /**
+   * In team mode, teammates' labels arrive through git: when a log or labels.json changes on disk
+   * (and not by this window's own write), the database rereads them and the views follow.
+   */
+  private watchTeamLogs(folder: string, ws: Workspace): void {
+    if (!ws.db.teamMode) return;
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.secreview/{labels.json,labels/*.jsonl}'));
+    const later = () => {
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => {
+        this.reloadTimer = undefined;
+        if (this.ws !== ws) return;
+        ws.db.reloadIfChanged().then((changed) => {
+          if (!changed) return;
+          this.log.info('labels changed on disk (another annotator\'s log, a git pull): reread');
+          this.changed();
+        }, (e: unknown) => this.log.error('rereading the label logs failed', e));
+      }, 300);
+    };
+    w.onDidChange(later);
+    w.onDidCreate(later);
+    w.onDidDelete(later);
+    this.watcher = w;
+  }
+
   async close(): Promise<void> {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
     const ws = this.ws;
     this.ws = undefined;
     this.current = undefined;

@@ -139,6 +139,8 @@ export interface CandidateView {
   diffHtml?: string;
   diffLanguage?: string;
   currentLabel?: Label;
+  /** CWE tags of the `yes` label shown, with their titles where listed. */
+  cwe?: { id: string; title?: string }[];
   note?: string;
   /** In adjudication mode: the disagreeing second opinion to decide on. */
   secondOpinion?: SecondOpinionView;
@@ -216,6 +218,8 @@ export type WebviewToHost =
   | { type: 'undo'; requestId: number }
   | { type: 'skip'; requestId: number; reviewId: string }
   | { type: 'note'; requestId: number; reviewId: string }
+  /** C: tag a `yes` label with CWE ids (the host asks with a quick pick). */
+  | { type: 'cwe'; requestId: number; reviewId: string }
   | { type: 'openComment'; reviewId: string }
   | { type: 'openDiff'; reviewId: string }
   | { type: 'openLink'; url: string }
@@ -253,7 +257,7 @@ export function parseWebviewToHost(value: unknown): ParsedWebviewMessage {
       problem = needs('requestId', 'reviewId') ?? (isLabel(m.label) ? undefined : `unknown label ${JSON.stringify(m.label)}; one of ${LABELS.join(', ')}`);
       break;
     case 'undo': problem = needs('requestId'); break;
-    case 'skip': case 'note': problem = needs('requestId', 'reviewId'); break;
+    case 'skip': case 'note': case 'cwe': problem = needs('requestId', 'reviewId'); break;
     case 'openComment': case 'openDiff': problem = needs('reviewId'); break;
     case 'openLink': problem = str('url') ? undefined : 'url must be a non-empty string'; break;
     case 'showMore': problem = needs('reviewId') ?? (Number.isSafeInteger(m.limit) && (m.limit as number) > 0 ? undefined : 'limit must be a positive whole number'); break;

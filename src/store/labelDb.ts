@@ -253,6 +253,8 @@ interface Derived {
   undoStack: number[];
   /** Per review, the seqs of its `set` events not undone, oldest first. */
   perReview: Map<string, number[]>;
+  /** Everyone with a label event (a single-person workspace skips the search for double coding). */
+  annotators: Set<string>;
 }
 
 export interface LabelDbOptions {
@@ -418,6 +420,7 @@ export class LabelDb {
   /** Reviews labeled by two or more annotators, with each one's own label (the pairs agreement is measured on). */
   codedByMany(): { reviewId: string; codings: CodingSnapshot[] }[] {
     const out: { reviewId: string; codings: CodingSnapshot[] }[] = [];
+    if (this.derived.annotators.size < 2) return out;
     for (const [reviewId, seqs] of this.derived.perReview) {
       if (seqs.length < 2) continue;
       const codings = this.codings(reviewId);
@@ -773,13 +776,14 @@ export class LabelDb {
   }
 
   private rebuild(): void {
-    this.derived = { current: new Map(), undoStack: [], perReview: new Map() };
+    this.derived = { current: new Map(), undoStack: [], perReview: new Map(), annotators: new Set() };
     for (const ev of this.log) this.apply(ev);
   }
 
   private apply(ev: LabelEvent): void {
     const d = this.derived;
     if (ev.kind === 'set') {
+      d.annotators.add(ev.annotator);
       d.undoStack.push(ev.seq);
       let list = d.perReview.get(ev.reviewId);
       if (!list) d.perReview.set(ev.reviewId, (list = []));

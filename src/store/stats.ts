@@ -11,6 +11,7 @@ import { etaToTarget, expectOpenBatch, labelingPace, type OpenBatchExpectation, 
 import { openBatch } from './batches';
 import { readScoreColumn } from './layout';
 import { formatCoefficient, teamAgreement, type TeamAgreement } from '../core/agreement';
+import { cweTitle, sortCwe } from '../core/cwe';
 import type { Workspace } from './workspace';
 
 export interface BatchProgress { id: string; iteration: number; strategy: string; modelVersion: string | null; size: number; labeled: number; counts: LabelCounts; createdAt: string }
@@ -35,6 +36,8 @@ export interface WorkspaceStats {
    * intervals, and the confusion matrix. Absent until some review is coded twice.
    */
   agreement?: TeamAgreement;
+  /** CWE tags on the current `yes` labels: reviews per tag, most first (then by CWE number). */
+  cwe: { id: string; title?: string; reviews: number }[];
   /** Disagreements between annotators still waiting for a decision. */
   disagreements?: number;
   /** Prevalence of `yes` estimated from items proposed by the random strategy (undefined without any). */
@@ -168,6 +171,9 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
   const randomSample = n || options.priorSample ? poolPrevalence({ positives: pos, sampled: n }, { priorSample: options.priorSample }) : undefined;
   const gain = gainCurve(ws);
   const coded = ws.db.codedByMany();
+  const perTag = new Map<string, number>();
+  for (const c of current.values()) if (c.label === TARGET_LABEL) for (const t of c.cwe ?? []) perTag.set(t, (perTag.get(t) ?? 0) + 1);
+  const cwe = sortCwe([...perTag.keys()]).map((id) => ({ id, title: cweTitle(id), reviews: perTag.get(id)! })).sort((a, b) => b.reviews - a.reviews);
   const agreement = teamAgreement(coded, LABELS);
   const found = byLabel[TARGET_LABEL];
   const rate = gain.length ? found / gain.length : 0;
@@ -184,6 +190,7 @@ export function workspaceStats(ws: Workspace, options: StatsOptions = {}): Works
     events: ws.db.events().length,
     time: timeStats(ws, options),
     nearDuplicates: groups && nearDuplicateStats(ws, groups),
+    cwe,
     ...(agreement ? { agreement, disagreements: ws.db.adjudicationQueue('annotators').length } : {}),
     randomSample,
     estimates: {
@@ -233,6 +240,7 @@ export function formatStats(s: WorkspaceStats): string {
       : ob.size > ob.labeled ? '; no model scores for its unlabeled reviews.' : '.'));
   }
   lines.push(`  ETA: ${t.eta.explanation}`);
+  if (s.cwe.length) lines.push('', `CWE tags of "yes" labels: ${s.cwe.map((t) => `${t.id}${t.title ? ` (${t.title})` : ''} ${t.reviews}`).join(', ')}`);
   if (s.agreement) lines.push('', ...formatAgreement(s.agreement, s.disagreements ?? 0));
   lines.push('', 'Estimates:');
   if (s.randomSample) {

@@ -5,7 +5,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'navigate', 'speed', 'installed', 'restricted'];
+const SCENARIOS = ['main', 'integration', 'hostile', 'dashboard', 'navigate', 'team', 'speed', 'installed', 'restricted'];
 
 const ARTIFACTS_OF = {
   main: ['labeling-panel-dark.png', 'labeling-panel-light.png', 'labeling-panel-high-contrast.png', 'diff-view.png'],
@@ -13,6 +13,7 @@ const ARTIFACTS_OF = {
   hostile: ['hostile-body.png'],
   dashboard: ['dashboard-dark.png', 'dashboard-light.png', 'dashboard-beside-panel.png'],
   navigate: ['near-duplicates-offer.png', 'near-duplicates-applied.png', 'search-results.png', 'search-mode.png', 'go-to-review.png', 'dashboard-time.png'],
+  team: ['team-double-coding.png', 'team-cwe-pick.png', 'team-agreement-dashboard.png', 'team-adjudication.png'],
   speed: ['speed.json'],
   // The installed package (run.sh's second workbench).
   installed: ['installed-walkthrough.png', 'installed-diff-view.png', 'installed-dashboard.png'],

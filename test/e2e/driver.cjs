@@ -618,6 +618,114 @@ function expectedStrategyRows(data) {
     return [strategy, String(ids.size), String(labeled), String(yes), labeled ? pct1(yes / labeled) : 'n/a', String(excluded)];
   });
 }
+/**
+ * Team labeling: a double-coded batch (half coded by two) where "bob" labeled his queue through the
+ * CLI. The workbench's annotator sees only her own items with bob's labels hidden, her labels go to
+ * her own log, the dashboard shows the agreement, and the disagreements are adjudicated in the panel.
+ */
+async function teamScenario(page, ws) {
+  const ME = 'e2e-annotator';
+  let frame, coders, overlap;
+  const cli = (env, ...args) => {
+    const r = require('child_process').spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args], { cwd: ws, encoding: 'utf8', env: { ...process.env, ...env } });
+    if (r.status !== 0) throw new Error(`secreview ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  const logOf = (who) => {
+    const file = path.join(ws, '.secreview', 'labels', `${who}.jsonl`);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  };
+  // bob says yes on the first three overlap reviews, no elsewhere.
+  const bobSays = (id) => (overlap.indexOf(id) >= 0 && overlap.indexOf(id) < 3 ? 'yes' : 'no');
+  const steps = [
+    ['team: a batch of 12 assigned to two annotators with a 50% overlap; bob labels his queue (CLI)', async () => {
+      fs.mkdirSync(ws, { recursive: true });
+      cli({}, 'init');
+      cli({}, 'import', path.join(REPO, 'demo', 'reviews.jsonl'));
+      cli({}, 'bootstrap', '--size', '12');
+      cli({ SECREVIEW_ANNOTATOR: ME }, 'team', 'enable');
+      cli({}, 'team', 'assign', 'b0001', '--annotators', `${ME},bob`, '--overlap', '0.5', '--seed', '5');
+      coders = readLabels(ws).batches[0].assignment.coders;
+      overlap = Object.keys(coders).filter((id) => coders[id].length === 2);
+      for (const id of Object.keys(coders).filter((x) => coders[x].includes('bob'))) cli({ SECREVIEW_ANNOTATOR: 'bob' }, 'label', id, bobSays(id));
+      await openWorkbench(page, ws);
+      return `${overlap.length} double-coded, bob labeled ${logOf('bob').length}`;
+    }],
+    ['the panel shows only this annotator\'s items, and bob\'s label stays hidden on the shared ones', async () => {
+      await runCommand(page, 'Security Review: Open Labeling Panel');
+      frame = await panelFrame(page);
+      const mine = Object.keys(coders).filter((id) => coders[id].includes(ME));
+      await waitFor(async () => (await frame.locator('.progress-line').first().innerText()).includes(`0/${mine.length} labeled`), `her queue of ${mine.length}`);
+      // Move to a shared review bob labeled yes: skip (S) until it shows.
+      for (let i = 0; i < mine.length && !(overlap.slice(0, 3).includes(await shownReviewId(frame))); i++) await pressInPanel(page, frame, 's');
+      const id = await shownReviewId(frame);
+      assert(overlap.slice(0, 3).includes(id), `a review bob called yes is shown (${id})`);
+      assert((await frame.locator('#label-status').innerText()).includes('Not labeled yet'), 'bob\'s label is not shown');
+      assert((await frame.locator('#coders').innerText()).includes(`Double-coded by ${ME} and bob`), 'the panel says it is double-coded');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'team-double-coding.png') });
+      return `${id}: hidden`;
+    }],
+    ['C on the shown review opens the CWE quick pick; picking CWE-89 records yes with the tag (she agrees with bob there)', async () => {
+      const id = await shownReviewId(frame);
+      await keyInPanel(frame, page, 'c');
+      const input = page.locator('.quick-input-widget');
+      await input.waitFor({ state: 'visible', timeout: 15000 });
+      const title = await input.locator('.quick-input-title').innerText();
+      assert(title.includes('CWE tags'), `quick pick title: ${title}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'team-cwe-pick.png') });
+      await input.locator('.quick-input-list .monaco-list-row', { hasText: 'SQL Injection' }).first().click();
+      await page.keyboard.press('Enter');
+      await waitFor(async () => (await shownReviewId(frame)) !== id, 'the next review after the tag');
+      const ev = logOf(ME).at(-1);
+      assert(ev.reviewId === id && ev.label === 'yes' && JSON.stringify(ev.cwe) === '["CWE-89"]' && ev.annotator === ME, `event ${JSON.stringify(ev)}`);
+      return `${id}: yes, CWE-89`;
+    }],
+    ['her other labels (no) go to her own log, one event per item of her queue', async () => {
+      const mine = Object.keys(coders).filter((id) => coders[id].includes(ME));
+      for (let i = 1; i < mine.length; i++) await pressInPanel(page, frame, '2');
+      const log = logOf(ME);
+      assert(log.length === mine.length && log.every((e) => e.annotator === ME) && log.filter((e) => e.label === 'no').length === mine.length - 1, `her log: ${log.length} events`);
+      assert(logOf('bob').length === Object.keys(coders).filter((x) => coders[x].includes('bob')).length, 'bob\'s log is untouched');
+      assert(readLabels(ws).events.length === 0, 'labels.json holds no label events in team mode');
+      const stats = JSON.parse(cli({}, 'stats', '--json'));
+      assert(JSON.stringify(stats.cwe) === '[{"id":"CWE-89","title":"SQL Injection","reviews":1}]', `CWE counts ${JSON.stringify(stats.cwe)}`);
+      assert(stats.agreement && stats.agreement.reviews === overlap.length && stats.disagreements === 2, `agreement ${JSON.stringify(stats.agreement && { reviews: stats.agreement.reviews, pa: stats.agreement.percentAgreement })}, disagreements ${stats.disagreements}`);
+      return `kappa ${stats.agreement.kappa.value}, PABAK ${stats.agreement.pabak.value}, AC1 ${stats.agreement.ac1.value}`;
+    }],
+    ['the dashboard shows the agreement between the annotators and their confusion matrix', async () => {
+      await runCommand(page, 'Security Review: Show Dashboard');
+      const dash = await dashboardFrame(page);
+      await waitFor(() => dash.$('#agreement table.agreement'), 'the agreement section');
+      const headline = await dash.locator('#agreement-headline').innerText();
+      assert(headline.includes(`bob, ${ME}: ${overlap.length} reviews coded twice or more`) && headline.includes('2 disagreements'), headline);
+      assert((await dash.locator('#cwe table').innerText()).includes('CWE-89'), 'the CWE counts');
+      const rows = await dash.locator('#agreement table.agreement tbody tr').count();
+      assert(rows >= 3, `overall and per-label rows: ${rows}`);
+      await dash.locator('#agreement').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'team-agreement-dashboard.png') });
+      return headline;
+    }],
+    ['the disagreements open in the adjudication queue with both labels; a key records the decision with the originals', async () => {
+      await runCommand(page, 'Security Review: Adjudicate Disagreements (Second Opinions, Annotators)...');
+      frame = await panelFrame(page);
+      await waitFor(() => frame.evaluate(() => document.body.dataset.mode === 'adjudicate' && !!document.getElementById('disagreement')), 'the disagreement in the panel');
+      const id = await shownReviewId(frame);
+      const text = await frame.locator('#disagreement').innerText();
+      assert(text.includes('bob') && text.includes(ME), `disagreement text: ${text}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'team-adjudication.png') });
+      await pressInPanel(page, frame, '1');
+      const ev = logOf(ME).at(-1);
+      assert(ev.reviewId === id && ev.source === 'adjudication' && ev.label === 'yes' && ev.annotator === ME, `decision ${JSON.stringify(ev)}`);
+      assert(JSON.stringify(ev.originals) === JSON.stringify([{ annotator: 'bob', label: 'yes' }, { annotator: ME, label: 'no' }]), `originals ${JSON.stringify(ev.originals)}`);
+      await waitFor(async () => (await shownReviewId(frame)) !== id, 'the next disagreement');
+      const stats = JSON.parse(cli({}, 'stats', '--json'));
+      assert(stats.disagreements === 1, `one left: ${stats.disagreements}`);
+      return `${id} decided yes; 1 left`;
+    }],
+  ];
+  for (const [name, fn] of steps) if (!(await check(name, fn))) return;
+}
+
 async function dashboardFrame(page, timeout = 30000) {
   return waitFor(async () => {
     for (const f of page.frames()) {
@@ -1168,6 +1276,7 @@ async function restrictedScenario(page, ws) {
     if (only.includes('hostile')) await hostileScenario(page, path.join(wsRoot, 'hostile'), requests);
     if (only.includes('dashboard')) await dashboardScenario(page, path.join(wsRoot, 'dashboard'));
     if (only.includes('navigate')) await navigateScenario(page, path.join(wsRoot, 'navigate'));
+    if (only.includes('team')) await teamScenario(page, path.join(wsRoot, 'team'));
     if (only.includes('speed')) await speedScenario(page, path.join(wsRoot, 'speed'));
     if (only.includes('installed')) await installedScenario(page, path.join(wsRoot, 'first-hour'));
     if (only.includes('restricted')) await restrictedScenario(page, path.join(wsRoot, 'restricted'));

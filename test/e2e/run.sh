@@ -8,7 +8,7 @@
 #                `code-server --install-extension` into a clean profile with workspace trust on, as a person installs it.
 # Prints a final line "N passed, N failed" and exits non-zero on any failure.
 # Environment: E2E_POOL_SIZE (reviews in the speed pool, default 1000000),
-# E2E_ONLY=main,integration,hostile,dashboard,navigate,speed,installed,restricted (scenarios to run, the last two in the
+# E2E_ONLY=main,integration,hostile,dashboard,navigate,team,speed,installed,restricted (scenarios to run, the last two in the
 # installed workbench; only their screenshots in test/e2e/artifacts are replaced, see artifacts.cjs),
 # E2E_KEEP=1 keeps the speed workspace in .e2e/run.
 set -uo pipefail
@@ -21,7 +21,7 @@ cd "$ROOT"
 if [ ! -x "$CS" ] || [ ! -f "$E2E/pw/node_modules/playwright-core/package.json" ]; then
   bash "$ROOT/test/e2e/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 fi
-ONLY=${E2E_ONLY:-main,integration,hostile,dashboard,navigate,speed,installed,restricted}
+ONLY=${E2E_ONLY:-main,integration,hostile,dashboard,navigate,team,speed,installed,restricted}
 DEV_ONLY=$(node -p "process.argv[1].split(',').filter((s) => s && !['installed', 'restricted'].includes(s)).join(',')" "$ONLY")
 INSTALLED_ONLY=$(node -p "process.argv[1].split(',').filter((s) => ['installed', 'restricted'].includes(s)).join(',')" "$ONLY")
 

@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import type { BatchProgress, CandidateView, GroupOffer, HostToWebview, LabelGuideline, LabelingPanelState, NearDuplicatesView, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
+import type { BatchProgress, CandidateView, CodingsView, GroupOffer, HostToWebview, LabelGuideline, LabelingPanelState, NearDuplicatesView, PanelMode, SecondOpinionView, WebviewToHost } from '../../src/protocol/webview';
 import type { Label } from '../../src/core/labels';
 import { PANEL_ACTION_KEYS, PANEL_KEYS } from '../../src/core/defaults';
 import { sanitizeToFragment } from '../shared/sanitize';
@@ -131,7 +131,7 @@ function buildShell(): Shell {
   const K = (k: string) => el('kbd', {}, k.toUpperCase());
   const footer = el('div', { class: 'footer' }, el('span', { class: 'muted' }, 'Keys: ', ...guidelines.map((g) => el('span', {}, el('kbd', {}, g.key), ` ${g.id} `)),
     el('kbd', {}, '⌫'), ' undo ', K(PANEL_KEYS.skip), ' skip ', K(PANEL_KEYS.note), ' note ', K(PANEL_KEYS.openComment), ' GitHub ', K(PANEL_KEYS.diff), ' diff ',
-    K(PANEL_KEYS.adjudicate), ' adjudicate ', K(PANEL_KEYS.nearDuplicates), ' near-duplicates ', K(PANEL_KEYS.help), ' all keys'), keys, guide);
+    K(PANEL_KEYS.adjudicate), ' adjudicate ', K(PANEL_KEYS.nearDuplicates), ' near-duplicates ', K(PANEL_KEYS.cwe), ' CWE ', K(PANEL_KEYS.help), ' all keys'), keys, guide);
   const root = el('div', { class: 'root' }, progress, labelRow, offer, slot, footer);
   return { signature: JSON.stringify(guidelines), root, position, batchLine, session, adjudicate, bar, offer, badges, buttons, slot };
 }
@@ -148,8 +148,11 @@ function updateProgress(p: BatchProgress): void {
     shell.bar.setAttribute('value', String(s.labeled));
     shell.bar.setAttribute('max', String(Math.max(1, s.results)));
   } else if (p.mode === 'adjudicate') {
-    shell.position.textContent = `Adjudication: ${p.disagreements} left, ${p.adjudicated} decided here.`;
-    shell.batchLine.textContent = 'The language model\'s second opinion disagrees with your label: press the key of the final label.';
+    const which = p.adjudicationSource === 'second-opinion' ? ' (second opinions)' : p.adjudicationSource === 'annotators' ? ' (between annotators)' : '';
+    shell.position.textContent = `Adjudication${which}: ${p.disagreements} left, ${p.adjudicated} decided here.`;
+    shell.batchLine.textContent = candidate?.disagreement
+      ? ' The annotators\' labels differ: press the key of the final label.'
+      : ' The language model\'s second opinion disagrees with your label: press the key of the final label.';
     shell.bar.setAttribute('value', String(p.adjudicated));
     shell.bar.setAttribute('max', String(Math.max(1, p.adjudicated + p.disagreements)));
   } else {
@@ -160,7 +163,7 @@ function updateProgress(p: BatchProgress): void {
   }
   shell.session.textContent = ` session: ${p.sessionPositive} yes of ${p.sessionLabeled} (identification rate ${rate}); ${p.totalLabeled} labeled in all`;
   shell.adjudicate.textContent = p.mode === 'adjudicate' ? 'A: back to the batch' : p.mode === 'search' ? 'Back to the batch'
-    : `${p.disagreements} second-opinion disagreement${p.disagreements === 1 ? '' : 's'}: A to adjudicate`;
+    : `${p.disagreements} disagreement${p.disagreements === 1 ? '' : 's'}${p.adjudicationSource === 'second-opinion' ? ' (second opinions)' : p.adjudicationSource === 'annotators' ? ' (between annotators)' : ''}: A to adjudicate`;
   shell.adjudicate.toggleAttribute('hidden', p.mode === 'label' && p.disagreements === 0);
   for (const [id, badge] of shell.badges) badge.textContent = String(p.counts[id as Label] ?? 0);
 }
@@ -232,6 +235,13 @@ function updateOffer(): void {
     el('kbd', {}, PANEL_KEYS.nearDuplicates.toUpperCase()));
 }
 
+function renderDisagreement(d: CodingsView): HTMLElement {
+  const list = el('ul', { class: 'codings' }, ...d.codings.map((c) => el('li', { 'data-annotator': c.annotator }, el('strong', {}, isolated(c.annotator)), `: ${titleOf(c.label)} (`, el('kbd', {}, keyOf(c.label)), ')')));
+  return el('section', { class: 'opinion', id: 'disagreement', 'aria-label': 'disagreement between annotators' },
+    el('div', { class: 'opinion-title' }, 'Annotators disagree'), list,
+    el('div', { class: 'opinion-hint' }, 'Press the key of the final label: it is recorded as your decision, and every annotator\'s label is kept beside it.'));
+}
+
 function linkButton(text: string, url: string): HTMLElement {
   const a = el('a', { class: 'meta-link', 'data-href': url, tabindex: '0', role: 'link', title: url }, text);
   return a;
@@ -257,12 +267,14 @@ function renderCandidate(c: CandidateView): HTMLElement {
     : null;
   const status = el('div', { class: 'label-status', id: 'label-status' },
     c.currentLabel ? `Labeled: ${c.currentLabel} (press a key to change it)` : 'Not labeled yet',
+    c.currentLabel === 'yes' ? el('div', { class: 'muted', id: 'cwe' }, c.cwe?.length ? `CWE: ${c.cwe.map((t) => (t.title ? `${t.id} ${t.title}` : t.id)).join('; ')} (C to change)` : 'C adds CWE tags') : null,
+    c.coders ? el('div', { class: 'muted', id: 'coders' }, `Double-coded by ${c.coders.join(' and ')}; you label as ${c.annotator ?? '?'}. The other labels stay hidden until all have labeled.`) : null,
     c.note ? el('div', { class: 'note', id: 'note' }, 'Note: ', isolated(c.note)) : null);
   const diff = el('div', { class: 'diff-pane', id: 'diff' });
   if (c.diffHtml) diff.append(sanitizeToFragment(c.diffHtml));
   else diff.append(el('p', { class: 'muted' }, 'No diff hunk recorded for this review. Press D to fetch the files from GitHub.'));
   return el('div', { class: 'candidate', 'data-review-id': c.reviewId },
-    el('section', { class: 'left' }, meta, c.secondOpinion ? renderOpinion(c.secondOpinion) : null, renderPrediction(c), body, more, status,
+    el('section', { class: 'left' }, meta, c.secondOpinion ? renderOpinion(c.secondOpinion) : null, c.disagreement ? renderDisagreement(c.disagreement) : null, renderPrediction(c), body, more, status,
       c.nearDuplicates ? renderNearDuplicates(c.nearDuplicates) : null),
     el('section', { class: 'right' }, el('div', { class: 'muted diff-title' }, `Diff${c.diffLanguage ? ` (${c.diffLanguage})` : ''}: D opens the full files`), diff));
 }
@@ -275,8 +287,9 @@ function renderKeys(): HTMLElement {
   const keys: [string, string][] = [
     ...guidelines.map((g): [string, string] => [g.key, `${g.title} (and advance)`]),
     ['Backspace / Ctrl+Z', 'undo the last label (any review, across sessions)'], [PANEL_KEYS.skip, 'skip'], [PANEL_KEYS.note, 'add a note'],
-    [PANEL_KEYS.openComment, 'open the comment on GitHub'], [PANEL_KEYS.diff, 'open the diff view'], [PANEL_KEYS.adjudicate, 'adjudicate second-opinion disagreements, or back to the batch'],
+    [PANEL_KEYS.openComment, 'open the comment on GitHub'], [PANEL_KEYS.diff, 'open the diff view'], [PANEL_KEYS.adjudicate, 'adjudicate disagreements (second opinions, annotators), or back to the batch'],
     [PANEL_KEYS.nearDuplicates, 'apply the label just given to its near-duplicates without a label'],
+    [PANEL_KEYS.cwe, 'CWE tags of a yes label (Top 25, review-level, or any id); on an unlabeled review, yes with those tags'],
     [PANEL_KEYS.guidelines, 'labeling guidelines'], [PANEL_KEYS.help, 'show or hide these keys'],
   ];
   return el('div', { class: 'keys', id: 'keys' }, ...keys.map(([k, v]) => el('span', { class: 'key-hint' }, el('kbd', {}, k.length === 1 ? k.toUpperCase() : k), ` ${v}`)));
@@ -340,6 +353,7 @@ function act(e: KeyboardEvent): boolean {
   switch (lower) {
     case PANEL_KEYS.skip: return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, e);
     case PANEL_KEYS.note: send({ type: 'note', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
+    case PANEL_KEYS.cwe: send({ type: 'cwe', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
     case PANEL_KEYS.openComment: send({ type: 'openComment', reviewId: c.reviewId }); return true;
     case PANEL_KEYS.diff: send({ type: 'openDiff', reviewId: c.reviewId }); return true;
     default: return false;

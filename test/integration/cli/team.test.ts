@@ -76,3 +76,33 @@ test('secreview team: enable, assign with an overlap, label as two people; stats
   assert.deepEqual(ws.db.adjudicationQueue().map((q) => q.reviewId).sort(), overlap.slice(2, 4).sort());
   await ws.close();
 });
+
+test('CWE tags on yes labels: set from the CLI, kept when relabeled yes, dropped with another label, counted in stats and exported', async () => {
+  const dir = tempDir('secreview-cwe-');
+  await cli(['init', '-C', dir]);
+  await cli(['import', demoReviews, '-C', dir]);
+  const ws = await Workspace.open(dir, { readOnly: true });
+  const [a, b, c] = [ws.pool.idOf(0), ws.pool.idOf(1), ws.pool.idOf(2)];
+  await ws.close();
+  const refused = await cli(['label', a, 'no', '--cwe', '89', '-C', dir]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /--cwe tags go on "yes" labels only/);
+  const bad = await cli(['label', a, 'yes', '--cwe', '89,sqli', '-C', dir]);
+  assert.match(bad.err, /--cwe: "sqli" is not a CWE id/);
+  assert.equal((await cli(['label', a, 'yes', '--cwe', 'cwe-89, 79', '-C', dir])).code, 0);
+  assert.equal((await cli(['label', b, 'yes', '--cwe', '89', '-C', dir])).code, 0);
+  assert.equal((await cli(['label', c, 'yes', '--cwe', '1321', '-C', dir])).code, 0);
+  assert.equal((await cli(['label', a, 'yes', '--note', 'still yes', '-C', dir])).code, 0, 'relabeling yes keeps the tags');
+  assert.equal((await cli(['label', c, 'no', '-C', dir])).code, 0, 'another label drops them');
+  const s = JSON.parse((await cli(['stats', '--json', '-C', dir])).out) as { cwe: { id: string; title?: string; reviews: number }[] };
+  assert.deepEqual(s.cwe, [{ id: 'CWE-89', title: 'SQL Injection', reviews: 2 }, { id: 'CWE-79', title: 'Cross-site Scripting', reviews: 1 }]);
+  assert.match((await cli(['stats', '-C', dir])).out, /CWE tags of "yes" labels: CWE-89 \(SQL Injection\) 2, CWE-79 \(Cross-site Scripting\) 1/);
+  const out = path.join(tempDir('secreview-cwe-export-'), 'rows.jsonl');
+  assert.equal((await cli(['export', '--format', 'jsonl', '--out', out, '-C', dir])).code, 0);
+  const rows = new Map(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; cwe?: string[]; label: string }).map((r) => [r.id, r]));
+  assert.deepEqual(rows.get(a)!.cwe, ['CWE-79', 'CWE-89']);
+  assert.equal(rows.get(c)!.cwe, undefined);
+  const csv = path.join(path.dirname(out), 'rows.csv');
+  assert.equal((await cli(['export', '--format', 'csv', '--out', csv, '-C', dir])).code, 0);
+  assert.match(readFileSync(csv, 'utf8').split('\r\n')[0]!, /,label,cwe,note,/);
+});

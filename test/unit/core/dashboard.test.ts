@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDashboard, DEFAULT_PROBES, strategyYields, type DashboardInput } from '../../../src/core/dashboard';
 import { kneeStopping, poolPrevalence, positivesLeft, targetRecallStopping, yieldFactor } from '../../../src/core/estimates';
-import type { Label } from '../../../src/core/labels';
+import { LABELS, type Label } from '../../../src/core/labels';
+import { teamAgreement } from '../../../src/core/agreement';
 import { emptyCounts, identificationRates, type LabeledItem } from '../../../src/core/metrics';
 import { lineChart } from '../../../src/core/svgChart';
 import { etaToTarget, expectOpenBatch, labelingPace } from '../../../src/core/pace';
@@ -166,4 +167,25 @@ test('time and ETA, and near-duplicate groups, with their sentences', () => {
   assert.equal(d.estimates.nearDuplicates!.headline, '3 groups of 9 reviews');
   assert.match(d.estimates.nearDuplicates!.explanation, /6 beyond the first of each group; the largest has 4\. 1 group has a label; 2 of its reviews have none yet .* 1 group carries different labels\./);
   assert.equal(buildDashboard(input()).time, undefined, 'no time section without time stats');
+});
+
+test('agreement between annotators: a table of every coefficient with its interval, the confusion matrix of the labels used, and CWE counts', () => {
+  // ann and ben agree on 8 no and 1 yes; ben says no where ann says yes once.
+  const coded = [
+    ...Array.from({ length: 8 }, () => ({ codings: [{ annotator: 'ben', label: 'no' }, { annotator: 'ann', label: 'no' }] })),
+    { codings: [{ annotator: 'ann', label: 'yes' }, { annotator: 'ben', label: 'yes' }] },
+    { codings: [{ annotator: 'ann', label: 'yes' }, { annotator: 'ben', label: 'no' }] },
+  ];
+  const agreement = teamAgreement(coded, LABELS, { resamples: 200 })!;
+  assert.deepEqual(agreement.annotators, ['ann', 'ben']);
+  const base = input();
+  const d = buildDashboard({ ...base, stats: { ...base.stats, agreement, disagreements: 1, cwe: [{ id: 'CWE-89', title: 'SQL Injection', reviews: 3 }] } });
+  assert.equal(d.agreement!.headline, 'ann, ben: 10 reviews coded twice or more, 10 pairs; 1 disagreement awaiting adjudication.');
+  const rows = d.agreement!.coefficients.rows;
+  assert.deepEqual(rows.map((r) => r[0]), ['all labels', 'yes', 'no']);
+  assert.match(rows[0]![2]!, /^0\.900 \(95% CI 0\.\d{3} to 1\.000\)$/, 'percent agreement with its interval');
+  assert.deepEqual(d.agreement!.confusion.columns, ['ann by ben', 'yes', 'no']);
+  assert.deepEqual(d.agreement!.confusion.rows, [['yes', '1', '1'], ['no', '0', '8']]);
+  assert.deepEqual(d.cwe!.rows, [['CWE-89', 'SQL Injection', '3']]);
+  assert.equal(buildDashboard(input()).agreement, undefined, 'no section before a review is coded twice');
 });
