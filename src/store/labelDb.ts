@@ -25,7 +25,8 @@ import type { Provenance } from '../core/selection';
 import { isCweId, sortCwe } from '../core/cwe';
 import { readJsonFile, writeFileAtomicSync } from './atomic';
 import { BACKUP_EVERY_EVENTS, restoreHint, writeBackup } from './backups';
-import { fileSignature, LABEL_LOGS_DIR, LOG_SUFFIX, logFileName, logNames, mergeLogs, migratedId, newEventId, parseLog, serializeLog, type CodingSnapshot, type LogEvent } from './teamLogs';
+import { workspacePaths } from './layout';
+import { fileSignature, LOG_SUFFIX, logFileName, logNames, mergeLogs, migratedId, newEventId, parseLog, serializeLog, type CodingSnapshot, type LogEvent } from './teamLogs';
 
 export type { CodingSnapshot };
 
@@ -270,7 +271,6 @@ export interface LabelDbOptions {
 
 /** Where a disagreement waiting for a decision comes from. */
 export type AdjudicationSource = 'second-opinion' | 'annotators';
-export const ADJUDICATION_SOURCES: readonly AdjudicationSource[] = ['second-opinion', 'annotators'];
 
 /**
  * A review waiting in the adjudication queue: a language model's second opinion that disagrees
@@ -323,7 +323,7 @@ export class LabelDb {
 
   /** `.secreview/labels/`: the per-annotator logs of team mode. */
   get logsDir(): string {
-    return path.join(path.dirname(this.file), LABEL_LOGS_DIR);
+    return workspacePaths.labelLogs(path.dirname(this.file));
   }
 
   /** Whether the label events live in per-annotator logs. */
@@ -767,8 +767,8 @@ export class LabelDb {
       const missing = events.filter((e) => !ids.has(e.id));
       if (missing.length) writeFileAtomicSync(file, serializeLog([...existing, ...missing]), { beforeRename: this.options.beforeWrite });
     }
-    const attributes = path.join(path.dirname(this.file), '.gitattributes');
-    const line = `${LABEL_LOGS_DIR}/*${LOG_SUFFIX} merge=union`;
+    const attributes = workspacePaths.gitattributes(path.dirname(this.file));
+    const line = `${path.basename(dir)}/*${LOG_SUFFIX} merge=union`;
     const had = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
     if (!had.includes(line)) writeFileSync(attributes, `${had}${had && !had.endsWith('\n') ? '\n' : ''}# Each annotator's label log only grows: a union merge keeps every line of both sides.\n${line}\n`);
     this.low.data = { ...this.low.data, schema: TEAM_SCHEMA_VERSION, team: true, events: [] };

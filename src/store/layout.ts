@@ -5,6 +5,8 @@
  *
  *   .secreview/
  *     labels.json           label database (the parent process is its only writer)
+ *     labels/<name>.jsonl   team mode: each annotator's append-only label log (labelDb.ts writes, teamLogs.ts reads)
+ *     .gitattributes        team mode: asks git for a union merge of the label logs
  *     lock                  who writes (one writer at a time)
  *     panel.json            the review the labeling panel shows, for a window reload
  *     pending-notes.json    notes typed before their review has a label
@@ -36,6 +38,8 @@ export const WORKSPACE_DIR = '.secreview';
 export const workspacePaths = {
   of: (folder: string) => path.join(path.resolve(folder), WORKSPACE_DIR),
   labels: (dir: string) => path.join(dir, 'labels.json'),
+  labelLogs: (dir: string) => path.join(dir, 'labels'),
+  gitattributes: (dir: string) => path.join(dir, '.gitattributes'),
   lock: (dir: string) => path.join(dir, 'lock'),
   panelState: (dir: string) => path.join(dir, 'panel.json'),
   pendingNotes: (dir: string) => path.join(dir, 'pending-notes.json'),

@@ -13,12 +13,10 @@
  * This module reads, checks, merges and serializes logs; `LabelDb` is their one writer.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
 import { isLabel, type Label } from '../core/labels';
 import { isCweId } from '../core/cwe';
 
-export const LABEL_LOGS_DIR = 'labels';
 export const LOG_SUFFIX = '.jsonl';
 
 /** One annotator's label in force on a review when an adjudication was recorded. */
@@ -133,10 +131,6 @@ export function serializeLog(events: readonly LogEvent[]): string {
   return events.map((e) => JSON.stringify(e) + '\n').join('');
 }
 
-export function logsDirOf(workspaceDir: string): string {
-  return path.join(workspaceDir, LABEL_LOGS_DIR);
-}
-
 /** Names of the log files in the folder, sorted (none when it does not exist). */
 export function logNames(dir: string): string[] {
   try {
@@ -145,11 +139,6 @@ export function logNames(dir: string): string[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-}
-
-/** Reads every log of the folder strictly (see `parseLog`). */
-export function readLogs(dir: string): LogFile[] {
-  return logNames(dir).map((name) => ({ name, events: parseLog(readFileSync(path.join(dir, name), 'utf8'), path.join(dir, name)) }));
 }
 
 /**

@@ -29,7 +29,7 @@ test('E2E_ONLY=hostile deletes the hostile screenshot (and stale failure shots),
 test('without E2E_ONLY every scenario runs and all its artifacts are replaced; an unknown scenario is an error', () => {
   assert.deepEqual(scenariosOf(undefined), Object.keys(ARTIFACTS_OF));
   assert.deepEqual(scenariosOf('main, speed'), ['main', 'speed']);
-  assert.throws(() => scenariosOf('hostile,speeed'), /unknown scenario speeed; the scenarios are main, integration, hostile, dashboard, navigate, speed, installed, restricted/);
+  assert.throws(() => scenariosOf('hostile,speeed'), /unknown scenario speeed; the scenarios are main, integration, hostile, dashboard, navigate, team, speed, installed, restricted/);
 });
 
 test('every file the driver writes is listed under a scenario, and run.sh deletes none itself', () => {
