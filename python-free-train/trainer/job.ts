@@ -11,8 +11,9 @@ import { validateSchedule } from '../../src/core/schedule';
 import { batchExclusions } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
-import { checkTrainRequest, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
-import { MODEL_FILES, MODEL_FORMAT, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
+import { checkTrainRequest, type CweHeadRecord, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
+import { CWE_SCORES_FILE, MODEL_FILES, MODEL_FORMAT, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
+import { CWE_HEAD_ROWS, fitCweHeads, likeliestYes } from './cweHead';
 import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
 import { assertAvailable, fitRepresentation } from '../features/registry';
@@ -103,21 +104,21 @@ function checkCancelled(signal: AbortSignal): void {
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
 /** Labeled reviews the model learns from: rows and class indices, by pool row order. */
-export interface TrainingSet { rows: Int32Array; y: Int32Array; counts: Record<ModelLabel, number>; missingFromPool: number }
+export interface TrainingSet { rows: Int32Array; y: Int32Array; counts: Record<ModelLabel, number>; missingFromPool: number; cwe: (readonly string[] | undefined)[] }
 
 export function collectTrainingSet(ws: Workspace): TrainingSet {
-  const items: { row: number; cls: number }[] = [];
+  const items: { row: number; cls: number; cwe?: readonly string[] }[] = [];
   const counts = Object.fromEntries(MODEL_LABELS.map((l) => [l, 0])) as Record<ModelLabel, number>;
   let missingFromPool = 0;
   for (const [id, cur] of ws.db.current()) {
     if (!isModelLabel(cur.label)) continue; // broken and bot are not learned from
     const row = ws.pool.rowOf(id);
     if (row === undefined) { missingFromPool++; continue; }
-    items.push({ row, cls: MODEL_LABELS.indexOf(cur.label) });
+    items.push({ row, cls: MODEL_LABELS.indexOf(cur.label), cwe: cur.cwe });
     counts[cur.label]++;
   }
   items.sort((a, b) => a.row - b.row);
-  return { rows: Int32Array.from(items.map((i) => i.row)), y: Int32Array.from(items.map((i) => i.cls)), counts, missingFromPool };
+  return { rows: Int32Array.from(items.map((i) => i.row)), y: Int32Array.from(items.map((i) => i.cls)), counts, missingFromPool, cwe: items.map((i) => i.cwe) };
 }
 
 /** Evenly spaced pool bodies for fitting unsupervised parameters (idf). */
@@ -194,8 +195,9 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     const probs = await scorePool(run, writer, fit.model, labeled);
     const tuned = labeled.roberta && (options.finetuneLayers ?? 0) > 0
       ? await fineTuneAndRescore(run, writer, fit, labeled, set, probs, labeled.roberta) : undefined;
+    const cwe = options.cweHead ? await cweHead(run, writer, set, labeled, probs) : undefined;
     const proposals = await proposeNextBatch(run, probs);
-    const record = modelRecord(run, set, labeled, fit, tuned);
+    const record = { ...modelRecord(run, set, labeled, fit, tuned), ...(cwe ? { cwe } : {}) };
     await completeModelFolder(run, writer, record, fit);
     durationsMs.total = Math.round(performance.now() - t0);
     return {
@@ -363,6 +365,28 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
   }
   lap('scoring');
   return probs;
+}
+
+/** The CWE-tag head (`cweHead`): fitted where tags exist, its ratings of the likeliest `yes` reviews in `cwe.json`. */
+async function cweHead({ ws, options, ctx, lap }: Run, writer: ModelFolderWriter, set: TrainingSet, { representation, features, split, data, roberta }: LabeledFeatures, probs: Float32Array): Promise<CweHeadRecord> {
+  ctx.progress({ phase: 'training', message: 'fitting the CWE-tag head' });
+  const poolRows = likeliestYes(probs, CWE_HEAD_ROWS);
+  const { record, scores } = await fitCweHeads({
+    data, dim: representation.dim,
+    tagsTrain: Array.from(split.train, (i) => set.cwe[i]), tagsTest: Array.from(split.test, (i) => set.cwe[i]),
+    poolRows, poolFeatures: () => features.featurize(Array.from(poolRows, (r) => ws.pool.get(r).body)),
+    options: {
+      epochs: options.epochs, seed: options.seed, miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch, weightDecay: TRAINING_DEFAULTS.weightDecay,
+      learningRate: options.learningRate ?? (roberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate), signal: ctx.signal, backend: ctx.backend,
+    },
+  });
+  if (scores) {
+    const reviews = scores.rows.map((row, i) => ({ reviewId: ws.pool.idOf(row), probs: scores.probs[i]! }));
+    await writer.write(CWE_SCORES_FILE, JSON.stringify({ tags: scores.tags, reviews }) + '\n');
+  }
+  checkCancelled(ctx.signal);
+  lap('cwe');
+  return record;
 }
 
 interface FineTuned { fingerprint: string; finetune: NonNullable<TrainedModelRecord['finetune']> }

@@ -19,6 +19,7 @@ export interface Settings {
   device: DeviceChoice;
   maxTokens: number;
   finetuneLayers: number;
+  cweHead: boolean;
   finetuneLearningRate: number;
   /** Learning-rate schedule of fine-tuning; an invalid setting falls back to the default. */
   finetuneSchedule: LrSchedule;
@@ -64,6 +65,7 @@ export function settings(): Settings {
     device: deviceOr(c.get<string>('train.device')),
     maxTokens: Math.min(512, Math.max(3, Math.floor(c.get<number>('model.maxTokens') ?? 64))),
     finetuneLayers: Math.max(0, Math.floor(c.get<number>('model.finetuneLayers') ?? 0)),
+    cweHead: c.get<boolean>('model.cweHead') === true,
     finetuneLearningRate: positiveOr(c.get<number>('model.finetuneLearningRate'), 2e-5),
     finetuneSchedule: scheduleOr(c.get<string>('model.finetuneSchedule'), { kind: 'linear', warmup: 0.06 }),
     finetuneOptimizer: c.get<string>('model.finetuneOptimizer') === 'adam' ? 'adam' : 'adamw',

@@ -89,8 +89,26 @@ export interface TrainOptions {
   finetuneSchedule?: LrSchedule;
   /** Pool rows re-scored by the tuned encoder (default 20,000). */
   finetuneShortlist?: number;
+  /**
+   * Also fit the CWE-tag head (multi-label: one logistic head per tag, on the `yes` labels that
+   * carry tags) and rate the likeliest `yes` reviews of the pool with it (`cwe.json`).
+   */
+  cweHead?: boolean;
   /** Version name of the new model folder (the parent takes it from `LabelDb.nextModelVersion()`). */
   modelVersion: string;
+}
+
+/** The CWE-tag head of a model: which tags it learned, from how many reviews, and how well. */
+export interface CweHeadRecord {
+  /** `yes` labels with CWE tags, the head's examples. */
+  taggedReviews: number;
+  tags: { id: string; positives: number; negatives: number; testPositives: number; testAuc: number | null; testLoss: number | null }[];
+  /** Tags seen with too few examples of either kind to learn. */
+  skipped: string[];
+  /** Pool rows rated (the highest p(yes)). */
+  ratedRows?: number;
+  /** Why no tag was learned. */
+  reason?: string;
 }
 
 /** What runs the trainer's graphs: the device, the GPU adapter on a GPU, and why a faster device was not used. */
@@ -177,6 +195,8 @@ export interface TrainedModelRecord {
     layers: number; losses: number[]; shortlistRows: number;
     learningRates?: number[]; optimizer?: 'adam' | 'adamw'; schedule?: LrSchedule; dropout?: number; weightDecay?: number;
   };
+  /** The CWE-tag head, when asked for (`cweHead`). */
+  cwe?: CweHeadRecord;
   seed: number;
   options: TrainOptions;
   durationsMs: Record<string, number>;
@@ -237,6 +257,7 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 1000) return bad(`epochs must be an integer in [1, 1000], got ${o.epochs}`);
   if (!Number.isInteger(o.seed)) return bad(`seed must be an integer, got ${o.seed}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 0) return bad(`batch size must be a non-negative integer (0 trains without proposing), got ${o.batchSize}`);
+  if (o.cweHead !== undefined && typeof o.cweHead !== 'boolean') return bad(`cweHead must be true or false, got ${JSON.stringify(o.cweHead)}`);
   if (typeof o.strategy !== 'string') return bad(`strategy must be a mixture such as rare:0.45,entropy:0.45,random:0.1, got ${String(o.strategy)}`);
   try {
     return { ok: true, mixture: parseMixture(o.strategy) };

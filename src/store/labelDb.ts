@@ -448,7 +448,7 @@ export class LabelDb {
   }
 
   /** Records many labels in one write (imports). Returns the events added. */
-  setLabels(inputs: readonly { reviewId: string; label: Label; note?: string; iteration?: number; batchId?: string; source?: string; at?: string }[]): Promise<LabelEvent[]> {
+  setLabels(inputs: readonly { reviewId: string; label: Label; note?: string; iteration?: number; batchId?: string; source?: string; at?: string; cwe?: readonly string[] }[]): Promise<LabelEvent[]> {
     return this.mutate(() => inputs.map((i) => this.appendSet(i)));
   }
 

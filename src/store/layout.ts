@@ -26,6 +26,7 @@
  *   head.onnx            inference graph: features -> class probabilities
  *   metrics.json         per-epoch train loss, test loss, precision@k, ROC-AUC; selected epoch
  *   scores.bin           Float32 little-endian, rows x classes (MODEL_LABELS order), one row per pool row
+ *   cwe.json             only with the CWE-tag head: the tags learned and each one's probability on the likeliest `yes` reviews
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -63,6 +64,9 @@ export const MODEL_FILES = {
   metrics: 'metrics.json',
   scores: 'scores.bin',
 } as const;
+
+/** The CWE-tag head's ratings of the likeliest `yes` reviews (models trained with `cweHead`). */
+export const CWE_SCORES_FILE = 'cwe.json';
 
 export const MODEL_FORMAT = 1;
 

@@ -128,13 +128,16 @@ export const trainCommand: CliCommand = {
     `  --preset paper      the paper's settings: all ${PAPER_PRESET.finetuneLayers} layers, Adam, constant lr ${PAPER_PRESET.finetuneLearningRate}, ${PAPER_PRESET.finetuneEpochs} epochs,`,
     `                      ${PAPER_PRESET.maxTokens} tokens, batches of ${PAPER_PRESET.miniBatch} (slow on a CPU: hours per epoch for thousands of labels)`,
     '',
+    '  --cwe-head          also fit the CWE-tag head (one logistic head per tag, on the "yes" labels with CWE tags)',
+    '                      and rate the likeliest "yes" reviews of the pool with it (cwe.json in the model folder)',
+    '',
     'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',
     'process; prints per-epoch train loss, test loss and precision@k for "yes". The model is saved',
     'under .secreview/models/<version>/ and the batch recorded in labels.json. Ctrl+C cancels cleanly.',
   ].join('\n'),
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' },
+    strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' }, 'cwe-head': { type: 'boolean' },
     ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
   async run(args, io) {
@@ -155,6 +158,7 @@ export const trainCommand: CliCommand = {
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       ...(args.values['exclude-near-duplicates'] === true ? { excludeNearDuplicates: true } : {}),
       hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
+      ...(args.values['cwe-head'] === true ? { cweHead: true } : {}),
       ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
     };
     return withWorkspace(io, 'train', async (ws) => {
