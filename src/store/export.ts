@@ -29,7 +29,7 @@ export interface ExportRow extends Partial<Review> {
   annotator: string;
   /** CWE tags of a `yes` label. */
   cwe?: string[];
-  /** Double coding: each annotator's own label, where two or more coded the review. */
+  /** Double coding: each coder's own label, where two or more coded the review (the overlap of an assigned batch). */
   codings?: CodingSnapshot[];
   /** Who decided, when the label is an adjudication. */
   adjudicatedBy?: string;
@@ -61,6 +61,7 @@ export function* exportRows(ws: Workspace): Generator<ExportRow> {
     if (!h) history.set(ev.reviewId, (h = []));
     h.push(ev);
   }
+  const doubleCoded = new Map(ws.db.codedByMany().map((d) => [d.reviewId, d.codings]));
   const proposed = new Map<string, { batchId: string; strategy: string; score: number; modelVersion: string | null }>();
   for (const b of ws.db.batches()) for (const it of b.items) if (!proposed.has(it.reviewId)) proposed.set(it.reviewId, { batchId: b.id, strategy: it.strategy, score: it.score, modelVersion: b.modelVersion });
   for (const [reviewId, events] of history) {
@@ -69,14 +70,14 @@ export function* exportRows(ws: Workspace): Generator<ExportRow> {
     const row = ws.pool.rowOf(reviewId);
     const review: Partial<Review> & { id: string; missingFromPool?: true } = row === undefined ? { id: reviewId, missingFromPool: true } : ws.pool.get(row);
     const p = proposed.get(reviewId);
-    const codings = ws.db.codings(reviewId);
+    const codings = doubleCoded.get(reviewId);
     yield {
       ...review,
       label: c.label, note: c.note, iteration: c.iteration, batchId: c.batchId ?? p?.batchId,
       strategy: p?.strategy ?? (c.source?.startsWith('import') ? 'imported' : 'manual'), score: p?.score, modelVersion: p?.modelVersion,
       annotator: c.annotator,
       ...(c.cwe ? { cwe: c.cwe } : {}),
-      ...(codings.length > 1 ? { codings } : {}),
+      ...(codings ? { codings } : {}),
       ...(c.source === 'adjudication' ? { adjudicatedBy: c.annotator } : {}),
       labeledAt: c.at, firstLabeledAt: events[0]!.at, history: events,
     };

@@ -417,14 +417,25 @@ export class LabelDb {
     return [...seen].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([annotator, label]) => ({ annotator, label }));
   }
 
-  /** Reviews labeled by two or more annotators, with each one's own label (the pairs agreement is measured on). */
+  /**
+   * The double-coded reviews: those an assigned batch gave to two or more annotators (the overlap),
+   * once at least two of them have labeled, with each one's own label. Agreement is measured on
+   * these, and their disagreements wait for adjudication. A review relabeled by someone else outside
+   * an assignment is a correction, not a second coding (a person whose name changed, say), and
+   * counts in neither.
+   */
   codedByMany(): { reviewId: string; codings: CodingSnapshot[] }[] {
     const out: { reviewId: string; codings: CodingSnapshot[] }[] = [];
     if (this.derived.annotators.size < 2) return out;
-    for (const [reviewId, seqs] of this.derived.perReview) {
-      if (seqs.length < 2) continue;
-      const codings = this.codings(reviewId);
-      if (codings.length >= 2) out.push({ reviewId, codings });
+    const seen = new Set<string>();
+    for (const batch of this.low.data.batches) {
+      if (!batch.assignment) continue;
+      for (const [reviewId, coders] of Object.entries(batch.assignment.coders)) {
+        if (coders.length < 2 || seen.has(reviewId)) continue;
+        seen.add(reviewId);
+        const codings = this.codings(reviewId).filter((c) => coders.includes(c.annotator));
+        if (codings.length >= 2) out.push({ reviewId, codings });
+      }
     }
     return out;
   }
@@ -532,8 +543,8 @@ export class LabelDb {
 
   /**
    * The adjudication queue, one for all sources (or those of one source): second opinions that
-   * disagree with the label and nobody has decided since, then reviews whose annotators' own labels
-   * differ and whose current label is not a decision made after them.
+   * disagree with the label and nobody has decided since, then double-coded reviews whose coders'
+   * own labels differ and whose current label is not a decision made after them.
    */
   adjudicationQueue<S extends AdjudicationSource>(source: S): Extract<AdjudicationItem, { source: S }>[];
   adjudicationQueue(source?: AdjudicationSource): AdjudicationItem[];

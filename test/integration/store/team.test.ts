@@ -220,3 +220,20 @@ test('a damaged log line is reported with its file and line, and nothing is writ
   await assert.rejects(Workspace.open(folder, { annotator: 'alice' }), /alice\.jsonl: line 2: not a JSON record/);
   assert.equal(readFileSync(log, 'utf8'), `${text}<<<<<<< HEAD\n`);
 });
+
+test('a relabel by someone else outside an assigned overlap is a correction, not a second coding: no agreement pair, no disagreement', async () => {
+  const folder = tempDir();
+  const ws = await Workspace.init(folder, { annotator: 'root' });
+  try {
+    await ws.importFiles([demo]);
+    const id = ws.pool.idOf(0);
+    await ws.db.setLabel({ reviewId: id, label: 'no' });
+    // The same person after their git user.name became their default annotator.
+    await ws.db.setLabel({ reviewId: id, label: 'yes', annotator: 'Jane Doe' });
+    assert.equal(ws.db.labelOf(id)?.label, 'yes');
+    assert.deepEqual(ws.db.codedByMany(), []);
+    assert.deepEqual(ws.db.adjudicationQueue(), []);
+  } finally {
+    await ws.close();
+  }
+});
