@@ -718,6 +718,8 @@ export class LabelDb {
           const shared = this.sharedChanged || this.low.data.batches.length !== snapshot.batches || this.low.data.models.length !== snapshot.models || this.low.data.opinions.length !== snapshot.opinions;
           if (shared) await this.low.write();
           team.seen = this.diskSignature();
+          // The logs are versioned with git; the shared state gets a backup at each change (they are rare).
+          if (shared && this.options.backups) void this.backup();
         }
       } catch (e) {
         this.log.length = snapshot.events;

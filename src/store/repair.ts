@@ -39,6 +39,8 @@ export interface RepairReport {
 export interface Salvage {
   schema?: number;
   createdAt?: string;
+  /** A team workspace's database (its label events are in the per-annotator logs, untouched here). */
+  team?: true;
   data: Pick<LabelData, 'events' | 'batches' | 'models' | 'opinions'>;
   /** Lines inside a list that were not a whole record (the cut of a truncated file, or garbage). */
   unreadable: number;
@@ -53,6 +55,7 @@ export function salvageLabelData(text: string): Salvage {
   if (head) {
     out.schema = Number(head[1]);
     try { out.createdAt = JSON.parse(head[2]!) as string; } catch { /* keep none */ }
+    if (text.slice(head[0].length).startsWith(',"team":true')) out.team = true;
   }
   let section: (typeof SECTIONS)[number] | undefined;
   let eventsBroken = false;
@@ -95,7 +98,7 @@ function sharedPrefix(a: readonly unknown[], b: readonly unknown[]): number {
  * in). Returns the data and a sentence per list that gained records.
  */
 function combine(backup: LabelData | undefined, salvage: Salvage): { data: LabelData; gained: string[]; conflicts: string[] } {
-  const base = backup ?? { ...emptyLabelData(), schema: salvage.schema ?? SCHEMA_VERSION, createdAt: salvage.createdAt ?? new Date().toISOString() };
+  const base = backup ?? { ...emptyLabelData(), schema: salvage.schema ?? SCHEMA_VERSION, createdAt: salvage.createdAt ?? new Date().toISOString(), ...(salvage.team ? { team: true as const } : {}) };
   const data = { ...base } as LabelData;
   const gained: string[] = [];
   const conflicts: string[] = [];

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { assignBatch, proposeBootstrapBatch } from '../../../src/store/batches';
+import { repairWorkspace } from '../../../src/store/repair';
 import type { LabelEvent } from '../../../src/store/labelDb';
 import { LABELS, type Label } from '../../../src/core/labels';
 import { tempDir, repoRoot } from '../../helpers/tmp';
@@ -215,7 +216,6 @@ test('a damaged log line is reported with its file and line, and nothing is writ
   await ws.close();
   const log = path.join(Workspace.dirOf(folder), 'labels', 'alice.jsonl');
   const text = readFileSync(log, 'utf8');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(log, `${text}<<<<<<< HEAD\n`);
   await assert.rejects(Workspace.open(folder, { annotator: 'alice' }), /alice\.jsonl: line 2: not a JSON record/);
   assert.equal(readFileSync(log, 'utf8'), `${text}<<<<<<< HEAD\n`);
@@ -235,5 +235,35 @@ test('a relabel by someone else outside an assigned overlap is a correction, not
     assert.deepEqual(ws.db.adjudicationQueue(), []);
   } finally {
     await ws.close();
+  }
+});
+
+test('a damaged labels.json of a team workspace is repaired as a team one: batches and assignment back, every label still in the logs', async () => {
+  const folder = tempDir();
+  const ws = await Workspace.init(folder, { annotator: 'alice' });
+  let before: ReturnType<typeof snapshot>;
+  try {
+    await ws.importFiles([demo]);
+    await ws.db.setLabel({ reviewId: ws.pool.idOf(0), label: 'no' });
+    await ws.db.enableTeam();
+    const { batch } = await proposeBootstrapBatch(ws, { size: 6 });
+    await assignBatch(ws, batch!.id, { annotators: ['alice', 'bob'], overlap: 0.5, seed: 1 });
+    await ws.db.setLabel({ reviewId: batch!.items[0]!.reviewId, label: 'yes', batchId: batch!.id });
+    before = snapshot(ws);
+  } finally {
+    await ws.close();
+  }
+  const file = path.join(Workspace.dirOf(folder), 'labels.json');
+  writeFileSync(file, readFileSync(file, 'utf8').slice(0, 60));
+  await assert.rejects(Workspace.open(folder, { annotator: 'alice' }), /labels\.json/);
+  await repairWorkspace(folder, { owner: 'test' });
+  const again = await Workspace.open(folder, { annotator: 'alice' });
+  try {
+    assert.equal(again.db.teamMode, true);
+    assert.equal(again.db.data.schema, 3);
+    assert.ok(again.db.batches()[0]?.assignment, 'the assigned batch is back');
+    assert.deepEqual(snapshot(again), before);
+  } finally {
+    await again.close();
   }
 });
