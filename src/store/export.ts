@@ -84,7 +84,8 @@ export function* exportRows(ws: Workspace): Generator<ExportRow> {
   }
 }
 
-export const CSV_COLUMNS = ['id', 'url', 'repo', 'pull', 'path', 'line', 'author', 'createdAt', 'label', 'cwe', 'note', 'iteration', 'batchId', 'strategy', 'score', 'modelVersion', 'annotator', 'codings', 'adjudicatedBy', 'labeledAt', 'firstLabeledAt', 'revisions', 'body', 'diffHunk', 'history'] as const;
+/** The columns of the CSV export; later additions go at the end, so columns keep their positions. */
+export const CSV_COLUMNS = ['id', 'url', 'repo', 'pull', 'path', 'line', 'author', 'createdAt', 'label', 'note', 'iteration', 'batchId', 'strategy', 'score', 'modelVersion', 'annotator', 'labeledAt', 'firstLabeledAt', 'revisions', 'body', 'diffHunk', 'history', 'cwe', 'codings', 'adjudicatedBy'] as const;
 
 /** RFC 4180 quoting; values starting with = + - @ are prefixed with ' so spreadsheets do not run them. */
 export function csvCell(v: unknown): string {

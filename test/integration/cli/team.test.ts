@@ -104,5 +104,5 @@ test('CWE tags on yes labels: set from the CLI, kept when relabeled yes, dropped
   assert.equal(rows.get(c)!.cwe, undefined);
   const csv = path.join(path.dirname(out), 'rows.csv');
   assert.equal((await cli(['export', '--format', 'csv', '--out', csv, '-C', dir])).code, 0);
-  assert.match(readFileSync(csv, 'utf8').split('\r\n')[0]!, /,label,cwe,note,/);
+  assert.match(readFileSync(csv, 'utf8').split('\r\n')[0]!, /,label,note,.*,history,cwe,codings,adjudicatedBy$/);
 });
