@@ -3,11 +3,30 @@
  * Pure and streaming-friendly: one pass per strategy with a bounded heap, so a 1M-row pool costs
  * O(rows log batch) time and O(batch) extra memory.
  */
-import { hashUniform } from './hash';
+import { hashUniform, mulberry32 } from './hash';
 import type { ModelLabel } from './labels';
 
-export const STRATEGIES = ['rare', 'entropy', 'majority', 'random'] as const;
+export const STRATEGIES = ['rare', 'entropy', 'majority', 'random', 'diverse', 'ensemble', 'thompson', 'ucb'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
+/**
+ * What a strategy needs besides the pool: nothing (random), one model's probabilities, those plus a
+ * feature vector per row (diverse), or the probabilities of every member of an ensemble of models.
+ */
+export type StrategyNeed = 'nothing' | 'probabilities' | 'features' | 'ensemble';
+export const STRATEGY_NEEDS: Record<Strategy, StrategyNeed> = {
+  rare: 'probabilities', entropy: 'probabilities', majority: 'probabilities', random: 'nothing',
+  diverse: 'features', ensemble: 'ensemble', thompson: 'ensemble', ucb: 'ensemble',
+};
+/** The weights of the batch-mode strategies, and their defaults. */
+export interface BatchModeOptions {
+  /** diverse: weight of log(1 - similarity) against the logit of p(yes); 0 is rare-label. */
+  diversityWeight: number;
+  /** diverse: candidates considered per batch slot (the top rows by p(yes)). */
+  diversityCandidates: number;
+  /** ucb: multiples of the ensemble's standard deviation of p(yes) added to its mean. */
+  ucbBeta: number;
+}
+export const BATCH_MODE_DEFAULTS: BatchModeOptions = { diversityWeight: 0.5, diversityCandidates: 5, ucbBeta: 1 };
 /** How an item got into a batch: a model-based strategy, the bootstrap rule, or an import of old labels. */
 export type Provenance = Strategy | 'bootstrap' | 'imported' | 'manual';
 
@@ -16,6 +35,10 @@ export const STRATEGY_INFO: Record<Strategy, { title: string; description: strin
   entropy: { title: 'Entropy', description: 'most uncertain prediction: highest -sum p log p' },
   majority: { title: 'Majority label', description: 'highest predicted probability of the majority label (no)' },
   random: { title: 'Random', description: 'seeded random order by hash of the review id; unbiased, gives prevalence estimates' },
+  diverse: { title: 'Diverse rare label', description: 'rare label re-ranked so that a batch does not spend its slots on near-identical items (determinantal trade-off in a feature space)' },
+  ensemble: { title: 'Ensemble rare label', description: 'highest mean p(yes) over an ensemble of models' },
+  thompson: { title: 'Thompson slots', description: 'each slot filled by the top item of a randomly drawn ensemble member' },
+  ucb: { title: 'Optimistic (UCB)', description: 'mean p(yes) over an ensemble plus its standard deviation' },
 };
 
 export function parseStrategy(s: string): Strategy | undefined {
@@ -78,6 +101,11 @@ export interface SelectionInput {
   rowCount: number;
   /** Row-major probabilities over `classes`; required unless only `random` is used. */
   probs?: Float32Array;
+  /** Per member of an ensemble, probabilities laid out like `probs` (ensemble, thompson, ucb). */
+  members?: readonly Float32Array[];
+  /** A row's feature vector (diverse): the model's representation of the row. */
+  featuresOf?: (row: number) => ArrayLike<number>;
+  batchMode?: Partial<BatchModeOptions>;
   classes?: readonly ModelLabel[];
   /** The review id of a row (random strategy hashes it). */
   idOf: (row: number) => string;
@@ -102,12 +130,25 @@ export function scorer(strategy: Strategy, input: ScorerInput): (row: number) =>
   const C = classes.length;
   if (probs.length < input.rowCount * C) throw new Error(`probability matrix has ${probs.length} values, expected ${input.rowCount} rows x ${C} classes`);
   if (strategy === 'entropy') return (row) => entropyAt(probs, row, C);
-  const target: ModelLabel = strategy === 'rare' ? 'yes' : 'no';
+  if (strategy === 'ensemble' || strategy === 'ucb' || strategy === 'thompson') {
+    const members = input.members;
+    if (!members?.length) throw new Error(`strategy "${strategy}" needs an ensemble of models (each member's probabilities); this model is a single network`);
+    const col = classes.indexOf('yes');
+    if (col < 0) throw new Error(`strategy "${strategy}" needs a "yes" column; the model has ${classes.join(', ')}`);
+    for (const m of members) if (m.length < input.rowCount * C) throw new Error(`an ensemble member's probability matrix has ${m.length} values, expected ${input.rowCount} x ${C}`);
+    const beta = strategy === 'ucb' ? input.batchMode?.ucbBeta ?? BATCH_MODE_DEFAULTS.ucbBeta : 0;
+    const p = new Float64Array(members.length);
+    return (row) => {
+      for (let k = 0; k < members.length; k++) p[k] = members[k]![row * C + col]!;
+      return optimisticScore(p, beta);
+    };
+  }
+  const target: ModelLabel = strategy === 'majority' ? 'no' : 'yes';
   const col = classes.indexOf(target);
   if (col < 0) throw new Error(`strategy "${strategy}" needs a "${target}" column; the model has ${classes.join(', ')}`);
   return (row) => probs[row * C + col]!;
 }
-type ScorerInput = Pick<SelectionInput, 'probs' | 'classes' | 'idOf' | 'seed' | 'rowCount'>;
+type ScorerInput = Pick<SelectionInput, 'probs' | 'classes' | 'idOf' | 'seed' | 'rowCount' | 'members' | 'batchMode'>;
 
 /**
  * Bounded min-heap keeping the `capacity` best (score desc, then row asc for ties) entries.
@@ -181,40 +222,67 @@ export function selectBatch(input: SelectionInput): Proposal[] {
   const pickedBodies = new Set<string>();
   const out: Proposal[] = [];
   const scorers = mixture.map((m) => scorer(m.strategy, input));
+  const batchMode = { ...BATCH_MODE_DEFAULTS, ...input.batchMode };
 
-  const take = (k: number, quota: number): number => {
-    if (quota <= 0) return 0;
-    const score = scorers[k]!;
-    // Over-collect to survive duplicate bodies inside the candidate list; retry larger if needed.
-    for (let extra = quota; ; extra *= 4) {
-      const heap = new TopK(Math.min(rowCount, quota + extra));
+  /**
+   * Up to `count` rows, best first by `score`, not picked or excluded, with bodies neither labeled,
+   * in the batch, nor repeated among them. Over-collects to survive duplicate bodies; retries larger.
+   */
+  const candidates = (score: (row: number) => number, count: number): { row: number; score: number }[] => {
+    for (let extra = count; ; extra *= 4) {
+      const heap = new TopK(Math.min(rowCount, count + extra));
       for (let row = 0; row < rowCount; row++) {
         if (picked.has(row) || isExcluded(row)) continue;
         if (bodyKeyOf && excludedBodies && excludedBodies.size && excludedBodies.has(bodyKeyOf(row))) continue;
         heap.push(score(row), row);
       }
-      const got: Proposal[] = [];
+      const got: { row: number; score: number }[] = [];
       const localBodies = new Set<string>();
-      let exhausted = true;
       for (const c of heap.sorted()) {
-        if (got.length === quota) { exhausted = false; break; }
+        if (got.length === count) break;
         if (bodyKeyOf) {
           const key = bodyKeyOf(c.row);
           if (pickedBodies.has(key) || localBodies.has(key)) continue;
           localBodies.add(key);
         }
-        got.push({ row: c.row, strategy: mixture[k]!.strategy, score: c.score });
+        got.push(c);
       }
       const heapFull = heap.size === heap.capacity && heap.capacity < rowCount;
-      if (got.length === quota || !heapFull || !exhausted) {
-        for (const g of got) {
-          picked.add(g.row);
-          if (bodyKeyOf) pickedBodies.add(bodyKeyOf(g.row));
-          out.push(g);
-        }
-        return got.length;
-      }
+      if (got.length === count || !heapFull) return got;
     }
+  };
+
+  const choose = (k: number, quota: number): { row: number; score: number }[] => {
+    const strategy = mixture[k]!.strategy;
+    if (strategy === 'diverse') {
+      if (!input.featuresOf) throw new Error('strategy "diverse" needs a feature vector per row (the model\'s representation); this model provides none');
+      const pool = candidates(scorers[k]!, quota * Math.max(1, batchMode.diversityCandidates));
+      const relevance = pool.map((c) => logit(c.score));
+      const order = determinantalOrder(relevance, pool.map((c) => input.featuresOf!(c.row)), quota, batchMode.diversityWeight);
+      return order.map((i) => pool[i]!);
+    }
+    if (strategy === 'thompson') {
+      const members = input.members!;
+      const C = input.classes!.length;
+      const col = input.classes!.indexOf('yes');
+      const lists = members.map((m) => candidates((row) => m[row * C + col]!, quota));
+      const rng = mulberry32((input.seed ^ 0x7410) >>> 0);
+      const bodyOf = bodyKeyOf ?? ((row: number) => String(row));
+      const slots = fillSlots(lists.map((l) => l.map((c) => c.row)), quota, () => Math.floor(rng() * lists.length), bodyOf);
+      return slots.map((s) => ({ row: s.row, score: lists[s.member]!.find((c) => c.row === s.row)!.score }));
+    }
+    return candidates(scorers[k]!, quota);
+  };
+
+  const take = (k: number, quota: number): number => {
+    if (quota <= 0) return 0;
+    const got = choose(k, quota);
+    for (const g of got) {
+      picked.add(g.row);
+      if (bodyKeyOf) pickedBodies.add(bodyKeyOf(g.row));
+      out.push({ row: g.row, strategy: mixture[k]!.strategy, score: g.score });
+    }
+    return got.length;
   };
 
   let carry = 0;
@@ -227,3 +295,114 @@ export function selectBatch(input: SelectionInput): Proposal[] {
   return out;
 }
 
+
+/** Mean plus `beta` standard deviations (population) of an ensemble's p(yes) for one row. */
+export function optimisticScore(p: ArrayLike<number>, beta: number): number {
+  const n = p.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += p[i]!;
+  mean /= n;
+  if (!beta) return mean;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (p[i]! - mean) ** 2;
+  return mean + beta * Math.sqrt(v / n);
+}
+
+/** log(p / (1 - p)), kept finite. */
+export function logit(p: number): number {
+  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
+  return Math.log(q / (1 - q));
+}
+
+/**
+ * Thompson-style slot filling: each of `size` slots goes to the ensemble member `drawMember()`
+ * names, which contributes its best row not yet in the batch (`lists[m]` best first; a row counts
+ * as in the batch when its `keyOf` is). A member with nothing left hands the slot to the next one.
+ * The result is short only when every list is used up.
+ */
+export function fillSlots(lists: readonly (readonly number[])[], size: number, drawMember: () => number,
+  keyOf: (row: number) => string = String): { row: number; member: number }[] {
+  const next = lists.map(() => 0);
+  const used = new Set<string>();
+  const out: { row: number; member: number }[] = [];
+  const advance = (m: number): number | undefined => {
+    const list = lists[m]!;
+    while (next[m]! < list.length) {
+      const row = list[next[m]!++]!;
+      const key = keyOf(row);
+      if (!used.has(key)) { used.add(key); return row; }
+    }
+    return undefined;
+  };
+  while (out.length < size) {
+    const first = drawMember();
+    let row: number | undefined;
+    let member = first;
+    for (let t = 0; t < lists.length && row === undefined; t++) {
+      member = (first + t) % lists.length;
+      row = advance(member);
+    }
+    if (row === undefined) break;
+    out.push({ row, member });
+  }
+  return out;
+}
+
+/**
+ * A batch that trades relevance against redundancy: the greedy MAP of a determinantal point process
+ * whose kernel is quality_i * quality_j * cos(f_i, f_j) with quality_i = exp(relevance_i / (2 weight)).
+ * Each step takes the candidate maximizing relevance + weight * log(residual), where residual is the
+ * squared distance of its unit feature vector from the span of those already taken (1 for a
+ * candidate unlike all of them, 0 for a copy). Weight 0 is the relevance order (rare-label).
+ * Incremental Cholesky (Chen et al., 2018): O(candidates * k * (dim + k)). Returns candidate indices
+ * in the order taken, `k` of them (fewer only when there are fewer candidates).
+ */
+export function determinantalOrder(relevance: ArrayLike<number>, features: readonly ArrayLike<number>[], k: number, weight: number): number[] {
+  const n = relevance.length;
+  if (features.length !== n) throw new Error(`determinantal order: ${n} relevances but ${features.length} feature vectors`);
+  const take = Math.min(k, n);
+  const byRelevance = () => Array.from({ length: n }, (_, i) => i).sort((a, b) => relevance[b]! - relevance[a]! || a - b).slice(0, take);
+  if (!(weight > 0) || n === 0) return byRelevance();
+  const dim = features[0]!.length;
+  // Unit vectors; a zero vector becomes a unit vector along an extra axis (all zero rows alike).
+  const D = dim + 1;
+  const unit = new Float64Array(n * D);
+  for (let i = 0; i < n; i++) {
+    const f = features[i]!;
+    if (f.length !== dim) throw new Error(`determinantal order: feature vectors of lengths ${dim} and ${f.length}`);
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += f[j]! * f[j]!;
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let j = 0; j < dim; j++) unit[i * D + j] = f[j]! / norm;
+    else unit[i * D + dim] = 1;
+  }
+  const residual = new Float64Array(n).fill(1);
+  const chol = new Float64Array(n * take);
+  const taken = new Uint8Array(n);
+  const order: number[] = [];
+  for (let t = 0; t < take; t++) {
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (taken[i]) continue;
+      const s = relevance[i]! + weight * Math.log(Math.max(residual[i]!, 1e-12));
+      if (s > bestScore) { bestScore = s; best = i; }
+    }
+    order.push(best);
+    taken[best] = 1;
+    const rb = residual[best]!;
+    // A candidate already in the span adds no direction: the others' residuals stay as they are.
+    if (rb < 1e-9) continue;
+    const dj = Math.sqrt(rb);
+    for (let i = 0; i < n; i++) {
+      if (taken[i]) continue;
+      let dot = 0;
+      for (let j = 0; j < D; j++) dot += unit[best * D + j]! * unit[i * D + j]!;
+      for (let q = 0; q < t; q++) dot -= chol[best * take + q]! * chol[i * take + q]!;
+      const e = dot / dj;
+      chol[i * take + t] = e;
+      residual[i] = Math.max(0, residual[i]! - e * e);
+    }
+  }
+  return order;
+}

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { LABEL_INFO } from '../core/labels';
-import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO } from '../core/selection';
+import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO, STRATEGY_NEEDS } from '../core/selection';
 import { DEFAULT_BATCH_SIZE } from '../core/defaults';
 import { proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../store/export';
@@ -328,7 +328,8 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       : { label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
   }
   items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
-  for (const st of STRATEGIES) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
+  // Ensemble and feature-space strategies need models that Retrain does not build yet (the simulation study runs them).
+  for (const st of STRATEGIES.filter((s) => STRATEGY_NEEDS[s] === 'probabilities' || STRATEGY_NEEDS[s] === 'nothing')) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
   items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
   const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', ignoreFocusOut: true, placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });
   if (!pick) return undefined;

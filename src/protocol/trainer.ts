@@ -9,7 +9,7 @@
  */
 
 import type { LrSchedule } from '../core/schedule';
-import { parseMixture, type MixturePart } from '../core/selection';
+import { parseMixture, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 2;
@@ -204,7 +204,7 @@ export interface TrainedModelRecord {
 
 export interface ProposedItem {
   reviewId: string;
-  strategy: 'rare' | 'entropy' | 'majority' | 'random';
+  strategy: Strategy;
   score: number;
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entropyAt, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
+import { determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
 import { MODEL_LABELS } from '../../../src/core/labels';
 import { mulberry32 } from '../../../src/core/hash';
 
@@ -109,4 +109,60 @@ test('mixture parsing and formatting', () => {
   assert.throws(() => parseMixture('rare,rare'), /twice/);
   assert.throws(() => parseMixture('rare:0'), /sum to zero/);
   assert.equal(formatMixture(parseMixture('rare:0.9,random:0.1')), 'rare:90%,random:10%');
+});
+
+/** Four classes per row from p(yes) alone (the rest to no). */
+const rowsOf = (pYes: number[]) => pYes.map((p) => [p, 1 - p, 0, 0]);
+
+test('diverse: with weight 0 it is rare-label; with a weight it skips near-copies of rows already in the batch', () => {
+  // Rows 0-2 are near-identical (same direction), row 3 points elsewhere with a little less p(yes).
+  const pYes = [0.9, 0.89, 0.88, 0.8, 0.1];
+  const features = [[1, 0], [1, 0.01], [1, 0.02], [0, 1], [0.7, 0.7]];
+  const base = input(rowsOf(pYes), { mixture: [{ strategy: 'diverse', share: 1 }], size: 2, featuresOf: (r) => features[r]! });
+  assert.deepEqual(selectBatch({ ...base, batchMode: { diversityWeight: 0 } }).map((p) => p.row), [0, 1]);
+  const picks = selectBatch({ ...base, batchMode: { diversityWeight: 0.5 } });
+  assert.deepEqual(picks.map((p) => p.row), [0, 3]);
+  assert.deepEqual(picks.map((p) => p.strategy), ['diverse', 'diverse']);
+  assert.ok(Math.abs(picks[1]!.score - 0.8) < 1e-6, 'the score recorded is p(yes)');
+  assert.throws(() => selectBatch({ ...base, featuresOf: undefined }), /diverse" needs a feature vector/);
+});
+
+test('determinantal order: relevance first, then the candidate least like those taken; zero vectors count as alike', () => {
+  const f = [[1, 0], [1, 0], [0, 1], [0, 0], [0, 0]];
+  assert.deepEqual(determinantalOrder([3, 2.9, 2, 1.5, 1.4], f, 5, 0.5).slice(0, 3), [0, 2, 3]);
+  assert.deepEqual(determinantalOrder([3, 2.9, 2, 1.5, 1.4], f, 5, 0), [0, 1, 2, 3, 4]);
+  assert.equal(new Set(determinantalOrder([3, 2.9, 2, 1.5, 1.4], f, 5, 2)).size, 5, 'every candidate is taken once');
+  assert.throws(() => determinantalOrder([1, 2], [[1]], 2, 1), /2 relevances but 1 feature/);
+});
+
+test('ensemble ranks by mean p(yes) over members; ucb adds their spread; both need members', () => {
+  const members = [rowsOf([0.6, 0.5, 0.9, 0.1]), rowsOf([0.6, 0.7, 0.1, 0.1])].map((m) => new Float32Array(m.flat()));
+  const base = input(rowsOf([0, 0, 0, 0]), { members, size: 1 });
+  // means 0.6, 0.6, 0.5, 0.1; spreads 0, 0.1, 0.4, 0
+  assert.deepEqual(selectBatch({ ...base, mixture: [{ strategy: 'ensemble', share: 1 }], size: 2 }).map((p) => p.row), [0, 1]);
+  const ucb = selectBatch({ ...base, mixture: [{ strategy: 'ucb', share: 1 }], batchMode: { ucbBeta: 1 } });
+  assert.equal(ucb[0]!.row, 2);
+  assert.ok(Math.abs(ucb[0]!.score - 0.9) < 1e-6);
+  assert.throws(() => selectBatch({ ...base, members: undefined, mixture: [{ strategy: 'ucb', share: 1 }] }), /needs an ensemble of models/);
+});
+
+test('thompson fills each slot from one member\'s best row not yet taken, without repeats', () => {
+  const members = [rowsOf([0.9, 0.8, 0.1, 0.1, 0.05]), rowsOf([0.9, 0.1, 0.8, 0.7, 0.05])].map((m) => new Float32Array(m.flat()));
+  const picks = selectBatch(input(rowsOf([0, 0, 0, 0, 0]), { members, mixture: [{ strategy: 'thompson', share: 1 }], size: 4, seed: 5 }));
+  assert.equal(picks.length, 4);
+  assert.equal(new Set(picks.map((p) => p.row)).size, 4);
+  // Row 4 is last for both members: four slots never reach it.
+  assert.deepEqual(picks.map((p) => p.row).sort(), [0, 1, 2, 3]);
+  assert.ok(picks.every((p) => p.strategy === 'thompson'));
+});
+
+test('fillSlots hands a slot on when its member has nothing new, and stops when every list is used up', () => {
+  const slots = fillSlots([[1, 2], [1, 3, 4]], 10, () => 0);
+  assert.deepEqual(slots.map((s) => s.row), [1, 2, 3, 4]);
+  assert.deepEqual(slots.map((s) => s.member), [0, 0, 1, 1]);
+});
+
+test('optimistic score: mean plus beta standard deviations', () => {
+  assert.equal(optimisticScore([0.2, 0.4], 0), 0.30000000000000004);
+  assert.ok(Math.abs(optimisticScore([0.2, 0.4], 2) - 0.5) < 1e-12);
 });
