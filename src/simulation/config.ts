@@ -3,7 +3,7 @@
  * predictability, epochs, correlation or increment means "drawn uniformly per run", as the
  * deployed runs did.
  */
-import { parseMixture, type MixturePart } from '../core/selection';
+import { parseMixture, STRATEGY_NEEDS, type MixturePart } from '../core/selection';
 
 export const CORRELATIONS = ['none', 'AAt', 'cholesky'] as const;
 /** `none`: x ~ N(0, I). `AAt`: x <- x (A A^T) with A 20x20 standard normal (the deployed code). `cholesky`: x <- x L^T with L L^T a random correlation matrix (the paper's text). */
@@ -45,6 +45,12 @@ export interface SimulationConfig {
   stopYield: number;
   stopPatience: number;
   seed: number;
+  /** Members of the ensemble arms (ensemble, thompson, ucb) unless the arm says `@m<N>`; default 5. */
+  ensembleSize?: number;
+  /** diverse: weight of redundancy against relevance (see `determinantalOrder`); default 0.5. */
+  diversityWeight?: number;
+  /** ucb: standard deviations of the ensemble's p(yes) added to its mean; default 1. */
+  ucbBeta?: number;
 }
 
 export const DEFAULT_CONFIG: SimulationConfig = {
@@ -93,10 +99,68 @@ export function parseCorrelation(s: string): Correlation {
 export function parseArms(spec: string): string[] {
   const arms = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (!arms.length) throw new Error('no strategies given');
-  return arms.map((a) => formatArm(parseArm(a)));
+  const out = arms.map((a) => formatArmSpec(parseArmSpec(a)));
+  const twice = out.find((a, i) => out.indexOf(a) !== i);
+  if (twice) throw new Error(`arm "${twice}" is given twice`);
+  return out;
 }
 
-/** One arm: `rare`, or a mixture with `+` (or `;`) between parts, e.g. `rare:0.9+random:0.1`. */
+/**
+ * How an arm trains its classifier, when it departs from the paper's fixed recipe (a fresh network
+ * per iteration, unweighted loss, a fixed number of epochs, the run's increment).
+ */
+export interface ArmTraining {
+  /** Class-weighted loss: each class weighs labeled rows / (2 x its rows), so yes and no count alike. */
+  weighted: boolean;
+  /** Start each iteration's network from the previous iteration's fitted weights. */
+  warm: boolean;
+  /** Early stopping: hold out 20% of the labeled rows, train up to 30 epochs, keep the epoch with the lowest held-out loss (patience 3). */
+  early: boolean;
+  /** Rows per iteration, at the run's label budget (increment x iterations), instead of the run's increment. */
+  increment?: number;
+  /** Networks per iteration (ensemble strategies); default the study's ensembleSize. */
+  members?: number;
+}
+
+export interface ArmSpec { mixture: MixturePart[]; training: ArmTraining }
+
+export const EARLY_STOPPING = { holdout: 0.2, maxEpochs: 30, patience: 3 } as const;
+
+/**
+ * One arm: a strategy or mixture (`rare`, `rare:0.9+random:0.1`), then training options each after
+ * `@`: `weighted`, `warm`, `early`, `inc<N>` (increment N at the same label budget), `m<N>` (N
+ * ensemble members). E.g. `rare@warm@weighted`, `ucb@m8`, `rare@inc40`.
+ */
+export function parseArmSpec(arm: string): ArmSpec {
+  const [head, ...opts] = arm.split('@').map((s) => s.trim());
+  const training: ArmTraining = { weighted: false, warm: false, early: false };
+  for (const o of opts) {
+    const lower = o.toLowerCase();
+    const n = /^(inc|m)(\d+)$/.exec(lower);
+    if (lower === 'weighted' || lower === 'warm' || lower === 'early') training[lower] = true;
+    else if (n && Number(n[2]) >= 1) training[n[1] === 'inc' ? 'increment' : 'members'] = Number(n[2]);
+    else throw new Error(`unknown arm option "@${o}" in "${arm}"; use @weighted, @warm, @early, @inc<N> (e.g. @inc40) or @m<N> (e.g. @m5)`);
+  }
+  const mixture = parseArm(head ?? '');
+  if (training.members !== undefined && !mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble')) {
+    throw new Error(`"${arm}": @m${training.members} sets ensemble members, but the arm has no ensemble strategy (ensemble, thompson, ucb)`);
+  }
+  return { mixture, training };
+}
+
+export function formatArmSpec(spec: ArmSpec): string {
+  const t = spec.training;
+  const opts = [t.weighted && 'weighted', t.warm && 'warm', t.early && 'early', t.increment && `inc${t.increment}`, t.members && `m${t.members}`].filter(Boolean);
+  return [formatArm(spec.mixture), ...opts].join('@');
+}
+
+/** Networks an arm fits per iteration: the ensemble's members when it has an ensemble strategy, else 1. */
+export function armMembers(spec: ArmSpec, config: Pick<SimulationConfig, 'ensembleSize'>): number {
+  if (!spec.mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble')) return 1;
+  return spec.training.members ?? config.ensembleSize ?? 5;
+}
+
+/** One arm's mixture: `rare`, or a mixture with `+` (or `;`) between parts, e.g. `rare:0.9+random:0.1`. */
 export function parseArm(arm: string): MixturePart[] {
   try {
     return parseMixture(arm.replace(/[+;]/g, ','));
@@ -138,11 +202,18 @@ export function validateConfig(c: SimulationConfig): void {
     throw new Error(`target prevalence must be between 0 and 1, got ${c.targetPrevalence}`);
   }
   if (!c.strategies.length) throw new Error('no strategies given');
-  c.strategies.forEach(parseArm);
+  const specs = c.strategies.map(parseArmSpec);
+  if (c.ensembleSize !== undefined) positiveInt('ensemble size', c.ensembleSize);
+  if (c.diversityWeight !== undefined && !(c.diversityWeight >= 0)) throw new Error(`diversity weight must be >= 0, got ${c.diversityWeight}`);
+  if (c.ucbBeta !== undefined && !(c.ucbBeta >= 0)) throw new Error(`UCB beta must be >= 0, got ${c.ucbBeta}`);
   for (const inc of c.increment) {
     const its = iterationsFor(c, inc);
     if (c.start + inc * its > c.rows) {
       throw new Error(`labeling ${c.start} + ${its} x ${inc} rows needs a pool of at least that many rows, got ${c.rows}`);
+    }
+    for (const spec of specs) {
+      const own = spec.training.increment;
+      if (own !== undefined && (inc * its) % own !== 0) throw new Error(`arm "${formatArmSpec(spec)}": the label budget ${inc * its} is not a multiple of its increment ${own}`);
     }
   }
 }

@@ -17,6 +17,13 @@ export interface FitOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Loss weight of a row of class 0 and of class 1 (Keras' class_weight); default 1 and 1. */
+  classWeights?: readonly [number, number];
+  /**
+   * Called after every epoch with each network's current parameters (copies); returning true
+   * ends training there. The networks keep the parameters of the last epoch run.
+   */
+  onEpoch?: (epoch: number, params: Float32Array[]) => boolean;
 }
 
 /** Keras' Adam defaults (the deployed simulation used Keras). */

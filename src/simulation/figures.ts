@@ -2,7 +2,7 @@
  * The study's figures (after the paper's Figures 3 to 7) and its summary table, from the rows of
  * completed runs.
  */
-import { aggregateSeries, meanInterval, type Series } from './aggregate';
+import { aggregateSeries, bootstrapMeanInterval, meanInterval, type Series } from './aggregate';
 import type { SimulationConfig } from './config';
 import type { IterationRow } from './results';
 import { summarize } from './results';
@@ -17,8 +17,16 @@ export interface Figure {
 
 const pct = (v: number) => `${+(v * 100).toFixed(1)}%`;
 
-const STRATEGY_NAMES: Record<string, string> = { rare: 'rare-label', entropy: 'entropy', random: 'random', majority: 'majority-label' };
-export const armName = (arm: string) => STRATEGY_NAMES[arm] ?? arm;
+const STRATEGY_NAMES: Record<string, string> = {
+  rare: 'rare-label', entropy: 'entropy', random: 'random', majority: 'majority-label', diverse: 'diverse (determinantal)',
+  ensemble: 'ensemble mean', thompson: 'Thompson slots', ucb: 'UCB',
+};
+/** A readable arm name: `rare@warm` reads `rare-label (warm)`. */
+export function armName(arm: string): string {
+  const [head, ...opts] = arm.split('@');
+  const name = STRATEGY_NAMES[head!] ?? head!;
+  return opts.length ? `${name} (${opts.join(', ')})` : name;
+}
 
 function runsNote(series: readonly Series[]): string {
   const n = Math.min(...series.map((s) => s.runs));
@@ -35,7 +43,7 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
   if (!rows.length) return [];
   const arms = [...new Set(rows.map((r) => r.arm))];
   const figures: Figure[] = [];
-  const bandNote = 'Shaded: 90% confidence band of the mean (t-based) over runs.';
+  const bandNote = 'Shaded: 90% confidence band of the mean over runs (percentile bootstrap for rates, t-based for losses).';
   const rateFigure = (file: string, title: string, series: Series[], what: string) => {
     if (!series.length) return;
     figures.push({
@@ -46,7 +54,7 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
       }),
     });
   };
-  const bySeries = aggregateSeries(rows, (r) => r.arm, (r) => r.labeled, (r) => r.rate, 0.9, arms)
+  const bySeries = aggregateSeries(rows, (r) => r.arm, (r) => r.labeled, (r) => r.rate, 0.9, arms, 'bootstrap')
     .map((s) => ({ ...s, name: armName(s.name) }));
   rateFigure('identification-rate-by-strategy.svg', 'Identification rate by candidate selection', bySeries,
     'Share of rare-label rows among all labeled rows as labeling proceeds, one line per candidate-selection strategy.');
@@ -62,7 +70,7 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
     const values = [...new Set(rows.map((r) => r[p.key]))];
     if (values.length < 2) continue;
     const order = values.slice().sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)))).map((v) => `${p.label} ${v}`);
-    const series = aggregateSeries(rows, (r) => (r.arm === focus ? `${p.label} ${r[p.key]}` : undefined), (r) => r.labeled, (r) => r.rate, 0.9, order);
+    const series = aggregateSeries(rows, (r) => (r.arm === focus ? `${p.label} ${r[p.key]}` : undefined), (r) => r.labeled, (r) => r.rate, 0.9, order, 'bootstrap');
     rateFigure(p.file, `Identification rate by ${p.key} (${armName(focus)})`, series,
       `Identification rate of the ${armName(focus)} strategy as labeling proceeds, one line per value of ${p.key === 'predictability' ? 'predictability (standard deviation of the true logits)' : p.label} drawn for the run.`);
   }
@@ -93,7 +101,7 @@ function describeEnds(series: readonly Series[], f: (v: number) => string): stri
 export interface ArmSummary {
   arm: string;
   runs: number;
-  /** Identification rate after the last iteration: mean and 90% interval over runs. */
+  /** Identification rate after the last iteration: mean and 90% percentile-bootstrap interval over runs (never below 0). */
   rate: { mean: number; lo: number; hi: number };
   /** Share of positives in the pool (the random baseline). */
   prevalence: { mean: number; lo: number; hi: number };
@@ -112,7 +120,7 @@ export function summarizeArms(rows: readonly IterationRow[], config: Pick<Simula
   return arms.map((arm) => {
     const s = summaries.filter((x) => x.arm === arm);
     const mean = (f: (x: (typeof s)[number]) => number) => s.reduce((a, x) => a + f(x), 0) / s.length;
-    const rate = meanInterval(s.map((x) => x.rate));
+    const rate = bootstrapMeanInterval(s.map((x) => x.rate));
     const prevalence = meanInterval(s.map((x) => x.prevalence));
     return {
       arm, runs: s.length, rate: { mean: rate.mean, lo: rate.lo, hi: rate.hi },

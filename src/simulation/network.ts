@@ -67,3 +67,28 @@ export function initGenerator(net: Mlp, rng: Rng): void {
     for (let i = 0; i < b.length; i++) b[i] = l === L - 1 ? 0 : rng.normal();
   }
 }
+
+/**
+ * One row through a two-class network in plain TypeScript (for a few thousand rows at a time: the
+ * held-out slice of early stopping, the candidates of the diverse strategy): the activations of the
+ * last hidden layer and the logit difference yes - no.
+ */
+export function forwardRow(net: Mlp, x: Float32Array, row: number): { hidden: Float32Array; d: number } {
+  const L = net.sizes.length - 1;
+  if (net.sizes[L] !== 2) throw new Error(`forwardRow takes a two-class network, got ${net.sizes.join('-')}`);
+  const inputs = net.sizes[0]!;
+  let a: Float32Array = x.subarray(row * inputs, (row + 1) * inputs);
+  for (let l = 0; l < L; l++) {
+    const fin = net.sizes[l]!, fout = net.sizes[l + 1]!;
+    const w = layerWeights(net, l), b = layerBias(net, l);
+    const z = new Float32Array(fout);
+    for (let o = 0; o < fout; o++) {
+      let s = b[o]!;
+      for (let i = 0; i < fin; i++) s += a[i]! * w[i * fout + o]!;
+      z[o] = l < L - 1 ? Math.max(0, s) : s;
+    }
+    if (l === L - 1) return { hidden: a, d: z[1]! - z[0]! };
+    a = z;
+  }
+  throw new Error('unreachable');
+}

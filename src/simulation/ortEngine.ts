@@ -57,7 +57,8 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
         for (let j = 0; j < n; j++) {
           const row = list[j]!, at = s * n + j;
           xs.set(x.subarray(row * inputs, (row + 1) * inputs), at * inputs);
-          ys[at * classes + y[row]!] = 1;
+          // Soft targets scaled by the class weight: -w log p, Keras' class_weight in the mean loss.
+          ys[at * classes + y[row]!] = fit.classWeights ? fit.classWeights[y[row]!]! : 1;
         }
       });
       const xsTensor = f32(xs, [S * n, inputs]);
@@ -113,6 +114,7 @@ export async function createOrtEngine(sizes: readonly number[], options: OrtEngi
           } else steps >>= 1;
         }
         if (rest) await runSteps(fullBatches * B, 1, rest);
+        if (fit.onEpoch?.(epoch + 1, nets.map((_, k) => params.slice(k * P, (k + 1) * P)))) break;
       }
       nets.forEach((net, k) => net.params.set(params.subarray(k * P, (k + 1) * P)));
     },

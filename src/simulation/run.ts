@@ -7,11 +7,12 @@
  * classifier's initial weights and shuffling seed, so differences between arms come from the
  * strategies alone. In iteration 1 the arms hold identical rows, so one fitted model serves all.
  */
-import { DEFAULT_CONFIG, iterationsFor, parseArm, type RunParameters, type SimulationConfig } from './config';
-import type { Engine } from './engine';
+import { armMembers, DEFAULT_CONFIG, EARLY_STOPPING, iterationsFor, parseArmSpec, type ArmTraining, type RunParameters, type SimulationConfig } from './config';
+import { softplus, type Engine, type FitOptions } from './engine';
 import { generateData } from './generator';
-import { createMlp, initGlorot, type Mlp } from './network';
+import { createMlp, forwardRow, initGlorot, type Mlp } from './network';
 import { Rng, streamSeed } from './random';
+import type { MixturePart } from '../core/selection';
 import { selectRows } from './select';
 import { stoppingPoint } from './stopping';
 
@@ -28,6 +29,9 @@ export interface IterationRecord {
   loss: number;
   /** Positives among the rows this iteration added (NaN after the last). */
   batchPositives: number;
+  /** The arm's increment and iterations (the run's, unless the arm sets its own increment). */
+  increment: number;
+  iterations: number;
 }
 
 export interface RunSummary extends RunParameters {
@@ -95,10 +99,12 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
   const start = new Int32Array(config.start);
   for (let i = 0; i < start.length; i++) start[i] = startRng.int(config.rows);
 
-  const arms = config.strategies.map((spec) => {
-    const mixture = parseArm(spec);
-    const capacity = config.start + parameters.increment * parameters.iterations;
-    const rows = new Int32Array(capacity);
+  const budget = parameters.increment * parameters.iterations;
+  const arms: ArmState[] = config.strategies.map((spec) => {
+    const armSpec = parseArmSpec(spec);
+    const increment = armSpec.training.increment ?? parameters.increment;
+    const iterations = Math.round(budget / increment);
+    const rows = new Int32Array(config.start + increment * iterations);
     rows.set(start);
     const taken = new Uint8Array(config.rows);
     let positives = 0;
@@ -106,40 +112,56 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
       taken[r] = 1;
       positives += data.y[r]!;
     }
-    return { spec, mixture, rows, count: config.start, taken, positives, records: [] as IterationRecord[], selectRng: new Rng(seed('select', spec)) };
+    return {
+      spec, mixture: armSpec.mixture, training: armSpec.training, members: armMembers(armSpec, config), increment, iterations,
+      rows, count: config.start, taken, positives, records: [], selectRng: new Rng(seed('select', spec)),
+    };
   });
   const sizes = [config.inputs, ...config.classifierHidden, 2];
-  for (let it = 1; it <= parameters.iterations; it++) {
-    const init = createMlp(sizes);
-    initGlorot(init, new Rng(seed('init', it)));
-    // Arms with identical labeled rows (all of them in iteration 1) share one fitted model.
-    const shared = it === 1 && arms.length > 1;
-    const fitArms = shared ? [arms[0]!] : arms;
-    const nets: Mlp[] = fitArms.map(() => createMlp(sizes, Float32Array.from(init.params)));
-    // Every arm fits a model, random included: each reports the loss on the full pool (Figure 7).
-    lap('select');
-    await engine.fit(nets, data.x, data.y, fitArms.map((a) => a.rows.subarray(0, a.count)),
-      { epochs: parameters.epochs, batchSize: config.batchSize, learningRate: config.learningRate },
-      fitArms.map(() => new Rng(seed('shuffle', it))));
-    lap('fit');
-    const scores = await engine.score(nets, data.x, config.rows, data.yFloat);
-    lap('score');
-    arms.forEach((arm, k) => {
-      const m = shared ? 0 : k;
-      const record: IterationRecord = {
-        run, arm: arm.spec, iteration: it, labeled: arm.count, positives: arm.positives, rate: arm.positives / arm.count,
-        loss: scores.meanLoss[m]!, batchPositives: 0,
-      };
-      const picked = selectRows(arm.mixture, parameters.increment, arm.taken, scores.d[m], arm.selectRng);
-      let batchPositives = 0;
-      for (const r of picked) batchPositives += data.y[r]!;
-      arm.rows.set(picked, arm.count);
-      arm.count += picked.length;
-      arm.positives += batchPositives;
-      record.batchPositives = batchPositives;
-      arm.records.push(record);
-    });
-    hooks.onIteration?.(it, parameters.iterations);
+  const fitOptions = { epochs: parameters.epochs, batchSize: config.batchSize, learningRate: config.learningRate };
+  // Arms that label the same increment advance together, iteration by iteration.
+  const increments = [...new Set(arms.map((a) => a.increment))];
+  for (const increment of increments) {
+    const group = arms.filter((a) => a.increment === increment);
+    const iterations = group[0]!.iterations;
+    for (let it = 1; it <= iterations; it++) {
+      const fits = planFits(group, it, sizes, seed, config.start);
+      lap('select');
+      for (const call of fitCalls(fits)) {
+        const lists = call.map((f) => f.rows);
+        const rngs = call.map((f) => new Rng(f.shuffleSeed));
+        const nets = call.map((f) => f.net);
+        const first = call[0]!;
+        if (first.early) await fitEarly(engine, nets, data.x, data.y, lists, { ...fitOptions, classWeights: first.classWeights }, rngs, seed('holdout', it));
+        else await engine.fit(nets, data.x, data.y, lists, { ...fitOptions, classWeights: first.classWeights }, rngs);
+      }
+      lap('fit');
+      const scores = await engine.score(fits.map((f) => f.net), data.x, config.rows, data.yFloat);
+      lap('score');
+      for (const arm of group) {
+        const mine = arm.fitIndex!;
+        const main = fits[mine[0]!]!;
+        const record: IterationRecord = {
+          run, arm: arm.spec, iteration: it, labeled: arm.count, positives: arm.positives, rate: arm.positives / arm.count,
+          loss: scores.meanLoss[mine[0]!]!, batchPositives: 0, increment: arm.increment, iterations: arm.iterations,
+        };
+        const picked = selectRows(arm.mixture, arm.increment, arm.taken, scores.d[mine[0]!], arm.selectRng, {
+          members: mine.map((i) => scores.d[i]!),
+          featuresOf: (row) => forwardRow(main.net, data.x, row).hidden,
+          ...(config.diversityWeight === undefined ? {} : { diversityWeight: config.diversityWeight }),
+          ...(config.ucbBeta === undefined ? {} : { ucbBeta: config.ucbBeta }),
+        });
+        let batchPositives = 0;
+        for (const r of picked) batchPositives += data.y[r]!;
+        arm.rows.set(picked, arm.count);
+        arm.count += picked.length;
+        arm.positives += batchPositives;
+        record.batchPositives = batchPositives;
+        arm.records.push(record);
+        if (arm.training.warm) arm.previous = mine.map((i) => Float32Array.from(fits[i]!.net.params));
+      }
+      if (increment === parameters.increment) hooks.onIteration?.(it, iterations);
+    }
   }
   lap('select');
   const seconds = (performance.now() - t0) / 1000;
@@ -147,15 +169,144 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
   const summaries: RunSummary[] = [];
   for (const arm of arms) {
     arm.records.push({
-      run, arm: arm.spec, iteration: parameters.iterations + 1, labeled: arm.count, positives: arm.positives,
-      rate: arm.positives / arm.count, loss: NaN, batchPositives: NaN,
+      run, arm: arm.spec, iteration: arm.iterations + 1, labeled: arm.count, positives: arm.positives,
+      rate: arm.positives / arm.count, loss: NaN, batchPositives: NaN, increment: arm.increment, iterations: arm.iterations,
     });
     iterations.push(...arm.records);
-    const stop = stoppingPoint(arm.records, parameters.increment, config.stopYield, config.stopPatience);
+    const stop = stoppingPoint(arm.records, arm.increment, config.stopYield, config.stopPatience);
     summaries.push({
-      ...parameters, arm: arm.spec, prevalence: data.prevalence, labeled: arm.count, positives: arm.positives,
+      ...parameters, increment: arm.increment, iterations: arm.iterations, arm: arm.spec, prevalence: data.prevalence, labeled: arm.count, positives: arm.positives,
       rate: arm.positives / arm.count, ...stop, seconds,
     });
   }
   return { parameters, phases, prevalence: data.prevalence, iterations, summaries };
+}
+
+interface ArmState {
+  spec: string;
+  mixture: MixturePart[];
+  training: ArmTraining;
+  /** Networks fitted per iteration (ensemble members). */
+  members: number;
+  increment: number;
+  iterations: number;
+  rows: Int32Array;
+  count: number;
+  taken: Uint8Array;
+  positives: number;
+  records: IterationRecord[];
+  selectRng: Rng;
+  /** Warm start: the fitted parameters of the previous iteration, per member. */
+  previous?: Float32Array[];
+  /** This iteration's fits of the arm (indexes into the plan; the first is its own network). */
+  fitIndex?: number[];
+}
+
+interface PlannedFit {
+  net: Mlp;
+  rows: Int32Array;
+  shuffleSeed: number;
+  early: boolean;
+  classWeights?: [number, number];
+  /** Fits with equal keys in one call of the engine (same options, equally many rows). */
+  callKey: string;
+}
+
+/**
+ * The networks to fit in iteration `it` for a group of arms. Common random numbers: member 0 of
+ * every arm starts from the same initial weights and shuffles with the same seed (the paper's arms
+ * differ in their rows alone); member j > 0 from its own. In iteration 1 every arm holds the start
+ * rows, so arms that would fit identical networks share one (the paper's four arms one in all).
+ */
+function planFits(group: ArmState[], it: number, sizes: number[], seed: (...parts: (string | number)[]) => number, start: number): PlannedFit[] {
+  const fits: PlannedFit[] = [];
+  const shared = new Map<string, number>();
+  const inits = new Map<number, Float32Array>();
+  const initFor = (member: number): Float32Array => {
+    let p = inits.get(member);
+    if (!p) {
+      const net = createMlp(sizes);
+      initGlorot(net, new Rng(member === 0 ? seed('init', it) : seed('init', it, 'member', member)));
+      inits.set(member, (p = net.params));
+    }
+    return p;
+  };
+  for (const arm of group) {
+    const rows = arm.rows.subarray(0, arm.count);
+    const classWeights = arm.training.weighted ? balancedWeights(arm.positives, arm.count) : undefined;
+    arm.fitIndex = [];
+    for (let member = 0; member < arm.members; member++) {
+      const warm = arm.training.warm && arm.previous?.[member];
+      const key = `${arm.training.weighted}/${arm.training.early}/${member}`;
+      const reuse = it === 1 && arm.count === start ? shared.get(key) : undefined;
+      if (reuse !== undefined) {
+        arm.fitIndex.push(reuse);
+        continue;
+      }
+      const early = arm.training.early;
+      fits.push({
+        net: createMlp(sizes, Float32Array.from(warm || initFor(member))), rows, early, classWeights,
+        shuffleSeed: member === 0 ? seed('shuffle', it) : seed('shuffle', it, 'member', member),
+        // Weighted and early-stopped fits differ per arm (weights, held-out slice): one call each.
+        callKey: classWeights || early ? `${arm.spec}` : 'plain',
+      });
+      if (it === 1 && arm.count === start) shared.set(key, fits.length - 1);
+      arm.fitIndex.push(fits.length - 1);
+    }
+  }
+  return fits;
+}
+
+/** The plan's fits grouped into engine calls. */
+function fitCalls(fits: PlannedFit[]): PlannedFit[][] {
+  const calls = new Map<string, PlannedFit[]>();
+  for (const f of fits) {
+    let c = calls.get(f.callKey);
+    if (!c) calls.set(f.callKey, (c = []));
+    c.push(f);
+  }
+  return [...calls.values()];
+}
+
+/** Class weights that make both classes weigh half the loss: n / (2 n_c), as scikit-learn's "balanced". */
+export function balancedWeights(positives: number, rows: number): [number, number] {
+  const pos = Math.max(1, positives), neg = Math.max(1, rows - positives);
+  return [rows / (2 * neg), rows / (2 * pos)];
+}
+
+/**
+ * Early stopping: a seeded 20% of each network's rows is held out, the rest trained for up to 30
+ * epochs, and each network keeps the parameters of its epoch with the lowest held-out
+ * cross-entropy; training ends once no network has improved for 3 epochs.
+ */
+async function fitEarly(engine: Engine, nets: Mlp[], x: Float32Array, y: Uint8Array, lists: Int32Array[], options: FitOptions,
+  rngs: Rng[], holdoutSeed: number): Promise<void> {
+  const splits = lists.map((list) => {
+    const order = Array.from(list);
+    new Rng(holdoutSeed).shuffle(order);
+    const held = Math.max(1, Math.round(order.length * EARLY_STOPPING.holdout));
+    return { train: Int32Array.from(order.slice(held)), holdout: order.slice(0, held) };
+  });
+  const best = nets.map((net) => ({ loss: Infinity, params: Float32Array.from(net.params), epoch: 0 }));
+  const probe = nets.map((net) => createMlp(net.sizes));
+  const heldLoss = (k: number, params: Float32Array) => {
+    probe[k]!.params.set(params);
+    let sum = 0;
+    for (const row of splits[k]!.holdout) {
+      const d = forwardRow(probe[k]!, x, row).d;
+      sum += softplus(y[row] ? -d : d);
+    }
+    return sum / splits[k]!.holdout.length;
+  };
+  await engine.fit(nets, x, y, splits.map((s) => s.train), {
+    ...options, epochs: EARLY_STOPPING.maxEpochs,
+    onEpoch: (epoch, params) => {
+      params.forEach((p, k) => {
+        const loss = heldLoss(k, p);
+        if (loss < best[k]!.loss) best[k] = { loss, params: Float32Array.from(p), epoch };
+      });
+      return best.every((b) => epoch - b.epoch >= EARLY_STOPPING.patience);
+    },
+  }, rngs);
+  nets.forEach((net, k) => net.params.set(best[k]!.params));
 }

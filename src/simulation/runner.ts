@@ -11,7 +11,8 @@ import { startWorker, workerScript as findWorkerScript } from '../../python-free
 import { aggregateSeries } from './aggregate';
 import { DEFAULT_CONFIG, validateConfig, type SimulationConfig } from './config';
 import type { EngineChoice } from './engines';
-import { studyFigures, summarizeArms, summaryMarkdown, type ArmSummary } from './figures';
+import { armName, studyFigures, summarizeArms, summaryMarkdown, type ArmSummary } from './figures';
+import { pairedMarkdown, pairedStudy, type PairedStudy } from './paired';
 import { StudyFolder, rowsToCsv, summariesToCsv, summarize, type IterationRow } from './results';
 import type { PhaseSeconds } from './run';
 import type { FromWorker, ToWorker } from './workerProtocol';
@@ -40,6 +41,8 @@ export interface StudyResult {
   config: SimulationConfig;
   rows: IterationRow[];
   arms: ArmSummary[];
+  /** Every arm against rare-label, run by run (when rare-label is an arm). */
+  paired?: PairedStudy;
   /** Runs found complete on disk and not recomputed. */
   skipped: number;
   completed: number;
@@ -92,23 +95,24 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
 
   const rows = folder ? folder.readRuns() : memoryRows.sort((a, b) => a.run - b.run);
   const arms = summarizeArms(rows, config);
+  const paired = pairedStudy(rows, 'rare');
   const figures = studyFigures(rows);
   const files: string[] = [];
   if (folder) {
     files.push(folder.write('iterations.csv', rowsToCsv(rows)));
     files.push(folder.write('summary.csv', summariesToCsv(summarize(rows, config))));
     files.push(folder.write('aggregate.csv', aggregateCsv(rows)));
-    files.push(folder.write('summary.md', summaryMarkdown(arms)));
-    files.push(folder.write('result.json', JSON.stringify({ config, runs: options.runs, arms }, null, 2) + '\n'));
+    files.push(folder.write('summary.md', summaryMarkdown(arms) + (paired ? `\n${pairedMarkdown(paired, armName)}` : '')));
+    files.push(folder.write('result.json', JSON.stringify({ config, runs: options.runs, arms, paired }, null, 2) + '\n'));
     for (const f of figures) files.push(folder.write(path.join('figures', f.file), f.svg));
   }
-  return { config, rows, arms, skipped, completed: pending.length, engine: engineKind, phases, files, figures };
+  return { config, rows, arms, paired, skipped, completed: pending.length, engine: engineKind, phases, files, figures };
 }
 
 /** Means and 90% intervals per arm and labeled count, for identification rate and loss. */
 function aggregateCsv(rows: readonly IterationRow[]): string {
   const lines = ['arm,labeled,runs,rate_mean,rate_lo,rate_hi,loss_mean,loss_lo,loss_hi'];
-  const rate = aggregateSeries(rows, (r) => r.arm, (r) => r.labeled, (r) => r.rate);
+  const rate = aggregateSeries(rows, (r) => r.arm, (r) => r.labeled, (r) => r.rate, 0.9, undefined, 'bootstrap');
   const loss = aggregateSeries(rows, (r) => r.arm, (r) => r.labeled, (r) => r.loss);
   const f = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : String(+v.toPrecision(6)));
   for (const s of rate) {

@@ -5,27 +5,40 @@
  * random draws uniformly. Typed arrays and one pass per strategy: the pool has a million rows and
  * this runs for every strategy in every iteration.
  */
-import { quotas, type MixturePart, type Strategy } from '../core/selection';
+import { BATCH_MODE_DEFAULTS, determinantalOrder, fillSlots, optimisticScore, quotas, type BatchModeOptions, type MixturePart, type Strategy } from '../core/selection';
 import type { Rng } from './random';
 
+type PoolStrategy = 'rare' | 'entropy' | 'majority';
+
 /** The strategy score of one row from its logit difference: larger is picked first. */
-export function strategyScore(strategy: Exclude<Strategy, 'random'>, d: number): number {
+export function strategyScore(strategy: PoolStrategy, d: number): number {
   return strategy === 'rare' ? d : strategy === 'majority' ? -d : -Math.abs(d);
 }
+
+/** What the batch-mode strategies need besides the arm's own network's scores. */
+export interface BatchModeContext extends Partial<BatchModeOptions> {
+  /** Every ensemble member's logit differences over the pool (ensemble, thompson, ucb). */
+  members?: readonly Float32Array[];
+  /** A row's representation in the arm's network: its last hidden layer (diverse). */
+  featuresOf?: (row: number) => ArrayLike<number>;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /**
  * Picks `size` rows not yet in `taken` (1 = labeled or already picked), splitting the batch among
  * the mixture's parts by quota; marks the picked rows in `taken`. `d` is needed unless every part
  * is random.
  */
-export function selectRows(mixture: readonly MixturePart[], size: number, taken: Uint8Array, d: Float32Array | undefined, rng: Rng): Int32Array {
+export function selectRows(mixture: readonly MixturePart[], size: number, taken: Uint8Array, d: Float32Array | undefined, rng: Rng,
+  context: BatchModeContext = {}): Int32Array {
   const want = quotas(mixture, size);
   const out = new Int32Array(size);
   let filled = 0;
   mixture.forEach((part, k) => {
     const q = want[k]!;
     if (q === 0) return;
-    const picked = part.strategy === 'random' ? randomRows(q, taken, rng) : topRows(part.strategy, q, taken, d);
+    const picked = part.strategy === 'random' ? randomRows(q, taken, rng) : batchModeRows(part.strategy, q, taken, d, rng, context);
     for (const row of picked) {
       taken[row] = 1;
       out[filled++] = row;
@@ -55,20 +68,47 @@ function countTaken(taken: Uint8Array): number {
   return n;
 }
 
+function batchModeRows(strategy: Exclude<Strategy, 'random'>, q: number, taken: Uint8Array, d: Float32Array | undefined, rng: Rng,
+  context: BatchModeContext): number[] {
+  if (strategy === 'rare' || strategy === 'entropy' || strategy === 'majority') return topRows(strategy, q, taken, d);
+  const o = { ...BATCH_MODE_DEFAULTS, ...context };
+  if (strategy === 'diverse') {
+    if (!d || !context.featuresOf) throw new Error('strategy "diverse" needs model scores and hidden features');
+    const pool = topRows('rare', q * Math.max(1, o.diversityCandidates), taken, d);
+    return determinantalOrder(pool.map((r) => d[r]!), pool.map((r) => context.featuresOf!(r)), q, o.diversityWeight).map((i) => pool[i]!);
+  }
+  const members = context.members;
+  if (!members?.length) throw new Error(`strategy "${strategy}" needs an ensemble's scores`);
+  if (strategy === 'thompson') {
+    const lists = members.map((m) => topRows('rare', q, taken, m));
+    return fillSlots(lists, q, () => rng.int(lists.length)).map((s) => s.row);
+  }
+  const beta = strategy === 'ucb' ? o.ucbBeta : 0;
+  const p = new Float64Array(members.length);
+  return topByScore(q, taken, (row) => {
+    for (let m = 0; m < members.length; m++) p[m] = sigmoid(members[m]![row]!);
+    return optimisticScore(p, beta);
+  });
+}
+
 /** The k rows with the largest strategy score among rows not taken (ties: lower row first). */
-export function topRows(strategy: Exclude<Strategy, 'random'>, k: number, taken: Uint8Array, d: Float32Array | undefined): number[] {
+export function topRows(strategy: PoolStrategy, k: number, taken: Uint8Array, d: Float32Array | undefined): number[] {
   if (!d) throw new Error(`strategy "${strategy}" needs model scores`);
+  const sign = strategy === 'rare' ? 1 : -1;
+  return topByScore(k, taken, strategy === 'entropy' ? (row) => -Math.abs(d[row]!) : (row) => sign * d[row]!);
+}
+
+/** The k rows with the largest `scoreOf` among rows not taken (ties: lower row first). */
+export function topByScore(k: number, taken: Uint8Array, scoreOf: (row: number) => number): number[] {
   const n = taken.length;
   const heapScore = new Float64Array(k);
   const heapRow = new Int32Array(k);
   let size = 0;
   // Min-heap on (score, -row): the root is the worst kept candidate.
   const worse = (sa: number, ra: number, sb: number, rb: number) => sa < sb || (sa === sb && ra > rb);
-  const sign = strategy === 'rare' ? 1 : -1;
   for (let row = 0; row < n; row++) {
     if (taken[row]) continue;
-    const v = d[row]!;
-    const s = strategy === 'entropy' ? -Math.abs(v) : sign * v;
+    const s = scoreOf(row);
     if (size < k) {
       let i = size++;
       heapScore[i] = s; heapRow[i] = row;

@@ -52,6 +52,9 @@ export function configFromArgs(args: ParsedArgs): SimulationConfig {
     stopYield: optNumber(args, 'stop-yield', d.stopYield, 0, 1),
     stopPatience: optInt(args, 'stop-patience', d.stopPatience, 1),
     seed: optInt(args, 'seed', d.seed, 0, 2 ** 32 - 1),
+    ...(optString(args, 'ensemble-size') === undefined ? {} : { ensembleSize: optInt(args, 'ensemble-size', 5, 1, 64) }),
+    ...(optString(args, 'diversity-weight') === undefined ? {} : { diversityWeight: optNumber(args, 'diversity-weight', 0.5, 0, 100) }),
+    ...(optString(args, 'ucb-beta') === undefined ? {} : { ucbBeta: optNumber(args, 'ucb-beta', 1, 0, 100) }),
   };
 }
 
@@ -83,14 +86,21 @@ export const simulateCommand: CliCommand = {
     '  --epochs N               training epochs per iteration (default 10)',
     '  --batch-size N           mini-batch size (default 128)',
     '  --learning-rate R        Adam learning rate (default 0.01)',
-    '  --strategies LIST        arms: rare, entropy, random, majority, or mixtures like rare:0.9+random:0.1',
+    '  --strategies LIST        arms: rare, entropy, random, majority, diverse, ensemble, thompson, ucb, or mixtures',
+    '                           like rare:0.9+random:0.1; training options after @: @weighted (class-weighted loss),',
+    '                           @warm (start from the previous fit), @early (early stopping on a 20% held-out slice),',
+    '                           @inc40 (increment 40 at the same label budget), @m8 (8 ensemble members)',
+    '  --ensemble-size M        networks per iteration of ensemble, thompson and ucb arms (default 5)',
+    '  --diversity-weight W     diverse: weight of redundancy against the logit of p(yes) (default 0.5)',
+    '  --ucb-beta B             ucb: standard deviations of the ensemble added to its mean p(yes) (default 1)',
     '  --stop-yield Y           stopping rule: a batch below this share of positives counts as low (default 0.02)',
     '  --stop-patience K        stop after K low batches in a row, once batches have paid off (default 2)',
     '  --seed S                 study seed: the same seed and run number give the same run (default 1)',
     '  --workers N              worker threads (default: all cores)',
     '  --engine E               auto or onnxruntime (default auto)',
     '  --out DIR                save runs, CSVs, summary and SVG figures there (resumable)',
-    '  --json                   print per strategy the mean identification rate at the end, its 90% interval and runs',
+    '  --json                   print per strategy the mean identification rate at the end, its 90% interval and runs,',
+    '                           and with rare-label among the arms each arm\'s paired gain over it',
   ].join('\n'),
   options: {
     runs: { type: 'string' }, rows: { type: 'string' }, inputs: { type: 'string' }, 'generator-layers': { type: 'string' },
@@ -99,6 +109,7 @@ export const simulateCommand: CliCommand = {
     budget: { type: 'string' }, prevalence: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
     strategies: { type: 'string' }, 'stop-yield': { type: 'string' }, 'stop-patience': { type: 'string' }, seed: { type: 'string' },
     workers: { type: 'string' }, engine: { type: 'string' }, out: { type: 'string' },
+    'ensemble-size': { type: 'string' }, 'diversity-weight': { type: 'string' }, 'ucb-beta': { type: 'string' },
   },
   async run(args, io) {
     const config = configFromArgs(args);
@@ -130,6 +141,12 @@ export const simulateCommand: CliCommand = {
           strategy: a.arm, runs: a.runs, labeled: a.labeled, identificationRate: a.rate.mean, interval90: [a.rate.lo, a.rate.hi],
           prevalence: a.prevalence.mean, stop: { iteration: a.stopIteration, labeled: a.labeledAtStop, positives: a.positivesAtStop },
         })),
+        ...(result.paired ? {
+          paired: {
+            baseline: result.paired.baseline,
+            arms: result.paired.arms.map((a) => ({ strategy: a.arm, runs: a.runs, labeled: a.labeled, identificationRate: a.rate.mean, interval90: [a.rate.lo, a.rate.hi], gain: a.gain.mean, gainInterval90: [a.gain.lo, a.gain.hi], wins: a.wins, losses: a.losses })),
+          },
+        } : {}),
         ...(out ? { out } : {}),
       }, null, 2));
       return 0;
@@ -139,6 +156,13 @@ export const simulateCommand: CliCommand = {
     io.out('strategy                       rate after last iteration (90% CI)   x prevalence   stop rule: iteration / positives');
     for (const a of result.arms) {
       io.out(`${armName(a.arm).padEnd(30)} ${`${p(a.rate.mean)} (${p(a.rate.lo)} - ${p(a.rate.hi)})`.padEnd(37)} ${a.lift.toFixed(1).padStart(12)}   ${a.stopIteration.toFixed(1)} / ${a.positivesAtStop.toFixed(1)}`);
+    }
+    if (result.paired && result.paired.arms.length > 1) {
+      const g = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '-'}${Math.abs(v * 100).toFixed(1)}%` : 'n/a');
+      io.out(`paired gain over ${armName(result.paired.baseline)} (same runs; 90% bootstrap interval)   runs better / worse`);
+      for (const a of result.paired.arms.filter((x) => x.arm !== result.paired!.baseline)) {
+        io.out(`${armName(a.arm).padEnd(30)} ${`${g(a.gain.mean)} (${g(a.gain.lo)} to ${g(a.gain.hi)})`.padEnd(37)} ${a.wins} / ${a.losses}`);
+      }
     }
     if (out) io.out(`results and figures in ${out}`);
     return 0;

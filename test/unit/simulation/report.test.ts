@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aggregateSeries, meanInterval } from '../../../src/simulation/aggregate';
-import { parseArms, validateConfig, DEFAULT_CONFIG } from '../../../src/simulation/config';
-import { studyFigures, summarizeArms, summaryMarkdown } from '../../../src/simulation/figures';
+import { aggregateSeries, bootstrapMeanInterval, meanInterval } from '../../../src/simulation/aggregate';
+import { armMembers, parseArms, parseArmSpec, validateConfig, DEFAULT_CONFIG } from '../../../src/simulation/config';
+import { armName, studyFigures, summarizeArms, summaryMarkdown } from '../../../src/simulation/figures';
 import { rowsFromCsv, rowsToCsv, type IterationRow } from '../../../src/simulation/results';
 import { stoppingPoint } from '../../../src/simulation/stopping';
 import { lineChart, niceTicks } from '../../../src/simulation/svg';
@@ -91,4 +91,26 @@ test('chart text is escaped and ticks are round numbers', () => {
   assert.match(svg, /a &lt; b &amp; &quot;c&quot;/);
   assert.deepEqual(niceTicks(0, 0.113), [0, 0.025, 0.05, 0.075, 0.1, 0.125].filter((t) => t <= 0.113 + 1e-9));
   assert.deepEqual(niceTicks(200, 4200), [1000, 2000, 3000, 4000]);
+});
+
+test('arms take training options after @, in a canonical order, and reject unknown ones', () => {
+  assert.deepEqual(parseArms('rare@warm@weighted, ucb@m8, rare@inc40, rare@early'), ['rare@weighted@warm', 'ucb@m8', 'rare@inc40', 'rare@early']);
+  assert.deepEqual(parseArmSpec('thompson@m3').training, { weighted: false, warm: false, early: false, members: 3 });
+  assert.equal(armMembers(parseArmSpec('ucb'), {}), 5);
+  assert.equal(armMembers(parseArmSpec('ucb'), { ensembleSize: 7 }), 7);
+  assert.equal(armMembers(parseArmSpec('rare@warm'), { ensembleSize: 7 }), 1);
+  assert.throws(() => parseArms('rare@hot'), /unknown arm option "@hot"/);
+  assert.throws(() => parseArms('rare@m4'), /no ensemble strategy/);
+  assert.throws(() => parseArms('rare,rare'), /given twice/);
+  assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, strategies: ['rare@inc300'] }), /not a multiple of its increment 300/);
+  assert.equal(armName('rare@weighted@warm'), 'rare-label (weighted, warm)');
+});
+
+test('a rate interval is a percentile bootstrap: never below 0, even where the t interval is', () => {
+  const rates = [0, 0, 0, 0.3, 0];
+  assert.ok(meanInterval(rates).lo < 0, 'the t interval reaches below 0');
+  const b = bootstrapMeanInterval(rates);
+  assert.ok(b.lo >= 0 && b.lo <= b.mean && b.mean <= b.hi && b.hi <= 0.3, `${b.lo} ${b.hi}`);
+  const arms = summarizeArms([row(0, 'rare', 3, 300, 0, NaN, NaN), row(1, 'rare', 3, 300, 0, NaN, NaN), row(2, 'rare', 3, 300, 90, NaN, NaN)], { stopYield: 0.05, stopPatience: 1 });
+  assert.ok(arms[0]!.rate.lo >= 0);
 });

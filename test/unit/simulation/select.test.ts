@@ -59,3 +59,23 @@ test('a mixture splits the batch by quota and marks every picked row as taken', 
   assert.equal(new Set(picked).size, 20);
   assert.equal(taken.reduce((a, b) => a + b, 0), 20);
 });
+
+test('batch-mode arms: ensemble mean, ucb, thompson slots and diverse hidden features', () => {
+  const none = () => new Uint8Array(d.length);
+  // Two members: the first is d, the second agrees except on rows 2 and 7.
+  const other = Float32Array.from(d, (v, i) => (i === 2 ? 3 : i === 7 ? -4 : v));
+  const members = [d, other];
+  assert.deepEqual(Array.from(selectRows([{ strategy: 'ensemble', share: 1 }], 2, none(), d, new Rng(1), { members })), [1, 5]);
+  // UCB: row 7 (p 0.98 and 0.02: mean 0.5, spread 0.48) beats row 1 (0.92 from both); without the bonus it does not.
+  assert.equal(selectRows([{ strategy: 'ucb', share: 1 }], 1, none(), d, new Rng(1), { members, ucbBeta: 1 })[0], 7);
+  assert.equal(selectRows([{ strategy: 'ucb', share: 1 }], 1, none(), d, new Rng(1), { members, ucbBeta: 0 })[0], 1);
+  const taken = none();
+  const t = Array.from(selectRows([{ strategy: 'thompson', share: 1 }], 3, taken, d, new Rng(1), { members }));
+  assert.equal(new Set(t).size, 3);
+  assert.ok(t.every((r) => [7, 1, 5, 2].includes(r)), `${t}: each from a member's top 3`);
+  assert.equal(taken.reduce((a, b) => a + b, 0), 3, 'picked rows are marked taken');
+  // Diverse: rows 7 and 1 share a representation, so the second slot goes to row 5.
+  const features = (row: number) => (row === 7 || row === 1 ? [1, 0] : [0, 1]);
+  assert.deepEqual(Array.from(selectRows([{ strategy: 'diverse', share: 1 }], 2, none(), d, new Rng(1), { featuresOf: features, diversityWeight: 1 })), [7, 5]);
+  assert.throws(() => selectRows([{ strategy: 'ucb', share: 1 }], 1, none(), d, new Rng(1)), /needs an ensemble/);
+});
