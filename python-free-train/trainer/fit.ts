@@ -30,6 +30,11 @@ export interface HeadFitOptions {
    * training split (clipped to [0.25, 4]), so the rare `yes` counts as much as the common `no`.
    */
   classWeighting?: 'none' | 'balanced';
+  /**
+   * After the split picks the epoch, fit a fresh head on every labeled row (train and test) for
+   * that many epochs and return it; the epoch records stay the split's.
+   */
+  refitAll?: boolean;
   onEpoch?: (record: EpochRecord) => void;
   signal?: AbortSignal;
   backend?: Backend;
@@ -40,6 +45,8 @@ export interface HeadFitResult {
   config: HeadConfig;
   epochs: EpochRecord[];
   selectedEpoch: number;
+  /** With `refitAll`: the labeled rows the returned head was refit on (its metrics are the split's). */
+  refitRows?: number;
 }
 
 /** Rows `rows` of a row-major matrix of width `dim`. */
@@ -132,5 +139,21 @@ export async function fitHead(data: SplitData, dim: number, options: HeadFitOpti
     await model.release().catch(() => {});
     throw e;
   }
+  if (options.refitAll && nTest > 0 && best) {
+    await model.release();
+    const all = await fitHead(mergeSplit(data), dim, { ...options, epochs: best.epoch, refitAll: false, onEpoch: undefined });
+    return { ...all, epochs, selectedEpoch: best.epoch, refitRows: nTrain + nTest };
+  }
   return { model, config, epochs, selectedEpoch: best?.epoch ?? 0 };
+}
+
+/** Train and test rows as one training set with no test rows (the refit on all labels). */
+function mergeSplit({ xTrain, yTrain, xTest, yTest }: SplitData): SplitData {
+  const x = new Float32Array(xTrain.length + xTest.length);
+  x.set(xTrain);
+  x.set(xTest, xTrain.length);
+  const y = new Int32Array(yTrain.length + yTest.length);
+  y.set(yTrain);
+  y.set(yTest, yTrain.length);
+  return { xTrain: x, yTrain: y, xTest: new Float32Array(0), yTest: new Int32Array(0) };
 }

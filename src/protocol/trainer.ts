@@ -9,7 +9,7 @@
  */
 
 import type { LrSchedule } from '../core/schedule';
-import { parseMixture, type MixturePart, type Strategy } from '../core/selection';
+import { parseMixture, STRATEGY_NEEDS, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 2;
@@ -44,6 +44,12 @@ export interface TrainOptions {
   miniBatch?: number;
   /** Share of the labeled reviews held out for per-epoch test loss and precision@k. */
   testShare?: number;
+  /**
+   * After the split picks the epoch, the head that scores the pool is refit on every labeled review
+   * for that many epochs; the metrics reported stay the split's. Default: on for a linear head
+   * (cross-validation showed a gain), off for a head with hidden layers (it did not).
+   */
+  refitAll?: boolean;
   /** Pool rows scored per chunk (bounds the trainer's memory). */
   scoreChunk?: number;
   /**
@@ -169,6 +175,8 @@ export interface TrainedModelRecord {
   epochs: EpochRecord[];
   /** The epoch whose weights were kept: lowest test loss (first one on ties). */
   selectedEpoch: number;
+  /** With `refitAll`: the labeled reviews the head that scored the pool was refit on (the metrics are the split's). */
+  refitRows?: number;
   /** Execution provider that ran the training graphs, e.g. `cpu`, `webgpu` or `cuda`. */
   provider: string;
   /** The device in full: the GPU adapter and why a faster device was not used (absent in older models). */
@@ -258,12 +266,20 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   if (!Number.isInteger(o.seed)) return bad(`seed must be an integer, got ${o.seed}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 0) return bad(`batch size must be a non-negative integer (0 trains without proposing), got ${o.batchSize}`);
   if (o.cweHead !== undefined && typeof o.cweHead !== 'boolean') return bad(`cweHead must be true or false, got ${JSON.stringify(o.cweHead)}`);
+  if (o.refitAll !== undefined && typeof o.refitAll !== 'boolean') return bad(`refitAll must be true or false, got ${String(o.refitAll)}`);
   if (typeof o.strategy !== 'string') return bad(`strategy must be a mixture such as rare:0.45,entropy:0.45,random:0.1, got ${String(o.strategy)}`);
+  let mixture: MixturePart[];
   try {
-    return { ok: true, mixture: parseMixture(o.strategy) };
+    mixture = parseMixture(o.strategy);
   } catch (e) {
     return bad((e as Error).message);
   }
+  // Checked before training, not after: the trainer fits one model and has no feature space to offer.
+  const unserved = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble' || STRATEGY_NEEDS[p.strategy] === 'features');
+  if (unserved) {
+    return bad(`strategy "${unserved.strategy}" needs ${STRATEGY_NEEDS[unserved.strategy] === 'ensemble' ? 'an ensemble of models' : 'a feature vector per review'}, which training does not produce yet; use rare, entropy, majority or random (the simulation study runs it: secreview simulate --strategies rare,${unserved.strategy})`);
+  }
+  return { ok: true, mixture };
 }
 
 export function isTrainerToParent(msg: unknown): msg is TrainerToParent {

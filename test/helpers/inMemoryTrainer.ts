@@ -45,6 +45,8 @@ export interface InMemoryOptions {
   weightDecay?: number;
   testShare?: number;
   classWeighting?: 'none' | 'balanced';
+  /** Refit on every row for the epochs the split picked (the trainer's refitAll). */
+  refitAll?: boolean;
   backend?: Backend;
 }
 
@@ -71,6 +73,7 @@ export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: numbe
     weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'), backend: options.backend,
     classWeighting: options.classWeighting ?? TRAINING_DEFAULTS.classWeighting,
+    refitAll: options.refitAll,
   });
   return {
     epochs: fit.epochs, selectedEpoch: fit.selectedEpoch,

@@ -56,3 +56,36 @@ test('secreview train then predict: records model and batch, scores a JSONL file
     cleanup();
   }
 });
+
+test('secreview train refits the linear head on every label unless --no-refit; the metrics stay the split\'s', { skip: needsPaperData }, async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(400);
+  await ws.close();
+  try {
+    const args = ['train', '--json', '--epochs', '4', '--size', '20', '--seed', '5', '--dim', '1024', '--strategy', 'rare'];
+    type Report = { model: { version: string; epochs: { testLoss: number }[]; selectedEpoch: number; trainSize: number; testSize: number; refitRows?: number }; batch: { items: { reviewId: string }[] } };
+    const plain = await cli(folder, ...args, '--size', '0', '--no-refit');
+    assert.equal(plain.code, 0, plain.err.join('\n'));
+    const refit = await cli(folder, ...args, '--size', '0');
+    assert.equal(refit.code, 0, refit.err.join('\n'));
+    const a = JSON.parse(plain.out.join('\n')) as Report, b = JSON.parse(refit.out.join('\n')) as Report;
+    assert.equal(a.model.refitRows, undefined);
+    assert.equal(b.model.refitRows, b.model.trainSize + b.model.testSize);
+    assert.deepEqual(b.model.epochs, a.model.epochs, 'the reported metrics are the split\'s, unchanged');
+    assert.equal(b.model.selectedEpoch, a.model.selectedEpoch);
+    const scores = (v: string) => readFileSync(path.join(folder, '.secreview', 'models', v, 'scores.bin'));
+    assert.notDeepEqual(scores(b.model.version), scores(a.model.version), 'the refit head scores the pool differently');
+    const forced = await cli(folder, ...args, '--size', '0', '--refit-all');
+    assert.equal((JSON.parse(forced.out.join('\n')) as Report).model.refitRows, b.model.refitRows);
+    const text = await cli(folder, 'train', '--epochs', '2', '--size', '0', '--dim', '1024');
+    assert.equal(text.code, 0, text.err.join('\n'));
+    assert.match(text.out.join('\n'), /scored by a head refit on all \d+ labeled reviews for \d+ epochs/);
+    const both = await cli(folder, 'train', '--refit-all', '--no-refit');
+    assert.equal(both.code, 2);
+    assert.match(both.err.join('\n'), /--refit-all or --no-refit, not both/);
+    const ucb = await cli(folder, 'train', '--strategy', 'ucb', '--epochs', '1');
+    assert.equal(ucb.code, 2);
+    assert.match(ucb.err.join('\n'), /strategy "ucb" needs an ensemble of models, which training does not produce yet/);
+  } finally {
+    cleanup();
+  }
+});
