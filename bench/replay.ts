@@ -2,8 +2,14 @@
 // label is revealed only when its review is proposed. Every strategy starts from the same M1
 // bootstrap batch (M1 candidates in a seeded random order), then retrains the trainer's pipeline
 // (hashing representation + head, best epoch by test loss) after every batch and proposes the next
-// one. Yield = `yes` reviews found against labels spent. Prints JSON; writes an SVG plot.
-// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--svg docs/replay.svg]
+// one. Yield = `yes` reviews found against labels spent. Arms of a seed are paired (same start, same
+// training seeds), so each arm's gain over rare-label at the budget comes with a 90% interval from
+// resampling seeds. Prints JSON; writes an SVG plot.
+// Arms: the paper's (rare-label, entropy, the 45/45/10 mixture, random) and the batch-mode ones:
+// diverse (determinantal trade-off in the hashing features), an ensemble of M heads trained with
+// different seeds (mean p(yes), Thompson slots, UCB), half-size batches at the same budget, and
+// the final model refit on every label for the selected number of epochs.
+// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 3] [--arms rare-label,ucb] [--svg docs/replay.svg]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +18,7 @@ import { matchesM1 } from '../src/core/bootstrap';
 import { fingerprint64, hashUniform } from '../src/core/hash';
 import { MODEL_LABELS } from '../src/core/labels';
 import { parseMixture, selectBatch, formatMixture } from '../src/core/selection';
+import { bootstrapInterval, meanAt } from '../src/core/stats';
 import { meanInterval, type Series } from '../src/simulation/aggregate';
 import { lineChart } from '../src/simulation/svg';
 import { Backend } from '../python-free-train/backend';
@@ -23,11 +30,28 @@ const root = path.resolve(__dirname, '..');
 /** The paper's labeled reviews: beside the project or in the cache `npm run fetch-paper-data` fills. */
 const DATA = findPaperData() ?? path.resolve(__dirname, '..', '..', 'shared', 'data', PAPER_DATA_FILE);
 
-const STRATEGIES: { name: string; mixture: string }[] = [
+interface Arm {
+  name: string;
+  mixture: string;
+  /** Heads trained per batch (ensemble strategies). */
+  ensemble?: boolean;
+  /** Batch size as a share of --batch (smaller increments at the same budget). */
+  batchShare?: number;
+  /** The model that ranks is refit on every label for the number of epochs the split selected. */
+  refit?: boolean;
+}
+
+const ARMS: Arm[] = [
   { name: 'rare-label', mixture: 'rare' },
   { name: 'entropy', mixture: 'entropy' },
   { name: 'mixture 45/45/10', mixture: 'rare:0.45,entropy:0.45,random:0.1' },
   { name: 'random', mixture: 'random' },
+  { name: 'diverse', mixture: 'diverse' },
+  { name: 'ensemble', mixture: 'ensemble', ensemble: true },
+  { name: 'thompson', mixture: 'thompson', ensemble: true },
+  { name: 'ucb', mixture: 'ucb', ensemble: true },
+  { name: 'rare-label, half batches', mixture: 'rare', batchShare: 0.5 },
+  { name: 'rare-label, refit on all labels', mixture: 'rare', refit: true },
 ];
 
 interface Point { labeled: number; yes: number }
@@ -36,8 +60,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     seeds: { type: 'string', default: '3' }, batch: { type: 'string', default: '50' }, budget: { type: 'string', default: '500' },
     epochs: { type: 'string', default: '12' }, svg: { type: 'string', default: 'docs/replay.svg' }, data: { type: 'string', default: DATA },
+    members: { type: 'string', default: '3' }, arms: { type: 'string' },
   } });
   const seeds = Number(values.seeds), batch = Number(values.batch), budget = Number(values.budget), epochs = Number(values.epochs);
+  const members = Number(values.members);
+  const wanted = values.arms?.split(',').map((a) => a.trim());
+  const unknown = wanted?.filter((w) => !ARMS.some((a) => a.name === w));
+  if (unknown?.length) throw new Error(`unknown arm ${unknown.join(', ')}; arms: ${ARMS.map((a) => a.name).join(', ')}`);
+  const STRATEGIES = wanted ? ARMS.filter((a) => a.name === 'rare-label' || wanted.includes(a.name)) : ARMS;
   const t0 = performance.now();
   if (!existsSync(values.data!)) throw new Error(`${values.data} is missing: ${HOW_TO_GET}, or give --data FILE`);
   const all = readLabeledJsonl(values.data!, 'tag_post_qa');
@@ -61,20 +91,30 @@ async function main(): Promise<void> {
       const mixture = parseMixture(s.mixture);
       const labeled = new Set<number>(start);
       const curve: Point[] = [{ labeled: 0, yes: 0 }, { labeled: labeled.size, yes: start.filter((i) => all[i]!.label === 'yes').length }];
+      const step = Math.max(1, Math.round(batch * (s.batchShare ?? 1)));
       while (labeled.size < Math.min(budget, n)) {
         let probs: Float32Array | undefined;
+        let memberProbs: Float32Array[] | undefined;
         if (s.mixture !== 'random') {
           const rows = [...labeled].filter((i) => cls[i]! >= 0).sort((a, b) => a - b);
-          const model = await trainOnFeatures(gatherRows(x, dim, rows), gatherLabels(cls, rows), dim, { epochs, seed, backend });
-          probs = await model.predict(x, n);
-          await model.release();
-          trainings++;
+          const xs = gatherRows(x, dim, rows), ys = gatherLabels(cls, rows);
+          // Member 0 is rare-label's head (same seed); the others differ in initialisation, split and order.
+          const fitted: Float32Array[] = [];
+          for (let m = 0; m < (s.ensemble ? members : 1); m++) {
+            const model = await trainOnFeatures(xs, ys, dim, { epochs, seed: seed + 7919 * m, backend, refitAll: s.refit });
+            trainings++;
+            fitted.push(await model.predict(x, n));
+            await model.release();
+          }
+          probs = fitted[0];
+          memberProbs = s.ensemble ? fitted : undefined;
         }
         const labeledBodies = new Set([...labeled].map((i) => bodyKey[i]!));
         const picks = selectBatch({
-          rowCount: n, probs, classes: MODEL_LABELS, idOf: (r) => ids[r]!, isExcluded: (r) => labeled.has(r),
+          rowCount: n, probs, members: memberProbs, classes: MODEL_LABELS, idOf: (r) => ids[r]!, isExcluded: (r) => labeled.has(r),
+          featuresOf: (r) => x.subarray(r * dim, (r + 1) * dim),
           bodyKeyOf: (r) => bodyKey[r]!, excludedBodies: labeledBodies,
-          mixture, size: Math.min(batch, budget - labeled.size), seed: seed * 1000 + curve.length,
+          mixture, size: Math.min(step, budget - labeled.size), seed: seed * 1000 + curve.length,
         });
         if (!picks.length) break;
         for (const p of picks) labeled.add(p.row);
@@ -97,19 +137,34 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(svgPath), { recursive: true });
   writeFileSync(svgPath, lineChart({
     title: 'Active-learning replay on the paper\'s 959 labeled reviews',
-    description: `Security defects ("yes") found against labels spent, per candidate-selection strategy (mixture 45/45/10: 45% rare-label, 45% entropy, 10% random), starting from an M1 bootstrap batch of ${batch}, then batches of ${batch}; mean of ${seeds} seeds with 90% bands. The pool holds ${yesTotal} yes reviews.`,
+    description: `Security defects ("yes") found against labels spent, per candidate-selection strategy (mixture 45/45/10: 45% rare-label, 45% entropy, 10% random; ensemble, thompson and ucb over ${members} heads), starting from an M1 bootstrap batch of ${batch}, then batches of ${batch}; mean of ${seeds} seeds with 90% bands. The pool holds ${yesTotal} yes reviews.`,
     xLabel: 'labels spent', yLabel: '"yes" reviews found', series,
     note: `${seeds} seeds; pool ${n} reviews, ${yesTotal} yes`,
   }));
 
   const at = (name: string, lx: number) => series.find((s) => s.name === name)!.points.find((p) => p.x === lx)?.mean;
   const final = Math.max(...series.flatMap((s) => s.points.map((p) => p.x)));
+  // Paired by seed: each arm's yes at the budget against rare-label's on the same seeds.
+  const yesAt = (name: string) => Float64Array.from({ length: seeds }, (_, k) => runs.find((r) => r.strategy === name && r.seed === k + 1)!.curve.find((p) => p.labeled === final)?.yes ?? NaN);
+  const base = yesAt('rare-label');
+  const paired = STRATEGIES.map((s) => {
+    const mine = yesAt(s.name);
+    const gain = (idx: ArrayLike<number>) => meanAt(mine, idx) / meanAt(base, idx) - 1;
+    const ci = bootstrapInterval(seeds, gain, { resamples: 4000 });
+    return {
+      strategy: s.name, yes: round2(meanAt(mine, Int32Array.from({ length: seeds }, (_, k) => k))),
+      gain: round3(gain(Int32Array.from({ length: seeds }, (_, k) => k))), gainInterval90: [round3(ci.lo), round3(ci.hi)],
+      seedsBetter: mine.filter((v, k) => v > base[k]!).length, seedsWorse: mine.filter((v, k) => v < base[k]!).length,
+    };
+  });
   console.log(JSON.stringify({
     benchmark: 'replay', data: path.basename(values.data!), pool: n, yesInPool: yesTotal,
     start: `M1 bootstrap batch of ${batch}`, batch, budget, seeds, epochs, representation: { id: 'hashing', dim },
     provider: backend.device, trainings,
     yesFoundAtBudget: Object.fromEntries(STRATEGIES.map((s) => [s.name, at(s.name, final)])),
     yieldAtBudget: Object.fromEntries(STRATEGIES.map((s) => [s.name, Math.round(((at(s.name, final) ?? 0) / final) * 1000) / 1000])),
+    pairedGainOverRareLabel: paired,
+    members,
     mixtures: Object.fromEntries(STRATEGIES.map((s) => [s.name, formatMixture(parseMixture(s.mixture))])),
     curves: series.map((s) => ({ strategy: s.name, points: s.points.map((p) => ({ labeled: p.x, yesMean: Math.round(p.mean * 100) / 100, lo: Number.isFinite(p.lo) ? Math.round(p.lo * 10) / 10 : null, hi: Number.isFinite(p.hi) ? Math.round(p.hi * 10) / 10 : null })) })),
     runs,
@@ -117,5 +172,8 @@ async function main(): Promise<void> {
     seconds: Math.round((performance.now() - t0) / 100) / 10,
   }));
 }
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 main().catch((e: unknown) => { console.error(e); process.exit(1); });

@@ -6,8 +6,11 @@
  *   parallel worker threads (wall seconds per run);
  * - numpy: the same run as a straightforward NumPy program (bench/reference/simulate_numpy.py) on
  *   one BLAS thread, and the ratio, when python3 with numpy is available.
- * Options: --rows N, --iterations N, --no-parallel, --no-reference. CPU seconds are reported
- * because the machine may be shared: wall seconds then overstate the cost.
+ * - armCosts (with --arm-costs LIST): each arm run alone (one thread, predictability 1.0, 10
+ *   epochs), its CPU seconds per iteration of 200 labels and the ratio to rare-label's: what a
+ *   batch-mode strategy or training change costs.
+ * Options: --rows N, --iterations N, --no-parallel, --no-reference, --arm-costs LIST. CPU seconds are
+ * reported because the machine may be shared: wall seconds then overstate the cost.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -40,8 +43,35 @@ async function timeOneRun(rows: number, iterations: number, threads: number) {
   };
 }
 
+/** CPU seconds per 200-label iteration of each arm alone, and the ratio to rare-label's. */
+async function armCosts(rows: number, iterations: number, arms: string[]) {
+  const engine = await createEngine('onnxruntime', [20, 15, 15, 15, 2], 1);
+  await simulateRun({ rows: 2000, iterations: 2 }, 0, engine);
+  const out: Record<string, { cpuSeconds: number; perIteration: number; ratioToRare?: number }> = {};
+  for (const arm of ['rare', ...arms.filter((a) => a !== 'rare')]) {
+    const cpu0 = process.cpuUsage();
+    await simulateRun({ rows, iterations, strategies: [arm], seed: 3 }, 0, engine);
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (cpu.user + cpu.system) / 1e6;
+    out[arm] = { cpuSeconds: +seconds.toFixed(2), perIteration: +(seconds / iterations).toFixed(3) };
+  }
+  for (const v of Object.values(out)) v.ratioToRare = +(v.cpuSeconds / out.rare!.cpuSeconds).toFixed(2);
+  await engine.close();
+  return out;
+}
+
 async function main(): Promise<void> {
   const rows = arg('rows', 1_000_000);
+  const costsAt = process.argv.indexOf('--arm-costs');
+  if (costsAt >= 0) {
+    const arms = process.argv[costsAt + 1]!.split(',');
+    const iterations = arg('iterations', 20);
+    process.stdout.write(JSON.stringify({
+      benchmark: 'simulate', rows, iterations, increment: 200, epochs: 10, loadAverageAtStart: loadavg().map((v) => +v.toFixed(2)),
+      armCosts: await armCosts(rows, iterations, arms), loadAverageAtEnd: loadavg().map((v) => +v.toFixed(2)),
+    }, null, 2) + '\n');
+    return;
+  }
   const iterations = arg('iterations', 20);
   const cores = availableParallelism();
   const out: Record<string, unknown> = {
