@@ -6,6 +6,7 @@ import { aggregateSeries, bootstrapMeanInterval, meanInterval, type Series } fro
 import type { SimulationConfig } from './config';
 import type { IterationRow } from './results';
 import { summarize } from './results';
+import { pairedGainSeries } from './paired';
 import { lineChart } from './svg';
 
 export interface Figure {
@@ -73,6 +74,20 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
     const series = aggregateSeries(rows, (r) => (r.arm === focus ? `${p.label} ${r[p.key]}` : undefined), (r) => r.labeled, (r) => r.rate, 0.9, order, 'bootstrap');
     rateFigure(p.file, `Identification rate by ${p.key} (${armName(focus)})`, series,
       `Identification rate of the ${armName(focus)} strategy as labeling proceeds, one line per value of ${p.key === 'predictability' ? 'predictability (standard deviation of the true logits)' : p.label} drawn for the run.`);
+  }
+
+  const contenders = arms.filter((a) => a !== 'random');
+  if (arms.includes('rare') && contenders.length > 1) {
+    const gains = pairedGainSeries(rows, 'rare', contenders).map((s) => ({ ...s, name: armName(s.name) }));
+    const title = 'Paired gain over rare-label by candidate selection';
+    const signed = (v: number) => `${v > 0 ? '+' : ''}${+(v * 100).toFixed(1)}%`;
+    figures.push({
+      file: 'gain-over-rare-label.svg', title,
+      svg: lineChart({
+        title, xLabel: 'labeled observations', yLabel: 'identification rate / rare-label\'s - 1', series: gains, yFormat: signed, note: runsNote(gains),
+        description: `Relative gain in identification rate over rare-label on the same runs (same pool, start rows and seeds), one line per arm (random left out). Shaded: 90% percentile-bootstrap band over runs. ${describeEnds(gains, signed)}`,
+      }),
+    });
   }
 
   const lossSeries = aggregateSeries(rows.filter((r) => Number.isFinite(r.loss)), (r) => r.arm, (r) => r.labeled, (r) => r.loss, 0.9, arms)

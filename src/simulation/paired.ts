@@ -6,6 +6,7 @@
  * resampling runs (the same runs for both arms).
  */
 import { bootstrapInterval, meanAt } from '../core/stats';
+import type { Series } from './aggregate';
 import type { IterationRow } from './results';
 
 export interface PairedArm {
@@ -81,4 +82,32 @@ export function pairedMarkdown(study: PairedStudy, name: (arm: string) => string
     lines.push(`| ${name(a.arm)} | ${a.runs} | ${p(a.rate.mean)} (${p(a.rate.lo)} – ${p(a.rate.hi)}) | ${a.arm === study.baseline ? '—' : `${g(a.gain.mean)} (${g(a.gain.lo)} – ${g(a.gain.hi)})`} | ${a.arm === study.baseline ? '—' : `${a.wins} / ${a.losses}`} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The paired gain over the baseline as labeling proceeds: per arm and label count, mean(arm) /
+ * mean(baseline) - 1 over the runs holding both at that count, with a bootstrap band.
+ */
+export function pairedGainSeries(rows: readonly IterationRow[], baseline: string, arms: readonly string[], level = 0.9): Series[] {
+  const at = new Map<string, Map<number, Map<number, number>>>();
+  for (const r of rows) {
+    let byX = at.get(r.arm);
+    if (!byX) at.set(r.arm, (byX = new Map()));
+    let byRun = byX.get(r.labeled);
+    if (!byRun) byX.set(r.labeled, (byRun = new Map()));
+    byRun.set(r.run, r.rate);
+  }
+  const base = at.get(baseline);
+  if (!base) return [];
+  return arms.filter((a) => a !== baseline && at.has(a)).map((arm) => {
+    const points = [...at.get(arm)!.entries()].filter(([x]) => base.has(x)).sort((p, q) => p[0] - q[0]).flatMap(([x, byRun]) => {
+      const runs = [...byRun.keys()].filter((r) => base.get(x)!.has(r));
+      if (runs.length < 2) return [];
+      const a = Float64Array.from(runs, (r) => byRun.get(r)!);
+      const b = Float64Array.from(runs, (r) => base.get(x)!.get(r)!);
+      const gain = (idx: ArrayLike<number>) => meanAt(a, idx) / meanAt(b, idx) - 1;
+      return [{ x, n: runs.length, mean: gain(Int32Array.from(runs, (_, i) => i)), ...bootstrapInterval(runs.length, gain, { level, resamples: 1000 }) }];
+    });
+    return { name: arm, points, runs: points.reduce((m, p) => Math.max(m, p.n), 0) };
+  });
 }

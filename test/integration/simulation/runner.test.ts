@@ -28,7 +28,7 @@ test('a study in worker threads is reproducible and resumes where it stopped', {
   assert.equal(again.completed, 2);
   assert.equal(readFileSync(path.join(dir, 'again', 'runs', 'run-00001.csv'), 'utf8').replace(/,[0-9.e-]+\n/g, '\n'),
     before.replace(/,[0-9.e-]+\n/g, '\n'), 'identical apart from the timing column');
-  assert.deepEqual(readdirSync(path.join(out, 'figures')).sort(), ['identification-rate-by-strategy.svg', 'loss-by-strategy.svg']);
+  assert.deepEqual(readdirSync(path.join(out, 'figures')).sort(), ['gain-over-rare-label.svg', 'identification-rate-by-strategy.svg', 'loss-by-strategy.svg']);
   for (const f of ['iterations.csv', 'summary.csv', 'aggregate.csv', 'summary.md', 'result.json', 'config.json']) statSync(path.join(out, f));
   const summary = readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split('\n');
   assert.equal(summary.length, 1 + 3 * 3);
@@ -40,7 +40,13 @@ test('secreview simulate --json prints per strategy the final rate, its 90% inte
     '--increment', '50', '--iterations', '3', '--strategies', 'rare,random', '--predictability', '0.7,1.3', '--workers', '1', '--json'],
   { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const json = JSON.parse(r.stdout) as { runs: number; strategies: { strategy: string; runs: number; identificationRate: number; interval90: [number, number] }[] };
+  const json = JSON.parse(r.stdout) as { runs: number; strategies: { strategy: string; runs: number; identificationRate: number; interval90: [number, number] }[];
+    paired: { baseline: string; arms: { strategy: string; runs: number; gain: number; gainInterval90: [number, number]; interval90: [number, number] }[] } };
+  assert.equal(json.paired.baseline, 'rare');
+  const random = json.paired.arms.find((a) => a.strategy === 'random')!;
+  assert.equal(random.runs, 2);
+  assert.ok(random.gainInterval90[0] <= random.gain && random.gain <= random.gainInterval90[1]);
+  assert.ok(json.paired.arms.every((a) => a.interval90[0] >= 0), 'rate intervals never below 0');
   assert.equal(json.runs, 2);
   assert.deepEqual(json.strategies.map((s) => s.strategy), ['rare', 'random']);
   for (const s of json.strategies) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapInterval, meanAt } from '../../../src/core/stats';
-import { pairedMarkdown, pairedStudy } from '../../../src/simulation/paired';
+import { pairedGainSeries, pairedMarkdown, pairedStudy } from '../../../src/simulation/paired';
 import type { IterationRow } from '../../../src/simulation/results';
 
 const final = (run: number, arm: string, positives: number, labeled = 4200): IterationRow => ({
@@ -43,4 +43,17 @@ test('bootstrap percentile intervals are reproducible and contain the statistic'
   const mean = v.reduce((s, x) => s + x, 0) / v.length;
   assert.ok(a.lo < mean && mean < a.hi && a.lo >= 0.05 && a.hi <= 0.3);
   assert.ok(Number.isNaN(bootstrapInterval(0, () => 0).lo));
+});
+
+test('the gain curve pairs runs at every label count both arms reached', () => {
+  const at = (run: number, arm: string, labeled: number, positives: number): IterationRow => ({ ...final(run, arm, positives, labeled), iteration: labeled / 200 });
+  const rows = [0, 1, 2].flatMap((run) => [
+    at(run, 'rare', 200, 4 + run), at(run, 'rare', 400, 10 + run), at(run, 'x', 200, 4 + run), at(run, 'x', 400, 15 + 1.5 * run),
+    at(run, 'x', 240, 5), // a count rare-label never had: left out
+  ]);
+  const [x] = pairedGainSeries(rows, 'rare', ['rare', 'x']);
+  assert.deepEqual(x!.points.map((p) => p.x), [200, 400]);
+  assert.equal(x!.points[0]!.mean, 0);
+  assert.ok(Math.abs(x!.points[1]!.mean - 0.5) < 1e-9);
+  assert.ok(x!.points[1]!.lo! <= 0.5 && x!.points[1]!.hi! >= 0.5);
 });

@@ -75,7 +75,8 @@ test('arm summaries give the final rate with its interval and the stopping point
 
 test('figures are SVG with a text alternative, axis labels and a legend', () => {
   const figs = studyFigures(rows);
-  assert.deepEqual(figs.map((f) => f.file), ['identification-rate-by-strategy.svg', 'loss-by-strategy.svg']);
+  assert.deepEqual(figs.map((f) => f.file), ['identification-rate-by-strategy.svg', 'gain-over-rare-label.svg', 'loss-by-strategy.svg']);
+  assert.deepEqual(studyFigures(rows.filter((r) => r.arm === 'rare')).map((f) => f.file), ['identification-rate-by-strategy.svg', 'loss-by-strategy.svg'], 'no gain without another arm');
   const svg = figs[0]!.svg;
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.match(svg, /<title id="chart-title">Identification rate by candidate selection<\/title>/);
