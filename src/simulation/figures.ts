@@ -68,7 +68,8 @@ export function studyFigures(rows: readonly IterationRow[]): Figure[] {
     { key: 'correlation', label: 'correlation', file: 'identification-rate-by-correlation.svg' },
   ];
   for (const p of params) {
-    const values = [...new Set(rows.map((r) => r[p.key]))];
+    // Values the focus arm saw: an arm with its own increment (@inc40) is not a value of the run's increment.
+    const values = [...new Set(rows.filter((r) => r.arm === focus).map((r) => r[p.key]))];
     if (values.length < 2) continue;
     const order = values.slice().sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)))).map((v) => `${p.label} ${v}`);
     const series = aggregateSeries(rows, (r) => (r.arm === focus ? `${p.label} ${r[p.key]}` : undefined), (r) => r.labeled, (r) => r.rate, 0.9, order, 'bootstrap');

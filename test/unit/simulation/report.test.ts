@@ -115,3 +115,8 @@ test('a rate interval is a percentile bootstrap: never below 0, even where the t
   const arms = summarizeArms([row(0, 'rare', 3, 300, 0, NaN, NaN), row(1, 'rare', 3, 300, 0, NaN, NaN), row(2, 'rare', 3, 300, 90, NaN, NaN)], { stopYield: 0.05, stopPatience: 1 });
   assert.ok(arms[0]!.rate.lo >= 0);
 });
+
+test('by-parameter figures follow the values rare-label saw, not an arm\'s own increment', () => {
+  const own = rows.filter((r) => r.arm === 'rare').map((r) => ({ ...r, arm: 'rare@inc40', increment: 40 }));
+  assert.ok(!studyFigures([...rows, ...own]).some((f) => f.file === 'identification-rate-by-increment.svg'));
+});
