@@ -17,6 +17,17 @@ export const STRATEGY_NEEDS: Record<Strategy, StrategyNeed> = {
   rare: 'probabilities', entropy: 'probabilities', majority: 'probabilities', random: 'nothing',
   diverse: 'features', ensemble: 'ensemble', thompson: 'ensemble', ucb: 'ensemble',
 };
+/**
+ * Why a mixture cannot run on one trained model's probabilities (what `train` and `next` have), or
+ * undefined when it can: ensemble and feature-space strategies run in the simulation study.
+ */
+export function unservedBySingleModel(mixture: readonly MixturePart[]): string | undefined {
+  const part = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble' || STRATEGY_NEEDS[p.strategy] === 'features');
+  if (!part) return undefined;
+  const need = STRATEGY_NEEDS[part.strategy] === 'ensemble' ? 'an ensemble of models' : 'a feature vector per review';
+  return `strategy "${part.strategy}" needs ${need}, which training does not produce yet; use rare, entropy, majority or random (the simulation study runs it: secreview simulate --strategies rare,${part.strategy})`;
+}
+
 /** The weights of the batch-mode strategies, and their defaults. */
 export interface BatchModeOptions {
   /** diverse: weight of log(1 - similarity) against the logit of p(yes); 0 is rare-label. */

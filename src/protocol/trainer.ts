@@ -9,7 +9,7 @@
  */
 
 import type { LrSchedule } from '../core/schedule';
-import { parseMixture, STRATEGY_NEEDS, type MixturePart, type Strategy } from '../core/selection';
+import { parseMixture, unservedBySingleModel, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 2;
@@ -275,10 +275,8 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
     return bad((e as Error).message);
   }
   // Checked before training, not after: the trainer fits one model and has no feature space to offer.
-  const unserved = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble' || STRATEGY_NEEDS[p.strategy] === 'features');
-  if (unserved) {
-    return bad(`strategy "${unserved.strategy}" needs ${STRATEGY_NEEDS[unserved.strategy] === 'ensemble' ? 'an ensemble of models' : 'a feature vector per review'}, which training does not produce yet; use rare, entropy, majority or random (the simulation study runs it: secreview simulate --strategies rare,${unserved.strategy})`);
-  }
+  const unserved = unservedBySingleModel(mixture);
+  if (unserved) return bad(unserved);
   return { ok: true, mixture };
 }
 

@@ -1,5 +1,5 @@
 import { DEFAULT_BATCH_SIZE, DEFAULT_MIXTURE } from '../../core/defaults';
-import { parseMixture } from '../../core/selection';
+import { parseMixture, unservedBySingleModel } from '../../core/selection';
 import { proposeNextBatch } from '../../store/batches';
 import { nearDuplicateGroups, withWorkspace, printJson } from '../workspace';
 import { CliError, optInt, optString, type CliCommand } from '../types';
@@ -26,6 +26,10 @@ export const nextCommand: CliCommand = {
       mixture = parseMixture(optString(args, 'strategy') ?? DEFAULT_MIXTURE);
     } catch (e) {
       throw new CliError((e as Error).message);
+    }
+    const unserved = unservedBySingleModel(mixture);
+    if (unserved) {
+      throw new CliError(unserved);
     }
     const size = optInt(args, 'size', DEFAULT_BATCH_SIZE, 1, 1_000_000);
     return withWorkspace(io, 'next', async (ws) => {

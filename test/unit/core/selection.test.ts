@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
+import { unservedBySingleModel, determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
 import { MODEL_LABELS } from '../../../src/core/labels';
 import { mulberry32 } from '../../../src/core/hash';
 
@@ -165,4 +165,10 @@ test('fillSlots hands a slot on when its member has nothing new, and stops when 
 test('optimistic score: mean plus beta standard deviations', () => {
   assert.equal(optimisticScore([0.2, 0.4], 0), 0.30000000000000004);
   assert.ok(Math.abs(optimisticScore([0.2, 0.4], 2) - 0.5) < 1e-12);
+});
+
+test('train and next say which strategies one trained model cannot serve', () => {
+  assert.equal(unservedBySingleModel(parseMixture('rare:0.45,entropy:0.45,random:0.1')), undefined);
+  assert.match(unservedBySingleModel(parseMixture('rare,ucb'))!, /"ucb" needs an ensemble of models/);
+  assert.match(unservedBySingleModel(parseMixture('diverse'))!, /"diverse" needs a feature vector per review/);
 });
