@@ -26,8 +26,10 @@ import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
-import { cancelledError, fitHead } from './fit';
+import { cancelledError } from './fit';
+import { fitTrainerHead, headFitKind } from './head';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
+import { L2_DEFAULTS } from './regularized';
 import { stratifiedSplit } from './split';
 
 export const TRAINING_DEFAULTS = {
@@ -154,7 +156,7 @@ interface Run {
 /**
  * One run, in the order the README tells it: read the labels (yes, no, unclear, language; broken
  * and bot are left out), fit the representation and featurize a stratified 70/30 split, fit the
- * head keeping the epoch with the lowest test loss, save the model folder (under a temporary name),
+ * head (the linear head's L2 strength by inner folds, or the epoch with the lowest test loss), save the model folder (under a temporary name),
  * score every pool row in streaming chunks into scores.bin, optionally fine-tune RoBERTa and
  * re-score a shortlist, propose the next batch, and write the manifest that completes the folder.
  */
@@ -293,23 +295,27 @@ async function featurizeLabeled({ ws, options, ctx, lap }: Run, set: TrainingSet
   }
 }
 
-type HeadFit = Awaited<ReturnType<typeof fitHead>>;
+type HeadFit = Awaited<ReturnType<typeof fitTrainerHead>>;
 
-/** The head over the features: per-epoch train loss, test loss and precision@k; the best epoch kept. */
+/**
+ * The head over the features: the linear head (hashing) fitted per L2 strength, the strength its
+ * inner folds rank best kept; a head with hidden layers (RoBERTa's) per epoch, the epoch of lowest
+ * test loss kept. Each record has train loss, test loss and precision@k on the split.
+ */
 async function trainHead({ options, ctx, lap }: Run, { representation, data, roberta }: LabeledFeatures): Promise<HeadFit> {
   const epochsTotal = options.epochs;
   const started = performance.now();
   // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
   const robertaHead = roberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
-  const fit = await fitHead(data, representation.dim, {
-    epochs: epochsTotal, seed: options.seed,
-    hidden: options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]),
+  const hidden = options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]);
+  const fit = await fitTrainerHead(data, representation.dim, {
+    epochs: epochsTotal, seed: options.seed, hidden,
     activation: robertaHead?.activation,
     learningRate: options.learningRate ?? (roberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
     miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
     weightDecay: TRAINING_DEFAULTS.weightDecay,
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
-    classWeighting: TRAINING_DEFAULTS.classWeighting,
+    classWeighting: headFitKind(hidden) === 'l2' ? L2_DEFAULTS.classWeighting : TRAINING_DEFAULTS.classWeighting,
     signal: ctx.signal, backend: ctx.backend,
     onEpoch: (r: EpochRecord) => {
       const seconds = (performance.now() - started) / 1000;
@@ -318,6 +324,10 @@ async function trainHead({ options, ctx, lap }: Run, { representation, data, rob
         precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
         rowsPerSecond: seconds > 0 ? Math.round((data.yTrain.length * r.epoch) / seconds) : undefined,
       });
+    },
+    onFit: (done, total) => {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.progress({ phase: 'training', message: `linear head: fit ${done} of ${total} (L2 strength by inner cross-validation)`, etaSeconds: Math.round((seconds / done) * (total - done)) });
     },
   });
   lap('training');
@@ -470,7 +480,7 @@ function modelRecord({ ws, options, ctx, durationsMs }: Run, set: TrainingSet, {
   return {
     version: options.modelVersion, createdAt: new Date().toISOString(),
     representation: options.representation, representationFingerprint: tuned?.fingerprint ?? representation.fingerprint(),
-    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, provider: ctx.backend.device, device: ctx.backend.info(),
+    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, headFit: fit.selection, provider: ctx.backend.device, device: ctx.backend.info(),
     classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
     labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: ws.pool.size,
     ...(options.representation === 'roberta' ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
@@ -484,7 +494,7 @@ async function completeModelFolder({ options, ctx }: Run, writer: ModelFolderWri
   const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: record.scoredRows };
   // Announced before the first write, so a trainer killed from here on is reported as saving.
   ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
-  await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
+  await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, ...fit.selection }, null, 1) + '\n');
   await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
   checkCancelled(ctx.signal);
   writer.commit();
