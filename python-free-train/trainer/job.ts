@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { open } from 'node:fs/promises';
+import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
@@ -33,14 +34,16 @@ import { L2_DEFAULTS } from './regularized';
 import { stratifiedSplit } from './split';
 
 export const TRAINING_DEFAULTS = {
-  hashingDim: 4096,
+  hashingDim: DEFAULT_HASHING_DIM,
   hidden: [] as number[],
   learningRate: 0.02,
   miniBatch: 32,
   weightDecay: 1e-4,
   classWeighting: 'balanced' as const,
   testShare: 0.3,
+  /** Pool rows scored per chunk, at most: a chunk's features stay under 32 MiB (512 rows of the default hashing width). */
   scoreChunk: 2048,
+  scoreChunkFloats: 1 << 23,
   /** Pool rows (evenly spaced) the idf weights are fitted on. */
   idfSample: 20000,
   /** Head over RoBERTa embeddings: Adam's step (the paper fine-tunes the whole model at 1e-6). */
@@ -351,7 +354,7 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
   const total = ws.pool.size;
   const classes = MODEL_LABELS.length;
   const probs = new Float32Array(total * classes);
-  const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
+  const chunkSize = options.scoreChunk ?? Math.max(1, Math.min(TRAINING_DEFAULTS.scoreChunk, Math.floor(TRAINING_DEFAULTS.scoreChunkFloats / representation.dim)));
   const scoreStart = performance.now();
   ctx.progress({ phase: 'scoring', done: 0, total });
   const out = await open(writer.file(MODEL_FILES.scores), 'w');

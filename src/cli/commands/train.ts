@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
 import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, defaultModelCacheDir, type RobertaPrecisionChoice } from '../../../python-free-train/features/roberta';
+import { DEFAULT_HASHING_DIM } from '../../core/defaults';
 import { parseMixture } from '../../core/selection';
 import { DEVICE_CHOICES, type DeviceChoice, type EpochRecord, type TrainOptions, type TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
@@ -106,7 +107,7 @@ export const trainCommand: CliCommand = {
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
     '  --exclude-near-duplicates  keep near-duplicates of labeled reviews out of the next batch, and each',
     '                      group of near-duplicates once in it',
-    '  --dim D             width of the hashing representation (default 4096)',
+    `  --dim D             width of the hashing representation (default ${DEFAULT_HASHING_DIM})`,
     '',
     'RoBERTa (--representation roberta): embeddings of each pool text are computed once and cached in',
     '.secreview/cache/embeddings/; the head (dense 768 -> tanh -> 4 classes, as RobertaForSequenceClassification)',
@@ -159,7 +160,7 @@ export const trainCommand: CliCommand = {
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       ...(args.values['exclude-near-duplicates'] === true ? { excludeNearDuplicates: true } : {}),
-      hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
+      hashingDim: optInt(args, 'dim', DEFAULT_HASHING_DIM, 2, 1 << 22),
       ...(args.values['cwe-head'] === true ? { cweHead: true } : {}),
       ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
     };
