@@ -21,6 +21,7 @@ export interface TrainerHeadFitOptions extends HeadFitOptions {
   onFit?: (done: number, total: number) => void;
   l2Strengths?: readonly number[];
   innerFolds?: number;
+  refitAll?: boolean;
 }
 
 export async function fitTrainerHead(data: SplitData, dim: number, options: TrainerHeadFitOptions): Promise<HeadFitResult & { selection: HeadSelection }> {
@@ -31,10 +32,13 @@ export async function fitTrainerHead(data: SplitData, dim: number, options: Trai
   const fit = await fitRegularizedHead(data, dim, {
     seed: options.seed, classes: options.classes, targetClass: options.targetClass, classWeighting: options.classWeighting,
     strengths: options.l2Strengths ?? L2_DEFAULTS.strengths, innerFolds: options.innerFolds ?? L2_DEFAULTS.innerFolds,
-    onFit: options.onFit, signal: options.signal, backend: options.backend,
+    refitAll: options.refitAll, onFit: options.onFit, signal: options.signal, backend: options.backend,
   });
   return {
     model: fit.model, config: fit.config, epochs: fit.epochs, selectedEpoch: fit.selectedEpoch,
-    selection: { fit: 'l2', selection: `L2 strength ${fit.l2}: ${fit.selection}`, l2: fit.l2, innerFolds: fit.innerFolds },
+    selection: {
+      fit: 'l2', l2: fit.l2, innerFolds: fit.innerFolds, fittedRows: fit.fittedRows,
+      selection: `L2 strength ${fit.l2}: ${fit.selection}${fit.fittedRows > data.yTrain.length ? `, then refitted on all ${fit.fittedRows} labeled reviews (the figures are the split's)` : ''}`,
+    },
   };
 }

@@ -174,6 +174,8 @@ export interface HeadFitRecord {
   /** `l2`: the chosen strength and the inner folds that chose it (0: too few labels for folds). */
   l2?: number;
   innerFolds?: number;
+  /** `l2`: rows the kept head was fitted on (training and test split together when refitted on all labels). */
+  fittedRows?: number;
 }
 
 /** What the parent records in `labels.json` (`LabelDb.addModel`). */

@@ -46,6 +46,8 @@ export interface InMemoryOptions {
   weightDecay?: number;
   testShare?: number;
   classWeighting?: 'none' | 'balanced';
+  /** The linear head: refit on the training and test split together at the chosen strength (default: the trainer's). */
+  refitAll?: boolean;
   backend?: Backend;
 }
 
@@ -73,6 +75,7 @@ export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: numbe
     weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'), backend: options.backend,
     classWeighting: options.classWeighting ?? TRAINING_DEFAULTS.classWeighting,
+    ...(options.refitAll !== undefined ? { refitAll: options.refitAll } : {}),
   });
   return {
     epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: fit.selection,

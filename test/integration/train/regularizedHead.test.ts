@@ -80,7 +80,7 @@ describe('regularized linear head', () => {
     const nTrain = 350;
     const data = { xTrain: x.slice(0, nTrain * D), yTrain: y.slice(0, nTrain), xTest: x.slice(nTrain * D), yTest: y.slice(nTrain) };
     const strengths = [10, 1, 0.1];
-    const fit = await fitRegularizedHead(data, D, { seed: 3, classes: C, targetClass: 0, classWeighting: 'none', strengths, backend });
+    const fit = await fitRegularizedHead(data, D, { seed: 3, classes: C, targetClass: 0, classWeighting: 'none', strengths, refitAll: false, backend });
     try {
       assert.deepEqual(fit.epochs.map((e) => e.l2), strengths, 'one record per strength, in order');
       assert.equal(fit.innerFolds, 5);
@@ -113,6 +113,28 @@ describe('regularized linear head', () => {
       }
     } finally {
       await fit.model.release();
+    }
+  });
+
+  test('the kept head is refitted on training and test rows together at the chosen strength; the reported figures stay the split\'s', async () => {
+    const { x, y } = linearTask(500, 5);
+    const nTrain = 350;
+    const data = { xTrain: x.slice(0, nTrain * D), yTrain: y.slice(0, nTrain), xTest: x.slice(nTrain * D), yTest: y.slice(nTrain) };
+    const options = { seed: 3, classes: C, targetClass: 0, classWeighting: 'none' as const, strengths: [10, 1, 0.1], backend };
+    const [split, all] = [await fitRegularizedHead(data, D, { ...options, refitAll: false }), await fitRegularizedHead(data, D, options)];
+    try {
+      assert.equal(split.fittedRows, nTrain);
+      assert.equal(all.fittedRows, 500, 'refitted on every row by default');
+      assert.deepEqual(all.epochs, split.epochs, 'the path and its test figures are the split\'s');
+      assert.equal(all.l2, split.l2);
+      const reference = minimizeLbfgs((t, g) => objective(x, y, new Float64Array(500).fill(1), all.l2, t, g), new Float64Array(D * C + C), { gradientTolerance: 1e-8 });
+      const weights = (m: typeof all.model) => { const st = m.getState(); return Float64Array.from([...st.params[0]!.data, ...st.params[1]!.data]); };
+      const gap = (w: Float64Array) => Math.max(...w.map((v, i) => Math.abs(v - reference.x[i]!)));
+      assert.ok(gap(weights(all.model)) < 2e-2, `refitted weights within 2e-2 of the minimum over all rows (largest gap ${gap(weights(all.model))})`);
+      assert.ok(gap(weights(split.model)) > 5e-2, 'the training split\'s weights are another minimum');
+    } finally {
+      await split.model.release();
+      await all.model.release();
     }
   });
 

@@ -36,6 +36,8 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
     assert.equal(selected.l2, out.training.model.headFit!.l2);
     assert.ok(out.model.epochs.every((e) => e.innerRocAuc! <= selected.innerRocAuc!), 'the kept strength has the best inner ROC-AUC');
     assert.ok(selected.rocAuc! > 0.7, `test ROC-AUC of "yes" ${selected.rocAuc}`);
+    // The head that scores the pool learned from every label, test split included.
+    assert.equal(out.training.model.headFit!.fittedRows, out.training.model.trainSize + out.training.model.testSize);
     // Recorded by the parent through the label database.
     assert.deepEqual(ws.db.models().map((m) => m.version), ['m0001']);
     assert.equal(ws.db.batches().length, 1);
