@@ -101,18 +101,6 @@ export function sparseSubset(x: SparseRows, rows: ArrayLike<number>): SparseRows
   return { rows: rows.length, cols: x.cols, start, index, value };
 }
 
-/** Dense rows (width `dim`) as sparse rows, for fitting the yardstick's solver on other features. */
-export function sparseFromDense(x: Float32Array, dim: number): SparseRows {
-  const rows = x.length / dim;
-  const start = new Int32Array(rows + 1);
-  const index: number[] = [], value: number[] = [];
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < dim; j++) { const v = x[i * dim + j]!; if (v !== 0) { index.push(j); value.push(v); } }
-    start[i + 1] = index.length;
-  }
-  return { rows, cols: dim, start, index: Int32Array.from(index), value: Float32Array.from(value) };
-}
-
 export interface LogisticModel { weights: Float64Array; bias: number }
 
 /**
