@@ -9,11 +9,12 @@
  * stored with the model, so the pool and later inputs are scored with the same weights.
  */
 import { matchesM1 } from '../../src/core/bootstrap';
+import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { murmur3, murmur3Codes, fingerprint64 } from '../../src/core/hash';
 import type { FitOptions, HashingConfig, HashingParams, Representation } from './representation';
 
 export const DEFAULT_HASHING_CONFIG: HashingConfig = {
-  dim: 4096,
+  dim: DEFAULT_HASHING_DIM,
   wordNgrams: [1, 2],
   // 4-grams alone beat 3-5 in 5-fold cross-validation on the paper's labels (bench/crossval.ts).
   charNgramMin: 4,

@@ -19,7 +19,7 @@ export interface RepresentationInfo {
 export const REPRESENTATIONS: Record<RepresentationId, RepresentationInfo> = {
   hashing: {
     id: 'hashing', title: 'Hashed n-grams',
-    description: 'word unigrams and bigrams, character 4-grams and the M1 rule, hashed into 4096 signed buckets with tf-idf weights; offline, fast',
+    description: 'word unigrams and bigrams, character 4-grams and the M1 rule, hashed into 16,384 signed buckets with tf-idf weights; offline, fast',
     available: () => ({ ok: true }),
   },
   roberta: {

@@ -123,6 +123,41 @@ export function buildTrainGraph(c: HeadConfig, o: TrainGraphOptions): Uint8Array
   return toModelBytes(g, { outputs });
 }
 
+/** Name of the gradient output of a parameter in the objective graph. */
+export const gradName = (param: string) => `${param}.grad`;
+
+/**
+ * The penalized objective of a head, for full-batch solvers (L-BFGS): inputs x, y, a weight per
+ * row (class weight, or 0 for rows outside the current fold), the L2 strength `l2` (scalar) and the
+ * parameters; outputs `loss` = sum(row_weight * nll) + l2 / 2 * (sum of squared weight matrices;
+ * biases are not penalized, as in scikit-learn's LogisticRegression), the gradient of every
+ * parameter (`<name>.grad`) and the probabilities of every row, so held-out rows are scored in the
+ * same run by giving them weight 0.
+ */
+export function buildObjectiveGraph(c: HeadConfig, o: { dtype?: DType } = {}): Uint8Array {
+  validateConfig(c);
+  const dtype = o.dtype ?? 'float32';
+  const g = new Graph('mlp_head_objective');
+  const { x, y } = declareBatch(g, c, dtype, true);
+  const rowWeight = g.input('row_weight', dtype, [BATCH]);
+  const l2 = g.input('l2', dtype, []);
+  const params = declareParams(g, c, dtype);
+  const logits = headForward(g, c, x, params);
+  const { nll, logProbs } = softmaxCrossEntropy(g, logits, y!);
+  let penalty: Value | null = null;
+  paramSpecs(c).forEach((s, i) => {
+    if (s.shape.length !== 2) return;
+    const sq = g.reduceSum(g.mul(params[i]!, params[i]!));
+    penalty = penalty ? g.add(penalty, sq) : sq;
+  });
+  const data = g.reduceSum(g.mul(rowWeight, nll));
+  const loss = g.rename(g.add(data, g.mul(g.mul(g.s(0.5, l2), l2), penalty!)), 'loss');
+  const grads = gradients(g, loss, params);
+  const outputs: Record<string, Value> = { loss, probs: g.exp(logProbs) };
+  paramSpecs(c).forEach((s, i) => { outputs[gradName(s.name)] = grads[i]!; });
+  return toModelBytes(g, { outputs });
+}
+
 export function buildEvalGraph(c: HeadConfig, o: { classWeights?: Float32Array; dtype?: DType } = {}): Uint8Array {
   validateConfig(c);
   const dtype = o.dtype ?? 'float32';

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { open } from 'node:fs/promises';
+import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
@@ -26,19 +27,23 @@ import { MLP_HEAD_CONFIG } from '../roberta/headBridge';
 import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
-import { cancelledError, fitHead } from './fit';
+import { cancelledError } from './fit';
+import { fitTrainerHead, headFitKind } from './head';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
+import { L2_DEFAULTS } from './regularized';
 import { stratifiedSplit } from './split';
 
 export const TRAINING_DEFAULTS = {
-  hashingDim: 4096,
+  hashingDim: DEFAULT_HASHING_DIM,
   hidden: [] as number[],
   learningRate: 0.02,
   miniBatch: 32,
   weightDecay: 1e-4,
   classWeighting: 'balanced' as const,
   testShare: 0.3,
+  /** Pool rows scored per chunk, at most: a chunk's features stay under 32 MiB (512 rows of the default hashing width). */
   scoreChunk: 2048,
+  scoreChunkFloats: 1 << 23,
   /** Pool rows (evenly spaced) the idf weights are fitted on. */
   idfSample: 20000,
   /** Head over RoBERTa embeddings: Adam's step (the paper fine-tunes the whole model at 1e-6). */
@@ -154,7 +159,7 @@ interface Run {
 /**
  * One run, in the order the README tells it: read the labels (yes, no, unclear, language; broken
  * and bot are left out), fit the representation and featurize a stratified 70/30 split, fit the
- * head keeping the epoch with the lowest test loss, save the model folder (under a temporary name),
+ * head (the linear head's L2 strength by inner folds, or the epoch with the lowest test loss), save the model folder (under a temporary name),
  * score every pool row in streaming chunks into scores.bin, optionally fine-tune RoBERTa and
  * re-score a shortlist, propose the next batch, and write the manifest that completes the folder.
  */
@@ -293,7 +298,7 @@ async function featurizeLabeled({ ws, options, ctx, lap }: Run, set: TrainingSet
   }
 }
 
-type HeadFit = Awaited<ReturnType<typeof fitHead>>;
+type HeadFit = Awaited<ReturnType<typeof fitTrainerHead>>;
 
 /**
  * Whether the head that scores the pool is refit on every label when the request does not say:
@@ -303,22 +308,26 @@ type HeadFit = Awaited<ReturnType<typeof fitHead>>;
  */
 export const refitByDefault = (hidden: readonly number[]): boolean => hidden.length === 0;
 
-/** The head over the features: per-epoch train loss, test loss and precision@k; the best epoch kept. */
+/**
+ * The head over the features: the linear head (hashing) fitted per L2 strength, the strength its
+ * inner folds rank best kept; a head with hidden layers (RoBERTa's) per epoch, the epoch of lowest
+ * test loss kept. Each record has train loss, test loss and precision@k on the split.
+ */
 async function trainHead({ options, ctx, lap }: Run, { representation, data, roberta }: LabeledFeatures): Promise<HeadFit> {
   const epochsTotal = options.epochs;
   const started = performance.now();
   // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
   const robertaHead = roberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
-  const fit = await fitHead(data, representation.dim, {
-    epochs: epochsTotal, seed: options.seed,
-    hidden: options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]),
+  const hidden = options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]);
+  const fit = await fitTrainerHead(data, representation.dim, {
+    epochs: epochsTotal, seed: options.seed, hidden,
     activation: robertaHead?.activation,
     learningRate: options.learningRate ?? (roberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
     miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
     weightDecay: TRAINING_DEFAULTS.weightDecay,
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'),
-    classWeighting: TRAINING_DEFAULTS.classWeighting,
-    refitAll: options.refitAll ?? refitByDefault(options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden])),
+    classWeighting: headFitKind(hidden) === 'l2' ? L2_DEFAULTS.classWeighting : TRAINING_DEFAULTS.classWeighting,
+    refitAll: options.refitAll ?? refitByDefault(hidden),
     signal: ctx.signal, backend: ctx.backend,
     onEpoch: (r: EpochRecord) => {
       const seconds = (performance.now() - started) / 1000;
@@ -327,6 +336,10 @@ async function trainHead({ options, ctx, lap }: Run, { representation, data, rob
         precisionAtK: r.precisionAtK ?? undefined, etaSeconds: Math.round((seconds / r.epoch) * (epochsTotal - r.epoch)),
         rowsPerSecond: seconds > 0 ? Math.round((data.yTrain.length * r.epoch) / seconds) : undefined,
       });
+    },
+    onFit: (done, total) => {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.progress({ phase: 'training', message: `linear head: fit ${done} of ${total} (L2 strength by inner cross-validation)`, etaSeconds: Math.round((seconds / done) * (total - done)) });
     },
   });
   lap('training');
@@ -350,7 +363,7 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
   const total = ws.pool.size;
   const classes = MODEL_LABELS.length;
   const probs = new Float32Array(total * classes);
-  const chunkSize = options.scoreChunk ?? TRAINING_DEFAULTS.scoreChunk;
+  const chunkSize = options.scoreChunk ?? Math.max(1, Math.min(TRAINING_DEFAULTS.scoreChunk, Math.floor(TRAINING_DEFAULTS.scoreChunkFloats / representation.dim)));
   const scoreStart = performance.now();
   ctx.progress({ phase: 'scoring', done: 0, total });
   const out = await open(writer.file(MODEL_FILES.scores), 'w');
@@ -479,7 +492,7 @@ function modelRecord({ ws, options, ctx, durationsMs }: Run, set: TrainingSet, {
   return {
     version: options.modelVersion, createdAt: new Date().toISOString(),
     representation: options.representation, representationFingerprint: tuned?.fingerprint ?? representation.fingerprint(),
-    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, ...(fit.refitRows ? { refitRows: fit.refitRows } : {}), provider: ctx.backend.device, device: ctx.backend.info(),
+    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, ...(fit.refitRows ? { refitRows: fit.refitRows } : {}), headFit: fit.selection, provider: ctx.backend.device, device: ctx.backend.info(),
     classes: [...MODEL_LABELS], trainSize: split.train.length, testSize: split.test.length,
     labelCounts: { ...set.counts }, missingFromPool: set.missingFromPool, scoredRows: ws.pool.size,
     ...(options.representation === 'roberta' ? { embedding: { cached: features.cached, computed: features.computed } } : {}),
@@ -493,7 +506,7 @@ async function completeModelFolder({ options, ctx }: Run, writer: ModelFolderWri
   const manifest: ModelManifest = { format: MODEL_FORMAT, record, classes: [...MODEL_LABELS], scoredRows: record.scoredRows };
   // Announced before the first write, so a trainer killed from here on is reported as saving.
   ctx.progress({ phase: 'saving', message: `saving model ${options.modelVersion}` });
-  await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: 'lowest test loss' }, null, 1) + '\n');
+  await writer.write(MODEL_FILES.metrics, JSON.stringify({ epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, ...fit.selection }, null, 1) + '\n');
   await writer.write(MODEL_FILES.model, JSON.stringify(manifest, null, 1) + '\n');
   checkCancelled(ctx.signal);
   writer.commit();

@@ -46,7 +46,8 @@ export interface DashboardInput {
   batches: readonly { id: string; items: readonly { reviewId: string; strategy: string }[] }[];
   /** Current label of a review, if any. */
   labelOf: (reviewId: string) => Label | undefined;
-  models: readonly { version: string; createdAt: string; representation: string; selectedEpoch: number; epochs: readonly { epoch: number; trainLoss: number; testLoss: number; precisionAtK: number; k?: number }[] }[];
+  /** Records per epoch, or per candidate L2 strength (`l2`, with the inner folds' `innerRocAuc`) for the regularized linear head. */
+  models: readonly { version: string; createdAt: string; representation: string; selectedEpoch: number; epochs: readonly { epoch: number; trainLoss: number; testLoss: number; precisionAtK: number; k?: number; l2?: number; innerRocAuc?: number }[] }[];
   probes: readonly string[];
   /** Per model version: the probes' probabilities of `yes` (in probe order), or why there are none. */
   probeResults: ReadonlyMap<string, readonly number[] | { error: string }>;
@@ -184,9 +185,38 @@ function modelCurves(m: DashboardInput['models'][number], index: number): ModelC
   const kept = m.epochs.find((e) => e.epoch === m.selectedEpoch);
   const k = kept?.k ?? m.epochs.find((e) => e.k !== undefined)?.k;
   const pak = k !== undefined ? `precision@${k}` : 'precision@k';
-  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+  const f = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+  const base = { version: m.version, representation: m.representation, createdAt: m.createdAt, selectedEpoch: m.selectedEpoch };
+  if (m.epochs.length && m.epochs.every((e) => e.l2 !== undefined)) {
+    // The regularized linear head: one fit per L2 strength, plotted on a log scale, strongest left.
+    const x = (e: { l2?: number }) => Math.log10(1 / e.l2!);
+    return {
+      ...base,
+      chart: {
+        id: `model-${index}`,
+        title: `Regularization of model ${m.version}`,
+        description: `Model ${m.version} (${m.representation}): a linear head fitted for ${m.epochs.length} L2 strengths; ` +
+          (kept ? `the kept strength ${kept.l2} (highest ROC-AUC over inner folds of the training split, ${f(kept.innerRocAuc)}) has test loss ${f(kept.testLoss)} and ${pak} ${f(kept.precisionAtK)}.` : 'the kept strength has no recorded metrics.'),
+        xLabel: 'log10 of 1 / L2 strength (weaker penalty to the right)',
+        yLabel: 'Loss / precision',
+        percent: false,
+        series: [
+          { name: 'test loss', points: m.epochs.map((e) => ({ x: x(e), mean: e.testLoss })) },
+          { name: pak, points: m.epochs.map((e) => ({ x: x(e), mean: e.precisionAtK })) },
+          { name: 'training loss', points: m.epochs.map((e) => ({ x: x(e), mean: e.trainLoss })) },
+          { name: 'inner ROC-AUC', points: m.epochs.filter((e) => e.innerRocAuc !== undefined).map((e) => ({ x: x(e), mean: e.innerRocAuc! })) },
+        ],
+        markers: kept ? [{ x: x(kept), label: `kept: L2 ${kept.l2}` }] : [],
+        table: {
+          caption: `Model ${m.version}: loss and ${pak} per L2 strength`,
+          columns: ['L2 strength', 'Training loss', 'Test loss', pak, 'Inner ROC-AUC', 'Kept'],
+          rows: m.epochs.map((e) => [String(e.l2), f(e.trainLoss), f(e.testLoss), f(e.precisionAtK), f(e.innerRocAuc), e.epoch === m.selectedEpoch ? 'kept' : '']),
+        },
+      },
+    };
+  }
   return {
-    version: m.version, representation: m.representation, createdAt: m.createdAt, selectedEpoch: m.selectedEpoch,
+    ...base,
     chart: {
       id: `model-${index}`,
       title: `Training of model ${m.version}`,

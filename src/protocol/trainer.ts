@@ -164,6 +164,24 @@ export interface EpochRecord {
   k: number;
   /** ROC-AUC of p(yes) on the test split (null when the split lacks one of the classes). */
   rocAuc: number | null;
+  /**
+   * The regularized linear head records one entry per candidate L2 strength instead of one per
+   * epoch: the strength, and the mean ROC-AUC of p(yes) over the inner folds that chose it.
+   */
+  l2?: number;
+  innerRocAuc?: number | null;
+}
+
+/** How a head was fitted: see `TrainedModelRecord.headFit`. */
+export interface HeadFitRecord {
+  fit: 'l2' | 'epochs';
+  /** Why the kept weights, for people, e.g. `lowest test loss`. */
+  selection: string;
+  /** `l2`: the chosen strength and the inner folds that chose it (0: too few labels for folds). */
+  l2?: number;
+  innerFolds?: number;
+  /** `l2`: rows the kept head was fitted on (training and test split together when refitted on all labels). */
+  fittedRows?: number;
 }
 
 /** What the parent records in `labels.json` (`LabelDb.addModel`). */
@@ -172,11 +190,18 @@ export interface TrainedModelRecord {
   createdAt: string;
   representation: TrainerRepresentation;
   representationFingerprint: string;
+  /** Per epoch, or per candidate L2 strength for the regularized linear head (see `headFit`). */
   epochs: EpochRecord[];
-  /** The epoch whose weights were kept: lowest test loss (first one on ties). */
+  /** The record whose weights were kept: the epoch of lowest test loss (first one on ties), or the chosen L2 strength. */
   selectedEpoch: number;
   /** With `refitAll`: the labeled reviews the head that scored the pool was refit on (the metrics are the split's). */
   refitRows?: number;
+  /**
+   * How the head was fitted and its weights chosen: `epochs` (mini-batch AdamW, lowest test loss; models
+   * without this field were all fitted so) or `l2` (the linear head fitted to convergence, its L2
+   * strength chosen by inner folds of the training split).
+   */
+  headFit?: HeadFitRecord;
   /** Execution provider that ran the training graphs, e.g. `cpu`, `webgpu` or `cuda`. */
   provider: string;
   /** The device in full: the GPU adapter and why a faster device was not used (absent in older models). */

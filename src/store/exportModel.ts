@@ -17,6 +17,7 @@ import { MODEL_LABELS } from '../core/labels';
 import { NoModelError } from './batches';
 import type { Workspace } from './workspace';
 import { MODEL_FILES, modelDirOf } from './layout';
+import type { ModelRecord } from './labelDb';
 
 export interface ModelExport {
   version: string;
@@ -119,7 +120,7 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
     const intro = [
       `# Security Review Labeler model ${record.version}`,
       '',
-      `Trained ${record.createdAt} on the labels of a Security Review Labeler workspace; representation \`${record.representation}\`; kept epoch ${record.selectedEpoch}.`,
+      `Trained ${record.createdAt} on the labels of a Security Review Labeler workspace; representation \`${record.representation}\`; ${keptWeights(record)}.`,
       '',
     ];
     put('README.md', [...intro, ...(roberta ? robertaReadme(roberta, record.version) : hashingReadme(record.version))].join('\n'));
@@ -186,11 +187,17 @@ function robertaLabelMap(r: RobertaGraph) {
   };
 }
 
+/** How the exported weights were chosen, from the model's record (`headFit`, absent in older models). */
+function keptWeights(record: ModelRecord): string {
+  const fit = record.headFit as { fit?: unknown; selection?: unknown } | undefined;
+  return fit?.fit === 'l2' && typeof fit.selection === 'string' ? `linear head, ${fit.selection}` : `kept epoch ${record.selectedEpoch}`;
+}
+
 function hashingReadme(version: string): string[] {
   return [
     `- \`model.onnx\`: ONNX (opset 17) inference graph. Input \`x\`: float32 [batch, features]; output \`probs\`: float32 [batch, ${MODEL_LABELS.length}], softmax over ${MODEL_LABELS.map((l) => `\`${l}\``).join(', ')} (see \`label_map.json\`).`,
     '- `representation.json`: how texts become features. For `hashing`: word and character n-grams hashed (MurmurHash3) into `config.dim` signed buckets with sublinear tf and the stored idf (base64 float32), L2-normalized, as implemented by the project\'s hashing representation; for `roberta`: the encoder and its `tokenizer.json`.',
-    '- `metrics.json`: per-epoch train and test loss, precision@k and ROC-AUC of `yes` on the held-out 30%.',
+    '- `metrics.json`: train and test loss, precision@k and ROC-AUC of `yes` on the held-out 30%, per epoch or, for the linear head, per candidate L2 strength.',
     '',
     'Score new reviews with the CLI: `secreview predict reviews.jsonl --model ' + version + '`.',
     '',

@@ -31,6 +31,8 @@ export interface RetrainOutcome {
 export function toEpochMetrics(e: EpochRecord): EpochMetrics {
   const m: EpochMetrics = { epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, precisionAtK: e.precisionAtK ?? Number.NaN, k: e.k };
   if (e.rocAuc !== null) m.rocAuc = e.rocAuc;
+  if (e.l2 !== undefined) m.l2 = e.l2;
+  if (e.innerRocAuc != null) m.innerRocAuc = e.innerRocAuc;
   return m;
 }
 

@@ -781,18 +781,20 @@ async function dashboardScenario(page, ws) {
       assert(shown === String(yes), `label count of yes: shown ${shown}, labels.json ${yes}`);
       return `per iteration ${JSON.stringify(per.map((r) => r.slice(0, 3)))}`;
     }],
-    ['dashboard: strategy yields, training curves with the kept epoch, probe probabilities, estimates', async () => {
+    ['dashboard: strategy yields, the model\'s regularization path with the kept L2 strength, probe probabilities, estimates', async () => {
       const data = readLabels(ws);
       const strategies = await tableRows(frame, 'table.strategies');
       const want = expectedStrategyRows(data);
       assert(JSON.stringify(strategies) === JSON.stringify(want), `strategy rows ${JSON.stringify(strategies)} != ${JSON.stringify(want)}`);
+      // The default hashing model's linear head: one fit per L2 strength, the kept one marked.
       const model = data.models[0];
+      const selected = model.epochs.find((e) => e.epoch === model.selectedEpoch);
       const kept = await frame.locator('[data-chart="model-0"] svg').textContent();
-      assert(kept.includes(`kept: epoch ${model.selectedEpoch}`), 'the kept epoch is marked');
-      const epochs = await tableRows(frame, '[data-chart="model-0"]');
-      assert(epochs.length === model.epochs.length, `${model.epochs.length} epochs in the table, got ${epochs.length}`);
-      const keptRow = epochs.find((r) => r[4] === 'kept');
-      assert(keptRow && keptRow[0] === String(model.selectedEpoch) && keptRow[2] === model.epochs.find((e) => e.epoch === model.selectedEpoch).testLoss.toFixed(3), `kept row ${JSON.stringify(keptRow)}`);
+      assert(kept.includes(`kept: L2 ${selected.l2}`), 'the kept L2 strength is marked');
+      const strengths = await tableRows(frame, '[data-chart="model-0"]');
+      assert(strengths.length === model.epochs.length, `${model.epochs.length} L2 strengths in the table, got ${strengths.length}`);
+      const keptRow = strengths.find((r) => r[5] === 'kept');
+      assert(keptRow && keptRow[0] === String(selected.l2) && keptRow[2] === selected.testLoss.toFixed(3), `kept row ${JSON.stringify(keptRow)}`);
       const probes = await waitFor(async () => {
         const rows = await tableRows(frame, 'table.probes');
         return rows.length >= 3 && rows.every((r) => r.length === 2 && /^0\.\d{3}$|^1\.000$/.test(r[1])) && rows;

@@ -10,7 +10,8 @@ import type { EpochRecord } from '../../src/protocol/trainer';
 import type { Backend } from '../../python-free-train/backend';
 import type { HashingConfig } from '../../python-free-train/features/representation';
 import { HashingRepresentation } from '../../python-free-train/features/hashing';
-import { fitHead, splitData } from '../../python-free-train/trainer/fit';
+import { splitData } from '../../python-free-train/trainer/fit';
+import { fitTrainerHead, type HeadSelection } from '../../python-free-train/trainer/head';
 import { stratifiedSplit } from '../../python-free-train/trainer/split';
 import { TRAINING_DEFAULTS } from '../../python-free-train/trainer/job';
 
@@ -45,7 +46,7 @@ export interface InMemoryOptions {
   weightDecay?: number;
   testShare?: number;
   classWeighting?: 'none' | 'balanced';
-  /** Refit on every row for the epochs the split picked (the trainer's refitAll). */
+  /** The linear head: refit on the training and test split together at the chosen strength (default: the trainer's). */
   refitAll?: boolean;
   backend?: Backend;
 }
@@ -53,6 +54,7 @@ export interface InMemoryOptions {
 export interface InMemoryModel {
   epochs: EpochRecord[];
   selectedEpoch: number;
+  selection: HeadSelection;
   /** Probabilities (rows x 4, MODEL_LABELS order) of feature rows. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   release(): Promise<void>;
@@ -62,10 +64,10 @@ export async function fitHashing(unlabeledTexts: readonly string[], config: Part
   return HashingRepresentation.fit(unlabeledTexts, { dim: TRAINING_DEFAULTS.hashingDim, ...config });
 }
 
-/** Trains on feature rows `x` (n x dim) with classes `y`; uses the trainer's split and best-epoch rule. */
+/** Trains on feature rows `x` (n x dim) with classes `y`; uses the trainer's split and head fit. */
 export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: number, options: InMemoryOptions): Promise<InMemoryModel> {
   const split = stratifiedSplit(y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
-  const fit = await fitHead(splitData(x, y, dim, split), dim, {
+  const fit = await fitTrainerHead(splitData(x, y, dim, split), dim, {
     epochs: options.epochs, seed: options.seed,
     hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
     learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
@@ -73,10 +75,10 @@ export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: numbe
     weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'), backend: options.backend,
     classWeighting: options.classWeighting ?? TRAINING_DEFAULTS.classWeighting,
-    refitAll: options.refitAll,
+    ...(options.refitAll !== undefined ? { refitAll: options.refitAll } : {}),
   });
   return {
-    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch,
+    epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: fit.selection,
     predict: (xs, n) => fit.model.predict(xs, n),
     release: () => fit.model.release(),
   };

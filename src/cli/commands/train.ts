@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
 import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, defaultModelCacheDir, type RobertaPrecisionChoice } from '../../../python-free-train/features/roberta';
+import { DEFAULT_HASHING_DIM } from '../../core/defaults';
 import { parseMixture } from '../../core/selection';
-import { DEVICE_CHOICES, type DeviceChoice, type TrainOptions, type TrainProgress } from '../../protocol/trainer';
+import { DEVICE_CHOICES, type DeviceChoice, type EpochRecord, type TrainOptions, type TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
@@ -98,14 +99,17 @@ export const trainCommand: CliCommand = {
     `  --representation R  text representation: ${REPRESENTATION_IDS.join(', ')} (default ${D.representation})`,
     `  --device D          where the trainer runs its graphs: ${DEVICE_CHOICES.join(', ')} (default auto: CUDA where its`,
     '                      provider is installed, else a hardware GPU through DirectML or WebGPU, else the CPU)',
-    `  --epochs N          training epochs; the epoch with the lowest test loss is kept (default ${D.epochs})`,
+    `  --epochs N          training epochs of a head with hidden layers (RoBERTa's); the epoch with the lowest`,
+    `                      test loss is kept (default ${D.epochs}). The hashing representation's linear head is`,
+    '                      fitted to convergence instead, its L2 strength chosen by inner cross-validation',
     `  --seed S            seed of the 70/30 split, the example order and the random strategy (default ${D.seed})`,
     `  --strategy MIX      next-batch strategy mixture (default ${D.strategy})`,
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
     '  --exclude-near-duplicates  keep near-duplicates of labeled reviews out of the next batch, and each',
     '                      group of near-duplicates once in it',
-    '  --dim D             width of the hashing representation (default 4096)',
-    '  --refit-all         score the pool with a head refit on every label for the epochs the split picked',
+    `  --dim D             width of the hashing representation (default ${DEFAULT_HASHING_DIM})`,
+    '  --refit-all         score the pool with a head refit on every label at the epoch count or L2',
+    '                      strength the split picked',
     '                      (the metrics printed stay the split\'s); the default for a linear head, where',
     '                      cross-validation showed a gain; --no-refit keeps the split\'s head',
     '',
@@ -135,7 +139,7 @@ export const trainCommand: CliCommand = {
     '                      and rate the likeliest "yes" reviews of the pool with it (cwe.json in the model folder)',
     '',
     'Trains on the labels yes, no, unclear and language (broken and bot are left out) in a separate',
-    'process; prints per-epoch train loss, test loss and precision@k for "yes". The model is saved',
+    'process; prints train loss, test loss and precision@k for "yes" per epoch (or per L2 strength). The model is saved',
     'under .secreview/models/<version>/ and the batch recorded in labels.json. Ctrl+C cancels cleanly.',
   ].join('\n'),
   options: {
@@ -163,7 +167,7 @@ export const trainCommand: CliCommand = {
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       ...(args.values['exclude-near-duplicates'] === true ? { excludeNearDuplicates: true } : {}),
-      hashingDim: optInt(args, 'dim', 4096, 2, 1 << 22),
+      hashingDim: optInt(args, 'dim', DEFAULT_HASHING_DIM, 2, 1 << 22),
       ...(args.values['cwe-head'] === true ? { cweHead: true } : {}),
       ...(refitAll === undefined ? {} : { refitAll }),
       ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
@@ -190,13 +194,24 @@ export const trainCommand: CliCommand = {
         return 0;
       }
       io.out(`Model ${model.version} (${training.model.representation}, ${training.provider}): trained on ${training.model.trainSize} reviews, tested on ${training.model.testSize}.`);
-      io.out('epoch  train loss  test loss  precision@k  ROC-AUC');
-      for (const e of training.model.epochs) {
-        const f = (v: number | null) => (v === null ? '   -' : v.toFixed(3));
-        io.out(`${String(e.epoch).padStart(5)}  ${e.trainLoss.toFixed(4).padStart(10)}  ${e.testLoss.toFixed(4).padStart(9)}  ${f(e.precisionAtK).padStart(11)}  ${f(e.rocAuc).padStart(7)}${e.epoch === training.model.selectedEpoch ? '  <- kept (lowest test loss)' : ''}`);
+      const f = (v: number | null | undefined) => (v == null ? '   -' : v.toFixed(3));
+      const row = (e: EpochRecord) => `${e.trainLoss.toFixed(4).padStart(10)}  ${e.testLoss.toFixed(4).padStart(9)}  ${f(e.precisionAtK).padStart(11)}  ${f(e.rocAuc).padStart(7)}`;
+      const fit = training.model.headFit;
+      if (fit?.fit === 'l2') {
+        io.out(`Linear head fitted to convergence for each L2 strength; ${fit.selection}.`);
+        io.out('L2 strength  train loss  test loss  precision@k  ROC-AUC  inner ROC-AUC');
+        for (const e of training.model.epochs) {
+          io.out(`${String(e.l2).padStart(11)}  ${row(e)}  ${f(e.innerRocAuc).padStart(13)}${e.epoch === training.model.selectedEpoch ? '  <- kept' : ''}`);
+        }
+        if (selected?.precisionAtK != null) io.out(`Kept L2 strength ${selected.l2}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
+      } else {
+        io.out('epoch  train loss  test loss  precision@k  ROC-AUC');
+        for (const e of training.model.epochs) {
+          io.out(`${String(e.epoch).padStart(5)}  ${row(e)}${e.epoch === training.model.selectedEpoch ? '  <- kept (lowest test loss)' : ''}`);
+        }
+        if (selected?.precisionAtK != null) io.out(`Kept epoch ${selected.epoch}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
       }
-      if (selected?.precisionAtK != null) io.out(`Kept epoch ${selected.epoch}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
-      if (training.model.refitRows) io.out(`The pool was scored by a head refit on all ${training.model.refitRows} labeled reviews for ${training.model.selectedEpoch} epochs (the figures above are the split's).`);
+      if (training.model.refitRows && fit?.fit !== 'l2') io.out(`The pool was scored by a head refit on all ${training.model.refitRows} labeled reviews for ${training.model.selectedEpoch} epochs (the figures above are the split's).`);
       io.out(batch.items.length
         ? `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} (iteration ${batch.iteration}) proposes ${batch.items.length} reviews by ${batch.strategy}.`
         : `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} is empty (${options.batchSize === 0 ? '--size 0' : 'every scored review is labeled or already proposed: import more reviews'}).`);

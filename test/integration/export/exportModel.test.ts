@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
+import { DEFAULT_HASHING_DIM } from '../../../src/core/defaults';
 import { Workspace } from '../../../src/store/workspace';
 import { readScores } from '../../../src/store/layout';
 import { Backend, Tensor } from '../../../python-free-train/backend';
@@ -34,7 +35,7 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
     id2label: { 0: 'yes', 1: 'no', 2: 'unclear', 3: 'language' },
     label2id: { yes: 0, no: 1, unclear: 2, language: 3 },
     target: 'yes',
-    input: { name: 'x', type: 'float32', shape: ['batch', 4096] },
+    input: { name: 'x', type: 'float32', shape: ['batch', DEFAULT_HASHING_DIM] },
     output: { name: 'probs', type: 'float32', shape: ['batch', 4] },
   });
   assert.match(readFileSync(path.join(out, 'README.md'), 'utf8'), /Input `x`: float32 \[batch, features\]/);

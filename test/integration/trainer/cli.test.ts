@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
+import { L2_DEFAULTS } from '../../../python-free-train/trainer/regularized';
 import { paperWorkspace, needsPaperData } from './helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -17,9 +18,11 @@ test('secreview train then predict: records model and batch, scores a JSONL file
   try {
     const trained = await cli(folder, 'train', '--json', '--epochs', '3', '--size', '25', '--seed', '3', '--dim', '1024', '--strategy', 'rare');
     assert.equal(trained.code, 0, trained.err.join('\n'));
-    const report = JSON.parse(trained.out.join('\n')) as { model: { version: string; epochs: unknown[]; provider: string }; batch: { size: number; strategy: string } };
+    const report = JSON.parse(trained.out.join('\n')) as { model: { version: string; epochs: { l2?: number }[]; headFit?: { fit: string }; provider: string }; batch: { size: number; strategy: string } };
     assert.equal(report.model.version, 'm0001');
-    assert.equal(report.model.epochs.length, 3);
+    // The default linear head is fitted per L2 strength (--epochs applies to heads with hidden layers).
+    assert.equal(report.model.headFit?.fit, 'l2');
+    assert.deepEqual(report.model.epochs.map((e) => e.l2), [...L2_DEFAULTS.strengths]);
     assert.equal(report.batch.size, 25);
     assert.equal(report.batch.strategy, 'rare');
     const labels = JSON.parse(readFileSync(path.join(folder, '.secreview', 'labels.json'), 'utf8')) as { models: { version: string; provider: string }[]; batches: { modelVersion: string }[] };

@@ -4,7 +4,7 @@ import { runTraining } from '../../../src/train/client';
 
 const [folder, epochs] = process.argv.slice(2);
 runTraining(folder!, {
-  representation: 'hashing', epochs: Number(epochs), seed: 1, strategy: 'rare', batchSize: 10, hashingDim: 1024, modelVersion: 'orphan', scoreChunk: 100,
+  representation: 'hashing', hidden: [16], epochs: Number(epochs), seed: 1, strategy: 'rare', batchSize: 10, hashingDim: 1024, modelVersion: 'orphan', scoreChunk: 100,
 }, {
   onReady: (r) => process.stdout.write(JSON.stringify({ trainerPid: r.pid }) + '\n'),
   onProgress: (p) => process.stdout.write(JSON.stringify({ phase: p.phase, epoch: p.epoch }) + '\n'),

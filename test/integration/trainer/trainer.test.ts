@@ -10,11 +10,14 @@ import { retrainAndPropose } from '../../../src/train/retrain';
 import { MODEL_FILES, loadScores } from '../../../src/store/layout';
 import { Backend } from '../../../python-free-train/backend';
 import { TrainJobError, runTrainJob } from '../../../python-free-train/trainer/job';
+import { L2_DEFAULTS } from '../../../python-free-train/trainer/regularized';
 import { paperWorkspace, treeHashes, fileHash, needsPaperData } from './helpers';
 
 const quick: Omit<TrainOptions, 'modelVersion'> = {
   representation: 'hashing', epochs: 4, seed: 7, strategy: 'rare:0.45,entropy:0.45,random:0.1', batchSize: 40, hashingDim: 1024,
 };
+/** A head with a hidden layer trains in epochs: long runs to interrupt (`epochs: 200`). */
+const epochHead = { ...quick, hidden: [16] };
 
 test('retrain: trains in a child process, saves the model, scores the pool, proposes an unlabeled batch', { skip: needsPaperData }, async () => {
   const { ws, cleanup } = await paperWorkspace(600);
@@ -26,9 +29,15 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
     assert.equal(provider, 'cpu');
     assert.equal(out.model.version, 'm0001');
     assert.equal(out.training.model.provider, 'cpu');
-    assert.equal(out.model.epochs.length, 4);
+    // The default linear head: one fit per L2 strength, the kept one ranked best by the inner folds.
+    assert.deepEqual(out.training.model.headFit && { fit: out.training.model.headFit.fit, innerFolds: out.training.model.headFit.innerFolds }, { fit: 'l2', innerFolds: 5 });
+    assert.deepEqual(out.model.epochs.map((e) => e.l2), [...L2_DEFAULTS.strengths]);
     const selected = out.model.epochs.find((e) => e.epoch === out.model.selectedEpoch)!;
-    assert.ok(out.model.epochs.every((e) => e.testLoss >= selected.testLoss), 'the kept epoch has the lowest test loss');
+    assert.equal(selected.l2, out.training.model.headFit!.l2);
+    assert.ok(out.model.epochs.every((e) => e.innerRocAuc! <= selected.innerRocAuc!), 'the kept strength has the best inner ROC-AUC');
+    assert.ok(selected.rocAuc! > 0.7, `test ROC-AUC of "yes" ${selected.rocAuc}`);
+    // The head that scores the pool learned from every label, test split included.
+    assert.equal(out.training.model.headFit!.fittedRows, out.training.model.trainSize + out.training.model.testSize);
     // Recorded by the parent through the label database.
     assert.deepEqual(ws.db.models().map((m) => m.version), ['m0001']);
     assert.equal(ws.db.batches().length, 1);
@@ -62,6 +71,20 @@ test('retrain: trains in a child process, saves the model, scores the pool, prop
   }
 });
 
+test('a head with hidden layers trains in epochs and keeps the one with the lowest test loss', { skip: needsPaperData }, async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(300);
+  try {
+    const out = await runTraining(folder, { ...epochHead, modelVersion: 'mlp' });
+    assert.equal(out.model.headFit?.fit, 'epochs');
+    assert.equal(out.model.epochs.length, 4);
+    const selected = out.model.epochs.find((e) => e.epoch === out.model.selectedEpoch)!;
+    assert.ok(out.model.epochs.every((e) => e.testLoss >= selected.testLoss && e.l2 === undefined), 'the kept epoch has the lowest test loss');
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
 test('identical seeds give identical metrics, scores and batches', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(400);
   try {
@@ -85,7 +108,7 @@ test('SIGKILL mid-training: labels and the previous model are intact, the failur
     const modelBefore = treeHashes(path.join(ws.modelsDir, 'm0001'));
     for (const [phase, expected] of [['training', /killed by SIGKILL while training/], ['scoring', /killed by SIGKILL while scoring the pool/]] as const) {
       let pid = 0;
-      const failure = await retrainAndPropose(ws, { ...quick, epochs: phase === 'training' ? 200 : 2, scoreChunk: 100 }, {
+      const failure = await retrainAndPropose(ws, { ...epochHead, epochs: phase === 'training' ? 200 : 2, scoreChunk: 100 }, {
         onReady: (r) => { pid = r.pid; },
         onProgress: (p) => { if (p.phase === phase && (p.epoch ?? 2) === 2) process.kill(pid, 'SIGKILL'); },
       }).then(() => undefined, (e: unknown) => e);
@@ -144,7 +167,7 @@ test('cancel stops the trainer and leaves no model folder', { skip: needsPaperDa
   const { ws, cleanup } = await paperWorkspace(300);
   try {
     const controller = new AbortController();
-    const failure = await retrainAndPropose(ws, { ...quick, epochs: 200 }, {
+    const failure = await retrainAndPropose(ws, { ...epochHead, epochs: 200 }, {
       signal: controller.signal,
       onProgress: (p) => { if (p.phase === 'training' && p.epoch === 2) controller.abort(); },
     }).then(() => undefined, (e: unknown) => e);

@@ -89,6 +89,23 @@ test('training curves mark the kept epoch and list every epoch', () => {
   assert.deepEqual(m.chart.series.map((s) => s.name), ['test loss', 'precision@4', 'training loss']);
 });
 
+test('a regularized linear head shows its regularization path: one point per L2 strength, the kept one marked', () => {
+  const epochs = [
+    { epoch: 1, trainLoss: 0.9, testLoss: 0.85, precisionAtK: 0.25, k: 4, l2: 10, innerRocAuc: 0.7 },
+    { epoch: 2, trainLoss: 0.6, testLoss: 0.7, precisionAtK: 0.5, k: 4, l2: 1, innerRocAuc: 0.8 },
+    { epoch: 3, trainLoss: 0.3, testLoss: 0.75, precisionAtK: 0.5, k: 4, l2: 0.1, innerRocAuc: 0.78 },
+  ];
+  const [m] = buildDashboard(input({ models: [{ version: 'v3', createdAt: '2026-01-03T00:00:00Z', representation: 'hashing', selectedEpoch: 2, epochs }] })).models;
+  assert.ok(m);
+  assert.equal(m.chart.title, 'Regularization of model v3');
+  assert.deepEqual(m.chart.series[0]!.points.map((p) => p.x), [-1, 0, 1], 'strongest penalty left, on a log scale');
+  assert.deepEqual(m.chart.markers, [{ x: 0, label: 'kept: L2 1' }]);
+  assert.deepEqual(m.chart.table.columns, ['L2 strength', 'Training loss', 'Test loss', 'precision@4', 'Inner ROC-AUC', 'Kept']);
+  assert.deepEqual(m.chart.table.rows[1], ['1', '0.600', '0.700', '0.500', '0.800', 'kept']);
+  assert.match(m.chart.description, /kept strength 1 \(highest ROC-AUC over inner folds of the training split, 0\.800\) has test loss 0\.700 and precision@4 0\.500/);
+  assert.deepEqual(m.chart.series.map((s) => s.name), ['test loss', 'precision@4', 'training loss', 'inner ROC-AUC']);
+});
+
 test('probe table: one column per model version, pending and missing cells said so', () => {
   const d = buildDashboard(input());
   assert.deepEqual(d.probes.versions, ['v1', 'v2']);
