@@ -81,7 +81,7 @@ test('secreview train refits the linear head on every label unless --no-refit; t
     assert.equal((JSON.parse(forced.out.join('\n')) as Report).model.refitRows, b.model.refitRows);
     const text = await cli(folder, 'train', '--epochs', '2', '--size', '0', '--dim', '1024');
     assert.equal(text.code, 0, text.err.join('\n'));
-    assert.match(text.out.join('\n'), /scored by a head refit on all \d+ labeled reviews for \d+ epochs/);
+    assert.match(text.out.join('\n'), /L2 strength [\d.]+: .*, then refitted on all \d+ labeled reviews \(the figures are the split's\)/);
     const both = await cli(folder, 'train', '--refit-all', '--no-refit');
     assert.equal(both.code, 2);
     assert.match(both.err.join('\n'), /--refit-all or --no-refit, not both/);
