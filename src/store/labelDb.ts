@@ -26,7 +26,7 @@ import { isCweId, sortCwe } from '../core/cwe';
 import { readJsonFile, writeFileAtomicSync } from './atomic';
 import { BACKUP_EVERY_EVENTS, restoreHint, writeBackup } from './backups';
 import { workspacePaths } from './layout';
-import { fileSignature, LOG_SUFFIX, logFileName, logNames, mergeLogs, migratedId, newEventId, parseLog, serializeLog, type CodingSnapshot, type LogEvent } from './teamLogs';
+import { fileSignature, LOG_SUFFIX, logFileName, logNames, mergeLogs, migratedId, newEventId, parseLog, serializeLog, type CodingSnapshot, type LabelEventBody, type LogEvent } from './teamLogs';
 
 export type { CodingSnapshot };
 
@@ -35,28 +35,11 @@ export const SCHEMA_VERSION = 2;
 /** The schema of a team workspace's labels.json (events in per-annotator logs); older versions refuse it. */
 export const TEAM_SCHEMA_VERSION = 3;
 
-export interface LabelEvent {
+export interface LabelEvent extends LabelEventBody {
   /** 1-based position in the event log. */
   seq: number;
-  kind: 'set' | 'undo';
-  reviewId: string;
-  /** The label set (`set`), or null for `undo`. */
-  label: Label | null;
-  note?: string;
-  iteration: number;
-  batchId?: string;
-  at: string;
-  annotator: string;
   /** For `undo`: the seq of the `set` event it reverts. */
   undoes?: number;
-  /** How the label came to be, when not typed by the annotator in this tool (e.g. `import:file.jsonl`, `adjudication`). */
-  source?: string;
-  /** For adjudications: the label in force before this decision (the original value). */
-  previous?: Label;
-  /** For adjudications between people: each annotator's own label in force when it was decided. */
-  originals?: CodingSnapshot[];
-  /** CWE tags of a `yes` label (`CWE-89`), sorted by number. */
-  cwe?: string[];
   /** Team mode: the event's id in its annotator's log (unique across logs; `undoes` is still a seq). */
   id?: string;
 }

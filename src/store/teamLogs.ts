@@ -22,22 +22,31 @@ export const LOG_SUFFIX = '.jsonl';
 /** One annotator's label in force on a review when an adjudication was recorded. */
 export interface CodingSnapshot { annotator: string; label: Label }
 
-/** A label event as a log stores it: `undoes` names the id of the event it reverts. */
-export interface LogEvent {
-  id: string;
+/** What a label event says, whether it sits in `labels.json` (numbered) or in an annotator's log (with an id). */
+export interface LabelEventBody {
   kind: 'set' | 'undo';
   reviewId: string;
+  /** The label set (`set`), or null for `undo`. */
   label: Label | null;
   note?: string;
   iteration: number;
   batchId?: string;
   at: string;
   annotator: string;
-  undoes?: string;
+  /** How the label came to be, when not typed by the annotator in this tool (e.g. `import:file.jsonl`, `adjudication`). */
   source?: string;
+  /** For adjudications: the label in force before this decision (the original value). */
   previous?: Label;
-  cwe?: string[];
+  /** For adjudications between people: each annotator's own label in force when it was decided. */
   originals?: CodingSnapshot[];
+  /** CWE tags of a `yes` label (`CWE-89`), sorted by number. */
+  cwe?: string[];
+}
+
+/** A label event as a log stores it: `undoes` names the id of the event it reverts. */
+export interface LogEvent extends LabelEventBody {
+  id: string;
+  undoes?: string;
 }
 
 /** A log as read from disk. */
