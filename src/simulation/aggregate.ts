@@ -19,8 +19,11 @@ export interface Series {
   runs: number;
 }
 
+/** A mean and the bounds of its interval. */
+export interface Interval { mean: number; lo: number; hi: number }
+
 /** Mean and two-sided `level` t interval of the finite values. */
-export function meanInterval(values: readonly number[], level = 0.9): { n: number; mean: number; lo: number; hi: number } {
+export function meanInterval(values: readonly number[], level = 0.9): Interval & { n: number } {
   const v = values.filter(Number.isFinite);
   const n = v.length;
   if (!n) return { n: 0, mean: NaN, lo: NaN, hi: NaN };
@@ -35,7 +38,7 @@ export function meanInterval(values: readonly number[], level = 0.9): { n: numbe
  * Mean and percentile-bootstrap `level` interval of the finite values: for rates, whose interval
  * must stay within [0, 1] where a t interval of few runs can reach below 0.
  */
-export function bootstrapMeanInterval(values: readonly number[], level = 0.9, resamples = 2000): { n: number; mean: number; lo: number; hi: number } {
+export function bootstrapMeanInterval(values: readonly number[], level = 0.9, resamples = 2000): Interval & { n: number } {
   const v = values.filter(Number.isFinite);
   const n = v.length;
   if (!n) return { n: 0, mean: NaN, lo: NaN, hi: NaN };

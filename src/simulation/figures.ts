@@ -2,7 +2,7 @@
  * The study's figures (after the paper's Figures 3 to 7) and its summary table, from the rows of
  * completed runs.
  */
-import { aggregateSeries, bootstrapMeanInterval, meanInterval, type Series } from './aggregate';
+import { aggregateSeries, bootstrapMeanInterval, meanInterval, type Interval, type Series } from './aggregate';
 import type { SimulationConfig } from './config';
 import type { IterationRow } from './results';
 import { summarize } from './results';
@@ -118,9 +118,9 @@ export interface ArmSummary {
   arm: string;
   runs: number;
   /** Identification rate after the last iteration: mean and 90% percentile-bootstrap interval over runs (never below 0). */
-  rate: { mean: number; lo: number; hi: number };
+  rate: Interval;
   /** Share of positives in the pool (the random baseline). */
-  prevalence: { mean: number; lo: number; hi: number };
+  prevalence: Interval;
   labeled: number;
   positives: number;
   /** Factor over the pool's prevalence (the paper's "13 times"). */

@@ -6,7 +6,7 @@
  * resampling runs (the same runs for both arms).
  */
 import { bootstrapInterval, meanAt } from '../core/stats';
-import type { Series } from './aggregate';
+import type { Interval, Series } from './aggregate';
 import type { IterationRow } from './results';
 
 export interface PairedArm {
@@ -15,9 +15,9 @@ export interface PairedArm {
   runs: number;
   /** Rows labeled at the comparison (start + budget). */
   labeled: number;
-  rate: { mean: number; lo: number; hi: number };
+  rate: Interval;
   /** Relative gain over the baseline's rate on the same runs (0 for the baseline itself). */
-  gain: { mean: number; lo: number; hi: number };
+  gain: Interval;
   /** Runs where this arm found more positives than the baseline, and fewer. */
   wins: number;
   losses: number;
