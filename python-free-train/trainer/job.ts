@@ -12,8 +12,8 @@ import { validateSchedule } from '../../src/core/schedule';
 import { batchExclusions } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
-import { checkTrainRequest, type CweHeadRecord, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
-import { CWE_SCORES_FILE, MODEL_FILES, MODEL_FORMAT, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
+import { checkTrainRequest, ensembleSizeOf, type CweHeadRecord, type EnsembleRecord, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
+import { CWE_SCORES_FILE, MEMBER_SCORES_FILE, MODEL_FILES, MODEL_FORMAT, memberFiles, modelsDirOf, workspacePaths, type ModelManifest } from '../../src/store/layout';
 import { CWE_HEAD_ROWS, fitCweHeads, likeliestYes } from './cweHead';
 import type { Backend } from '../backend';
 import { HeadModel } from '../models/mlpHead';
@@ -28,7 +28,7 @@ import { RobertaRepresentation } from '../roberta/representation';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, fineTuneRoberta, shortlistRows } from './finetune';
 import { Fp16EmbeddingCache } from '../roberta/embeddingCache';
 import { cancelledError } from './fit';
-import { fitTrainerHead, headFitKind } from './head';
+import { fitEnsembleMembers, fitTrainerHead, headFitKind } from './head';
 import { ModelFolderWriter, removeStaleTempFolders } from './modelWriter';
 import { L2_DEFAULTS } from './regularized';
 import { stratifiedSplit } from './split';
@@ -148,6 +148,8 @@ interface Run {
   ctx: JobContext;
   ws: Workspace;
   mixture: MixturePart[];
+  /** Ensemble members to train beside the model (0: none). */
+  members: number;
   /** Featurizer worker threads for pool scoring. */
   workers: number;
   /** Milliseconds per phase, for the record. */
@@ -184,11 +186,12 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
   const durationsMs: Record<string, number> = {};
   let mark = t0;
   const run: Run = {
-    options, ctx, ws, mixture, workers, durationsMs,
+    options, ctx, ws, mixture, members: ensembleSizeOf(options, mixture), workers, durationsMs,
     lap: (name) => { const now = performance.now(); durationsMs[name] = Math.round(now - mark); mark = now; },
   };
   let writer: ModelFolderWriter | undefined;
   let model: HeadModel | undefined;
+  let ensemble: Ensemble | undefined;
   let representation: Representation | undefined;
   try {
     const set = readTrainingSet(run);
@@ -196,13 +199,14 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     representation = labeled.representation;
     const fit = await trainHead(run, labeled);
     model = fit.model;
-    writer = await startModelFolder(run, labeled.representation, fit);
-    const probs = await scorePool(run, writer, fit.model, labeled);
+    ensemble = run.members ? await trainEnsemble(run, labeled, fit) : undefined;
+    writer = await startModelFolder(run, labeled.representation, fit, ensemble);
+    const { probs, memberYes } = await scorePool(run, writer, fit.model, labeled, ensemble);
     const tuned = labeled.roberta && (options.finetuneLayers ?? 0) > 0
       ? await fineTuneAndRescore(run, writer, fit, labeled, set, probs, labeled.roberta) : undefined;
     const cwe = options.cweHead ? await cweHead(run, writer, set, labeled, probs) : undefined;
-    const proposals = await proposeNextBatch(run, probs);
-    const record = { ...modelRecord(run, set, labeled, fit, tuned), ...(cwe ? { cwe } : {}) };
+    const proposals = await proposeNextBatch(run, probs, memberYes);
+    const record = { ...modelRecord(run, set, labeled, fit, tuned), ...(cwe ? { cwe } : {}), ...(ensemble ? { ensemble: ensemble.record } : {}) };
     await completeModelFolder(run, writer, record, fit);
     durationsMs.total = Math.round(performance.now() - t0);
     return {
@@ -218,6 +222,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     throw e;
   } finally {
     await model?.release().catch(() => {});
+    await Promise.all((ensemble?.models ?? []).map((m) => m.release().catch(() => {})));
     await representation?.release?.().catch(() => {});
     await ws.close();
   }
@@ -313,14 +318,12 @@ export const refitByDefault = (hidden: readonly number[]): boolean => hidden.len
  * inner folds rank best kept; a head with hidden layers (RoBERTa's) per epoch, the epoch of lowest
  * test loss kept. Each record has train loss, test loss and precision@k on the split.
  */
-async function trainHead({ options, ctx, lap }: Run, { representation, data, roberta }: LabeledFeatures): Promise<HeadFit> {
-  const epochsTotal = options.epochs;
-  const started = performance.now();
+function headOptions({ options, ctx }: Run, { representation, roberta }: LabeledFeatures): Parameters<typeof fitTrainerHead>[2] {
   // RoBERTa: the classification head of RobertaForSequenceClassification (dense H -> tanh -> out).
   const robertaHead = roberta ? MLP_HEAD_CONFIG(representation.dim, MODEL_LABELS.length) : undefined;
   const hidden = options.hidden ?? (robertaHead ? [...robertaHead.hidden] : [...TRAINING_DEFAULTS.hidden]);
-  const fit = await fitTrainerHead(data, representation.dim, {
-    epochs: epochsTotal, seed: options.seed, hidden,
+  return {
+    epochs: options.epochs, seed: options.seed, hidden,
     activation: robertaHead?.activation,
     learningRate: options.learningRate ?? (roberta ? TRAINING_DEFAULTS.robertaLearningRate : TRAINING_DEFAULTS.learningRate),
     miniBatch: options.miniBatch ?? TRAINING_DEFAULTS.miniBatch,
@@ -329,6 +332,16 @@ async function trainHead({ options, ctx, lap }: Run, { representation, data, rob
     classWeighting: headFitKind(hidden) === 'l2' ? L2_DEFAULTS.classWeighting : TRAINING_DEFAULTS.classWeighting,
     refitAll: options.refitAll ?? refitByDefault(hidden),
     signal: ctx.signal, backend: ctx.backend,
+  };
+}
+
+async function trainHead(run: Run, labeled: LabeledFeatures): Promise<HeadFit> {
+  const { options, ctx, lap } = run;
+  const { representation, data } = labeled;
+  const epochsTotal = options.epochs;
+  const started = performance.now();
+  const fit = await fitTrainerHead(data, representation.dim, {
+    ...headOptions(run, labeled),
     onEpoch: (r: EpochRecord) => {
       const seconds = (performance.now() - started) / 1000;
       ctx.progress({
@@ -347,26 +360,61 @@ async function trainHead({ options, ctx, lap }: Run, { representation, data, rob
   return fit;
 }
 
-/** The model folder under a temporary name, with the representation and the head. */
-async function startModelFolder({ ws, options, ctx }: Run, representation: Representation, fit: HeadFit): Promise<ModelFolderWriter> {
+interface Ensemble { models: HeadModel[]; record: EnsembleRecord }
+
+/** The ensemble's members (`ensembleSize`): the kept head refitted on bootstrap resamples of its labels. */
+async function trainEnsemble(run: Run, labeled: LabeledFeatures, fit: HeadFit): Promise<Ensemble> {
+  const { ctx, members, lap } = run;
+  const started = performance.now();
+  ctx.progress({ phase: 'training', message: `ensemble: fitting ${members} members on bootstrap resamples of the labels` });
+  const models = await fitEnsembleMembers(labeled.data, labeled.representation.dim, fit, {
+    ...headOptions(run, labeled), members,
+    onFit: (done, total) => {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.progress({ phase: 'training', message: `ensemble: member ${done} of ${total} fitted`, etaSeconds: Math.round((seconds / done) * (total - done)) });
+    },
+  });
+  const rows = fit.selection.fit === 'l2' ? fit.selection.fittedRows ?? labeled.data.yTrain.length : labeled.data.yTrain.length;
+  const how = fit.selection.fit === 'l2'
+    ? `stratified bootstrap resamples of the ${rows} labeled reviews the model was fitted on, each fitted at the model's L2 strength ${fit.selection.l2}`
+    : `stratified bootstrap resamples of the ${rows} training reviews, each with its own seed, the epoch of lowest test loss kept`;
+  const overBase = labeled.roberta && (run.options.finetuneLayers ?? 0) > 0 ? ' (heads over the base encoder\'s embeddings: fine-tuning applies to the model, not its members)' : '';
+  lap('ensemble');
+  checkCancelled(ctx.signal);
+  return { models, record: { members, resampling: how + overBase, fittedRows: rows } };
+}
+
+/** The model folder under a temporary name, with the representation, the head and the ensemble's members. */
+async function startModelFolder({ ws, options, ctx }: Run, representation: Representation, fit: HeadFit, ensemble: Ensemble | undefined): Promise<ModelFolderWriter> {
   ctx.progress({ phase: 'saving', message: `writing model ${options.modelVersion}` });
   removeStaleTempFolders(modelsDirOf(ws.dir));
   const writer = new ModelFolderWriter(modelsDirOf(ws.dir), options.modelVersion);
   await writer.write(MODEL_FILES.representation, JSON.stringify(representation.params()) + '\n');
   await writer.write(MODEL_FILES.head, HeadModel.serialize(fit.model.getState(), fit.config));
   await writer.write(MODEL_FILES.inference, fit.model.inferenceModel());
+  for (const [m, member] of (ensemble?.models ?? []).entries()) {
+    await writer.write(memberFiles(m).head, HeadModel.serialize(member.getState(), member.config));
+    await writer.write(memberFiles(m).inference, member.inferenceModel());
+  }
   return writer;
 }
 
-/** Probabilities for every pool row, streamed in chunks into scores.bin (texts hashed in worker threads ahead of the head). */
-async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelFolderWriter, model: HeadModel, { representation, features }: LabeledFeatures): Promise<Float32Array> {
+/**
+ * Probabilities for every pool row, streamed in chunks into scores.bin (texts hashed in worker
+ * threads ahead of the head), and with an ensemble each member's p(yes) into member-scores.bin.
+ */
+async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelFolderWriter, model: HeadModel, { representation, features }: LabeledFeatures,
+  ensemble: Ensemble | undefined): Promise<{ probs: Float32Array; memberYes: Float32Array[] | undefined }> {
   const total = ws.pool.size;
   const classes = MODEL_LABELS.length;
+  const yes = MODEL_LABELS.indexOf('yes');
   const probs = new Float32Array(total * classes);
+  const memberYes = ensemble?.models.map(() => new Float32Array(total));
   const chunkSize = options.scoreChunk ?? Math.max(1, Math.min(TRAINING_DEFAULTS.scoreChunk, Math.floor(TRAINING_DEFAULTS.scoreChunkFloats / representation.dim)));
   const scoreStart = performance.now();
   ctx.progress({ phase: 'scoring', done: 0, total });
   const out = await open(writer.file(MODEL_FILES.scores), 'w');
+  const membersOut = memberYes ? await open(writer.file(MEMBER_SCORES_FILE), 'w') : undefined;
   const params = representation.params();
   try {
     let done = 0;
@@ -374,6 +422,12 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
       const p = await model.predict(x, rows);
       probs.set(p, done * classes);
       await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+      for (const [m, member] of (ensemble?.models ?? []).entries()) {
+        const mp = await member.predict(x, rows);
+        const column = memberYes![m]!.subarray(done, done + rows);
+        for (let r = 0; r < rows; r++) column[r] = mp[r * classes + yes]!;
+        await membersOut!.write(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), 0, column.byteLength, (m * total + done) * 4);
+      }
       done += rows;
       ctx.progress({ phase: 'scoring', done, total, ...rate(done, total, scoreStart) });
       checkCancelled(ctx.signal);
@@ -383,10 +437,11 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
     if (done !== total) throw new Error(`scored ${done} pool rows, expected ${total}`);
   } finally {
     await out.close();
+    await membersOut?.close();
     await features.flush();
   }
   lap('scoring');
-  return probs;
+  return { probs, memberYes };
 }
 
 /** The CWE-tag head (`cweHead`): fitted where tags exist, its ratings of the likeliest `yes` reviews in `cwe.json`. */
@@ -473,11 +528,11 @@ async function fineTuneAndRescore({ ws, options, ctx, lap }: Run, writer: ModelF
  * The next batch by the mixture: not labeled, not in an open batch, its body not labeled already
  * (with excludeNearDuplicates, its near-duplicate group not labeled already, each group once).
  */
-async function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array): Promise<ReturnType<typeof selectBatch>> {
+async function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array, memberYes: Float32Array[] | undefined): Promise<ReturnType<typeof selectBatch>> {
   ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
   const nearDuplicates = options.excludeNearDuplicates ? await ws.nearDuplicates.groups({ signal: ctx.signal }) : undefined;
   const proposals = selectBatch({
-    rowCount: ws.pool.size, probs, classes: MODEL_LABELS,
+    rowCount: ws.pool.size, probs, classes: MODEL_LABELS, members: memberYes,
     // The id fingerprint from the index: random order by review id without reading every record.
     idOf: (row) => ws.pool.idKeyOf(row),
     ...batchExclusions(ws, { nearDuplicates }),

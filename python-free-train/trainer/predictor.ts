@@ -4,13 +4,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MODEL_FILES, readManifest } from '../../src/store/layout';
+import { MODEL_FILES, memberFiles, readManifest } from '../../src/store/layout';
 import { Backend, Tensor, type Session } from '../backend';
 import { type LoadOptions, loadRepresentation } from '../features/registry';
 import type { Representation, RepresentationParams } from '../features/representation';
 
 export class Predictor {
-  private constructor(readonly version: string, readonly classes: string[], readonly representation: Representation, private readonly session: Session) {}
+  private constructor(readonly version: string, readonly classes: string[], readonly representation: Representation, private readonly session: Session,
+    private readonly members: readonly Session[]) {}
+
+  /** Members of the model's ensemble (0 without one). */
+  get ensembleSize(): number { return this.members.length; }
 
   static async load(modelDir: string, backend?: Backend, options: LoadOptions = {}): Promise<Predictor> {
     const manifest = readManifest(modelDir);
@@ -25,7 +29,26 @@ export class Predictor {
     }
     const b = backend ?? await Backend.create({ device: 'cpu' });
     const session = await b.session(new Uint8Array(readFileSync(path.join(modelDir, MODEL_FILES.inference))), `model ${manifest.record.version}`);
-    return new Predictor(manifest.record.version, manifest.classes, representation, session);
+    const members: Session[] = [];
+    for (let m = 0; m < (manifest.record.ensemble?.members ?? 0); m++) {
+      const file = path.join(modelDir, memberFiles(m).inference);
+      if (!existsSync(file)) throw new Error(`${file} is missing (model ${manifest.record.version} has ${manifest.record.ensemble!.members} ensemble members); retrain to rebuild it`);
+      members.push(await b.session(new Uint8Array(readFileSync(file)), `model ${manifest.record.version} member ${m + 1}`));
+    }
+    return new Predictor(manifest.record.version, manifest.classes, representation, session, members);
+  }
+
+  /** Probabilities (texts.length x classes) and, with an ensemble, each member's p(yes) per text. */
+  async predictWithMembers(texts: readonly string[]): Promise<{ probs: Float32Array; memberYes: Float32Array[] }> {
+    if (!texts.length) return { probs: new Float32Array(0), memberYes: this.members.map(() => new Float32Array(0)) };
+    const x = await this.representation.featurize(texts);
+    const n = texts.length, yes = this.classes.indexOf('yes'), C = this.classes.length;
+    const memberYes: Float32Array[] = [];
+    for (const member of this.members) {
+      const p = (await member.run({ x: Tensor.float32(x, [n, this.representation.dim]) }, ['probs'])).probs!.float32;
+      memberYes.push(Float32Array.from({ length: n }, (_, i) => p[i * C + yes]!));
+    }
+    return { probs: await this.predictFeatures(x, n), memberYes };
   }
 
   /** Probabilities, texts.length x classes, row-major in `classes` order. */
@@ -43,6 +66,7 @@ export class Predictor {
 
   async release(): Promise<void> {
     await this.session.release();
+    for (const m of this.members) await m.release();
     await this.representation.release?.();
   }
 }

@@ -25,7 +25,7 @@ import { HeadModel, type HeadConfig } from '../models/mlpHead';
 import { buildObjectiveGraph, gradName, paramSpecs, type ParamSpec } from '../models/headGraphs';
 import { balancedWeights, cancelledError, gatherLabels, gatherRows, targetMetrics, type SplitData } from './fit';
 import { minimizeLbfgsAsync } from './lbfgs';
-import { stratifiedFolds } from './split';
+import { stratifiedBootstrap, stratifiedFolds } from './split';
 
 export const L2_DEFAULTS = {
   /**
@@ -133,6 +133,13 @@ class Objective {
   release(): Promise<void> { return this.session.release(); }
 }
 
+/** A head model holding fitted parameters (in `paramSpecs` order). */
+async function headWith(config: HeadConfig, params: Float32Array[], classWeights: Float32Array | undefined, backend: Backend): Promise<HeadModel> {
+  const model = await HeadModel.create(config, { batchSize: 32, optimizer: { kind: 'adamw', lr: 0.01 }, ...(classWeights ? { classWeights } : {}) }, backend);
+  model.setState({ step: 0, params: paramSpecs(config).map((s, i) => ({ name: s.name, shape: [...s.shape], data: params[i]! })), optimizer: [] });
+  return model;
+}
+
 /** Per-row weights: the class weight of each row, scaled so they sum to the number of rows. */
 function rowWeights(y: Int32Array, classWeights: Float32Array | undefined): Float32Array {
   const w = Float32Array.from(y, (c) => (classWeights ? classWeights[c]! : 1));
@@ -141,14 +148,14 @@ function rowWeights(y: Int32Array, classWeights: Float32Array | undefined): Floa
   return w;
 }
 
-function concatRows(a: Float32Array, b: Float32Array): Float32Array {
+export function concatRows(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
   return out;
 }
 
-function concatLabels(a: Int32Array, b: Int32Array): Int32Array {
+export function concatLabels(a: Int32Array, b: Int32Array): Int32Array {
   const out = new Int32Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
@@ -247,13 +254,72 @@ export async function fitRegularizedHead(data: SplitData, dim: number, options: 
       kept = await objective.fit(concatRows(xTrain, xTest), yAll, rowWeights(yAll, allWeights), strengths[chosen]!, kept!, maxIterations);
       tick();
     }
-    const model = await HeadModel.create(config, { batchSize: 32, optimizer: { kind: 'adamw', lr: 0.01 }, ...(classWeights ? { classWeights } : {}) }, backend);
-    model.setState({ step: 0, params: paramSpecs(config).map((s, i) => ({ name: s.name, shape: [...s.shape], data: objective.unflatten(kept!)[i]! })), optimizer: [] });
+    const model = await headWith(config, objective.unflatten(kept!), classWeights, backend);
     const folds = innerFolds >= 2 ? innerFolds : 0;
     const selection = by === 'rocAuc' ? `highest mean ROC-AUC of "yes" over ${folds} inner folds of the training split`
       : by === 'loss' ? `lowest mean test loss over ${folds} inner folds of the training split (no "yes" to rank)`
         : 'too few labels for inner folds: the middle candidate';
     return { model, config, epochs, selectedEpoch: chosen + 1, l2: strengths[chosen]!, innerFolds: folds, scores, selection, fittedRows: refit ? nTrain + nTest : nTrain };
+  } finally {
+    await objective.release();
+  }
+}
+
+export interface BootstrapFitOptions {
+  /** Members to fit. */
+  members: number;
+  /** The penalty's strength (the one the inner folds chose for the kept head). */
+  l2: number;
+  /** Member m's resample is drawn with seed `memberSeed(seed, m)`. */
+  seed: number;
+  classes: number;
+  classWeighting?: 'none' | 'balanced';
+  /** Where each fit starts (the kept head's parameters): the optimum is unique, so this only saves iterations. */
+  start?: readonly Float32Array[];
+  maxIterations?: number;
+  /** Called after each member. */
+  onFit?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  backend?: Backend;
+}
+
+/** The seed of member `m`'s resample (a member's data must not depend on how many members there are). */
+export const memberSeed = (seed: number, m: number): number => (Math.imul(seed ^ 0x5eed, 0x9e3779b1) + Math.imul(m + 1, 0x85ebca6b)) >>> 0;
+
+/**
+ * Members of an ensemble of regularized heads: each the same penalized fit, at the same strength,
+ * on its own stratified bootstrap resample of the rows (a row drawn k times weighs k times). A
+ * convex head fitted to convergence ends at the same weights from any start or seed, so resampling
+ * the data is what makes members differ: their spread is the sampling uncertainty of the fit.
+ * Weights are never copied: a resample is a vector of row multiplicities.
+ */
+export async function fitBootstrapHeads(x: Float32Array, y: Int32Array, dim: number, options: BootstrapFitOptions): Promise<HeadModel[]> {
+  const n = y.length;
+  if (x.length !== n * dim) throw new Error(`feature rows do not match ${n} examples of width ${dim}`);
+  if (!(Number.isInteger(options.members) && options.members >= 1)) throw new Error(`ensemble members must be a positive integer, got ${options.members}`);
+  if (!(options.l2 > 0)) throw new Error(`L2 strength must be positive, got ${options.l2}`);
+  const { classes } = options;
+  const config: HeadConfig = { inputDim: dim, hidden: [], classes, seed: options.seed };
+  const backend = options.backend ?? await defaultBackend();
+  const classWeights = options.classWeighting === 'balanced' ? balancedWeights(y, classes) : undefined;
+  const objective = await Objective.create(config, backend);
+  const models: HeadModel[] = [];
+  try {
+    const start = options.start ? objective.flatten(options.start) : new Float64Array(objective.size);
+    const base = rowWeights(y, classWeights);
+    for (let m = 0; m < options.members; m++) {
+      if (options.signal?.aborted) throw cancelledError();
+      const counts = stratifiedBootstrap(y, memberSeed(options.seed, m));
+      // Class counts are kept by the resample, so the class weights stay the same and the weights still sum to n.
+      const w = Float32Array.from(base, (b, i) => b * counts[i]!);
+      const theta = await objective.fit(x, y, w, options.l2, start, options.maxIterations ?? L2_DEFAULTS.maxIterations);
+      models.push(await headWith(config, objective.unflatten(theta), classWeights, backend));
+      options.onFit?.(m + 1, options.members);
+    }
+    return models;
+  } catch (e) {
+    await Promise.all(models.map((md) => md.release().catch(() => {})));
+    throw e;
   } finally {
     await objective.release();
   }

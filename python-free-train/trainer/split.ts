@@ -51,3 +51,28 @@ export function stratifiedFolds(y: ArrayLike<number>, folds: number, seed: numbe
   }
   return fold;
 }
+
+/**
+ * A seeded stratified bootstrap resample: how many times each item is drawn when every class's
+ * members are drawn with replacement as many times as the class has members, so a resample keeps
+ * the class counts (a rare `yes` never drops out of a member's data) while its rows differ.
+ */
+export function stratifiedBootstrap(y: ArrayLike<number>, seed: number): Int32Array {
+  const counts = new Int32Array(y.length);
+  const random = mulberry32(seed);
+  const classes = [...new Set(Array.from(y))].sort((a, b) => a - b);
+  for (const c of classes) {
+    const members: number[] = [];
+    for (let i = 0; i < y.length; i++) if (y[i] === c) members.push(i);
+    for (let k = 0; k < members.length; k++) counts[members[Math.floor(random() * members.length)]!]!++;
+  }
+  return counts;
+}
+
+/** The rows of a resample, each as often as it was drawn, in row order. */
+export function expandCounts(counts: Int32Array): Int32Array {
+  const out = new Int32Array(counts.reduce((a, b) => a + b, 0));
+  let at = 0;
+  counts.forEach((c, i) => { for (let k = 0; k < c; k++) out[at++] = i; });
+  return out;
+}

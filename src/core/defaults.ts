@@ -6,6 +6,14 @@
 
 /** Candidate-selection mixture of a model-based batch. */
 export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
+/**
+ * Heads trained beside the model when the mixture has an ensemble strategy (ensemble, thompson,
+ * ucb): each fitted on its own bootstrap resample of the labels. The simulation study measured its
+ * gain with 5 networks.
+ */
+export const DEFAULT_ENSEMBLE_SIZE = 5;
+/** Most ensemble members a request may ask for. */
+export const MAX_ENSEMBLE_SIZE = 32;
 /** Reviews per proposed batch (the paper used 200). */
 export const DEFAULT_BATCH_SIZE = 200;
 /** Training epochs of a head with hidden layers; the epoch with the lowest test loss is kept. */

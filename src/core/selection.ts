@@ -18,15 +18,18 @@ export const STRATEGY_NEEDS: Record<Strategy, StrategyNeed> = {
   diverse: 'features', ensemble: 'ensemble', thompson: 'ensemble', ucb: 'ensemble',
 };
 /**
- * Why a mixture cannot run on one trained model's probabilities (what `train` and `next` have), or
- * undefined when it can: ensemble and feature-space strategies run in the simulation study.
+ * Why a mixture cannot run on what training produces (one model's probabilities and, when asked
+ * for, its ensemble's members), or undefined when it can: feature-space strategies run in the
+ * simulation study.
  */
 export function unservedBySingleModel(mixture: readonly MixturePart[]): string | undefined {
-  const part = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble' || STRATEGY_NEEDS[p.strategy] === 'features');
+  const part = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'features');
   if (!part) return undefined;
-  const need = STRATEGY_NEEDS[part.strategy] === 'ensemble' ? 'an ensemble of models' : 'a feature vector per review';
-  return `strategy "${part.strategy}" needs ${need}, which training does not produce yet; use rare, entropy, majority or random (the simulation study runs it: secreview simulate --strategies rare,${part.strategy})`;
+  return `strategy "${part.strategy}" needs a feature vector per review, which training does not produce yet; use rare, entropy, majority, random, ensemble, thompson or ucb (the simulation study runs it: secreview simulate --strategies rare,${part.strategy})`;
 }
+
+/** Whether a mixture has a strategy that needs an ensemble's members (ensemble, thompson, ucb). */
+export const needsEnsemble = (mixture: readonly MixturePart[]): boolean => mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble');
 
 /** The weights of the batch-mode strategies, and their defaults. */
 export interface BatchModeOptions {
@@ -112,7 +115,7 @@ export interface SelectionInput {
   rowCount: number;
   /** Row-major probabilities over `classes`; required unless only `random` is used. */
   probs?: Float32Array;
-  /** Per member of an ensemble, probabilities laid out like `probs` (ensemble, thompson, ucb). */
+  /** Per member of an ensemble, p(yes) of every row (ensemble, thompson, ucb). */
   members?: readonly Float32Array[];
   /** A row's feature vector (diverse): the model's representation of the row. */
   featuresOf?: (row: number) => ArrayLike<number>;
@@ -143,14 +146,12 @@ export function scorer(strategy: Strategy, input: ScorerInput): (row: number) =>
   if (strategy === 'entropy') return (row) => entropyAt(probs, row, C);
   if (strategy === 'ensemble' || strategy === 'ucb' || strategy === 'thompson') {
     const members = input.members;
-    if (!members?.length) throw new Error(`strategy "${strategy}" needs an ensemble of models (each member's probabilities); this model is a single network`);
-    const col = classes.indexOf('yes');
-    if (col < 0) throw new Error(`strategy "${strategy}" needs a "yes" column; the model has ${classes.join(', ')}`);
-    for (const m of members) if (m.length < input.rowCount * C) throw new Error(`an ensemble member's probability matrix has ${m.length} values, expected ${input.rowCount} x ${C}`);
+    if (!members?.length) throw new Error(`strategy "${strategy}" needs an ensemble of models (each member's p(yes)); this model has no members: retrain with an ensemble (secreview train --strategy ${strategy}, or --ensemble-size 5)`);
+    for (const m of members) if (m.length < input.rowCount) throw new Error(`an ensemble member scored ${m.length} rows, expected ${input.rowCount}`);
     const beta = strategy === 'ucb' ? input.batchMode?.ucbBeta ?? BATCH_MODE_DEFAULTS.ucbBeta : 0;
     const p = new Float64Array(members.length);
     return (row) => {
-      for (let k = 0; k < members.length; k++) p[k] = members[k]![row * C + col]!;
+      for (let k = 0; k < members.length; k++) p[k] = members[k]![row]!;
       return optimisticScore(p, beta);
     };
   }
@@ -274,9 +275,7 @@ export function selectBatch(input: SelectionInput): Proposal[] {
     }
     if (strategy === 'thompson') {
       const members = input.members!;
-      const C = input.classes!.length;
-      const col = input.classes!.indexOf('yes');
-      const lists = members.map((m) => candidates((row) => m[row * C + col]!, quota));
+      const lists = members.map((m) => candidates((row) => m[row]!, quota));
       const rng = mulberry32((input.seed ^ 0x7410) >>> 0);
       const bodyOf = bodyKeyOf ?? ((row: number) => String(row));
       const slots = fillSlots(lists.map((l) => l.map((c) => c.row)), quota, () => Math.floor(rng() * lists.length), bodyOf);

@@ -9,10 +9,11 @@
  */
 
 import type { LrSchedule } from '../core/schedule';
-import { parseMixture, unservedBySingleModel, type MixturePart, type Strategy } from '../core/selection';
+import { DEFAULT_ENSEMBLE_SIZE, MAX_ENSEMBLE_SIZE } from '../core/defaults';
+import { formatMixture, needsEnsemble, parseMixture, unservedBySingleModel, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
-export const TRAINER_PROTOCOL_VERSION = 2;
+export const TRAINER_PROTOCOL_VERSION = 3;
 
 /**
  * Where the trainer runs its graphs (see python-free-train/backend.ts): `auto` prefers CUDA where
@@ -50,6 +51,12 @@ export interface TrainOptions {
    * (cross-validation showed a gain), off for a head with hidden layers (it did not).
    */
   refitAll?: boolean;
+  /**
+   * Heads trained beside the model, each on its own stratified bootstrap resample of the labels,
+   * for the ensemble strategies (ensemble, thompson, ucb); every pool row is scored by each. 0 for
+   * none. Default: DEFAULT_ENSEMBLE_SIZE when the mixture has an ensemble strategy, else 0.
+   */
+  ensembleSize?: number;
   /** Pool rows scored per chunk (bounds the trainer's memory). */
   scoreChunk?: number;
   /**
@@ -115,6 +122,15 @@ export interface CweHeadRecord {
   ratedRows?: number;
   /** Why no tag was learned. */
   reason?: string;
+}
+
+/** An ensemble of heads beside the model: how many, how they differ, and what each was fitted on. */
+export interface EnsembleRecord {
+  members: number;
+  /** How members differ, for people, e.g. `stratified bootstrap resamples of the 959 labeled reviews, L2 strength 1`. */
+  resampling: string;
+  /** Labeled reviews each member's resample is drawn from. */
+  fittedRows: number;
 }
 
 /** What runs the trainer's graphs: the device, the GPU adapter on a GPU, and why a faster device was not used. */
@@ -230,6 +246,8 @@ export interface TrainedModelRecord {
   };
   /** The CWE-tag head, when asked for (`cweHead`). */
   cwe?: CweHeadRecord;
+  /** The ensemble trained beside the model (`ensembleSize`), whose members' p(yes) are in member-scores.bin. */
+  ensemble?: EnsembleRecord;
   seed: number;
   options: TrainOptions;
   durationsMs: Record<string, number>;
@@ -299,10 +317,22 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   } catch (e) {
     return bad((e as Error).message);
   }
-  // Checked before training, not after: the trainer fits one model and has no feature space to offer.
+  // Checked before training, not after: the trainer has no feature space to offer.
   const unserved = unservedBySingleModel(mixture);
   if (unserved) return bad(unserved);
+  if (o.ensembleSize !== undefined && !(Number.isInteger(o.ensembleSize) && o.ensembleSize >= 0 && o.ensembleSize <= MAX_ENSEMBLE_SIZE)) {
+    return bad(`ensemble size must be an integer in [0, ${MAX_ENSEMBLE_SIZE}], got ${String(o.ensembleSize)}`);
+  }
+  const members = ensembleSizeOf(o, mixture);
+  if (needsEnsemble(mixture) && members < 2) {
+    return bad(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models and needs at least 2 members; the ensemble size is ${members}`);
+  }
   return { ok: true, mixture };
+}
+
+/** Members to train: the request's ensemble size, else DEFAULT_ENSEMBLE_SIZE when the mixture needs an ensemble, else none. */
+export function ensembleSizeOf(o: Pick<TrainOptions, 'ensembleSize'>, mixture: readonly MixturePart[]): number {
+  return o.ensembleSize ?? (needsEnsemble(mixture) ? DEFAULT_ENSEMBLE_SIZE : 0);
 }
 
 export function isTrainerToParent(msg: unknown): msg is TrainerToParent {

@@ -4,13 +4,13 @@
  * pure `selectBatch` of the core; this module feeds it the pool's rows and records the result.
  */
 import { planAssignment } from '../core/assignment';
-import { DEFAULT_BATCH_SIZE } from '../core/defaults';
+import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import type { NearDuplicateGroups } from '../core/nearDuplicates';
-import { formatMixture, selectBatch, type MixturePart, type SelectionInput } from '../core/selection';
+import { formatMixture, needsEnsemble, selectBatch, type MixturePart, type SelectionInput } from '../core/selection';
 import type { Batch, LabelDb } from './labelDb';
 import { FLAG_M1 } from './pool';
-import { readScores, type Scores } from './layout';
+import { findModel, readMemberScores, readScores, type Scores } from './layout';
 import type { Workspace } from './workspace';
 
 
@@ -137,9 +137,10 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
   const scores = options.scores ?? (model ? readScores(ws.dir, model.version) : undefined);
   if (!scores && !onlyRandom) throw new NoModelError();
   const usable = scores ? Math.min(scores.rows, ws.pool.size) : ws.pool.size;
+  const members = scores && needsEnsemble(options.mixture) ? ensembleOf(ws, scores.version, options.mixture) : undefined;
   const picks = selectBatch({
     rowCount: usable,
-    probs: scores?.probs, classes: scores?.classes,
+    probs: scores?.probs, classes: scores?.classes, members,
     idOf: (row) => ws.pool.idKeyOf(row),
     ...batchExclusions(ws, options),
     mixture: options.mixture,
@@ -147,6 +148,17 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
     seed: options.seed ?? 1,
   });
   return { picks, scores: scores ?? { version: 'none', classes: [], rows: 0, probs: new Float32Array(0) }, unscored: ws.pool.size - usable };
+}
+
+/** The members' p(yes) of a model version, or an error that says how to get an ensemble. */
+function ensembleOf(ws: Workspace, version: string, mixture: readonly MixturePart[]): Float32Array[] {
+  const model = findModel(ws.dir, version);
+  const members = model && readMemberScores(model.dir, model.manifest);
+  if (!members) {
+    throw new NoModelError(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models, and model ${version} was trained without one: `
+      + `retrain with that strategy (secreview train --strategy ${formatMixture(mixture)}, or Retrain with it), or add --ensemble-size ${DEFAULT_ENSEMBLE_SIZE}`);
+  }
+  return members;
 }
 
 export async function proposeNextBatch(ws: Workspace, options: NextBatchOptions): Promise<{ batch: Batch | undefined; unscored: number }> {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { MODEL_LABELS } from '../core/labels';
 import { NoModelError } from './batches';
 import type { Workspace } from './workspace';
-import { MODEL_FILES, modelDirOf } from './layout';
+import { MODEL_FILES, memberFiles, modelDirOf } from './layout';
 import type { ModelRecord } from './labelDb';
 
 export interface ModelExport {
@@ -116,6 +116,17 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
         output: { name: 'probs', type: 'float32', shape: ['batch', MODEL_LABELS.length] },
       }, null, 2) + '\n');
     }
+    const members = ensembleMembersOf(record);
+    if (members) {
+      mkdirSync(path.join(tmp, ENSEMBLE_DIR));
+      for (let m = 0; m < members; m++) {
+        const from = path.join(src, memberFiles(m).inference);
+        if (!existsSync(from)) throw new Error(`model ${record.version}: ensemble member ${m + 1}'s graph (${from}) is missing; retrain to rebuild it`);
+        copy(from, `${ENSEMBLE_DIR}/${memberFiles(m).inference}`);
+      }
+      const labelMap = JSON.parse(readFileSync(path.join(tmp, 'label_map.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(path.join(tmp, 'label_map.json'), JSON.stringify({ ...labelMap, ensemble: ensembleLabelMap(members, roberta) }, null, 2) + '\n');
+    }
     put('metrics.json', JSON.stringify(record, null, 2) + '\n');
     const intro = [
       `# Security Review Labeler model ${record.version}`,
@@ -123,7 +134,7 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
       `Trained ${record.createdAt} on the labels of a Security Review Labeler workspace; representation \`${record.representation}\`; ${keptWeights(record)}.`,
       '',
     ];
-    put('README.md', [...intro, ...(roberta ? robertaReadme(roberta, record.version) : hashingReadme(record.version))].join('\n'));
+    put('README.md', [...intro, ...(roberta ? robertaReadme(roberta, record.version) : hashingReadme(record.version)), ...(members ? ensembleReadme(members, roberta) : [])].join('\n'));
     if (existsSync(outDir)) rmdirSync(outDir);
     renameSync(tmp, outDir);
   } catch (e) {
@@ -143,6 +154,33 @@ export function exportFolderFor(chosen: string, version: string): string {
 
 function isEmptyOrMissing(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;
+}
+
+/** Subfolder of an export that holds the ensemble members' graphs. */
+const ENSEMBLE_DIR = 'ensemble';
+
+/** Members of the model's ensemble, from its record (0 without one). */
+function ensembleMembersOf(record: ModelRecord): number {
+  const e = record.ensemble as { members?: unknown } | undefined;
+  return typeof e?.members === 'number' && Number.isInteger(e.members) && e.members > 0 ? e.members : 0;
+}
+
+function ensembleLabelMap(members: number, roberta: RobertaGraph | undefined) {
+  return {
+    files: Array.from({ length: members }, (_, m) => `${ENSEMBLE_DIR}/${memberFiles(m).inference}`),
+    input: { name: 'x', type: 'float32', shape: ['batch', roberta ? roberta.hiddenSize : 'features'], features: roberta ? `the ${roberta.special.bos.token} embedding of the base encoder's last layer` : 'as for model.onnx' },
+    output: { name: 'probs', type: 'float32', shape: ['batch', MODEL_LABELS.length] },
+    combine: 'the ensemble strategy ranks by the mean p(yes) over the members; ucb adds their standard deviation',
+  };
+}
+
+function ensembleReadme(members: number, roberta: RobertaGraph | undefined): string[] {
+  return [
+    '## Ensemble',
+    '',
+    `\`${ENSEMBLE_DIR}/member-1.onnx\` ... \`member-${members}.onnx\`: the ${members} heads trained beside the model, each on a bootstrap resample of the labels (see \`metrics.json\`, \`ensemble\`). Same input as ${roberta ? '`head.onnx` (the base encoder\'s embeddings)' : '`model.onnx`'}, same output; the mean of their p(yes) is what the ensemble strategy ranks by, and their spread is the model's uncertainty.`,
+    '',
+  ];
 }
 
 function labelIds() {

@@ -27,6 +27,8 @@
  *   metrics.json         per-epoch train loss, test loss, precision@k, ROC-AUC; selected epoch
  *   scores.bin           Float32 little-endian, rows x classes (MODEL_LABELS order), one row per pool row
  *   cwe.json             only with the CWE-tag head: the tags learned and each one's probability on the likeliest `yes` reviews
+ *   member-<m>.bin, member-<m>.onnx   only with an ensemble (`record.ensemble`): member m's head and inference graph (m from 1)
+ *   member-scores.bin    only with an ensemble: Float32 little-endian p(yes), members x rows (member-major), one row per pool row
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -64,6 +66,11 @@ export const MODEL_FILES = {
   metrics: 'metrics.json',
   scores: 'scores.bin',
 } as const;
+
+/** Files of ensemble member `m` (0-based; named from 1): its head and its inference graph. */
+export const memberFiles = (m: number) => ({ head: `member-${m + 1}.bin`, inference: `member-${m + 1}.onnx` });
+/** Every member's p(yes) for every pool row, member after member. */
+export const MEMBER_SCORES_FILE = 'member-scores.bin';
 
 /** The CWE-tag head's ratings of the likeliest `yes` reviews (models trained with `cweHead`). */
 export const CWE_SCORES_FILE = 'cwe.json';
@@ -179,4 +186,21 @@ export function loadScores(workspaceDir: string, version?: string): PoolScores |
     throw new Error(`${file} holds ${scores.rows} rows x ${scores.classes.length} classes, expected ${scoredRows} x ${classes.length}; retrain to rebuild it`);
   }
   return { version: model.version, classes: [...classes], probs: scores.probs, rows: scoredRows };
+}
+
+/**
+ * The p(yes) of each ensemble member for every pool row the model scored, one array per member
+ * (views of one read), checked against the manifest; undefined when the model has no ensemble.
+ */
+export function readMemberScores(modelDir: string, manifest: ModelManifest): Float32Array[] | undefined {
+  const members = manifest.record.ensemble?.members ?? 0;
+  if (!members) return undefined;
+  const file = path.join(modelDir, MEMBER_SCORES_FILE);
+  if (!existsSync(file)) throw new Error(`${file} is missing (the model has ${members} ensemble members); retrain to rebuild it`);
+  const rows = manifest.scoredRows;
+  const size = statSync(file).size;
+  if (size !== members * rows * 4) throw new Error(`${file} has ${size} bytes, expected ${members} members x ${rows} rows x 4; retrain to rebuild it`);
+  const buf = readFileSync(file);
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return Array.from({ length: members }, (_, m) => all.subarray(m * rows, (m + 1) * rows));
 }

@@ -20,6 +20,13 @@ export function encoderOverride(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>
   return { roberta: { ...(folder ? { modelPath: path.resolve(io.cwd, folder) } : {}), cacheDir: defaultModelCacheDir(io.env) } };
 }
 
+/** An ensemble's p(yes) for one text: mean, population standard deviation and the members'. */
+function ensembleSummary(members: readonly number[]): { yes: number; sd: number; members: number[] } {
+  const mean = members.reduce((a, b) => a + b, 0) / members.length;
+  const sd = Math.sqrt(members.reduce((a, b) => a + (b - mean) ** 2, 0) / members.length);
+  return { yes: +mean.toFixed(6), sd: +sd.toFixed(6), members: members.map((v) => +v.toFixed(6)) };
+}
+
 export const predictCommand: CliCommand = {
   name: 'predict',
   summary: 'print the latest model\'s label probabilities for the reviews in a JSONL file',
@@ -27,6 +34,8 @@ export const predictCommand: CliCommand = {
     'Usage: secreview predict <file.jsonl[.gz]> [--out FILE] [--model VERSION] [--device D]',
     '',
     'Writes one JSON line per input review: {"id": ..., "probs": {"yes": p, "no": p, "unclear": p, "language": p}}.',
+    'A model trained with an ensemble adds "ensemble": {"yes": mean, "sd": spread, "members": [p, ...]}: each',
+    'member\'s p(yes), their mean (what the ensemble strategy ranks by) and their standard deviation.',
     'Accepts the same input shapes as "secreview import"; bad lines are reported with their line number',
     'and skipped.',
     '',
@@ -60,12 +69,13 @@ export const predictCommand: CliCommand = {
     let written = 0, problems = 0;
     let ids: string[] = [], texts: string[] = [];
     const flush = async () => {
-      const probs = await predictor.predict(texts);
+      const { probs, memberYes } = await predictor.predictWithMembers(texts);
       const C = predictor.classes.length;
       for (let i = 0; i < ids.length; i++) {
         const p: Record<string, number> = {};
         predictor.classes.forEach((c, k) => { p[c] = +probs[i * C + k]!.toFixed(6); });
-        await emit(JSON.stringify({ id: ids[i], probs: p }));
+        const members = memberYes.map((m) => m[i]!);
+        await emit(JSON.stringify({ id: ids[i], probs: p, ...(members.length ? { ensemble: ensembleSummary(members) } : {}) }));
       }
       written += ids.length;
       ids = []; texts = [];

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { REPRESENTATION_IDS, type RepresentationId } from '../../../python-free-train/features/representation';
 import { ROBERTA_DEFAULT_MAX_TOKENS, ROBERTA_PRECISION_CHOICES, defaultModelCacheDir, type RobertaPrecisionChoice } from '../../../python-free-train/features/roberta';
-import { DEFAULT_HASHING_DIM } from '../../core/defaults';
+import { DEFAULT_ENSEMBLE_SIZE, DEFAULT_HASHING_DIM, MAX_ENSEMBLE_SIZE } from '../../core/defaults';
 import { parseMixture } from '../../core/selection';
 import { DEVICE_CHOICES, type DeviceChoice, type EpochRecord, type TrainOptions, type TrainProgress } from '../../protocol/trainer';
 import { TrainerFailedError } from '../../train/client';
@@ -112,6 +112,9 @@ export const trainCommand: CliCommand = {
     '                      strength the split picked',
     '                      (the metrics printed stay the split\'s); the default for a linear head, where',
     '                      cross-validation showed a gain; --no-refit keeps the split\'s head',
+    `  --ensemble-size M   heads trained beside the model, each on a bootstrap resample of the labels, that`,
+    `                      score every pool review, for the strategies ensemble, thompson and ucb (default`,
+    `                      ${DEFAULT_ENSEMBLE_SIZE} when the strategy has one of them, else 0; at most ${MAX_ENSEMBLE_SIZE})`,
     '',
     'RoBERTa (--representation roberta): embeddings of each pool text are computed once and cached in',
     '.secreview/cache/embeddings/; the head (dense 768 -> tanh -> 4 classes, as RobertaForSequenceClassification)',
@@ -145,7 +148,7 @@ export const trainCommand: CliCommand = {
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
     strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' }, 'cwe-head': { type: 'boolean' },
-    'refit-all': { type: 'boolean' }, 'no-refit': { type: 'boolean' },
+    'refit-all': { type: 'boolean' }, 'no-refit': { type: 'boolean' }, 'ensemble-size': { type: 'string' },
     ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
   async run(args, io) {
@@ -170,6 +173,7 @@ export const trainCommand: CliCommand = {
       hashingDim: optInt(args, 'dim', DEFAULT_HASHING_DIM, 2, 1 << 22),
       ...(args.values['cwe-head'] === true ? { cweHead: true } : {}),
       ...(refitAll === undefined ? {} : { refitAll }),
+      ...(optString(args, 'ensemble-size') === undefined ? {} : { ensembleSize: optInt(args, 'ensemble-size', DEFAULT_ENSEMBLE_SIZE, 0, MAX_ENSEMBLE_SIZE) }),
       ...(representation === 'roberta' ? { ...robertaTrainOptions(args, io), ...finetuneTrainOptions(args) } : {}),
     };
     return withWorkspace(io, 'train', async (ws) => {
@@ -212,6 +216,8 @@ export const trainCommand: CliCommand = {
         if (selected?.precisionAtK != null) io.out(`Kept epoch ${selected.epoch}: precision@${selected.k} for "yes" ${selected.precisionAtK.toFixed(3)} on the test split.`);
       }
       if (training.model.refitRows && fit?.fit !== 'l2') io.out(`The pool was scored by a head refit on all ${training.model.refitRows} labeled reviews for ${training.model.selectedEpoch} epochs (the figures above are the split's).`);
+      const ensemble = training.model.ensemble;
+      if (ensemble) io.out(`Ensemble: ${ensemble.members} members, ${ensemble.resampling}; each scored the pool.`);
       io.out(batch.items.length
         ? `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} (iteration ${batch.iteration}) proposes ${batch.items.length} reviews by ${batch.strategy}.`
         : `Scored ${training.model.scoredRows} pool reviews; batch ${batch.id} is empty (${options.batchSize === 0 ? '--size 0' : 'every scored review is labeled or already proposed: import more reviews'}).`);

@@ -9,7 +9,9 @@ import { before, describe, test } from 'node:test';
 import { Backend, Tensor } from '../../../python-free-train/backend';
 import { buildObjectiveGraph, gradName } from '../../../python-free-train/models/headGraphs';
 import { minimizeLbfgs } from '../../../python-free-train/trainer/lbfgs';
-import { fitRegularizedHead } from '../../../python-free-train/trainer/regularized';
+import { fitBootstrapHeads, fitRegularizedHead, memberSeed } from '../../../python-free-train/trainer/regularized';
+import { fitEnsembleMembers, fitTrainerHead } from '../../../python-free-train/trainer/head';
+import { stratifiedBootstrap } from '../../../python-free-train/trainer/split';
 import { mulberry32 } from '../../../src/core/hash';
 
 const D = 16, C = 4;
@@ -173,5 +175,44 @@ describe('regularized linear head', () => {
     assert.equal(none.l2, 1, 'the middle of the default strengths');
     assert.match(none.selection, /too few labels/);
     await none.model.release();
+  });
+
+  test('ensemble members: each the penalized fit on its own bootstrap resample (rows weighted by how often they were drawn), seeded per member', async () => {
+    const { x, y } = linearTask(300, 6);
+    const options = { l2: 1, seed: 4, classes: C, classWeighting: 'none' as const, backend };
+    const weightsOf = async (models: Awaited<ReturnType<typeof fitBootstrapHeads>>) => {
+      const out = models.map((m) => { const st = m.getState(); return Float64Array.from([...st.params[0]!.data, ...st.params[1]!.data]); });
+      await Promise.all(models.map((m) => m.release()));
+      return out;
+    };
+    const three = await weightsOf(await fitBootstrapHeads(x, y, D, { ...options, members: 3 }));
+    for (let m = 0; m < 3; m++) {
+      const counts = stratifiedBootstrap(y, memberSeed(4, m));
+      const reference = minimizeLbfgs((t, g) => objective(x, y, Float64Array.from(counts), 1, t, g), new Float64Array(D * C + C), { gradientTolerance: 1e-8 });
+      const gap = Math.max(...three[m]!.map((v, i) => Math.abs(v - reference.x[i]!)));
+      assert.ok(gap < 2e-2, `member ${m + 1} is the minimum over its resample (largest gap ${gap})`);
+    }
+    const spread = Math.max(...three[0]!.map((v, i) => Math.abs(v - three[1]![i]!)));
+    assert.ok(spread > 0.05, `members differ (largest weight difference ${spread})`);
+    const two = await weightsOf(await fitBootstrapHeads(x, y, D, { ...options, members: 2 }));
+    assert.deepEqual(two, three.slice(0, 2), 'a member\'s resample does not depend on how many members there are');
+  });
+
+  test('ensemble members of a head with hidden layers: bootstrap resamples of the training split, each with its own seed', async () => {
+    const { x, y } = linearTask(240, 8);
+    const nTrain = 170;
+    const data = { xTrain: x.slice(0, nTrain * D), yTrain: y.slice(0, nTrain), xTest: x.slice(nTrain * D), yTest: y.slice(nTrain) };
+    const options = { epochs: 3, seed: 2, hidden: [8], learningRate: 0.05, miniBatch: 16, weightDecay: 1e-4, classes: C, targetClass: 0, backend };
+    const kept = await fitTrainerHead(data, D, options);
+    const members = await fitEnsembleMembers(data, D, kept, { ...options, members: 2 });
+    try {
+      assert.equal(members.length, 2);
+      const [a, b] = [await members[0]!.predict(data.xTest, 70), await members[1]!.predict(data.xTest, 70)];
+      assert.ok(a.some((v, i) => Math.abs(v - b[i]!) > 1e-3), 'the members score differently');
+      for (const p of [a, b]) for (let i = 0; i < 70; i++) assert.ok(Math.abs(p.subarray(i * C, i * C + C).reduce((s, v) => s + v, 0) - 1) < 1e-5);
+    } finally {
+      await kept.model.release();
+      await Promise.all(members.map((m) => m.release()));
+    }
   });
 });

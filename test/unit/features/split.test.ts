@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stratifiedFolds, stratifiedSplit } from '../../../python-free-train/trainer/split';
+import { expandCounts, stratifiedBootstrap, stratifiedFolds, stratifiedSplit } from '../../../python-free-train/trainer/split';
 import { balancedWeights, targetMetrics } from '../../../python-free-train/trainer/fit';
 import { isParentToTrainer, isTrainerToParent } from '../../../src/protocol/trainer';
 
@@ -15,6 +15,18 @@ test('stratified split keeps each class\'s share in the test split, is seeded, a
   assert.deepEqual(stratifiedSplit(labels, 0.3, 5), s);
   assert.notDeepEqual(stratifiedSplit(labels, 0.3, 6).test, s.test);
   assert.throws(() => stratifiedSplit(labels, 1, 1), /test share/);
+});
+
+test('stratified bootstrap: each class drawn with replacement as often as it has members, seeded', () => {
+  const counts = stratifiedBootstrap(labels, 7);
+  for (const c of [0, 1, 2, 3]) {
+    const drawn = Array.from(labels).reduce((n, l, i) => n + (l === c ? counts[i]! : 0), 0);
+    assert.equal(drawn, Array.from(labels).filter((l) => l === c).length, `class ${c} keeps its count`);
+  }
+  assert.ok(counts.some((k) => k === 0) && counts.some((k) => k > 1), 'some rows are left out and some drawn twice or more');
+  assert.deepEqual(stratifiedBootstrap(labels, 7), counts);
+  assert.notDeepEqual(stratifiedBootstrap(labels, 8), counts);
+  assert.deepEqual(Array.from(expandCounts(Int32Array.of(0, 2, 1, 0, 3))), [1, 1, 2, 4, 4, 4]);
 });
 
 test('stratified folds deal every class evenly over the folds', () => {
