@@ -328,8 +328,13 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       : { label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
   }
   items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
-  // Ensemble and feature-space strategies need models that Retrain does not build yet (the simulation study runs them).
-  for (const st of STRATEGIES.filter((s) => STRATEGY_NEEDS[s] === 'probabilities' || STRATEGY_NEEDS[s] === 'nothing')) items.push({ label: STRATEGY_INFO[st].title, description: STRATEGY_INFO[st].description, spec: st });
+  // Ensemble strategies rank by the members of a model trained with an ensemble; feature-space strategies run in the simulation study.
+  const members = ws.db.latestModel()?.ensemble as { members?: number } | undefined;
+  for (const st of STRATEGIES.filter((s) => STRATEGY_NEEDS[s] !== 'features')) {
+    const unavailable = STRATEGY_NEEDS[st] === 'ensemble' && !members?.members
+      ? `needs a model trained with an ensemble: set secreview.strategy.mixture to ${st} and Retrain` : undefined;
+    items.push({ label: STRATEGY_INFO[st].title, description: unavailable ?? STRATEGY_INFO[st].description, spec: st });
+  }
   items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
   const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', ignoreFocusOut: true, placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });
   if (!pick) return undefined;

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Workspace } from '../store/workspace';
+import { needsEnsemble, parseMixture } from '../core/selection';
 import { retrainAndPropose } from '../train/retrain';
 import type { Log } from './log';
 import { settings } from './settings';
@@ -29,7 +30,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
           finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
         } : {}),
       } : {};
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, ...(cfg.cweHead ? { cweHead: true } : {}), ...roberta }, {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize), ...roberta }, {
         signal: controller.signal, env,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
@@ -50,4 +51,13 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
       throw e;
     }
   });
+}
+
+/** The ensemble size of a Retrain: the setting's, when the mixture ranks by an ensemble (an unparsable mixture is refused by the request check). */
+function ensembleRequest(mixture: string, size: number): { ensembleSize?: number } {
+  try {
+    return needsEnsemble(parseMixture(mixture)) ? { ensembleSize: size } : {};
+  } catch {
+    return {};
+  }
 }

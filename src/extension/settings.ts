@@ -1,6 +1,6 @@
 /** The extension's settings (`secreview.*`), read fresh each time so changes apply at once. */
 import * as vscode from 'vscode';
-import { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE_SECONDS, DEFAULT_MIXTURE, PANEL_ACTION_KEYS } from '../core/defaults';
+import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE_SECONDS, DEFAULT_MIXTURE, MAX_ENSEMBLE_SIZE, PANEL_ACTION_KEYS } from '../core/defaults';
 import { compilePatterns } from '../core/bootstrap';
 import { LABEL_INFO, type Label } from '../core/labels';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
@@ -10,6 +10,8 @@ import type { LabelGuideline } from '../protocol/webview';
 export interface Settings {
   batchSize: number;
   mixture: string;
+  /** Heads trained beside the model when the mixture has an ensemble strategy. */
+  ensembleSize: number;
   representation: 'hashing' | 'roberta';
   modelPath: string;
   /** Hub model used when modelPath is empty (`owner/name`), and its revision. */
@@ -57,6 +59,7 @@ export function settings(): Settings {
   return {
     batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? DEFAULT_BATCH_SIZE)),
     mixture: c.get<string>('strategy.mixture') || DEFAULT_MIXTURE,
+    ensembleSize: Math.min(MAX_ENSEMBLE_SIZE, Math.max(2, Math.floor(c.get<number>('strategy.ensembleSize') ?? DEFAULT_ENSEMBLE_SIZE))),
     representation: c.get<string>('model.representation') === 'roberta' ? 'roberta' : 'hashing',
     modelPath: c.get<string>('model.path') ?? '',
     modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',

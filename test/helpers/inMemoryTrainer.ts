@@ -11,7 +11,7 @@ import type { Backend } from '../../python-free-train/backend';
 import type { HashingConfig } from '../../python-free-train/features/representation';
 import { HashingRepresentation } from '../../python-free-train/features/hashing';
 import { splitData } from '../../python-free-train/trainer/fit';
-import { fitTrainerHead, type HeadSelection } from '../../python-free-train/trainer/head';
+import { fitEnsembleMembers, fitTrainerHead, type HeadSelection } from '../../python-free-train/trainer/head';
 import { stratifiedSplit } from '../../python-free-train/trainer/split';
 import { TRAINING_DEFAULTS } from '../../python-free-train/trainer/job';
 
@@ -48,6 +48,8 @@ export interface InMemoryOptions {
   classWeighting?: 'none' | 'balanced';
   /** The linear head: refit on the training and test split together at the chosen strength (default: the trainer's). */
   refitAll?: boolean;
+  /** Ensemble members fitted beside the head, as the trainer fits them (`ensembleSize`). */
+  members?: number;
   backend?: Backend;
 }
 
@@ -57,6 +59,8 @@ export interface InMemoryModel {
   selection: HeadSelection;
   /** Probabilities (rows x 4, MODEL_LABELS order) of feature rows. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /** Each ensemble member's p(yes) of feature rows (none without `members`). */
+  predictMembers(x: Float32Array, n: number): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 
@@ -67,7 +71,8 @@ export async function fitHashing(unlabeledTexts: readonly string[], config: Part
 /** Trains on feature rows `x` (n x dim) with classes `y`; uses the trainer's split and head fit. */
 export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: number, options: InMemoryOptions): Promise<InMemoryModel> {
   const split = stratifiedSplit(y, options.testShare ?? TRAINING_DEFAULTS.testShare, options.seed);
-  const fit = await fitTrainerHead(splitData(x, y, dim, split), dim, {
+  const data = splitData(x, y, dim, split);
+  const headOptions = {
     epochs: options.epochs, seed: options.seed,
     hidden: options.hidden ?? [...TRAINING_DEFAULTS.hidden],
     learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate,
@@ -76,10 +81,21 @@ export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: numbe
     classes: MODEL_LABELS.length, targetClass: MODEL_LABELS.indexOf('yes'), backend: options.backend,
     classWeighting: options.classWeighting ?? TRAINING_DEFAULTS.classWeighting,
     ...(options.refitAll !== undefined ? { refitAll: options.refitAll } : {}),
-  });
+  };
+  const fit = await fitTrainerHead(data, dim, headOptions);
+  const members = options.members ? await fitEnsembleMembers(data, dim, fit, { ...headOptions, members: options.members }) : [];
+  const yes = MODEL_LABELS.indexOf('yes');
   return {
     epochs: fit.epochs, selectedEpoch: fit.selectedEpoch, selection: fit.selection,
     predict: (xs, n) => fit.model.predict(xs, n),
-    release: () => fit.model.release(),
+    predictMembers: async (xs, n) => {
+      const out: Float32Array[] = [];
+      for (const m of members) {
+        const p = await m.predict(xs, n);
+        out.push(Float32Array.from({ length: n }, (_, i) => p[i * MODEL_LABELS.length + yes]!));
+      }
+      return out;
+    },
+    release: async () => { await fit.model.release(); await Promise.all(members.map((m) => m.release())); },
   };
 }

@@ -218,6 +218,26 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     assert(Math.abs(sum - 1) < 1e-3, `probabilities sum to 1 (${sum})`);
   });
 
+  await test('Retrain with an ensemble strategy in the settings trains that many members and proposes by their mean', async () => {
+    const s = session();
+    const cfg = vscode.workspace.getConfiguration('secreview');
+    const models = s.ws.db.models().length;
+    await cfg.update('strategy.mixture', 'ensemble', vscode.ConfigurationTarget.Workspace);
+    await cfg.update('strategy.ensembleSize', 3, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('secreview.retrain');
+    } finally {
+      await cfg.update('strategy.mixture', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('strategy.ensembleSize', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    assert(s.ws.db.models().length === models + 1, `a model is recorded (trainer: ${JSON.stringify(ext.status.trainer)})`);
+    const model = s.ws.db.latestModel()!;
+    const ensemble = model.ensemble as { members?: number } | undefined;
+    assert(ensemble?.members === 3, `the model records the ensemble size of the setting: ${JSON.stringify(ensemble)}`);
+    const batch = s.ws.db.latestBatch()!;
+    assert(batch.modelVersion === model.version && batch.strategy === 'ensemble' && batch.items.every((it) => it.strategy === 'ensemble'), `the batch is the ensemble's: ${batch.strategy}`);
+  });
+
   await test('Export Model... writes the latest model\'s inference graph, label map, metrics and README', async () => {
     const model = session().ws.db.latestModel();
     assert(model, 'Retrain left a model');
