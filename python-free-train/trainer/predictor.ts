@@ -40,15 +40,20 @@ export class Predictor {
 
   /** Probabilities (texts.length x classes) and, with an ensemble, each member's p(yes) per text. */
   async predictWithMembers(texts: readonly string[]): Promise<{ probs: Float32Array; memberYes: Float32Array[] }> {
-    if (!texts.length) return { probs: new Float32Array(0), memberYes: this.members.map(() => new Float32Array(0)) };
-    const x = await this.representation.featurize(texts);
-    const n = texts.length, yes = this.classes.indexOf('yes'), C = this.classes.length;
-    const memberYes: Float32Array[] = [];
+    const x = texts.length ? await this.representation.featurize(texts) : new Float32Array(0);
+    return { probs: await this.predictFeatures(x, texts.length), memberYes: await this.predictMembersFeatures(x, texts.length) };
+  }
+
+  /** Each ensemble member's p(yes) of `rows` feature vectors (none without an ensemble). */
+  async predictMembersFeatures(x: Float32Array, rows: number): Promise<Float32Array[]> {
+    const yes = this.classes.indexOf('yes'), C = this.classes.length;
+    const out: Float32Array[] = [];
     for (const member of this.members) {
-      const p = (await member.run({ x: Tensor.float32(x, [n, this.representation.dim]) }, ['probs'])).probs!.float32;
-      memberYes.push(Float32Array.from({ length: n }, (_, i) => p[i * C + yes]!));
+      if (!rows) { out.push(new Float32Array(0)); continue; }
+      const p = (await member.run({ x: Tensor.float32(x, [rows, this.representation.dim]) }, ['probs'])).probs!.float32;
+      out.push(Float32Array.from({ length: rows }, (_, i) => p[i * C + yes]!));
     }
-    return { probs: await this.predictFeatures(x, n), memberYes };
+    return out;
   }
 
   /** Probabilities, texts.length x classes, row-major in `classes` order. */

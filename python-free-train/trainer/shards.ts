@@ -9,7 +9,8 @@
  * Files under `.secreview/shards/` (never read by anything but `merge-shards`):
  *   embed-<fingerprint>-<I>-of-<N>/         an fp16 embedding cache of the shard's texts not yet
  *                                           in the workspace cache, then `shard.json` (written last)
- *   score-<version>-<I>-of-<N>.f32          Float32 probabilities, rows x classes, then
+ *   score-<version>-<I>-of-<N>.f32          Float32, per row the classes' probabilities and, for a model with
+ *                                           an ensemble, each member's p(yes) (rows x (classes + members)), then
  *   score-<version>-<I>-of-<N>.json         its description (written last)
  * A shard without its JSON is incomplete (killed mid-way) and is redone, never merged.
  */
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { MODEL_LABELS } from '../../src/core/labels';
 import { NoModelError } from '../../src/store/batches';
 import type { Pool } from '../../src/store/pool';
-import { MODEL_FILES, findModel, readManifest, workspacePaths, type ModelManifest } from '../../src/store/layout';
+import { MEMBER_SCORES_FILE, MODEL_FILES, findModel, readManifest, workspacePaths, type ModelManifest } from '../../src/store/layout';
 import type { Backend } from '../backend';
 import { featurizeCached, textKey, type FeatureCache } from '../features/cache';
 import { defaultFeaturizeWorkers, featurizeInOrder } from '../features/parallelFeaturizer';
@@ -73,7 +74,11 @@ export function shardsDirOf(workspaceDir: string): string {
 
 interface ShardMetaBase { shard: number; shards: number; from: number; to: number; poolRows: number; createdAt: string }
 export interface EmbedShardMeta extends ShardMetaBase { kind: 'embed'; fingerprint: string; dim: number; computed: number; cached: number }
-export interface ScoreShardMeta extends ShardMetaBase { kind: 'score'; version: string; fingerprint: string; classes: string[] }
+export interface ScoreShardMeta extends ShardMetaBase {
+  kind: 'score'; version: string; fingerprint: string; classes: string[];
+  /** Ensemble members whose p(yes) follows each row's probabilities (absent: none). */
+  members?: number;
+}
 
 const tag = (s: ShardSpec) => `${s.index}-of-${s.count}`;
 const EMBED_RE = /^embed-([0-9A-Za-z._-]+?)-(\d+)-of-(\d+)$/;
@@ -156,9 +161,19 @@ export async function scoreShard(workspaceDir: string, pool: Pool, s: ShardSpec,
     try {
       const chunk = o.chunk ?? 2048;
       // Hashing models hash the texts in worker threads while the head scores (same scores).
+      const C = predictor.classes.length, M = predictor.ensembleSize;
       await featurizeInOrder(pool.bodyChunks(chunk, from, to), (texts, scratch) => (cache ? featurizeCached(rep, cache, texts) : rep.featurize(texts, scratch)), async (x, rows) => {
         const p = await predictor.predictFeatures(x, rows);
-        await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+        const members = await predictor.predictMembersFeatures(x, rows);
+        // Per row: the classes' probabilities, then each member's p(yes).
+        const block = M ? new Float32Array(rows * (C + M)) : p;
+        if (M) {
+          for (let r = 0; r < rows; r++) {
+            block.set(p.subarray(r * C, (r + 1) * C), r * (C + M));
+            for (let m = 0; m < M; m++) block[r * (C + M) + C + m] = members[m]![r]!;
+          }
+        }
+        await out.write(new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
         done += rows;
         o.onProgress?.({ done, total: to - from });
         cancelled(o.signal);
@@ -168,7 +183,11 @@ export async function scoreShard(workspaceDir: string, pool: Pool, s: ShardSpec,
     }
     if (done !== to - from) throw new ShardError(`scored ${done} rows, expected ${to - from}`);
     await rename(tmp, `${base}.f32`);
-    const meta: ScoreShardMeta = { kind: 'score', version: model.version, fingerprint: rep.fingerprint(), classes: [...predictor.classes], shard: s.index, shards: s.count, from, to, poolRows: pool.size, createdAt: new Date().toISOString() };
+    const meta: ScoreShardMeta = {
+      kind: 'score', version: model.version, fingerprint: rep.fingerprint(), classes: [...predictor.classes],
+      ...(predictor.ensembleSize ? { members: predictor.ensembleSize } : {}),
+      shard: s.index, shards: s.count, from, to, poolRows: pool.size, createdAt: new Date().toISOString(),
+    };
     await writeAtomic(`${base}.json`, `${JSON.stringify(meta, null, 1)}\n`);
     return { ...meta, file: `${base}.f32` };
   } finally {
@@ -273,8 +292,9 @@ export async function mergeEmbedShards(workspaceDir: string, pool: Pool, g: Shar
 }
 
 /**
- * Concatenates a complete group of score shards into the model's `scores.bin` (atomically), and
- * records the rows scored in its `model.json` when the pool has grown since training.
+ * Concatenates a complete group of score shards into the model's `scores.bin` (atomically), with
+ * an ensemble its members' p(yes) into `member-scores.bin`, and records the rows scored in its
+ * `model.json` when the pool has grown since training.
  */
 export async function mergeScoreShards(workspaceDir: string, g: ShardGroup<ScoreShardMeta>): Promise<{ version: string; rows: number; file: string }> {
   const { poolRows } = checkGroup(g);
@@ -282,28 +302,45 @@ export async function mergeScoreShards(workspaceDir: string, g: ShardGroup<Score
   if (!model) throw new ShardError(`score shards of model ${g.key}, which is not in this workspace`);
   const fingerprint = model.manifest.record.representationFingerprint;
   const classes = model.manifest.classes;
+  const M = model.manifest.record.ensemble?.members ?? 0;
   for (const { meta } of g.shards) {
     if (meta.fingerprint !== fingerprint) throw new ShardError(`score shard ${meta.shard} of ${g.key} was made with representation ${meta.fingerprint}, the model has ${fingerprint}`);
     if (meta.classes.join(',') !== classes.join(',')) throw new ShardError(`score shard ${meta.shard} of ${g.key} has classes ${meta.classes.join(',')}, the model ${classes.join(',')}`);
+    if ((meta.members ?? 0) !== M) throw new ShardError(`score shard ${meta.shard} of ${g.key} holds ${meta.members ?? 0} ensemble members' scores, the model has ${M}; rerun it with this version`);
   }
   const C = classes.length || MODEL_LABELS.length;
   const target = path.join(model.dir, MODEL_FILES.scores);
-  const tmp = `${target}.${process.pid}.tmp`;
+  const membersTarget = path.join(model.dir, MEMBER_SCORES_FILE);
+  const tmp = `${target}.${process.pid}.tmp`, membersTmp = `${membersTarget}.${process.pid}.tmp`;
   const out = await open(tmp, 'w');
+  const membersOut = M ? await open(membersTmp, 'w') : undefined;
+  const close = async () => { await out.close(); await membersOut?.close(); };
   try {
     for (const { meta, path: file } of [...g.shards].sort((a, b) => a.meta.shard - b.meta.shard)) {
       const bytes = readFileSync(file);
-      if (bytes.byteLength !== (meta.to - meta.from) * C * 4) throw new ShardError(`${file} has ${bytes.byteLength} bytes, expected ${(meta.to - meta.from) * C * 4} (rows ${meta.from}..${meta.to}); rerun shard ${meta.shard}`);
-      await out.write(bytes);
+      const rows = meta.to - meta.from;
+      if (bytes.byteLength !== rows * (C + M) * 4) throw new ShardError(`${file} has ${bytes.byteLength} bytes, expected ${rows * (C + M) * 4} (rows ${meta.from}..${meta.to}); rerun shard ${meta.shard}`);
+      if (!M) { await out.write(bytes); continue; }
+      const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const probs = new Float32Array(rows * C);
+      const members = Array.from({ length: M }, () => new Float32Array(rows));
+      for (let r = 0; r < rows; r++) {
+        probs.set(values.subarray(r * (C + M), r * (C + M) + C), r * C);
+        for (let m = 0; m < M; m++) members[m]![r] = values[r * (C + M) + C + m]!;
+      }
+      await out.write(new Uint8Array(probs.buffer));
+      for (let m = 0; m < M; m++) await membersOut!.write(new Uint8Array(members[m]!.buffer), 0, rows * 4, (m * poolRows + meta.from) * 4);
     }
   } catch (e) {
-    await out.close();
+    await close();
     await rm(tmp, { force: true });
+    await rm(membersTmp, { force: true });
     throw e;
   }
-  await out.close();
+  await close();
   const manifestFile = path.join(model.dir, MODEL_FILES.model);
   const manifest: ModelManifest = readManifest(model.dir);
+  if (M) await rename(membersTmp, membersTarget);
   await rename(tmp, target);
   if (manifest.scoredRows !== poolRows) {
     // The pool grew since training: the merged scores cover the new rows too.

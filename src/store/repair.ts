@@ -17,7 +17,7 @@ import { listBackups } from './backups';
 import { emptyLabelData, labelEventProblem, readLabelData, serializeLabelData, SCHEMA_VERSION, upgradeLabelData, type LabelData } from './labelDb';
 import { FileLock } from './lock';
 import { poolProblem, rebuildPool } from './pool';
-import { readScores, workspacePaths } from './layout';
+import { findModel, readMemberScores, readScores, workspacePaths } from './layout';
 import { NoWorkspaceError, Workspace, WORKSPACE_DIR } from './workspace';
 
 export type RepairOutcome = 'ok' | 'repaired' | 'not recovered';
@@ -200,6 +200,9 @@ function checkModels(ws: Workspace, steps: RepairStep[]): void {
     try {
       const scores = readScores(ws.dir, m.version);
       if (scores && scores.rows > ws.pool.size) steps.push({ subject: `model ${m.version}`, outcome: 'not recovered', detail: `scores.bin holds ${scores.rows} rows but the pool has ${ws.pool.size}; retrain to score the pool again` });
+      // An ensemble's member scores are checked against the model's manifest (throws what is wrong).
+      const folder = findModel(ws.dir, m.version);
+      if (folder) readMemberScores(folder.dir, folder.manifest);
     } catch (e) {
       steps.push({ subject: `model ${m.version}`, outcome: 'not recovered', detail: `${(e as Error).message}; retrain to rebuild it` });
     }

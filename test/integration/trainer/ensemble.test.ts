@@ -146,6 +146,16 @@ test('ensemble strategies need members: a model without them is refused with wha
     const later = await cli(folder, 'next', '--json', '--strategy', 'ensemble', '--size', '5');
     assert.equal(later.code, 0, later.err.join('\n'));
     assert.equal((JSON.parse(later.out.join('\n')) as { items: Item[] }).items.length, 5);
+
+    // Damaged member scores are named, by next and by repair, never read as if whole.
+    const version = (JSON.parse(withMembers.out.join('\n')) as Report).model.version;
+    const file = path.join(folder, '.secreview', 'models', version, MEMBER_SCORES_FILE);
+    writeFileSync(file, readFileSync(file).subarray(0, 100));
+    const damaged = await cli(folder, 'next', '--strategy', 'ucb', '--size', '5');
+    assert.notEqual(damaged.code, 0);
+    assert.match(damaged.err.join('\n'), /member-scores\.bin has 100 bytes, expected 3 members x \d+ rows x 4; retrain to rebuild it/);
+    const repaired = await cli(folder, 'repair');
+    assert.match(repaired.out.join('\n'), new RegExp(`model ${version}.*member-scores\\.bin has 100 bytes`));
   } finally {
     cleanup();
   }

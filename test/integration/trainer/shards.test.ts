@@ -10,7 +10,7 @@ import { DEVICE_CHOICES } from '../../../python-free-train/backend';
 import { textKey } from '../../../python-free-train/features/cache';
 import { Fp16EmbeddingCache } from '../../../python-free-train/roberta/embeddingCache';
 import { writeTinyRoberta } from '../../helpers/robertaFixtures';
-import { workspacePaths } from '../../../src/store/layout';
+import { MEMBER_SCORES_FILE, workspacePaths } from '../../../src/store/layout';
 import { parseShard, shardRange } from '../../../python-free-train/trainer/shards';
 import { Workspace } from '../../../src/store/workspace';
 import { paperWorkspace, repoRoot, needsPaperData, paperLabelsFile } from './helpers';
@@ -77,10 +77,11 @@ test('3 embed shards and 3 score shards as separate processes, merged, equal a s
     assert.deepEqual(readdirSync(path.join(folder, '.secreview', 'shards')), [], 'merged shards are removed');
 
     // Training afterwards embeds nothing: the sharded cache holds every pool text.
-    const trained = await cli(folder, 'train', '--json', '--representation', 'roberta', ...encoder, '--epochs', '2', '--size', '0');
+    const trained = await cli(folder, 'train', '--json', '--representation', 'roberta', ...encoder, '--epochs', '2', '--size', '0', '--ensemble-size', '2');
     assert.equal(trained.code, 0, trained.err.join('\n'));
-    const model = (JSON.parse(trained.out.join('\n')) as { model: { version: string; embedding: { cached: number; computed: number }; representationFingerprint: string } }).model;
+    const model = (JSON.parse(trained.out.join('\n')) as { model: { version: string; embedding: { cached: number; computed: number }; representationFingerprint: string; ensemble?: { members: number } } }).model;
     assert.equal(model.embedding.computed, 0);
+    assert.equal(model.ensemble?.members, 2, 'two members beside the head (hidden layer: seeds and resamples of the training split)');
     assert.equal(model.representationFingerprint, report.merged[0]!.fingerprint);
 
     // The same vectors as one process embedding the whole pool.
@@ -107,7 +108,10 @@ test('3 embed shards and 3 score shards as separate processes, merged, equal a s
 
     // Scores: 3 processes, merged into the model's scores.bin; equal to the trainer's own scores.
     const scoresFile = path.join(folder, '.secreview', 'models', model.version, 'scores.bin');
+    const membersFile = path.join(folder, '.secreview', 'models', model.version, MEMBER_SCORES_FILE);
     const trainerScores = new Float32Array(new Uint8Array(readFileSync(scoresFile)).buffer);
+    const trainerMembers = new Float32Array(new Uint8Array(readFileSync(membersFile)).buffer);
+    assert.equal(trainerMembers.length, 2 * poolSize);
     const scores = await Promise.all([0, 1, 2].map((i) => cliProcess(folder, ['score', '--shard', `${i}/3`])));
     for (const r of scores) assert.equal(r.code, 0, r.stderr);
     const mergedScores = await cli(folder, 'merge-shards');
@@ -117,6 +121,13 @@ test('3 embed shards and 3 score shards as separate processes, merged, equal a s
     let maxDiff = 0;
     sharded.forEach((x, i) => { maxDiff = Math.max(maxDiff, Math.abs(x - trainerScores[i]!)); });
     assert.ok(maxDiff < 1e-5, `sharded scores differ from the trainer's by ${maxDiff}`);
+    // With the ensemble members' p(yes), member after member.
+    const shardedMembers = new Float32Array(new Uint8Array(readFileSync(membersFile)).buffer);
+    assert.equal(shardedMembers.length, 2 * poolSize);
+    let memberDiff = 0;
+    shardedMembers.forEach((x, i) => { memberDiff = Math.max(memberDiff, Math.abs(x - trainerMembers[i]!)); });
+    assert.ok(memberDiff < 1e-5, `sharded member scores differ from the trainer's by ${memberDiff}`);
+    assert.ok(trainerMembers.some((x, i) => i < poolSize && Math.abs(x - trainerMembers[i + poolSize]!) > 1e-4), 'the two members score differently');
 
     // An incomplete run is refused and names the missing shard; nothing is merged.
     assert.equal((await cli(folder, 'score', '--shard', '0/2')).code, 0);
