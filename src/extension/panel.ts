@@ -74,7 +74,27 @@ export class LabelingPanel implements vscode.Disposable {
   }
 
   private post(message: HostToWebview): void {
+    // A new view voids the webview's upcoming one.
+    if (message.type === 'show') this.upcomingSent = undefined;
     void this.panel.webview.postMessage(message);
+  }
+
+  /** The upcoming view posted since the last `show` (`reviewId:version`), so it goes once. */
+  private upcomingSent: string | undefined;
+
+  /**
+   * Sends the webview the view a label on the shown review leads to, so that the label key shows it
+   * without waiting for the write and the reply: at once when it is rendered already (`render`
+   * false), else once rendered (from the prefetch, after the paint).
+   */
+  private sendUpcoming(render: boolean): void {
+    const s = this.host.session();
+    if (!this.ready || 'missing' in s || s.readOnlyReason || !s.currentId) return;
+    const view = s.upcomingView(render);
+    const key = view && `${view.reviewId}:${view.version}`;
+    if (!view || key === this.upcomingSent) return;
+    this.upcomingSent = key;
+    this.post({ type: 'upcoming', after: s.currentId, candidate: view });
   }
 
   /** The request whose action is running: the `show` it posts answers it. */
@@ -384,6 +404,7 @@ export class LabelingPanel implements vscode.Disposable {
     const now = performance.now();
     const hostTiming = timing && { saveMs: timing.saveMs, viewMs: now - t0, hostMs: now - timing.receivedAt };
     this.post({ type: 'show', seq: ++this.seq, requestId: this.answering, candidate, emptyMessage, progress, readOnlyReason: s.readOnlyReason, guidelines: guidelines(), groupOffer: s.groupOffer(), hostTiming });
+    this.sendUpcoming(false);
     // Rendering the next reviews now would compete with this one's delivery and paint (measured: the
     // reply's two trips and the paint are most of a keypress's time): once the webview says it has
     // painted, or after PREFETCH_FALLBACK_MS when it does not (hidden).
@@ -399,6 +420,7 @@ export class LabelingPanel implements vscode.Disposable {
       const s = this.host.session();
       if ('missing' in s) return;
       s.prefetch();
+      this.sendUpcoming(true);
       if (s.batchId !== this.warmedBatch) {
         this.warmedBatch = s.batchId;
         this.warmUp(s.upcomingPaths());

@@ -24,6 +24,9 @@ interface Located { batch: Batch; index: number; item: BatchItem }
 /** The results of "Find Reviews..." that the panel goes through in search mode. */
 export interface SearchResults { query: SearchQuery; ids: readonly string[]; matched: number }
 
+/** Numbers the views rendered in this process (CandidateView.version), across sessions. */
+let viewVersions = 0;
+
 /** Near-duplicates listed in the panel (the rest are counted). */
 const NEAR_DUPLICATES_LISTED = 8;
 
@@ -126,11 +129,16 @@ export class LabelingSession {
       return (queue.find((o) => !this.skipped.has(o.reviewId)) ?? queue[0])?.reviewId;
     }
     if (this.mode === 'search') return this.nextSearchResult();
+    return this.nextInBatch();
+  }
+
+  /** The next open review of the current batch other than `except`, skipped ones last. */
+  private nextInBatch(except?: string): string | undefined {
     const batch = this.batch();
     if (!batch) return undefined;
     let skippedOne: string | undefined;
     for (const it of batch.items) {
-      if (!this.isOpen(batch, it.reviewId)) continue;
+      if (it.reviewId === except || !this.isOpen(batch, it.reviewId)) continue;
       if (this.skipped.has(it.reviewId)) { skippedOne ??= it.reviewId; continue; }
       return it.reviewId;
     }
@@ -537,7 +545,7 @@ export class LabelingSession {
     const label = this.shownLabel(reviewId);
     const coders = at?.batch.assignment?.coders[reviewId];
     const view: CandidateView = {
-      reviewId, reason,
+      reviewId, reason, version: ++viewVersions,
       batchId: at?.batch.id, iteration: at?.batch.iteration, index: at ? at.index + 1 : undefined, batchSize: at?.batch.items.length,
       strategy: at ? (at.item.strategy === 'bootstrap' ? at.batch.strategy : at.item.strategy) : undefined,
       score: at?.item.score, modelVersion: at?.batch.modelVersion,
@@ -570,6 +578,22 @@ export class LabelingSession {
     const o = this.pendingOpinion(view.reviewId);
     if (!o) return view;
     return o.source === 'second-opinion' ? { ...view, secondOpinion: opinionView(o.opinion) } : { ...view, coders: undefined, disagreement: { codings: o.codings } };
+  }
+
+  /**
+   * The review a label on the shown one leads to while labeling a batch: what `advance` picks once
+   * that label is written (the shown review is no longer open then). Undefined in the other modes.
+   */
+  upcomingId(): string | undefined {
+    if (this.mode !== 'label' || !this.currentId) return undefined;
+    return this.nextInBatch(this.currentId);
+  }
+
+  /** The view of `upcomingId`: the cached one, or rendered now when `render`. */
+  upcomingView(render: boolean): CandidateView | undefined {
+    const id = this.upcomingId();
+    if (!id || (!render && !this.views.has(id))) return undefined;
+    return this.view(id, 'next');
   }
 
   /** Renders the review that would come after the current one, so the next keypress finds it ready. */

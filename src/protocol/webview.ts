@@ -122,6 +122,11 @@ export interface Prediction {
 
 export interface CandidateView {
   reviewId: string;
+  /**
+   * This rendering of the review: a new number each time the host renders it again (its label,
+   * note or near-duplicates changed). A view with the version already on screen needs no repaint.
+   */
+  version: number;
   batchId?: string;
   iteration?: number;
   /** 1-based position in the batch. */
@@ -204,6 +209,13 @@ export type HostToWebview =
        */
       hostTiming?: { saveMs: number; viewMs: number; hostMs: number };
     }
+  /**
+   * The view a label on review `after` leads to (labeling a batch), sent ahead while `after` is
+   * shown: a label key shows it at once, marked as saving, while the host writes the label. The
+   * `show` that answers the label (sent once it is on disk) is the truth, and a failed write (`ack`
+   * ok: false) brings `after` back. Void once another `show` arrives.
+   */
+  | { type: 'upcoming'; after: string; candidate: CandidateView }
   | { type: 'progress'; progress: BatchProgress }
   | { type: 'bodyMore'; reviewId: string; bodyHtml: string; bodyShown: number; bodyTotal: number }
   | { type: 'ack'; requestId: number; ok: boolean; error?: string }

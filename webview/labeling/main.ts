@@ -1,8 +1,11 @@
 /**
  * The labeling panel's UI. Keyboard first: keys are handled here (and stopped, so the workbench does
  * not act on them twice); every action is a message to the host, which answers with the next view
- * only after the label is on disk. Untrusted text arrives as host-rendered HTML and is sanitized
- * again before insertion; everything else is set as text.
+ * only after the label is on disk. While labeling a batch the host sends the review that follows
+ * ahead (`upcoming`), and a label key shows it at once while the label is written: the status line
+ * says "Saving" until the host's answer says it is on disk, and a failed write brings the labeled
+ * review back with the error. Untrusted text arrives as host-rendered HTML and is sanitized again
+ * before insertion; everything else is set as text.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
@@ -24,6 +27,8 @@ const app = document.getElementById('app')!;
 
 let guidelines: LabelGuideline[] = [];
 let candidate: CandidateView | null = null;
+/** The progress the host sent last: what is on disk. */
+let progress: BatchProgress | undefined;
 let groupOffer: GroupOffer | undefined;
 let mode: PanelMode = 'label';
 let readOnlyReason: string | undefined;
@@ -37,10 +42,22 @@ let pendingKeyAt: number | undefined;
  */
 let awaitingShow = false;
 let awaitedRequest: number | undefined;
+/** When the awaited request's key was pressed. */
+let awaitedAt = 0;
 const queuedKeys: KeyboardEvent[] = [];
 /** What the awaited request asked for, to announce its outcome with the view that answers it. */
-type Action = { kind: 'label'; label: Label } | { kind: 'undo' } | { kind: 'skip' } | { kind: 'mode' };
+type Action = { kind: 'label'; label: Label; reviewId: string } | { kind: 'undo' } | { kind: 'skip' } | { kind: 'mode' };
 let awaitedAction: Action | undefined;
+
+/** The view a label on review `after` leads to, sent ahead by the host; its DOM is built while the panel is idle. */
+interface Upcoming { after: string; candidate: CandidateView; dom?: HTMLElement }
+let upcoming: Upcoming | undefined;
+/**
+ * A label whose next review is on screen before the host's answer: `review` (and the offer and
+ * upcoming view that went with it) comes back if the write fails. One at a time: keys typed
+ * before the answer wait for it, as after any request.
+ */
+let ahead: { requestId: number; review: CandidateView; offer: GroupOffer | undefined; upcoming: Upcoming } | undefined;
 
 /**
  * A polite live region, outside the re-rendered app so screen readers keep tracking it: it says
@@ -94,6 +111,8 @@ interface Shell {
   position: HTMLElement;
   batchLine: HTMLElement;
   session: HTMLElement;
+  /** Whether the last label is being written, on disk, or failed. */
+  saveState: HTMLElement;
   adjudicate: HTMLElement;
   bar: HTMLElement;
   offer: HTMLElement;
@@ -107,6 +126,7 @@ function buildShell(): Shell {
   const position = el('strong', { id: 'position' });
   const batchLine = el('span', {});
   const session = el('span', { class: 'session', id: 'session-rate' });
+  const saveState = el('span', { class: 'save-state', id: 'save-state' });
   const adjudicate = el('a', { class: 'adjudicate-link', id: 'adjudicate-link', tabindex: '0', role: 'button', hidden: '' });
   const bar = el('vscode-progress-bar' as 'div', { 'aria-label': 'batch progress' });
   const badges = new Map<string, HTMLElement>();
@@ -115,7 +135,7 @@ function buildShell(): Shell {
     badges.set(g.id, badge);
     return el('span', { class: `count count-${g.id}`, title: g.title }, `${g.id} `, badge);
   }));
-  const progress = el('div', { class: 'progress', id: 'progress' }, el('div', { class: 'progress-line' }, position, batchLine, session, adjudicate), bar, counts);
+  const progress = el('div', { class: 'progress', id: 'progress' }, el('div', { class: 'progress-line' }, position, batchLine, saveState, session, adjudicate), bar, counts);
   const buttons = new Map<string, HTMLElement>();
   const labelRow = el('div', { class: 'labels', role: 'group', 'aria-label': 'labels' }, ...guidelines.map((g) => {
     const b = el('vscode-button' as 'button', { class: 'label-button', 'data-label': g.id, title: g.description, secondary: '' }, `${g.key} ${g.title}`);
@@ -133,7 +153,15 @@ function buildShell(): Shell {
     el('kbd', {}, '⌫'), ' undo ', K(PANEL_KEYS.skip), ' skip ', K(PANEL_KEYS.note), ' note ', K(PANEL_KEYS.openComment), ' GitHub ', K(PANEL_KEYS.diff), ' diff ',
     K(PANEL_KEYS.adjudicate), ' adjudicate ', K(PANEL_KEYS.nearDuplicates), ' near-duplicates ', K(PANEL_KEYS.cwe), ' CWE ', K(PANEL_KEYS.help), ' all keys'), keys, guide);
   const root = el('div', { class: 'root' }, progress, labelRow, offer, slot, footer);
-  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, adjudicate, bar, offer, badges, buttons, slot };
+  return { signature: JSON.stringify(guidelines), root, position, batchLine, session, saveState, adjudicate, bar, offer, badges, buttons, slot };
+}
+
+/** The status line of the last label: being written (`saving`), on disk (`saved`), or not saved (`failed`). */
+function setSaveState(state: 'saving' | 'saved' | 'failed' | undefined, text = ''): void {
+  document.body.dataset.saveState = state ?? '';
+  if (!shell) return;
+  shell.saveState.textContent = text;
+  shell.saveState.className = state ? `save-state ${state}` : 'save-state';
 }
 
 function updateProgress(p: BatchProgress): void {
@@ -304,14 +332,17 @@ function renderGuidelines(): HTMLElement {
 let helpVisible = false;
 let guidelinesVisible = false;
 
-function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
+/** Shows the host's view; `keepCandidate`: the candidate on screen is this view already (shown ahead), only the rest changes. */
+function render(msg: Extract<HostToWebview, { type: 'show' }>, keepCandidate = false): void {
   guidelines = msg.guidelines;
-  candidate = msg.candidate;
+  if (!keepCandidate) candidate = msg.candidate;
   groupOffer = msg.groupOffer;
   readOnlyReason = msg.readOnlyReason;
+  progress = msg.progress;
   if (!shell || shell.signature !== JSON.stringify(guidelines)) {
     shell = buildShell();
     app.replaceChildren(shell.root);
+    keepCandidate = false;
   }
   const banner = document.getElementById('readonly');
   if (readOnlyReason && !banner) shell.root.prepend(el('div', { class: 'banner readonly', id: 'readonly', role: 'alert' }, `Read-only: ${readOnlyReason}`));
@@ -319,7 +350,7 @@ function render(msg: Extract<HostToWebview, { type: 'show' }>): void {
   updateProgress(msg.progress);
   updateButtons(candidate);
   updateOffer();
-  shell.slot.replaceChildren(candidate ? renderCandidate(candidate) : el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
+  if (!keepCandidate) shell.slot.replaceChildren(candidate ? renderCandidate(candidate) : el('div', { class: 'empty', id: 'empty' }, msg.emptyMessage ?? 'Nothing to label.'));
   vscode.setState({ reviewId: candidate?.reviewId, batchId: candidate?.batchId ?? msg.progress.batchId, mode: msg.progress.mode });
 }
 
@@ -332,26 +363,27 @@ function toast(level: 'info' | 'warning' | 'error', text: string): void {
 function act(e: KeyboardEvent): boolean {
   const key = e.key;
   const c = candidate;
-  if ((key === 'z' || key === 'Z') && (e.ctrlKey || e.metaKey) && !e.shiftKey) return request({ type: 'undo', requestId: nextRequestId++ }, e);
+  const at = e.timeStamp || performance.now();
+  if ((key === 'z' || key === 'Z') && (e.ctrlKey || e.metaKey) && !e.shiftKey) return request({ type: 'undo', requestId: nextRequestId++ }, at);
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, e);
+  if (key === 'Backspace') return request({ type: 'undo', requestId: nextRequestId++ }, at);
   const lower = key.toLowerCase();
   if (key === PANEL_KEYS.help) { helpVisible = !helpVisible; document.getElementById('keys')?.toggleAttribute('hidden', !helpVisible); return true; }
   if (lower === PANEL_KEYS.guidelines) { guidelinesVisible = !guidelinesVisible; document.getElementById('guidelines')?.toggleAttribute('hidden', !guidelinesVisible); return true; }
-  if (lower === PANEL_KEYS.adjudicate) return request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, e);
+  if (lower === PANEL_KEYS.adjudicate) return request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'adjudicate' ? 'label' : 'adjudicate' }, at);
   if (lower === PANEL_KEYS.nearDuplicates) {
     if (!groupOffer) { toast('info', 'No near-duplicates without a label to apply a label to.'); return true; }
     if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return true; }
-    return request({ type: 'applyToGroup', requestId: nextRequestId++, reviewId: groupOffer.reviewId }, e);
+    return request({ type: 'applyToGroup', requestId: nextRequestId++, reviewId: groupOffer.reviewId }, at);
   }
   const label = guidelines.find((g) => g.key === key)?.id;
   if (!c) return label !== undefined;
   if (label) {
     if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return true; }
-    return request({ type: 'label', requestId: nextRequestId++, reviewId: c.reviewId, label }, e);
+    return labelShown(c, label, at);
   }
   switch (lower) {
-    case PANEL_KEYS.skip: return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, e);
+    case PANEL_KEYS.skip: return request({ type: 'skip', requestId: nextRequestId++, reviewId: c.reviewId }, at);
     case PANEL_KEYS.note: send({ type: 'note', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
     case PANEL_KEYS.cwe: send({ type: 'cwe', requestId: nextRequestId++, reviewId: c.reviewId }); return true;
     case PANEL_KEYS.openComment: send({ type: 'openComment', reviewId: c.reviewId }); return true;
@@ -360,18 +392,85 @@ function act(e: KeyboardEvent): boolean {
   }
 }
 
-/** Requests that lead to a new view: later keys wait until it arrives, so each key acts on what is shown. */
-function request(message: WebviewToHost & { requestId: number }, e: KeyboardEvent): boolean {
-  pendingKeyAt = e.timeStamp || performance.now();
+/**
+ * Requests that lead to a new view: later keys wait until it arrives, so each key acts on what is
+ * shown. `at`: when the key was pressed (or the click made).
+ */
+function request(message: WebviewToHost & { requestId: number }, at: number): boolean {
+  pendingKeyAt = at;
+  awaitedAt = at;
   awaitingShow = true;
   awaitedRequest = message.requestId;
   awaitedAction = actionOf(message);
   send(message);
+  setSaveState(message.type === 'label' ? 'saving' : undefined, message.type === 'label' ? `Saving ${titleOf(message.label)} for review ${message.reviewId}…` : '');
   return true;
 }
 
 function actionOf(m: WebviewToHost): Action | undefined {
-  return m.type === 'label' ? { kind: 'label', label: m.label } : m.type === 'undo' ? { kind: 'undo' } : m.type === 'skip' ? { kind: 'skip' } : m.type === 'mode' ? { kind: 'mode' } : undefined;
+  return m.type === 'label' ? { kind: 'label', label: m.label, reviewId: m.reviewId } : m.type === 'undo' ? { kind: 'undo' } : m.type === 'skip' ? { kind: 'skip' } : m.type === 'mode' ? { kind: 'mode' } : undefined;
+}
+
+/** A label on the shown review: the review that follows is shown at once when the host sent it ahead. */
+function labelShown(c: CandidateView, label: Label, at: number): boolean {
+  const next = upcoming?.after === c.reviewId && mode === 'label' && shell ? upcoming : undefined;
+  const requestId = nextRequestId++;
+  request({ type: 'label', requestId, reviewId: c.reviewId, label }, at);
+  if (!next || !shell) return true;
+  const t0 = performance.now();
+  ahead = { requestId, review: c, offer: groupOffer, upcoming: next };
+  upcoming = undefined;
+  delete document.body.dataset.upcomingAfter;
+  candidate = next.candidate;
+  // The offer is about the review just left; the host's answer brings the one that holds now.
+  groupOffer = undefined;
+  if (progress) updateProgress(progress);
+  updateButtons(candidate);
+  updateOffer();
+  shell.slot.replaceChildren(next.dom ?? renderCandidate(candidate));
+  next.dom = undefined;
+  const domDone = performance.now();
+  pendingKeyAt = undefined;
+  markPainted(at, t0, domDone, true);
+  return true;
+}
+
+/** Runs `then` just after the next paint: the frame callback runs before it, a task queued from there after it. */
+function afterPaint(then: (now: number) => void): void {
+  requestAnimationFrame(() => setTimeout(() => then(performance.now()), 0));
+}
+
+/** Records the time from a key to the paint of the view it led to, and its parts (the DOM update, the wait for the paint). */
+function markPainted(keyAt: number, t0: number, domDone: number, shownAhead: boolean): void {
+  document.body.dataset.lastDomMs = (domDone - t0).toFixed(2);
+  document.body.dataset.lastAhead = shownAhead ? '1' : '0';
+  afterPaint((now) => {
+    document.body.dataset.lastLatencyMs = (now - keyAt).toFixed(2);
+    document.body.dataset.lastPaintWaitMs = (now - domDone).toFixed(2);
+  });
+}
+
+/** A label whose write failed: the review shown ahead gives way to the labeled one again, with the error. */
+function labelFailed(error: string | undefined): void {
+  const back = ahead;
+  ahead = undefined;
+  const text = `${error ?? 'The label was NOT saved.'}${back ? ` Review ${back.review.reviewId} is shown again.` : ''}`;
+  setSaveState('failed', text);
+  announcer.textContent = text;
+  if (!back || !shell) return;
+  candidate = back.review;
+  groupOffer = back.offer;
+  upcoming = { after: back.review.reviewId, candidate: back.upcoming.candidate };
+  document.body.dataset.upcomingAfter = upcoming.after;
+  if (progress) updateProgress(progress);
+  updateButtons(candidate);
+  updateOffer();
+  shell.slot.replaceChildren(renderCandidate(candidate));
+}
+
+/** Builds the upcoming view's DOM while the panel is idle, so the key that shows it only swaps it in. */
+function prepare(u: Upcoming): void {
+  requestIdleCallback(() => { if (upcoming === u && !u.dom) u.dom = renderCandidate(u.candidate); }, { timeout: 250 });
 }
 
 function isActionKey(e: KeyboardEvent): boolean {
@@ -396,27 +495,16 @@ document.addEventListener('click', (e) => {
   const labelButton = target?.closest('[data-label]');
   if (labelButton && candidate && !awaitingShow) {
     if (readOnlyReason) { toast('error', `Read-only: ${readOnlyReason}`); return; }
-    pendingKeyAt = performance.now();
-    awaitingShow = true;
-    awaitedRequest = nextRequestId++;
-    const label = labelButton.getAttribute('data-label') as Label;
-    awaitedAction = { kind: 'label', label };
-    send({ type: 'label', requestId: awaitedRequest, reviewId: candidate.reviewId, label });
+    labelShown(candidate, labelButton.getAttribute('data-label') as Label, performance.now());
     return;
   }
   if (target?.closest('#adjudicate-link') && !awaitingShow) {
-    pendingKeyAt = performance.now();
-    awaitingShow = true;
-    awaitedRequest = nextRequestId++;
-    send({ type: 'mode', requestId: awaitedRequest, mode: mode === 'label' ? 'adjudicate' : 'label' });
+    request({ type: 'mode', requestId: nextRequestId++, mode: mode === 'label' ? 'adjudicate' : 'label' }, performance.now());
     return;
   }
   const nearDuplicate = target?.closest('[data-review]');
   if (nearDuplicate && !awaitingShow) {
-    pendingKeyAt = performance.now();
-    awaitingShow = true;
-    awaitedRequest = nextRequestId++;
-    send({ type: 'openReview', requestId: awaitedRequest, reviewId: nearDuplicate.getAttribute('data-review') ?? '' });
+    request({ type: 'openReview', requestId: nextRequestId++, reviewId: nearDuplicate.getAttribute('data-review') ?? '' }, performance.now());
     return;
   }
   if (target?.closest('#show-more') && candidate) {
@@ -435,28 +523,37 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   switch (msg.type) {
     case 'show': {
       const t0 = performance.now();
-      // Where a keypress's time goes: the two trips between webview and host (key to this message, less the host's part).
-      if (pendingKeyAt !== undefined && msg.hostTiming) document.body.dataset.lastTransitMs = (t0 - pendingKeyAt - msg.hostTiming.hostMs).toFixed(2);
-      render(msg);
-      const domDone = performance.now();
-      document.body.dataset.lastDomMs = (domDone - t0).toFixed(2);
       // A view posted for another reason while a request is out does not answer it (a stale
       // request, over 5 s old, is given up rather than freezing the keys).
-      const unanswered = awaitingShow && msg.requestId !== awaitedRequest && performance.now() - (pendingKeyAt ?? 0) < 5000;
+      const unanswered = awaitingShow && msg.requestId !== awaitedRequest && t0 - awaitedAt < 5000;
+      const answered = awaitingShow && !unanswered;
+      // Where a keypress's time goes: the two trips between webview and host (key to this message, less the host's part).
+      if (answered && msg.hostTiming) document.body.dataset.lastTransitMs = (t0 - awaitedAt - msg.hostTiming.hostMs).toFixed(2);
+      // The host answers a label only once it is on disk (a view that ends a wait given up on says nothing about it).
+      const replied = answered && msg.requestId === awaitedRequest;
+      const saved = replied && awaitedAction?.kind === 'label' ? awaitedAction : undefined;
+      if (saved) {
+        document.body.dataset.lastSavedMs = (t0 - awaitedAt).toFixed(2);
+        setSaveState('saved', `Saved ${titleOf(saved.label)} for review ${saved.reviewId}.`);
+      }
+      // The answer to a label shown ahead: the review on screen stays when it is the host's view, unchanged.
+      const keep = replied && ahead !== undefined && msg.progress.mode === 'label' && msg.candidate !== null && candidate !== null
+        && msg.candidate.reviewId === candidate.reviewId && msg.candidate.version === candidate.version;
+      if (answered) ahead = undefined;
+      upcoming = undefined;
+      delete document.body.dataset.upcomingAfter;
+      render(msg, keep);
+      const domDone = performance.now();
       const keyAt = unanswered ? undefined : pendingKeyAt;
       if (!unanswered) pendingKeyAt = undefined;
+      if (keyAt !== undefined) markPainted(keyAt, t0, domDone, false);
       const seq = msg.seq;
-      // The frame callback runs just before the new view is painted; a task queued from it runs right after the paint.
-      requestAnimationFrame(() => setTimeout(() => {
-        const now = performance.now();
-        const latencyMs = keyAt === undefined ? undefined : now - keyAt;
+      afterPaint((now) => {
         document.body.dataset.renderedSeq = String(seq);
-        if (latencyMs !== undefined) document.body.dataset.lastLatencyMs = latencyMs.toFixed(2);
         if (msg.hostTiming) document.body.dataset.lastHostTiming = JSON.stringify(msg.hostTiming);
         document.body.dataset.lastRenderMs = (now - t0).toFixed(2);
-        document.body.dataset.lastPaintWaitMs = (now - domDone).toFixed(2);
         send({ type: 'rendered', seq });
-      }, 0));
+      });
       if (unanswered) return;
       if (awaitingShow || msg.candidate?.reason === 'open' || msg.candidate?.reason === 'restore') announce(awaitingShow ? awaitedAction : undefined, msg);
       awaitingShow = false;
@@ -466,7 +563,13 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       if (next) act(next);
       return;
     }
+    case 'upcoming':
+      upcoming = { after: msg.after, candidate: msg.candidate };
+      document.body.dataset.upcomingAfter = msg.after;
+      prepare(upcoming);
+      return;
     case 'progress':
+      progress = msg.progress;
       updateProgress(msg.progress);
       return;
     case 'bodyMore': {
@@ -480,7 +583,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       return;
     }
     case 'ack':
-      if (!msg.ok) { awaitingShow = false; awaitedRequest = undefined; queuedKeys.length = 0; pendingKeyAt = undefined; }
+      if (!msg.ok) {
+        if (msg.requestId === awaitedRequest && awaitedAction?.kind === 'label') labelFailed(msg.error);
+        awaitingShow = false; awaitedRequest = undefined; awaitedAction = undefined; queuedKeys.length = 0; pendingKeyAt = undefined;
+      }
       return;
     case 'notice':
       toast(msg.level, msg.text);

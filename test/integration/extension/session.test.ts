@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { LabelingSession } from '../../../src/extension/session';
 import { readPendingNotes } from '../../../src/store/pendingNotes';
+import { parseQuery } from '../../../src/core/search';
 
 async function workspaceWith(n: number): Promise<{ ws: Workspace; dir: string; ids: string[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'secreview-session-'));
@@ -51,6 +52,53 @@ test('candidates come in batch order; skip moves on and skipped ones come back l
     const p = s.progress();
     assert.deepEqual([p.done, p.total, p.counts.yes, p.counts.no, p.sessionLabeled, p.sessionPositive], [2, 3, 1, 1, 2, 1]);
     assert.equal(p.sessionIdentificationRate, 0.5);
+  });
+});
+
+test('the review sent ahead is the one a label leads to: after skips, relabels and out-of-order picks, until the batch is done', async () => {
+  await inWorkspace(6, async ({ ws, ids }) => {
+    const s = new LabelingSession(ws);
+    s.advance();
+    // A fixed walk through the cases: plain labels, a skip, a relabel of a labeled review picked out of
+    // order, a review picked ahead of its turn, and the end where only skipped ones are left.
+    const steps: ({ skip: true } | { open: string } | { label: 'yes' | 'no' })[] = [
+      { label: 'no' }, { skip: true }, { label: 'yes' }, { open: ids[0]! }, { label: 'yes' }, { open: ids[5]! }, { label: 'no' },
+      { label: 'no' }, { label: 'no' }, { label: 'no' },
+    ];
+    let checked = 0;
+    for (const step of steps) {
+      if ('skip' in step) { s.skip(s.currentId!); s.advance(); continue; }
+      if ('open' in step) { assert.ok(s.open(step.open)); continue; }
+      const shown = s.currentId!;
+      const predicted = s.upcomingId();
+      const view = s.upcomingView(true);
+      assert.equal(view?.reviewId, predicted, 'the view is of the review predicted');
+      await s.label(shown, step.label);
+      assert.equal(s.advance(), predicted, `after labeling ${shown}: the review sent ahead is the one that follows`);
+      checked++;
+      if (!predicted) break;
+    }
+    // r0 no, skip r1, r2 yes, r0 again yes, r5 no, r3 no, r4 no, then r1 (the skipped one) no, leading nowhere.
+    assert.equal(checked, 7, 'every label was checked, the last one leading nowhere');
+    assert.equal(s.currentId, undefined, 'the batch is done');
+    assert.equal(s.upcomingId(), undefined);
+    assert.equal(s.upcomingView(true), undefined);
+  });
+});
+
+test('nothing is sent ahead outside batch labeling, and a view not rendered yet is not rendered for it unless asked', async () => {
+  await inWorkspace(3, async ({ ws, ids }) => {
+    const s = new LabelingSession(ws);
+    s.advance();
+    assert.equal(s.upcomingView(false), undefined, 'not rendered yet: nothing without rendering');
+    const rendered = s.upcomingView(true)!;
+    assert.equal(rendered.reviewId, ids[1]);
+    assert.equal(s.upcomingView(false)?.version, rendered.version, 'then it comes from the cache, the same rendering');
+    s.invalidateViews();
+    assert.notEqual(s.upcomingView(true)?.version, rendered.version, 'a new rendering has a new version');
+    s.setSearch({ query: parseQuery('security'), ids: [ids[2]!], matched: 1 });
+    assert.ok(s.startSearch(ids[2]!));
+    assert.equal(s.upcomingId(), undefined, 'search mode: the host answers each key');
   });
 });
 

@@ -8,68 +8,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import { Workspace } from '../../../src/store/workspace';
 import { LabelingSession } from '../../../src/extension/session';
-import { LABEL_INFO } from '../../../src/core/labels';
-import type { CandidateView, HostToWebview } from '../../../src/protocol/webview';
+import type { CandidateView } from '../../../src/protocol/webview';
 import { megabyteBodies, missingWord, namedBodies, randomBodies, type CorpusBody } from '../../helpers/bodyCorpus';
-import { repoRoot, tempDir } from '../../helpers/tmp';
-
-const e2eDir = process.env.E2E_DIR ?? path.join(repoRoot, '.e2e');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-type Browser = { newPage(o?: object): Promise<Page>; close(): Promise<void> };
-/** The part of playwright's Page used here; browser-side code is passed as source text (no DOM types in this tsconfig). */
-type Page = {
-  setContent(html: string): Promise<void>;
-  addScriptTag(o: { content: string }): Promise<unknown>;
-  evaluate(expression: string): Promise<unknown>;
-  waitForFunction(expression: string, arg?: unknown, o?: { timeout?: number }): Promise<unknown>;
-};
-
-function playwright(): { chromium: { launch(o: object): Promise<Browser> } } | undefined {
-  try {
-    return createRequire(path.join(e2eDir, 'pw', 'index.js'))('playwright-core');
-  } catch {
-    return undefined;
-  }
-}
-
-const pw = playwright();
-const missing = !pw ? 'playwright-core' : !existsSync(chromiumPath) ? chromiumPath : undefined;
-// CI installs the end-to-end tools before the tests: there, a missing tool is a failure, not a skip.
-const skip = missing && process.env.CI !== 'true' ? `needs ${missing}: run bash test/e2e/setup.sh` : false;
-
-function guidelines() {
-  return LABEL_INFO.map((l) => ({ id: l.id, key: l.key, title: l.title, description: l.description }));
-}
-
-async function openWebview(browser: Browser): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const bundle = await esbuild.build({
-    entryPoints: [path.join(repoRoot, 'webview', 'labeling', 'main.ts')], bundle: true, write: false,
-    platform: 'browser', target: 'es2022', format: 'iife', loader: { '.css': 'text' }, logLevel: 'silent',
-  });
-  const css = readFileSync(path.join(repoRoot, 'media', 'labeling.css'), 'utf8');
-  await page.setContent(`<!DOCTYPE html><html><head><style>${css}</style></head><body><div id="app"></div></body></html>`);
-  // What VS Code gives a webview: a message channel to the host (here: a list the test reads).
-  await page.addScriptTag({ content: 'window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });' });
-  await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
-  return page;
-}
+import { tempDir } from '../../helpers/tmp';
+import { guidelines, launchChromium, openWebview, post, showAndWait, skipWebview as skip, type Page } from '../../helpers/labelingWebview';
 
 let seq = 0;
-async function post(page: Page, message: HostToWebview): Promise<void> {
-  await page.evaluate(`window.postMessage(${JSON.stringify(message)}, '*')`);
-}
-
 async function show(page: Page, session: LabelingSession, candidate: CandidateView): Promise<void> {
-  await post(page, { type: 'show', seq: ++seq, candidate, progress: session.progress(), guidelines: guidelines() });
-  await page.waitForFunction(`document.body.dataset.renderedSeq === '${seq}'`, undefined, { timeout: 60000 });
+  await showAndWait(page, { type: 'show', seq: ++seq, candidate, progress: session.progress(), guidelines: guidelines() });
 }
 
 /** Clicks "Show more" and answers the webview's request as the panel does, until the whole body is shown. */
@@ -99,8 +49,6 @@ function assertShown(c: CorpusBody, body: string, shownChars: number): void {
 }
 
 test('the labeling webview shows every word of deep, odd, random and 1 MB bodies (chromium, innerText)', { skip, timeout: 900_000 }, async () => {
-  assert.ok(pw, `playwright-core is not installed in ${e2eDir} (bash test/e2e/setup.sh)`);
-  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing (bash scripts/install-system-deps.sh)`);
   const corpus = [...namedBodies(), ...randomBodies(60, 7), ...megabyteBodies()];
   const dir = tempDir('secreview-panel-text-');
   const file = path.join(dir, 'corpus.jsonl');
@@ -109,7 +57,7 @@ test('the labeling webview shows every word of deep, odd, random and 1 MB bodies
     path: 'src/a.ts', user: { login: 'reviewer' }, line: 1,
   })).join('\n') + '\n');
   const ws = await Workspace.init(dir);
-  const browser = await pw!.chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launchChromium();
   try {
     const report = await ws.importFiles([file]);
     assert.equal(report.imported, corpus.length, 'every body is imported');
