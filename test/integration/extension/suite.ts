@@ -222,13 +222,14 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const s = session();
     const cfg = vscode.workspace.getConfiguration('secreview');
     const models = s.ws.db.models().length;
-    await cfg.update('strategy.mixture', 'ensemble', vscode.ConfigurationTarget.Workspace);
-    await cfg.update('strategy.ensembleSize', 3, vscode.ConfigurationTarget.Workspace);
+    // The person's own settings (the workspace has no folder settings, and a later test holds it so).
+    await cfg.update('strategy.mixture', 'ensemble', vscode.ConfigurationTarget.Global);
+    await cfg.update('strategy.ensembleSize', 3, vscode.ConfigurationTarget.Global);
     try {
       await vscode.commands.executeCommand('secreview.retrain');
     } finally {
-      await cfg.update('strategy.mixture', undefined, vscode.ConfigurationTarget.Workspace);
-      await cfg.update('strategy.ensembleSize', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('strategy.mixture', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('strategy.ensembleSize', undefined, vscode.ConfigurationTarget.Global);
     }
     assert(s.ws.db.models().length === models + 1, `a model is recorded (trainer: ${JSON.stringify(ext.status.trainer)})`);
     const model = s.ws.db.latestModel()!;
