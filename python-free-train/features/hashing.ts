@@ -6,11 +6,13 @@
  *
  * Signed hashing (the sign comes from the hash's top bit) makes colliding features cancel on
  * average instead of piling up. The idf is fitted once per model on a sample of the pool and
- * stored with the model, so the pool and later inputs are scored with the same weights.
+ * stored with the model, so the pool and later inputs are scored with the same weights. The n-grams
+ * and their hashes are the core's (`FeatureHasher` in src/core/textFeatures.ts).
  */
 import { matchesM1 } from '../../src/core/bootstrap';
 import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
-import { murmur3, murmur3Codes, fingerprint64 } from '../../src/core/hash';
+import { fingerprint64 } from '../../src/core/hash';
+import { FeatureHasher, HashList, MAX_WORD_CHARS, WORD } from '../../src/core/textFeatures';
 import type { FitOptions, HashingConfig, HashingParams, Representation } from './representation';
 
 export const DEFAULT_HASHING_CONFIG: HashingConfig = {
@@ -24,11 +26,6 @@ export const DEFAULT_HASHING_CONFIG: HashingConfig = {
   hashSeed: 0x5ec4e71,
   ruleWeight: 5,
 };
-
-/** Words: runs of letters and digits, lower-cased (identifiers split at `_`, `.`, `/` and the like). */
-const WORD = /[\p{L}\p{N}]+/gu;
-/** Longer words (hashes, base64, minified code) only contribute their first characters' n-grams. */
-const MAX_WORD_CHARS = 32;
 
 export function validateHashingConfig(config: HashingConfig): HashingConfig {
   const fail = (what: string) => { throw new Error(`hashing representation: ${what}`); };
@@ -63,83 +60,6 @@ export function extractFeatures(text: string, config: HashingConfig): { words: M
     }
   }
   return { words, chars };
-}
-
-/** A growable list of 32-bit feature hashes, reused across texts to spare the garbage collector. */
-class HashList {
-  data = new Uint32Array(1024);
-  length = 0;
-  push(h: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = h;
-  }
-  /** Sorted view, so equal hashes (repeated features) are adjacent. */
-  sorted(): Uint32Array {
-    return this.data.subarray(0, this.length).sort();
-  }
-}
-
-/**
- * Hashes the features of `extractFeatures` straight into sorted lists (one murmur3 per occurrence,
- * no per-feature maps): repeated features end up adjacent, which gives their counts. Each feature
- * string is spelled into a reused buffer of UTF-16 code units and hashed there (`murmur3Codes`
- * gives exactly `murmur3` of the string), so a text costs no string allocations beyond its words.
- */
-export class FeatureHasher {
-  private readonly words = new HashList();
-  private readonly chars = new HashList();
-  private codes = new Uint16Array(256);
-  constructor(private readonly config: HashingConfig) {}
-
-  /** The rule feature's hash, when the rule matches `text` (its count is `ruleWeight`). */
-  ruleHash(text: string): number | undefined {
-    return this.config.ruleWeight > 0 && matchesM1(text) ? murmur3('r m1', this.config.hashSeed) : undefined;
-  }
-
-  /** Writes the code units of `s` at `at` (growing the buffer); returns the end. */
-  private spell(s: string, at: number): number {
-    if (at + s.length > this.codes.length) {
-      const next = new Uint16Array(Math.max(2 * this.codes.length, at + s.length));
-      next.set(this.codes);
-      this.codes = next;
-    }
-    const codes = this.codes;
-    for (let k = 0; k < s.length; k++) codes[at + k] = s.charCodeAt(k);
-    return at + s.length;
-  }
-
-  /** Sorted hashes of the word features and the character features of `text`. */
-  collect(text: string): { words: Uint32Array; chars: Uint32Array } {
-    const { config } = this;
-    const seed = config.hashSeed;
-    this.words.length = 0;
-    this.chars.length = 0;
-    const tokens = text.slice(0, config.maxChars).toLowerCase().match(WORD) ?? [];
-    const unigrams = config.wordNgrams.includes(1);
-    const bigrams = config.wordNgrams.includes(2);
-    for (let i = 0; i < tokens.length; i++) {
-      const w = tokens[i]!;
-      // 'w ' + w, then 'b ' + w + ' ' + next. Spell first, then hash: spelling may grow the buffer.
-      if (unigrams) {
-        const end = this.spell(w, this.spell('w ', 0));
-        this.words.push(murmur3Codes(this.codes, 0, end, seed));
-      }
-      if (bigrams && i + 1 < tokens.length) {
-        const end = this.spell(tokens[i + 1]!, this.spell(' ', this.spell(w, this.spell('b ', 0))));
-        this.words.push(murmur3Codes(this.codes, 0, end, seed));
-      }
-      // ' ' + w + ' ', or ' ' + the first MAX_WORD_CHARS code units of a longer word.
-      const padded = w.length > MAX_WORD_CHARS ? this.spell(w.slice(0, MAX_WORD_CHARS), this.spell(' ', 0)) : this.spell(' ', this.spell(w, this.spell(' ', 0)));
-      for (let n = config.charNgramMin; n <= config.charNgramMax; n++) {
-        for (let s = 0; s + n <= padded; s++) this.chars.push(murmur3Codes(this.codes, s, n, seed));
-      }
-    }
-    return { words: this.words.sorted(), chars: this.chars.sorted() };
-  }
 }
 
 /**
