@@ -9,7 +9,7 @@ import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
 import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
-import { batchExclusions } from '../../src/store/batches';
+import { batchExclusions, selectionFeatures } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
 import type { Pool } from '../../src/store/pool';
 import { checkTrainRequest, ensembleSizeOf, type CweHeadRecord, type EnsembleRecord, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult, type TrainedModelRecord } from '../../src/protocol/trainer';
@@ -536,6 +536,12 @@ async function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: 
     // The id fingerprint from the index: random order by review id without reading every record.
     idOf: (row) => ws.pool.idKeyOf(row),
     ...batchExclusions(ws, { nearDuplicates }),
+    // diverse compares its candidates by their text (textFeatures), not by this model's representation.
+    ...selectionFeatures(ws, mixture),
+    batchMode: {
+      ...(options.diversityWeight === undefined ? {} : { diversityWeight: options.diversityWeight }),
+      ...(options.diversityCandidates === undefined ? {} : { diversityCandidates: options.diversityCandidates }),
+    },
     mixture, size: options.batchSize, seed: options.seed,
   });
   lap('selecting');

@@ -17,17 +17,6 @@ export const STRATEGY_NEEDS: Record<Strategy, StrategyNeed> = {
   rare: 'probabilities', entropy: 'probabilities', majority: 'probabilities', random: 'nothing',
   diverse: 'features', ensemble: 'ensemble', thompson: 'ensemble', ucb: 'ensemble',
 };
-/**
- * Why a mixture cannot run on what training produces (one model's probabilities and, when asked
- * for, its ensemble's members), or undefined when it can: feature-space strategies run in the
- * simulation study.
- */
-export function unservedBySingleModel(mixture: readonly MixturePart[]): string | undefined {
-  const part = mixture.find((p) => STRATEGY_NEEDS[p.strategy] === 'features');
-  if (!part) return undefined;
-  return `strategy "${part.strategy}" needs a feature vector per review, which training does not produce yet; use rare, entropy, majority, random, ensemble, thompson or ucb (the simulation study runs it: secreview simulate --strategies rare,${part.strategy})`;
-}
-
 /** Whether a mixture has a strategy that needs an ensemble's members (ensemble, thompson, ucb). */
 export const needsEnsemble = (mixture: readonly MixturePart[]): boolean => mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble');
 
@@ -41,6 +30,19 @@ export interface BatchModeOptions {
   ucbBeta: number;
 }
 export const BATCH_MODE_DEFAULTS: BatchModeOptions = { diversityWeight: 0.5, diversityCandidates: 5, ucbBeta: 1 };
+/** Largest diversity weight accepted: at 100 one near-copy costs as much as 100 logits of p(yes). */
+export const MAX_DIVERSITY_WEIGHT = 100;
+/** Most candidates per batch slot accepted for `diverse` (its cost grows with their number). */
+export const MAX_DIVERSITY_CANDIDATES = 100;
+
+/** What is wrong with the diverse strategy's options (a sentence naming the option), or undefined. */
+export function diversityProblem(o: Partial<BatchModeOptions>): string | undefined {
+  const w = o.diversityWeight;
+  if (w !== undefined && !(typeof w === 'number' && w >= 0 && w <= MAX_DIVERSITY_WEIGHT)) return `diversity weight must be a number from 0 (rare-label order) to ${MAX_DIVERSITY_WEIGHT}, got ${String(w)}`;
+  const c = o.diversityCandidates;
+  if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= MAX_DIVERSITY_CANDIDATES)) return `diversity candidates (per batch slot) must be a whole number from 1 to ${MAX_DIVERSITY_CANDIDATES}, got ${String(c)}`;
+  return undefined;
+}
 /** How an item got into a batch: a model-based strategy, the bootstrap rule, or an import of old labels. */
 export type Provenance = Strategy | 'bootstrap' | 'imported' | 'manual';
 
@@ -49,7 +51,7 @@ export const STRATEGY_INFO: Record<Strategy, { title: string; description: strin
   entropy: { title: 'Entropy', description: 'most uncertain prediction: highest -sum p log p' },
   majority: { title: 'Majority label', description: 'highest predicted probability of the majority label (no)' },
   random: { title: 'Random', description: 'seeded random order by hash of the review id; unbiased, gives prevalence estimates' },
-  diverse: { title: 'Diverse rare label', description: 'rare label re-ranked so that a batch does not spend its slots on near-identical items (determinantal trade-off in a feature space)' },
+  diverse: { title: 'Diverse rare label', description: 'rare label re-ranked so that a batch does not spend its slots on near-identical reviews (determinantal trade-off over their text)' },
   ensemble: { title: 'Ensemble rare label', description: 'highest mean p(yes) over an ensemble of models' },
   thompson: { title: 'Thompson slots', description: 'each slot filled by the top item of a randomly drawn ensemble member' },
   ucb: { title: 'Optimistic (UCB)', description: 'mean p(yes) over an ensemble plus its standard deviation' },
@@ -117,7 +119,7 @@ export interface SelectionInput {
   probs?: Float32Array;
   /** Per member of an ensemble, p(yes) of every row (ensemble, thompson, ucb). */
   members?: readonly Float32Array[];
-  /** A row's feature vector (diverse): the model's representation of the row. */
+  /** A row's feature vector (diverse), e.g. `textFeatures` of its body; asked only of the diverse candidates. */
   featuresOf?: (row: number) => ArrayLike<number>;
   batchMode?: Partial<BatchModeOptions>;
   classes?: readonly ModelLabel[];
@@ -235,6 +237,8 @@ export function selectBatch(input: SelectionInput): Proposal[] {
   const out: Proposal[] = [];
   const scorers = mixture.map((m) => scorer(m.strategy, input));
   const batchMode = { ...BATCH_MODE_DEFAULTS, ...input.batchMode };
+  const badBatchMode = diversityProblem(batchMode);
+  if (badBatchMode) throw new Error(badBatchMode);
 
   /**
    * Up to `count` rows, best first by `score`, not picked or excluded, with bodies neither labeled,
@@ -267,7 +271,7 @@ export function selectBatch(input: SelectionInput): Proposal[] {
   const choose = (k: number, quota: number): { row: number; score: number }[] => {
     const strategy = mixture[k]!.strategy;
     if (strategy === 'diverse') {
-      if (!input.featuresOf) throw new Error('strategy "diverse" needs a feature vector per row (the model\'s representation); this model provides none');
+      if (!input.featuresOf) throw new Error('strategy "diverse" needs a feature vector per row (featuresOf); none was given');
       const pool = candidates(scorers[k]!, quota * Math.max(1, batchMode.diversityCandidates));
       const relevance = pool.map((c) => logit(c.score));
       const order = determinantalOrder(relevance, pool.map((c) => input.featuresOf!(c.row)), quota, batchMode.diversityWeight);

@@ -328,9 +328,9 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       : { label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
   }
   items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
-  // Ensemble strategies rank by the members of a model trained with an ensemble; feature-space strategies run in the simulation study.
+  // Ensemble strategies rank by the members of a model trained with an ensemble; diverse compares reviews by their text.
   const members = ws.db.latestModel()?.ensemble as { members?: number } | undefined;
-  for (const st of STRATEGIES.filter((s) => STRATEGY_NEEDS[s] !== 'features')) {
+  for (const st of STRATEGIES) {
     const unavailable = STRATEGY_NEEDS[st] === 'ensemble' && !members?.members
       ? `needs a model trained with an ensemble: set secreview.strategy.mixture to ${st} and Retrain` : undefined;
     items.push({ label: STRATEGY_INFO[st].title, description: unavailable ?? STRATEGY_INFO[st].description, spec: st });
@@ -359,7 +359,7 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       log.info(`bootstrap batch ${batch.id}: ${batch.items.length} of ${candidates} keyword matches`);
       return batch.id;
     }
-    const { batch, unscored } = await proposeNextBatch(ws, { mixture: parseMixture(spec), size, seed, nearDuplicates });
+    const { batch, unscored } = await proposeNextBatch(ws, { mixture: parseMixture(spec), size, seed, nearDuplicates, batchMode: { diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates } });
     if (!batch) {
       void vscode.window.showWarningMessage('Security Review: no unlabeled reviews left to propose.');
       return undefined;

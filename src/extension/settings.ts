@@ -4,6 +4,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE
 import { compilePatterns } from '../core/bootstrap';
 import { LABEL_INFO, type Label } from '../core/labels';
 import { type LrSchedule, parseSchedule } from '../core/schedule';
+import { BATCH_MODE_DEFAULTS, MAX_DIVERSITY_CANDIDATES, MAX_DIVERSITY_WEIGHT } from '../core/selection';
 import { DEVICE_CHOICES, type DeviceChoice } from '../protocol/trainer';
 import type { LabelGuideline } from '../protocol/webview';
 
@@ -12,6 +13,9 @@ export interface Settings {
   mixture: string;
   /** Heads trained beside the model when the mixture has an ensemble strategy. */
   ensembleSize: number;
+  /** The diverse strategy's weight and candidates per slot. */
+  diversityWeight: number;
+  diversityCandidates: number;
   representation: 'hashing' | 'roberta';
   modelPath: string;
   /** Hub model used when modelPath is empty (`owner/name`), and its revision. */
@@ -60,6 +64,8 @@ export function settings(): Settings {
     batchSize: Math.max(1, Math.floor(c.get<number>('batch.size') ?? DEFAULT_BATCH_SIZE)),
     mixture: c.get<string>('strategy.mixture') || DEFAULT_MIXTURE,
     ensembleSize: Math.min(MAX_ENSEMBLE_SIZE, Math.max(2, Math.floor(c.get<number>('strategy.ensembleSize') ?? DEFAULT_ENSEMBLE_SIZE))),
+    diversityWeight: inRangeOr(c.get<number>('strategy.diversityWeight'), 0, MAX_DIVERSITY_WEIGHT, BATCH_MODE_DEFAULTS.diversityWeight),
+    diversityCandidates: Math.round(inRangeOr(c.get<number>('strategy.diversityCandidates'), 1, MAX_DIVERSITY_CANDIDATES, BATCH_MODE_DEFAULTS.diversityCandidates)),
     representation: c.get<string>('model.representation') === 'roberta' ? 'roberta' : 'hashing',
     modelPath: c.get<string>('model.path') ?? '',
     modelId: c.get<string>('model.id')?.trim() || 'FacebookAI/roberta-base',
@@ -92,6 +98,10 @@ function deviceOr(v: string | undefined): DeviceChoice {
 
 function positiveOr(v: number | undefined, fallback: number): number {
   return typeof v === 'number' && v > 0 && v <= 1 ? v : fallback;
+}
+
+function inRangeOr(v: number | undefined, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && v >= min && v <= max ? v : fallback;
 }
 
 function scheduleOr(text: string | undefined, fallback: LrSchedule): LrSchedule {

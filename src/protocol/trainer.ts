@@ -10,7 +10,7 @@
 
 import type { LrSchedule } from '../core/schedule';
 import { DEFAULT_ENSEMBLE_SIZE, MAX_ENSEMBLE_SIZE } from '../core/defaults';
-import { formatMixture, needsEnsemble, parseMixture, unservedBySingleModel, type MixturePart, type Strategy } from '../core/selection';
+import { diversityProblem, formatMixture, needsEnsemble, parseMixture, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 3;
@@ -36,6 +36,9 @@ export interface TrainOptions {
   batchSize: number;
   /** Keep near-duplicates of labeled reviews out of the proposed batch (and each near-duplicate group once). */
   excludeNearDuplicates?: boolean;
+  /** The diverse strategy: weight of a review's likeness to the batch against p(yes), and candidates per slot (BATCH_MODE_DEFAULTS). */
+  diversityWeight?: number;
+  diversityCandidates?: number;
   /** Width of the hashing representation (buckets). */
   hashingDim?: number;
   /** Hidden layer widths of the head; [] is a linear (softmax regression) head. */
@@ -317,9 +320,6 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   } catch (e) {
     return bad((e as Error).message);
   }
-  // Checked before training, not after: the trainer has no feature space to offer.
-  const unserved = unservedBySingleModel(mixture);
-  if (unserved) return bad(unserved);
   if (o.ensembleSize !== undefined && !(Number.isInteger(o.ensembleSize) && o.ensembleSize >= 0 && o.ensembleSize <= MAX_ENSEMBLE_SIZE)) {
     return bad(`ensemble size must be an integer in [0, ${MAX_ENSEMBLE_SIZE}], got ${String(o.ensembleSize)}`);
   }
@@ -327,6 +327,8 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   if (needsEnsemble(mixture) && members < 2) {
     return bad(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models and needs at least 2 members; the ensemble size is ${members}`);
   }
+  const diversity = diversityProblem({ diversityWeight: o.diversityWeight, diversityCandidates: o.diversityCandidates });
+  if (diversity) return bad(diversity);
   return { ok: true, mixture };
 }
 

@@ -7,7 +7,8 @@ import { planAssignment } from '../core/assignment';
 import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import type { NearDuplicateGroups } from '../core/nearDuplicates';
-import { formatMixture, needsEnsemble, selectBatch, type MixturePart, type SelectionInput } from '../core/selection';
+import { formatMixture, needsEnsemble, selectBatch, STRATEGY_NEEDS, type BatchModeOptions, type MixturePart, type SelectionInput } from '../core/selection';
+import { TextFeaturizer } from '../core/textFeatures';
 import type { Batch, LabelDb } from './labelDb';
 import { FLAG_M1 } from './pool';
 import { findModel, readMemberScores, readScores, type Scores } from './layout';
@@ -128,9 +129,29 @@ export interface NextBatchOptions {
   mixture: readonly MixturePart[]; size?: number; seed?: number; scores?: Scores;
   /** Keep near-duplicates of labeled reviews out (see batchExclusions). */
   nearDuplicates?: NearDuplicateGroups;
+  /** The diverse strategy's weight and candidates per slot (defaults: BATCH_MODE_DEFAULTS). */
+  batchMode?: Partial<BatchModeOptions>;
 }
 
-/** A batch from the latest model's scores with a strategy mixture. */
+/**
+ * The feature space of the diverse strategy: `textFeatures` of a row's body, read from the pool for
+ * the rows it asks about (its candidates, `diversityCandidates` per batch slot) and kept for this one
+ * selection. Nothing when the mixture has no strategy that needs features.
+ */
+export function selectionFeatures(ws: Workspace, mixture: readonly MixturePart[]): Pick<SelectionInput, 'featuresOf'> {
+  if (!mixture.some((m) => STRATEGY_NEEDS[m.strategy] === 'features')) return {};
+  const featurizer = new TextFeaturizer();
+  const vectors = new Map<number, Float32Array>();
+  return {
+    featuresOf: (row) => {
+      let v = vectors.get(row);
+      if (!v) vectors.set(row, v = featurizer.vector(ws.pool.get(row).body));
+      return v;
+    },
+  };
+}
+
+/** A batch from the latest model's scores with a strategy mixture (recorded with that model's version). */
 export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks: ReturnType<typeof selectBatch>; scores: Scores; unscored: number } {
   const model = ws.db.latestModel();
   const onlyRandom = options.mixture.every((m) => m.strategy === 'random');
@@ -143,6 +164,8 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
     probs: scores?.probs, classes: scores?.classes, members,
     idOf: (row) => ws.pool.idKeyOf(row),
     ...batchExclusions(ws, options),
+    ...selectionFeatures(ws, options.mixture),
+    ...(options.batchMode ? { batchMode: options.batchMode } : {}),
     mixture: options.mixture,
     size: options.size ?? DEFAULT_BATCH_SIZE,
     seed: options.seed ?? 1,

@@ -7,6 +7,7 @@ import { DEVICE_CHOICES, type DeviceChoice, type EpochRecord, type TrainOptions,
 import { TrainerFailedError } from '../../train/client';
 import { DEFAULT_TRAIN_OPTIONS, retrainAndPropose } from '../../train/retrain';
 import { withWorkspace, printJson } from '../workspace';
+import { DIVERSITY_CLI_OPTIONS, DIVERSITY_USAGE, diversityOptions } from './next';
 import { CliError, optInt, optNumber, optString, type CliCommand, type CliIO, type ParsedArgs } from '../types';
 import { FINETUNE_DEFAULTS, FINETUNE_OPTIMIZERS, PAPER_PRESET, type FineTuneOptimizer } from '../../../python-free-train/trainer/finetune';
 import { type LrSchedule, formatSchedule, parseSchedule } from '../../core/schedule';
@@ -90,7 +91,7 @@ export const trainCommand: CliCommand = {
   summary: 'retrain the classifier on the labels, score the pool and propose the next batch',
   usage: [
     'Usage: secreview train [--representation hashing|roberta] [--device D] [--epochs N] [--seed S] [--strategy MIX] [--size N] [--dim D]',
-    '                       [--exclude-near-duplicates]',
+    '                       [--exclude-near-duplicates] [--diversity-weight W] [--diversity-candidates K]',
     '                       [--model FOLDER | --model-id ID [--model-revision R]] [--precision auto|fp32|int8] [--max-tokens N]',
     '                       [--finetune-layers K [--finetune-epochs N] [--finetune-lr LR] [--finetune-optimizer adam|adamw]',
     '                        [--finetune-schedule KIND[:WARMUP]] [--finetune-dropout P] [--finetune-weight-decay W]',
@@ -103,10 +104,11 @@ export const trainCommand: CliCommand = {
     `                      test loss is kept (default ${D.epochs}). The hashing representation's linear head is`,
     '                      fitted to convergence instead, its L2 strength chosen by inner cross-validation',
     `  --seed S            seed of the 70/30 split, the example order and the random strategy (default ${D.seed})`,
-    `  --strategy MIX      next-batch strategy mixture (default ${D.strategy})`,
+    `  --strategy MIX      next-batch strategy mixture of rare, entropy, majority, random and diverse (default ${D.strategy})`,
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
     '  --exclude-near-duplicates  keep near-duplicates of labeled reviews out of the next batch, and each',
     '                      group of near-duplicates once in it',
+    ...DIVERSITY_USAGE,
     `  --dim D             width of the hashing representation (default ${DEFAULT_HASHING_DIM})`,
     '  --refit-all         score the pool with a head refit on every label at the epoch count or L2',
     '                      strength the split picked',
@@ -148,6 +150,7 @@ export const trainCommand: CliCommand = {
   options: {
     representation: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
     strategy: { type: 'string' }, size: { type: 'string' }, dim: { type: 'string' }, device: { type: 'string' }, 'exclude-near-duplicates': { type: 'boolean' }, 'cwe-head': { type: 'boolean' },
+    ...DIVERSITY_CLI_OPTIONS,
     'refit-all': { type: 'boolean' }, 'no-refit': { type: 'boolean' }, 'ensemble-size': { type: 'string' },
     ...ROBERTA_CLI_OPTIONS, ...FINETUNE_CLI_OPTIONS,
   },
@@ -157,7 +160,9 @@ export const trainCommand: CliCommand = {
       throw new CliError(`--representation must be one of ${REPRESENTATION_IDS.join(', ')}, got "${representation}"`);
     }
     const strategy = optString(args, 'strategy') ?? D.strategy;
-    try { parseMixture(strategy); } catch (e) { throw new CliError((e as Error).message); }
+    let mixture;
+    try { mixture = parseMixture(strategy); } catch (e) { throw new CliError((e as Error).message); }
+    const diversity = diversityOptions(args, mixture.some((m) => m.strategy === 'diverse'));
     if (args.values['refit-all'] === true && args.values['no-refit'] === true) throw new CliError('use --refit-all or --no-refit, not both');
     const refitAll = args.values['refit-all'] === true ? true : args.values['no-refit'] === true ? false : undefined;
     const device = optString(args, 'device') ?? 'auto';
@@ -170,6 +175,7 @@ export const trainCommand: CliCommand = {
       strategy,
       batchSize: optInt(args, 'size', D.batchSize, 0, 1_000_000),
       ...(args.values['exclude-near-duplicates'] === true ? { excludeNearDuplicates: true } : {}),
+      ...diversity,
       hashingDim: optInt(args, 'dim', DEFAULT_HASHING_DIM, 2, 1 << 22),
       ...(args.values['cwe-head'] === true ? { cweHead: true } : {}),
       ...(refitAll === undefined ? {} : { refitAll }),

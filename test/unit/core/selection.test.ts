@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unservedBySingleModel, determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
+import { determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
 import { MODEL_LABELS } from '../../../src/core/labels';
 import { mulberry32 } from '../../../src/core/hash';
 
@@ -125,6 +125,11 @@ test('diverse: with weight 0 it is rare-label; with a weight it skips near-copie
   assert.deepEqual(picks.map((p) => p.strategy), ['diverse', 'diverse']);
   assert.ok(Math.abs(picks[1]!.score - 0.8) < 1e-6, 'the score recorded is p(yes)');
   assert.throws(() => selectBatch({ ...base, featuresOf: undefined }), /diverse" needs a feature vector/);
+  assert.throws(() => selectBatch({ ...base, batchMode: { diversityWeight: -1 } }), /diversity weight must be a number from 0 \(rare-label order\) to 100, got -1/);
+  assert.throws(() => selectBatch({ ...base, batchMode: { diversityWeight: Number.NaN } }), /diversity weight .* got NaN/);
+  assert.throws(() => selectBatch({ ...base, batchMode: { diversityCandidates: 2.5 } }), /diversity candidates \(per batch slot\) must be a whole number from 1 to 100, got 2.5/);
+  // One candidate per slot is rare-label whatever the weight: only the top rows are considered.
+  assert.deepEqual(selectBatch({ ...base, batchMode: { diversityWeight: 0.5, diversityCandidates: 1 } }).map((p) => p.row), [0, 1]);
 });
 
 test('determinantal order: relevance first, then the candidate least like those taken; zero vectors count as alike', () => {
@@ -167,8 +172,3 @@ test('optimistic score: mean plus beta standard deviations', () => {
   assert.ok(Math.abs(optimisticScore([0.2, 0.4], 2) - 0.5) < 1e-12);
 });
 
-test('train and next say which strategies one trained model cannot serve', () => {
-  assert.equal(unservedBySingleModel(parseMixture('rare:0.45,entropy:0.45,random:0.1')), undefined);
-  assert.equal(unservedBySingleModel(parseMixture('rare,ucb')), undefined);
-  assert.match(unservedBySingleModel(parseMixture('diverse'))!, /"diverse" needs a feature vector per review/);
-});

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE, DEFAULT_EPOCHS, DEFAULT_IDLE_SECONDS, DEFAULT_MIXTURE, DEFAULT_TARGET_STEP, MAX_ENSEMBLE_SIZE, PANEL_ACTION_KEYS } from '../../../src/core/defaults';
 import { LABEL_INFO } from '../../../src/core/labels';
-import { STRATEGIES, parseMixture, unservedBySingleModel } from '../../../src/core/selection';
+import { BATCH_MODE_DEFAULTS, STRATEGIES, parseMixture } from '../../../src/core/selection';
 import { DEFAULT_TRAIN_OPTIONS } from '../../../src/train/retrain';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -22,6 +22,8 @@ test("package.json's defaults are the defaults module's", () => {
   assert.equal(props['secreview.model.epochs']!.default, DEFAULT_EPOCHS);
   assert.deepEqual([DEFAULT_TRAIN_OPTIONS.batchSize, DEFAULT_TRAIN_OPTIONS.strategy, DEFAULT_TRAIN_OPTIONS.epochs], [DEFAULT_BATCH_SIZE, DEFAULT_MIXTURE, DEFAULT_EPOCHS]);
   assert.doesNotThrow(() => parseMixture(DEFAULT_MIXTURE));
+  assert.equal(props['secreview.strategy.diversityWeight']!.default, BATCH_MODE_DEFAULTS.diversityWeight);
+  assert.equal(props['secreview.strategy.diversityCandidates']!.default, BATCH_MODE_DEFAULTS.diversityCandidates);
   assert.equal(props['secreview.eta.idleSeconds']!.default, DEFAULT_IDLE_SECONDS);
   const ensemble = props['secreview.strategy.ensembleSize'] as { default?: unknown; maximum?: unknown };
   assert.deepEqual([ensemble.default, ensemble.maximum], [DEFAULT_ENSEMBLE_SIZE, MAX_ENSEMBLE_SIZE]);
@@ -29,11 +31,11 @@ test("package.json's defaults are the defaults module's", () => {
   assert.match(localized(props['secreview.eta.targetPositives']!.markdownDescription!), new RegExp(`0: (${DEFAULT_TARGET_STEP}|${words[DEFAULT_TARGET_STEP]}) more than found`));
 });
 
-test('the mixture setting accepts every strategy training serves, with shares, and nothing else', () => {
+test('the mixture setting accepts every strategy (train, next and Retrain serve them all), with shares, and nothing else', () => {
   const pattern = new RegExp((props['secreview.strategy.mixture'] as { pattern: string }).pattern);
   for (const st of STRATEGIES) {
-    const served = unservedBySingleModel(parseMixture(st)) === undefined;
-    assert.equal(pattern.test(`${st}:0.5,random:0.5`), served, `${st} ${served ? 'is' : 'is not'} accepted`);
+    assert.ok(pattern.test(`${st}:0.5,random:0.5`), `${st} is accepted`);
+    assert.ok(pattern.test(`rare:0.5, ${st}`), `${st} is accepted after another`);
   }
   assert.ok(pattern.test(DEFAULT_MIXTURE));
   assert.ok(!pattern.test('rare,bogus'));
