@@ -6,10 +6,10 @@
 // training seeds), so each arm's gain over rare-label at the budget comes with a 90% interval from
 // resampling seeds. Prints JSON; writes an SVG plot.
 // Arms: the paper's (rare-label, entropy, the 45/45/10 mixture, random) and the batch-mode ones:
-// diverse (determinantal trade-off in the hashing features), an ensemble of M heads trained as
-// the trainer trains them (each on a stratified bootstrap resample of the labels; mean p(yes),
-// Thompson slots, UCB), half-size batches at the same budget, and the head without the final refit
-// on every label.
+// diverse (determinantal trade-off in the model's hashing features, or in `textFeatures` as `next`
+// and Retrain do), an ensemble of M heads trained as the trainer trains them (each on a stratified
+// bootstrap resample of the labels; mean p(yes), Thompson slots, UCB), half-size batches at the
+// same budget, and the head without the final refit on every label.
 // Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 5] [--arms rare-label,ucb] [--svg docs/replay.svg]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { MODEL_LABELS } from '../src/core/labels';
 import { DEFAULT_ENSEMBLE_SIZE } from '../src/core/defaults';
 import { parseMixture, selectBatch, formatMixture } from '../src/core/selection';
 import { bootstrapInterval, meanAt } from '../src/core/stats';
+import { TextFeaturizer } from '../src/core/textFeatures';
 import { meanInterval, type Series } from '../src/simulation/aggregate';
 import { lineChart } from '../src/simulation/svg';
 import { Backend } from '../python-free-train/backend';
@@ -41,6 +42,8 @@ interface Arm {
   batchShare?: number;
   /** Whether the model that ranks is refit on every label at the strength the split selected (default: the trainer's, yes). */
   refit?: boolean;
+  /** diverse compares rows by `textFeatures` (what `next` and Retrain use), not the model's hashing features. */
+  textFeatures?: boolean;
 }
 
 const ARMS: Arm[] = [
@@ -49,6 +52,7 @@ const ARMS: Arm[] = [
   { name: 'mixture 45/45/10', mixture: 'rare:0.45,entropy:0.45,random:0.1' },
   { name: 'random', mixture: 'random' },
   { name: 'diverse', mixture: 'diverse' },
+  { name: 'diverse, text features', mixture: 'diverse', textFeatures: true },
   { name: 'ensemble', mixture: 'ensemble', ensemble: true },
   { name: 'thompson', mixture: 'thompson', ensemble: true },
   { name: 'ucb', mixture: 'ucb', ensemble: true },
@@ -78,6 +82,8 @@ async function main(): Promise<void> {
   const rep = await fitHashing(all.map((r) => r.body)); // idf from the pool's text only
   const x = await rep.featurize(all.map((r) => r.body));
   const dim = rep.dim;
+  const textFeaturizer = new TextFeaturizer();
+  const text = all.map((r) => textFeaturizer.vector(r.body));
   const cls = Int32Array.from(all.map((r) => classOf(r.label)));
   const bodyKey = all.map((r) => fingerprint64(r.body));
   const ids = all.map((r) => r.id);
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
         const labeledBodies = new Set([...labeled].map((i) => bodyKey[i]!));
         const picks = selectBatch({
           rowCount: n, probs, members: memberProbs, classes: MODEL_LABELS, idOf: (r) => ids[r]!, isExcluded: (r) => labeled.has(r),
-          featuresOf: (r) => x.subarray(r * dim, (r + 1) * dim),
+          featuresOf: s.textFeatures ? (r) => text[r]! : (r) => x.subarray(r * dim, (r + 1) * dim),
           bodyKeyOf: (r) => bodyKey[r]!, excludedBodies: labeledBodies,
           mixture, size: Math.min(step, budget - labeled.size), seed: seed * 1000 + curve.length,
         });
