@@ -52,7 +52,7 @@ const ARMS: Arm[] = [
   { name: 'mixture 45/45/10', mixture: 'rare:0.45,entropy:0.45,random:0.1' },
   { name: 'random', mixture: 'random' },
   { name: 'diverse', mixture: 'diverse' },
-  { name: 'diverse, text features', mixture: 'diverse', textFeatures: true },
+  { name: 'diverse (text features)', mixture: 'diverse', textFeatures: true },
   { name: 'ensemble', mixture: 'ensemble', ensemble: true },
   { name: 'thompson', mixture: 'thompson', ensemble: true },
   { name: 'ucb', mixture: 'ucb', ensemble: true },
