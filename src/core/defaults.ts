@@ -4,8 +4,12 @@
  * labeling panel's own keys.
  */
 
-/** Candidate-selection mixture of a model-based batch. */
-export const DEFAULT_MIXTURE = 'rare:0.45,entropy:0.45,random:0.1';
+/**
+ * Candidate-selection mixture of a model-based batch: the ensemble's mean p(yes), the one strategy
+ * whose gain over rare-label in the paired simulation study reaches +20% (README, "Beyond the
+ * paper"). It proposes no random share: a prevalence estimate needs one (e.g. ensemble:0.9,random:0.1).
+ */
+export const DEFAULT_MIXTURE = 'ensemble';
 /**
  * Heads trained beside the model when the mixture has an ensemble strategy (ensemble, thompson,
  * ucb): each fitted on its own bootstrap resample of the labels. The simulation study measured its

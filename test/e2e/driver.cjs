@@ -790,7 +790,8 @@ async function dashboardScenario(page, ws) {
       cli('bootstrap', '--size', '40');
       const intended = JSON.parse(fs.readFileSync(path.join(REPO, 'demo', 'expected-labels.json'), 'utf8'));
       for (const it of readLabels(ws).batches[0].items) cli('label', it.reviewId, intended[it.reviewId] || 'no');
-      cli('train', '--size', '30');
+      // The paper's mixture: its random share feeds the prevalence estimates the dashboard shows.
+      cli('train', '--size', '30', '--strategy', 'rare:0.45,entropy:0.45,random:0.1');
       const second = readLabels(ws).batches[1];
       assert(second, 'training proposed a second batch');
       // Some of each strategy, all the random ones: the prevalence estimates need them.

@@ -22,7 +22,7 @@ export const nextCommand: CliCommand = {
     '',
     '  --strategy MIX   rare, entropy, majority, random, diverse, ensemble, thompson, ucb (the last',
     '                   three with a model trained with an ensemble), or a mixture such as',
-    `                   ${DEFAULT_MIXTURE} (default); diverse is rare-label re-ranked so that`,
+    `                   rare:0.45,entropy:0.45,random:0.1 (default ${DEFAULT_MIXTURE}); diverse is rare-label re-ranked so that`,
     '                   a batch does not spend its slots on near-identical reviews (compared by their text:',
     '                   hashed word and character n-grams)',
     `  --size N         batch size (default ${DEFAULT_BATCH_SIZE})`,
