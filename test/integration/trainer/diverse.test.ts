@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
+import type { Workspace } from '../../../src/store/workspace';
 import { paperWorkspace, needsPaperData } from './helpers';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -29,6 +30,15 @@ const isPlanted = (reviewId: string) => Number(reviewId) >= PLANTED_FIRST_ID;
 
 type Batch = { batch: string; modelVersion: string; strategy: string; size: number; items: { reviewId: string; strategy: string; score: number }[] };
 
+/** Imports the planted near-copies into the workspace, labels the first six yes, and closes it. */
+async function plant(ws: Workspace, folder: string): Promise<void> {
+  const planted = path.join(folder, 'planted.jsonl');
+  writeFileSync(planted, PLANTED.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await ws.importFiles([planted]);
+  await ws.db.setLabels(PLANTED.slice(0, 6).map((r) => ({ reviewId: String(r.review_comment_id), label: 'yes' as const, source: 'test' })));
+  await ws.close();
+}
+
 test('secreview next --strategy diverse: fewer near-identical reviews than rare from the same model, recorded as diverse', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(500);
   const copies: string[] = [];
@@ -39,11 +49,7 @@ test('secreview next --strategy diverse: fewer near-identical reviews than rare 
     return to;
   };
   try {
-    const planted = path.join(folder, 'planted.jsonl');
-    writeFileSync(planted, PLANTED.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await ws.importFiles([planted]);
-    await ws.db.setLabels(PLANTED.slice(0, 6).map((r) => ({ reviewId: String(r.review_comment_id), label: 'yes' as const, source: 'test' })));
-    await ws.close();
+    await plant(ws, folder);
     const trained = await cli(folder, 'train', '--size', '0', '--dim', '1024', '--seed', '2');
     assert.equal(trained.code, 0, trained.err.join('\n'));
 
@@ -101,11 +107,7 @@ test('secreview next --strategy diverse: fewer near-identical reviews than rare 
 test('secreview train --strategy rare:0.5,diverse:0.5 proposes with the diverse weight given (Retrain\'s path)', { skip: needsPaperData }, async () => {
   const { ws, folder, cleanup } = await paperWorkspace(500);
   try {
-    const planted = path.join(folder, 'planted.jsonl');
-    writeFileSync(planted, PLANTED.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await ws.importFiles([planted]);
-    await ws.db.setLabels(PLANTED.slice(0, 6).map((r) => ({ reviewId: String(r.review_comment_id), label: 'yes' as const, source: 'test' })));
-    await ws.close();
+    await plant(ws, folder);
     const bad = await cli(folder, 'train', '--strategy', 'diverse', '--diversity-weight', '101');
     assert.equal(bad.code, 2);
     assert.match(bad.err.join('\n'), /--diversity-weight must be between 0 and 100, got 101/);
