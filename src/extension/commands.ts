@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { LABEL_INFO } from '../core/labels';
-import { formatMixture, parseMixture, STRATEGIES, STRATEGY_INFO, STRATEGY_NEEDS } from '../core/selection';
+import { formatMixture, needsEnsemble, parseMixture, STRATEGIES, STRATEGY_INFO, STRATEGY_NEEDS } from '../core/selection';
 import { DEFAULT_BATCH_SIZE } from '../core/defaults';
 import { proposeBootstrapBatch, proposeNextBatch } from '../store/batches';
 import { EXPORT_FORMATS, labeledMissingFromPool, missingFromPoolText, writeExport, type ExportFormat } from '../store/export';
@@ -327,9 +327,13 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
       ? { label: `Bootstrap (keyword rule M1 and your ${patterns.length} pattern${patterns.length === 1 ? '' : 's'})`, description: `reviews matching "secur" or ${patterns.map(String).join(', ')}`, spec: 'bootstrap' }
       : { label: 'Bootstrap (keyword rule M1)', description: 'reviews matching "secur" (the paper\'s first batch)', spec: 'bootstrap' });
   }
-  items.push({ label: `Mixture: ${formatMixture(parseMixture(cfg.mixture))}`, description: hasModel ? 'from settings (secreview.strategy.mixture)' : 'needs a trained model (Retrain)', spec: cfg.mixture });
   // Ensemble strategies rank by the members of a model trained with an ensemble; diverse compares reviews by their text.
   const members = ws.db.latestModel()?.ensemble as { members?: number } | undefined;
+  const mixture = parseMixture(cfg.mixture);
+  const mixtureNote = !hasModel ? 'needs a trained model (Retrain)'
+    : needsEnsemble(mixture) && !members?.members ? 'from settings; the latest model has no ensemble: Retrain first'
+      : 'from settings (secreview.strategy.mixture)';
+  items.push({ label: `Mixture: ${formatMixture(mixture)}`, description: mixtureNote, spec: cfg.mixture });
   for (const st of STRATEGIES) {
     const unavailable = STRATEGY_NEEDS[st] === 'ensemble' && !members?.members
       ? `needs a model trained with an ensemble: set secreview.strategy.mixture to ${st} and Retrain` : undefined;
