@@ -23,14 +23,17 @@ test('an exported model reproduces the pool scores; the dataset exports as a Hug
   const out = path.join(dir, 'exported');
   const printed: string[] = [];
   assert.equal(await main(['export-model', '--out', out, '--json', '-C', dir], { ...quiet, out: (t) => printed.push(t) }), 0);
-  // Hashing exports as before: the head as model.onnx, fed the features representation.json describes.
+  // Hashing exports as before: the head as model.onnx, fed the features representation.json describes;
+  // trained with the default strategy (the ensemble), its members' graphs beside it.
+  const members = [1, 2, 3, 4, 5].map((m) => `ensemble/member-${m}.onnx`);
   assert.deepEqual(JSON.parse(printed.join('\n')), {
     version: 'm0001', dir: out, representation: 'hashing',
-    files: ['model.onnx', 'representation.json', 'label_map.json', 'metrics.json', 'README.md'],
+    files: ['model.onnx', 'representation.json', 'label_map.json', ...members, 'metrics.json', 'README.md'],
   });
-  assert.deepEqual(readdirSync(out).sort(), ['README.md', 'label_map.json', 'metrics.json', 'model.onnx', 'representation.json']);
+  assert.deepEqual(readdirSync(out).sort(), ['README.md', 'ensemble', 'label_map.json', 'metrics.json', 'model.onnx', 'representation.json']);
   assert.deepEqual(readFileSync(path.join(out, 'model.onnx')), readFileSync(path.join(dir, '.secreview', 'models', 'm0001', 'head.onnx')));
-  const labelMap = JSON.parse(readFileSync(path.join(out, 'label_map.json'), 'utf8')) as Record<string, unknown>;
+  const { ensemble, ...labelMap } = JSON.parse(readFileSync(path.join(out, 'label_map.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual((ensemble as { files: string[] }).files, members, 'the label map names the members\' graphs');
   assert.deepEqual(labelMap, {
     id2label: { 0: 'yes', 1: 'no', 2: 'unclear', 3: 'language' },
     label2id: { yes: 0, no: 1, unclear: 2, language: 3 },
