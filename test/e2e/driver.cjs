@@ -120,6 +120,20 @@ async function pick(page, text) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   if (!(await acceptInput(input, text, `the pick "${text}"`))) throw new Error(`the pick "${text}" was not taken`);
 }
+/**
+ * Runs a command that asks for text and types `value` into its input box. A click on the palette row
+ * can be lost while the widget animates (the palette closes and no input opens): the command is run
+ * again, up to three times, until its input box shows.
+ */
+async function runCommandWithInput(page, title, value) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title);
+    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) break;
+    if (attempt >= 3) throw new Error(`${title}: its input box never showed`);
+  }
+  await acceptInput(input, value, `the input "${value}"`);
+}
 async function typeIntoInput(page, value) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15000 });
@@ -995,8 +1009,7 @@ async function navigateScenario(page, ws) {
       return `${b.id}: ${b.items.map((i) => i.reviewId).join(', ')}`;
     }],
     ['Go to Review... by a GitHub comment URL shows that review, hostile text inert and M1 marked', async () => {
-      await runCommand(page, 'Security Review: Go to Review...');
-      await typeIntoInput(page, 'https://github.com/acme/shop/pull/7#discussion_r106');
+      await runCommandWithInput(page, 'Security Review: Go to Review...', 'https://github.com/acme/shop/pull/7#discussion_r106');
       await waitFor(async () => (await shownReviewId(frame)) === '106', 'review 106 on screen');
       const scripts = await frame.evaluate(() => document.querySelectorAll('.candidate script').length);
       assert(scripts === 0, 'no script element from the body');
