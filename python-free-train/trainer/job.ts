@@ -7,7 +7,7 @@ import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
-import { formatMixture, selectBatch, type MixturePart } from '../../src/core/selection';
+import { formatMixture, probabilityColumn, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
 import { batchExclusions, selectionFeatures } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
@@ -424,8 +424,7 @@ async function scorePool({ ws, options, ctx, workers, lap }: Run, writer: ModelF
       await out.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
       for (const [m, member] of (ensemble?.models ?? []).entries()) {
         const mp = await member.predict(x, rows);
-        const column = memberYes![m]!.subarray(done, done + rows);
-        for (let r = 0; r < rows; r++) column[r] = mp[r * classes + yes]!;
+        const column = probabilityColumn(mp, classes, yes, memberYes![m]!.subarray(done, done + rows));
         await membersOut!.write(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), 0, column.byteLength, (m * total + done) * 4);
       }
       done += rows;

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { probabilityColumn } from '../../src/core/selection';
 import { MODEL_FILES, memberFiles, readManifest } from '../../src/store/layout';
 import { Backend, Tensor, type Session } from '../backend';
 import { type LoadOptions, loadRepresentation } from '../features/registry';
@@ -51,7 +52,7 @@ export class Predictor {
     for (const member of this.members) {
       if (!rows) { out.push(new Float32Array(0)); continue; }
       const p = (await member.run({ x: Tensor.float32(x, [rows, this.representation.dim]) }, ['probs'])).probs!.float32;
-      out.push(Float32Array.from({ length: rows }, (_, i) => p[i * C + yes]!));
+      out.push(probabilityColumn(p, C, yes));
     }
     return out;
   }

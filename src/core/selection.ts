@@ -102,6 +102,12 @@ export function quotas(parts: readonly MixturePart[], size: number): number[] {
   return q;
 }
 
+/** Column `col` of a row-major probability matrix with `classes` columns (e.g. p(yes) of every row), into `out` when given. */
+export function probabilityColumn(probs: Float32Array, classes: number, col: number, out = new Float32Array(Math.floor(probs.length / classes))): Float32Array {
+  for (let r = 0; r < out.length; r++) out[r] = probs[r * classes + col]!;
+  return out;
+}
+
 /** Shannon entropy (nats) of row `row` of a row-major probability matrix. */
 export function entropyAt(probs: Float32Array, row: number, classes: number): number {
   let h = 0;
@@ -312,14 +318,23 @@ export function selectBatch(input: SelectionInput): Proposal[] {
 
 /** Mean plus `beta` standard deviations (population) of an ensemble's p(yes) for one row. */
 export function optimisticScore(p: ArrayLike<number>, beta: number): number {
-  const n = p.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += p[i]!;
-  mean /= n;
-  if (!beta) return mean;
+  if (!beta) return meanOf(p);
+  const { mean, sd } = ensembleSpread(p);
+  return mean + beta * sd;
+}
+
+/** Mean and population standard deviation of an ensemble's p(yes) for one row. */
+export function ensembleSpread(p: ArrayLike<number>): { mean: number; sd: number } {
+  const mean = meanOf(p);
   let v = 0;
-  for (let i = 0; i < n; i++) v += (p[i]! - mean) ** 2;
-  return mean + beta * Math.sqrt(v / n);
+  for (let i = 0; i < p.length; i++) v += (p[i]! - mean) ** 2;
+  return { mean, sd: Math.sqrt(v / p.length) };
+}
+
+function meanOf(p: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) sum += p[i]!;
+  return sum / p.length;
 }
 
 /** log(p / (1 - p)), kept finite. */

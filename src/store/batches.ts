@@ -11,7 +11,7 @@ import { formatMixture, needsEnsemble, selectBatch, STRATEGY_NEEDS, type BatchMo
 import { TextFeaturizer } from '../core/textFeatures';
 import type { Batch, LabelDb } from './labelDb';
 import { FLAG_M1 } from './pool';
-import { findModel, readMemberScores, readScores, type Scores } from './layout';
+import { modelDirOf, readManifest, readMemberScores, readScores, type Scores } from './layout';
 import type { Workspace } from './workspace';
 
 
@@ -175,8 +175,11 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
 
 /** The members' p(yes) of a model version, or an error that says how to get an ensemble. */
 function ensembleOf(ws: Workspace, version: string, mixture: readonly MixturePart[]): Float32Array[] {
-  const model = findModel(ws.dir, version);
-  const members = model && readMemberScores(model.dir, model.manifest);
+  // The version's own folder: its scores were just read from it (no scan of every model's manifest).
+  const dir = modelDirOf(ws.dir, version);
+  let manifest;
+  try { manifest = readManifest(dir); } catch { manifest = undefined; }
+  const members = manifest && readMemberScores(dir, manifest);
   if (!members) {
     throw new NoModelError(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models, and model ${version} was trained without one: `
       + `retrain with that strategy (secreview train --strategy ${formatMixture(mixture)}, or Retrain with it), or add --ensemble-size ${DEFAULT_ENSEMBLE_SIZE}`);

@@ -4,6 +4,7 @@
  * trainer process, and score texts. Benchmarks, tests and replays use it.
  */
 import { readFileSync } from 'node:fs';
+import { probabilityColumn } from '../../src/core/selection';
 import { MODEL_LABELS, isModelLabel, parseLabel, type Label } from '../../src/core/labels';
 import { normalizeReview, fieldByPath } from '../../src/core/review';
 import type { EpochRecord } from '../../src/protocol/trainer';
@@ -91,8 +92,7 @@ export async function trainOnFeatures(x: Float32Array, y: Int32Array, dim: numbe
     predictMembers: async (xs, n) => {
       const out: Float32Array[] = [];
       for (const m of members) {
-        const p = await m.predict(xs, n);
-        out.push(Float32Array.from({ length: n }, (_, i) => p[i * MODEL_LABELS.length + yes]!));
+        out.push(probabilityColumn(await m.predict(xs, n), MODEL_LABELS.length, yes));
       }
       return out;
     },

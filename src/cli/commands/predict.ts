@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { normalizeReview } from '../../core/review';
+import { ensembleSpread } from '../../core/selection';
 import { readLines } from '../../store/lines';
 import { NoWorkspaceError, Workspace } from '../../store/workspace';
 import { NoModelError } from '../../store/batches';
@@ -22,8 +23,7 @@ export function encoderOverride(args: ParsedArgs, io: Pick<CliIO, 'cwd' | 'env'>
 
 /** An ensemble's p(yes) for one text: mean, population standard deviation and the members'. */
 function ensembleSummary(members: readonly number[]): { yes: number; sd: number; members: number[] } {
-  const mean = members.reduce((a, b) => a + b, 0) / members.length;
-  const sd = Math.sqrt(members.reduce((a, b) => a + (b - mean) ** 2, 0) / members.length);
+  const { mean, sd } = ensembleSpread(members);
   return { yes: +mean.toFixed(6), sd: +sd.toFixed(6), members: members.map((v) => +v.toFixed(6)) };
 }
 
