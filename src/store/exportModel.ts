@@ -96,6 +96,8 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const files: string[] = [];
+  const members = ensembleMembersOf(record);
+  const ensemble = members ? { ensemble: ensembleLabelMap(members, roberta) } : {};
   const put = (name: string, data: string | Uint8Array) => { writeFileSync(path.join(tmp, name), data); files.push(name); };
   const copy = (from: string, name: string) => { copyFileSync(from, path.join(tmp, name)); files.push(name); };
   try {
@@ -104,7 +106,7 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
       copy(onnx, 'head.onnx');
       for (const f of roberta.files) copy(f.from, f.name);
       copy(path.join(src, MODEL_FILES.representation), 'representation.json');
-      put('label_map.json', JSON.stringify(robertaLabelMap(roberta), null, 2) + '\n');
+      put('label_map.json', JSON.stringify({ ...robertaLabelMap(roberta), ...ensemble }, null, 2) + '\n');
     } else {
       copy(onnx, 'model.onnx');
       for (const extra of ['representation.json', 'tokenizer.json', 'config.json']) {
@@ -114,9 +116,9 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
         ...labelIds(),
         input: { name: 'x', type: 'float32', shape: ['batch', representation.config?.dim ?? 'features'] },
         output: { name: 'probs', type: 'float32', shape: ['batch', MODEL_LABELS.length] },
+        ...ensemble,
       }, null, 2) + '\n');
     }
-    const members = ensembleMembersOf(record);
     if (members) {
       mkdirSync(path.join(tmp, ENSEMBLE_DIR));
       for (let m = 0; m < members; m++) {
@@ -124,8 +126,6 @@ export async function exportModel(ws: Workspace, outDir: string, options: Export
         if (!existsSync(from)) throw new Error(`model ${record.version}: ensemble member ${m + 1}'s graph (${from}) is missing; retrain to rebuild it`);
         copy(from, `${ENSEMBLE_DIR}/${memberFiles(m).inference}`);
       }
-      const labelMap = JSON.parse(readFileSync(path.join(tmp, 'label_map.json'), 'utf8')) as Record<string, unknown>;
-      writeFileSync(path.join(tmp, 'label_map.json'), JSON.stringify({ ...labelMap, ensemble: ensembleLabelMap(members, roberta) }, null, 2) + '\n');
     }
     put('metrics.json', JSON.stringify(record, null, 2) + '\n');
     const intro = [
