@@ -120,6 +120,12 @@ export interface ArmTraining {
   increment?: number;
   /** Networks per iteration (ensemble strategies); default the study's ensembleSize. */
   members?: number;
+  /**
+   * Ensemble members as the product's trainer fits them: each on its own stratified bootstrap
+   * resample of the labeled rows (each class drawn with replacement as often as it has rows), not
+   * only on its own seeds.
+   */
+  bootstrap?: boolean;
 }
 
 export interface ArmSpec { mixture: MixturePart[]; training: ArmTraining }
@@ -129,7 +135,8 @@ export const EARLY_STOPPING = { holdout: 0.2, maxEpochs: 30, patience: 3 } as co
 /**
  * One arm: a strategy or mixture (`rare`, `rare:0.9+random:0.1`), then training options each after
  * `@`: `weighted`, `warm`, `early`, `inc<N>` (increment N at the same label budget), `m<N>` (N
- * ensemble members). E.g. `rare@warm@weighted`, `ucb@m8`, `rare@inc40`.
+ * ensemble members), `boot` (members on bootstrap resamples). E.g. `rare@warm@weighted`, `ucb@m8`,
+ * `rare@inc40`, `ensemble@boot`.
  */
 export function parseArmSpec(arm: string): ArmSpec {
   const [head, ...opts] = arm.split('@').map((s) => s.trim());
@@ -138,19 +145,21 @@ export function parseArmSpec(arm: string): ArmSpec {
     const lower = o.toLowerCase();
     const n = /^(inc|m)(\d+)$/.exec(lower);
     if (lower === 'weighted' || lower === 'warm' || lower === 'early') training[lower] = true;
+    else if (lower === 'boot') training.bootstrap = true;
     else if (n && Number(n[2]) >= 1) training[n[1] === 'inc' ? 'increment' : 'members'] = Number(n[2]);
-    else throw new Error(`unknown arm option "@${o}" in "${arm}"; use @weighted, @warm, @early, @inc<N> (e.g. @inc40) or @m<N> (e.g. @m5)`);
+    else throw new Error(`unknown arm option "@${o}" in "${arm}"; use @weighted, @warm, @early, @inc<N> (e.g. @inc40), @m<N> (e.g. @m5) or @boot`);
   }
   const mixture = parseArm(head ?? '');
-  if (training.members !== undefined && !mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble')) {
-    throw new Error(`"${arm}": @m${training.members} sets ensemble members, but the arm has no ensemble strategy (ensemble, thompson, ucb)`);
+  const option = training.members !== undefined ? `@m${training.members} sets ensemble members` : training.bootstrap ? '@boot resamples ensemble members' : undefined;
+  if (option && !mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble')) {
+    throw new Error(`"${arm}": ${option}, but the arm has no ensemble strategy (ensemble, thompson, ucb)`);
   }
   return { mixture, training };
 }
 
 export function formatArmSpec(spec: ArmSpec): string {
   const t = spec.training;
-  const opts = [t.weighted && 'weighted', t.warm && 'warm', t.early && 'early', t.increment && `inc${t.increment}`, t.members && `m${t.members}`].filter(Boolean);
+  const opts = [t.weighted && 'weighted', t.warm && 'warm', t.early && 'early', t.increment && `inc${t.increment}`, t.members && `m${t.members}`, t.bootstrap && 'boot'].filter(Boolean);
   return [formatArm(spec.mixture), ...opts].join('@');
 }
 

@@ -15,6 +15,7 @@ import { Rng, streamSeed } from './random';
 import type { MixturePart } from '../core/selection';
 import { selectRows } from './select';
 import { stoppingPoint } from './stopping';
+import { expandCounts, stratifiedBootstrap } from '../../python-free-train/trainer/split';
 
 export interface IterationRecord {
   run: number;
@@ -125,7 +126,7 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
     const group = arms.filter((a) => a.increment === increment);
     const iterations = group[0]!.iterations;
     for (let it = 1; it <= iterations; it++) {
-      const fits = planFits(group, it, sizes, seed, config.start);
+      const fits = planFits(group, it, sizes, seed, config.start, data.y);
       lap('select');
       for (const call of fitCalls(fits)) {
         const lists = call.map((f) => f.rows);
@@ -146,7 +147,8 @@ export async function simulateRun(partial: Partial<SimulationConfig>, run: numbe
           loss: scores.meanLoss[mine[0]!]!, batchPositives: 0, increment: arm.increment, iterations: arm.iterations,
         };
         const picked = selectRows(arm.mixture, arm.increment, arm.taken, scores.d[mine[0]!], arm.selectRng, {
-          members: mine.map((i) => scores.d[i]!),
+          // With bootstrap members (the product's form) the ensemble is the members beside the model.
+          members: (arm.training.bootstrap ? mine.slice(1) : mine).map((i) => scores.d[i]!),
           featuresOf: (row) => forwardRow(main.net, data.x, row).hidden,
           ...(config.diversityWeight === undefined ? {} : { diversityWeight: config.diversityWeight }),
           ...(config.ucbBeta === undefined ? {} : { ucbBeta: config.ucbBeta }),
@@ -186,7 +188,7 @@ interface ArmState {
   spec: string;
   mixture: MixturePart[];
   training: ArmTraining;
-  /** Networks fitted per iteration (ensemble members). */
+  /** Ensemble members per iteration (with bootstrap members, fitted beside the arm's own network). */
   members: number;
   increment: number;
   iterations: number;
@@ -217,8 +219,12 @@ interface PlannedFit {
  * every arm starts from the same initial weights and shuffles with the same seed (the paper's arms
  * differ in their rows alone); member j > 0 from its own. In iteration 1 every arm holds the start
  * rows, so arms that would fit identical networks share one (the paper's four arms one in all).
+ * An arm with bootstrap members fits its own network (member 0, on all its rows) and then members
+ * 1..M, member j on a stratified bootstrap resample of its rows drawn with the iteration's seed for j
+ * (so two such arms holding the same rows draw the same resamples).
  */
-function planFits(group: ArmState[], it: number, sizes: number[], seed: (...parts: (string | number)[]) => number, start: number): PlannedFit[] {
+function planFits(group: ArmState[], it: number, sizes: number[], seed: (...parts: (string | number)[]) => number, start: number,
+  y: Uint8Array): PlannedFit[] {
   const fits: PlannedFit[] = [];
   const shared = new Map<string, number>();
   const inits = new Map<number, Float32Array>();
@@ -232,17 +238,20 @@ function planFits(group: ArmState[], it: number, sizes: number[], seed: (...part
     return p;
   };
   for (const arm of group) {
-    const rows = arm.rows.subarray(0, arm.count);
+    const all = arm.rows.subarray(0, arm.count);
     const classWeights = arm.training.weighted ? balancedWeights(arm.positives, arm.count) : undefined;
+    const boot = arm.training.bootstrap === true;
     arm.fitIndex = [];
-    for (let member = 0; member < arm.members; member++) {
+    for (let member = 0; member < arm.members + (boot ? 1 : 0); member++) {
+      const resampled = boot && member > 0;
       const warm = arm.training.warm && arm.previous?.[member];
-      const key = `${arm.training.weighted}/${arm.training.early}/${member}`;
+      const key = `${arm.training.weighted}/${arm.training.early}/${member}${resampled ? '/boot' : ''}`;
       const reuse = it === 1 && arm.count === start ? shared.get(key) : undefined;
       if (reuse !== undefined) {
         arm.fitIndex.push(reuse);
         continue;
       }
+      const rows = resampled ? bootstrapRows(all, y, seed('bootstrap', it, 'member', member)) : all;
       const early = arm.training.early;
       fits.push({
         net: createMlp(sizes, Float32Array.from(warm || initFor(member))), rows, early, classWeights,
@@ -255,6 +264,12 @@ function planFits(group: ArmState[], it: number, sizes: number[], seed: (...part
     }
   }
   return fits;
+}
+
+/** A stratified bootstrap resample of `rows` (as the product's trainer draws its members' data): as many rows, each class as often as it has rows. */
+function bootstrapRows(rows: Int32Array, y: Uint8Array, seed: number): Int32Array {
+  const labels = Uint8Array.from(rows, (r) => y[r]!);
+  return Int32Array.from(expandCounts(stratifiedBootstrap(labels, seed)), (k) => rows[k]!);
 }
 
 /** The plan's fits grouped into engine calls. */

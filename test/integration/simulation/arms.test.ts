@@ -63,3 +63,26 @@ test('new arms run paired with rare-label: same start, own increments at the sam
     await ort.close();
   }
 });
+
+test('bootstrap members: fitted beside the arm\'s own network on stratified resamples, drawn the same for every arm and run', { timeout: 300_000 }, async () => {
+  const ort = await createOrtEngine(sizes, { threads: 1 });
+  try {
+    const config = { rows: 8000, start: 50, increment: [50], iterations: 3, predictability: [1.3], seed: 5 };
+    const arms = ['rare', 'ensemble@m3', 'ensemble@m3@boot', 'ucb@m3@boot'];
+    const r = await simulateRun({ ...config, strategies: arms }, 0, ort);
+    const of = (run: typeof r, arm: string) => run.iterations.filter((x) => x.arm === arm);
+    const first = (arm: string) => of(r, arm)[0]!;
+    // The arm's own network (on all its rows) is rare-label's, so its loss is rare-label's; the
+    // members beside it differ from seed-only members, so the first batch differs.
+    assert.equal(first('ensemble@m3@boot').loss, first('rare').loss);
+    assert.notDeepEqual(of(r, 'ensemble@m3@boot').map((x) => x.batchPositives), of(r, 'ensemble@m3').map((x) => x.batchPositives));
+    assert.ok(r.summaries.find((s) => s.arm === 'ensemble@m3@boot')!.rate > r.prevalence, 'the bootstrap ensemble beats the prevalence');
+    // Alone or beside other arms, and run again: the same resamples, the same rows found (the pool
+    // loss is summed in another order when other networks are scored beside it).
+    const found = (run: typeof r, arm: string) => of(run, arm).map(({ loss, ...x }) => ({ ...x, loss: Number.isNaN(loss) ? loss : Math.fround(loss).toPrecision(5) }));
+    assert.deepEqual(found(await simulateRun({ ...config, strategies: ['ensemble@m3@boot'] }, 0, ort), 'ensemble@m3@boot'), found(r, 'ensemble@m3@boot'));
+    assert.deepEqual(found(await simulateRun({ ...config, strategies: ['rare'] }, 0, ort), 'rare'), found(r, 'rare'));
+  } finally {
+    await ort.close();
+  }
+});

@@ -102,6 +102,9 @@ test('arms take training options after @, in a canonical order, and reject unkno
   assert.equal(armMembers(parseArmSpec('rare@warm'), { ensembleSize: 7 }), 1);
   assert.throws(() => parseArms('rare@hot'), /unknown arm option "@hot"/);
   assert.throws(() => parseArms('rare@m4'), /no ensemble strategy/);
+  assert.deepEqual(parseArms('ensemble@boot@m3, ucb@boot'), ['ensemble@m3@boot', 'ucb@boot']);
+  assert.equal(parseArmSpec('thompson@boot').training.bootstrap, true);
+  assert.throws(() => parseArms('rare@boot'), /@boot resamples ensemble members, but the arm has no ensemble strategy/);
   assert.throws(() => parseArms('rare,rare'), /given twice/);
   assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, strategies: ['rare@inc300'] }), /not a multiple of its increment 300/);
   assert.equal(armName('rare@weighted@warm'), 'rare-label (weighted, warm)');
