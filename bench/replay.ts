@@ -10,7 +10,9 @@
 // and Retrain do), an ensemble of M heads trained as the trainer trains them (each on a stratified
 // bootstrap resample of the labels; mean p(yes), Thompson slots, UCB), half-size batches at the
 // same budget, and the head without the final refit on every label.
-// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 5] [--arms rare-label,ucb] [--svg docs/replay.svg]
+// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 5] [--arms ucb,half-batches] [--svg docs/replay.svg]
+// (--arms takes the arms' ids: rare-label, entropy, mixture, random, diverse, diverse-text, ensemble,
+// thompson, ucb, half-batches, no-refit; rare-label, the yardstick, always runs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +36,8 @@ const root = path.resolve(__dirname, '..');
 const DATA = findPaperData() ?? path.resolve(__dirname, '..', '..', 'shared', 'data', PAPER_DATA_FILE);
 
 interface Arm {
+  /** What `--arms` picks it by (no commas). */
+  id: string;
   name: string;
   mixture: string;
   /** Heads trained per batch (ensemble strategies). */
@@ -47,17 +51,17 @@ interface Arm {
 }
 
 const ARMS: Arm[] = [
-  { name: 'rare-label', mixture: 'rare' },
-  { name: 'entropy', mixture: 'entropy' },
-  { name: 'mixture 45/45/10', mixture: 'rare:0.45,entropy:0.45,random:0.1' },
-  { name: 'random', mixture: 'random' },
-  { name: 'diverse', mixture: 'diverse' },
-  { name: 'diverse (text features)', mixture: 'diverse', textFeatures: true },
-  { name: 'ensemble', mixture: 'ensemble', ensemble: true },
-  { name: 'thompson', mixture: 'thompson', ensemble: true },
-  { name: 'ucb', mixture: 'ucb', ensemble: true },
-  { name: 'rare-label, half batches', mixture: 'rare', batchShare: 0.5 },
-  { name: 'rare-label, split\'s head (no refit)', mixture: 'rare', refit: false },
+  { id: 'rare-label', name: 'rare-label', mixture: 'rare' },
+  { id: 'entropy', name: 'entropy', mixture: 'entropy' },
+  { id: 'mixture', name: 'mixture 45/45/10', mixture: 'rare:0.45,entropy:0.45,random:0.1' },
+  { id: 'random', name: 'random', mixture: 'random' },
+  { id: 'diverse', name: 'diverse', mixture: 'diverse' },
+  { id: 'diverse-text', name: 'diverse (text features)', mixture: 'diverse', textFeatures: true },
+  { id: 'ensemble', name: 'ensemble', mixture: 'ensemble', ensemble: true },
+  { id: 'thompson', name: 'thompson', mixture: 'thompson', ensemble: true },
+  { id: 'ucb', name: 'ucb', mixture: 'ucb', ensemble: true },
+  { id: 'half-batches', name: 'rare-label, half batches', mixture: 'rare', batchShare: 0.5 },
+  { id: 'no-refit', name: 'rare-label, split\'s head (no refit)', mixture: 'rare', refit: false },
 ];
 
 interface Point { labeled: number; yes: number }
@@ -71,9 +75,9 @@ async function main(): Promise<void> {
   const seeds = Number(values.seeds), batch = Number(values.batch), budget = Number(values.budget), epochs = Number(values.epochs);
   const members = Number(values.members);
   const wanted = values.arms?.split(',').map((a) => a.trim());
-  const unknown = wanted?.filter((w) => !ARMS.some((a) => a.name === w));
-  if (unknown?.length) throw new Error(`unknown arm ${unknown.join(', ')}; arms: ${ARMS.map((a) => a.name).join(', ')}`);
-  const STRATEGIES = wanted ? ARMS.filter((a) => a.name === 'rare-label' || wanted.includes(a.name)) : ARMS;
+  const unknown = wanted?.filter((w) => !ARMS.some((a) => a.id === w));
+  if (unknown?.length) throw new Error(`unknown arm ${unknown.join(', ')}; arms: ${ARMS.map((a) => a.id).join(', ')}`);
+  const STRATEGIES = wanted ? ARMS.filter((a) => a.id === 'rare-label' || wanted.includes(a.id)) : ARMS;
   const t0 = performance.now();
   if (!existsSync(values.data!)) throw new Error(`${values.data} is missing: ${HOW_TO_GET}, or give --data FILE`);
   const all = readLabeledJsonl(values.data!, 'tag_post_qa');

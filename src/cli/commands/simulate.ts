@@ -3,6 +3,7 @@ import { CORRELATIONS, DEFAULT_CONFIG, parseArms, parseCorrelation, type Simulat
 import { parseEngineChoice } from '../../simulation/engines';
 import { armName } from '../../simulation/figures';
 import { runStudy } from '../../simulation/runner';
+import { BATCH_MODE_DEFAULTS, MAX_DIVERSITY_WEIGHT } from '../../core/selection';
 import { CliError, optInt, optNumber, optString, type CliCommand, type ParsedArgs } from '../types';
 
 function numberList(args: ParsedArgs, name: string, fallback: number[], integer: boolean): number[] {
@@ -53,8 +54,8 @@ export function configFromArgs(args: ParsedArgs): SimulationConfig {
     stopPatience: optInt(args, 'stop-patience', d.stopPatience, 1),
     seed: optInt(args, 'seed', d.seed, 0, 2 ** 32 - 1),
     ...(optString(args, 'ensemble-size') === undefined ? {} : { ensembleSize: optInt(args, 'ensemble-size', 5, 1, 64) }),
-    ...(optString(args, 'diversity-weight') === undefined ? {} : { diversityWeight: optNumber(args, 'diversity-weight', 0.5, 0, 100) }),
-    ...(optString(args, 'ucb-beta') === undefined ? {} : { ucbBeta: optNumber(args, 'ucb-beta', 1, 0, 100) }),
+    ...(optString(args, 'diversity-weight') === undefined ? {} : { diversityWeight: optNumber(args, 'diversity-weight', BATCH_MODE_DEFAULTS.diversityWeight, 0, MAX_DIVERSITY_WEIGHT) }),
+    ...(optString(args, 'ucb-beta') === undefined ? {} : { ucbBeta: optNumber(args, 'ucb-beta', BATCH_MODE_DEFAULTS.ucbBeta, 0, 100) }),
   };
 }
 
@@ -93,7 +94,7 @@ export const simulateCommand: CliCommand = {
     '                           (members on stratified bootstrap resamples beside the arm\'s own network, as the',
     '                           product\'s trainer fits them)',
     '  --ensemble-size M        networks per iteration of ensemble, thompson and ucb arms (default 5)',
-    '  --diversity-weight W     diverse: weight of redundancy against the logit of p(yes) (default 0.5)',
+    `  --diversity-weight W     diverse: weight of redundancy against the logit of p(yes), 0 to ${MAX_DIVERSITY_WEIGHT} (default ${BATCH_MODE_DEFAULTS.diversityWeight})`,
     '  --ucb-beta B             ucb: standard deviations of the ensemble added to its mean p(yes) (default 1)',
     '  --stop-yield Y           stopping rule: a batch below this share of positives counts as low (default 0.02)',
     '  --stop-patience K        stop after K low batches in a row, once batches have paid off (default 2)',
