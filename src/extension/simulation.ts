@@ -37,7 +37,7 @@ async function askList(prompt: string, value: string, integer: boolean): Promise
 /** Asks for the study's main parameters; undefined when the user cancels. */
 async function askStudy(): Promise<StudyChoice | undefined> {
   const preset = await vscode.window.showQuickPick([
-    { label: 'Compare strategies', description: 'rare-label, entropy, random, majority-label and a 90/10 rare/random mixture', id: 'compare' },
+    { label: 'Compare strategies', description: 'rare-label, entropy, random, majority-label, a 90/10 rare/random mixture and the ensemble (the default of Retrain, with bootstrap members as Retrain fits them)', id: 'compare' },
     { label: 'Custom study...', description: 'choose every main parameter', id: 'custom' },
   ], { title: 'Run Simulation Study', placeHolder: 'What to simulate', ignoreFocusOut: true });
   if (!preset) return undefined;
@@ -54,7 +54,7 @@ async function askStudy(): Promise<StudyChoice | undefined> {
   });
   if (prevalenceText === undefined) return undefined;
   let config: SimulationConfig = {
-    ...DEFAULT_CONFIG, rows: rows[0]!, predictability, strategies: [...DEFAULT_CONFIG.strategies, 'rare:0.9+random:0.1'],
+    ...DEFAULT_CONFIG, rows: rows[0]!, predictability, strategies: [...DEFAULT_CONFIG.strategies, 'rare:0.9+random:0.1', 'ensemble@boot'],
     ...(prevalenceText.trim() ? { targetPrevalence: Number(prevalenceText) } : {}),
   };
   if (preset.id === 'custom') {
@@ -71,7 +71,7 @@ async function askStudy(): Promise<StudyChoice | undefined> {
     if (!correlation?.length) return undefined;
     const strategies = await vscode.window.showInputBox({
       title: 'Run Simulation Study', ignoreFocusOut: true,
-      prompt: 'Strategies, comma-separated: rare, entropy, random, majority, or mixtures like rare:0.9+random:0.1',
+      prompt: 'Strategies, comma-separated: rare, entropy, random, majority, diverse, ensemble, thompson, ucb, or mixtures like rare:0.9+random:0.1; options after @, e.g. ensemble@boot (members as Retrain fits them), rare@inc40',
       value: config.strategies.join(','),
       validateInput: (t) => { try { parseArms(t); return undefined; } catch (err) { return (err as Error).message; } },
     });
