@@ -48,6 +48,11 @@ const queuedKeys: KeyboardEvent[] = [];
 /** What the awaited request asked for, to announce its outcome with the view that answers it. */
 type Action = { kind: 'label'; label: Label; reviewId: string } | { kind: 'undo' } | { kind: 'skip' } | { kind: 'mode' };
 let awaitedAction: Action | undefined;
+/** After this long without an answer a request is given up on (keys are free again), and a label says it is not confirmed yet. */
+const STALE_REQUEST_MS = 5000;
+/** Labels sent and not yet answered, by request ("‹label› for review N"); the status line speaks of the last one. */
+const unconfirmed = new Map<number, string>();
+let lineRequest: number | undefined;
 
 /** The view a label on review `after` leads to, sent ahead by the host; its DOM is built while the panel is idle. */
 interface Upcoming { after: string; candidate: CandidateView; dom?: HTMLElement }
@@ -403,7 +408,21 @@ function request(message: WebviewToHost & { requestId: number }, at: number): bo
   awaitedRequest = message.requestId;
   awaitedAction = actionOf(message);
   send(message);
-  setSaveState(message.type === 'label' ? 'saving' : undefined, message.type === 'label' ? `Saving ${titleOf(message.label)} for review ${message.reviewId}…` : '');
+  if (message.type !== 'label') {
+    lineRequest = undefined;
+    setSaveState(undefined);
+    return true;
+  }
+  const what = `${titleOf(message.label)} for review ${message.reviewId}`;
+  unconfirmed.set(message.requestId, what);
+  lineRequest = message.requestId;
+  setSaveState('saving', `Saving ${what}…`);
+  // A host that never answers must not leave "Saving…" standing as if all were well.
+  setTimeout(() => {
+    if (lineRequest !== message.requestId || !unconfirmed.has(message.requestId) || document.body.dataset.saveState !== 'saving') return;
+    setSaveState('saving', `No answer from the extension after ${STALE_REQUEST_MS / 1000} s: ${what} is not confirmed on disk yet. If this stays, see the Security Review output.`);
+    announcer.textContent = shell?.saveState.textContent ?? '';
+  }, STALE_REQUEST_MS);
   return true;
 }
 
@@ -525,16 +544,21 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       const t0 = performance.now();
       // A view posted for another reason while a request is out does not answer it (a stale
       // request, over 5 s old, is given up rather than freezing the keys).
-      const unanswered = awaitingShow && msg.requestId !== awaitedRequest && t0 - awaitedAt < 5000;
+      const unanswered = awaitingShow && msg.requestId !== awaitedRequest && t0 - awaitedAt < STALE_REQUEST_MS;
       const answered = awaitingShow && !unanswered;
       // Where a keypress's time goes: the two trips between webview and host (key to this message, less the host's part).
       if (answered && msg.hostTiming) document.body.dataset.lastTransitMs = (t0 - awaitedAt - msg.hostTiming.hostMs).toFixed(2);
       // The host answers a label only once it is on disk (a view that ends a wait given up on says nothing about it).
       const replied = answered && msg.requestId === awaitedRequest;
       const saved = replied && awaitedAction?.kind === 'label' ? awaitedAction : undefined;
+      const late = !replied && msg.requestId !== undefined ? unconfirmed.get(msg.requestId) : undefined;
+      if (msg.requestId !== undefined) unconfirmed.delete(msg.requestId);
       if (saved) {
         document.body.dataset.lastSavedMs = (t0 - awaitedAt).toFixed(2);
         setSaveState('saved', `Saved ${titleOf(saved.label)} for review ${saved.reviewId}.`);
+      } else if (late !== undefined && msg.requestId === lineRequest) {
+        // The answer to a label whose wait was given up on: late, but it is on disk now.
+        setSaveState('saved', `Saved ${late}.`);
       }
       // The answer to a label shown ahead: the review on screen stays when it is the host's view, unchanged.
       const keep = replied && ahead !== undefined && msg.progress.mode === 'label' && msg.candidate !== null && candidate !== null
@@ -584,8 +608,20 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     }
     case 'ack':
       if (!msg.ok) {
+        const what = unconfirmed.get(msg.requestId);
+        unconfirmed.delete(msg.requestId);
         if (msg.requestId === awaitedRequest && awaitedAction?.kind === 'label') labelFailed(msg.error);
-        awaitingShow = false; awaitedRequest = undefined; awaitedAction = undefined; queuedKeys.length = 0; pendingKeyAt = undefined;
+        else if (what !== undefined) {
+          // A late failure of a label whose wait was given up on: said, though the panel has moved on.
+          const text = `${msg.error ?? 'The label was NOT saved.'} (${what})`;
+          setSaveState('failed', text);
+          announcer.textContent = text;
+          toast('error', text);
+        }
+        // A refusal of the request being waited for frees the keys (one of a request given up on is not an answer to the current one).
+        if (msg.requestId === awaitedRequest) {
+          awaitingShow = false; awaitedRequest = undefined; awaitedAction = undefined; queuedKeys.length = 0; pendingKeyAt = undefined;
+        }
       }
       return;
     case 'notice':

@@ -162,3 +162,72 @@ test('a view sent ahead for another review is never shown: the key waits for the
     await ws.close();
   }
 });
+
+test('a label the host does not answer for 5 s is said to be unconfirmed, and a late answer, saved or failed, is still told', { skip, timeout: 300_000 }, async () => {
+  const dir = tempDir('secreview-panel-slow-');
+  const file = path.join(dir, 'reviews.jsonl');
+  writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({
+    id: 900 + i, body: `slow body ${i}`, html_url: `https://github.com/o/r/pull/${i + 1}#discussion_r${900 + i}`, path: 'a.c', user: { login: 'dev' }, line: 1,
+  })).join('\n') + '\n');
+  const ws = await Workspace.init(dir);
+  await ws.importFiles([file]);
+  await ws.db.addBatch({ modelVersion: null, strategy: 'manual', items: ['900', '901', '902'].map((reviewId) => ({ reviewId, strategy: 'random' as const, score: 0.5 })) });
+  const s = new LabelingSession(ws);
+  const browser = await launchChromium();
+  let seq = 0;
+  const show = (candidate: CandidateView | null, requestId?: number): Extract<HostToWebview, { type: 'show' }> =>
+    ({ type: 'show', seq: ++seq, requestId, candidate, progress: s.progress(), guidelines: guidelines() });
+  const unconfirmed = /^No answer from the extension after 5 s: No Security Defect for review 900 is not confirmed on disk yet\./;
+  try {
+    const page = await openWebview(browser);
+    s.advance();
+    await showAndWait(page, show(s.view('900', 'next')!));
+    await page.keyboard.press('2');
+    const label = (await lastPosted(page, 'label'))!;
+    assert.deepEqual([(await shown(page)).saveLine], ['Saving No Security Defect for review 900…']);
+    // No answer: after 5 s the line stops saying all is well, and screen readers hear it.
+    await page.waitForFunction(`document.getElementById('save-state').textContent.startsWith('No answer')`, undefined, { timeout: 15000 });
+    let now = await shown(page);
+    assert.equal(now.saveState, 'saving', 'not claimed saved');
+    assert.match(now.saveLine, unconfirmed);
+    assert.match(now.announced, unconfirmed);
+    // Another view (an import, say) ends the wait given up on; the line still speaks of the label.
+    await showAndWait(page, show(s.view('900', 'next')!));
+    assert.match((await shown(page)).saveLine, unconfirmed);
+    // The host's answer comes at last: the label is on disk, and the line says so.
+    await s.label('900', 'no');
+    s.advance();
+    await showAndWait(page, show(s.view('901', 'next')!, label.requestId));
+    now = await shown(page);
+    assert.deepEqual([now.id, now.saveState, now.saveLine], ['901', 'saved', 'Saved No Security Defect for review 900.']);
+
+    // The next label's write fails late, after its wait was given up: the failure is still shown.
+    await page.keyboard.press('1');
+    const second = (await lastPosted(page, 'label'))!;
+    assert.equal(second.reviewId, '901');
+    await page.waitForFunction(`document.getElementById('save-state').textContent.startsWith('No answer')`, undefined, { timeout: 15000 });
+    await showAndWait(page, show(s.view('901', 'next')!));
+    // A key now acts at once (the wait was given up), and a late refusal of the old label does not free or clear it.
+    await page.keyboard.press('3');
+    const third = (await lastPosted(page, 'label'))!;
+    assert.notEqual(third.requestId, second.requestId);
+    await post(page, { type: 'ack', requestId: second.requestId!, ok: false, error: 'The label was NOT saved: disk full.' });
+    await page.waitForFunction(`document.body.dataset.saveState === 'failed'`, undefined, { timeout: 10000 });
+    now = await shown(page);
+    assert.equal(now.saveLine, 'The label was NOT saved: disk full. (Potential Security Defect for review 901)');
+    assert.equal(now.announced, now.saveLine, 'screen readers hear it');
+    assert.equal(await page.evaluate(`document.querySelector('.toast.error')?.textContent`), now.saveLine, 'and it stays in view a while');
+    await page.keyboard.press('2');
+    assert.equal(await page.evaluate(`window.__posted.filter((m) => m.type === 'label').length`), 3, 'a key still waits for the answer to the label out now');
+    await s.label('901', 'unclear');
+    s.advance();
+    await showAndWait(page, show(s.view('902', 'next')!, third.requestId));
+    // The answer frees the waiting key, which labels the review now shown.
+    now = await shown(page);
+    assert.equal((await lastPosted(page, 'label'))!.reviewId, '902');
+    assert.deepEqual([now.id, now.saveState, now.saveLine], ['902', 'saving', 'Saving No Security Defect for review 902…']);
+  } finally {
+    await browser.close();
+    await ws.close();
+  }
+});
