@@ -61,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Secrev
       return 'missing' in s ? undefined : s;
     }, fetcher, log)),
     host.onDidChange(() => { tree.refresh(); status.update(); }),
+    host.onDidReloadFromDisk(() => LabelingPanel.current?.reloadedFromDisk()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('secreview.keys')) LabelingPanel.current?.refresh();
       if (e.affectsConfiguration('secreview.bootstrap.patterns')) {

@@ -349,6 +349,15 @@ export class LabelingPanel implements vscode.Disposable {
     this.showCurrent('open');
   }
 
+  /**
+   * Labels written elsewhere were reread (a teammate's, through a git pull): the panel shows what
+   * holds now without waiting for a key (a progress line, a label, a disagreement settled meanwhile),
+   * after any action in flight, so the view a key asked for is never overtaken.
+   */
+  reloadedFromDisk(): void {
+    void this.serial(async () => { this.refresh(); });
+  }
+
   /** Re-reads the session (new batch, reload) and shows its current candidate. */
   refresh(): void {
     const s = this.host.session();

@@ -20,6 +20,9 @@ export class WorkspaceHost implements vscode.Disposable {
   private readonly changedEmitter = new vscode.EventEmitter<void>();
   /** Fires after labels, batches or the workspace itself changed. */
   readonly onDidChange = this.changedEmitter.event;
+  private readonly reloadedEmitter = new vscode.EventEmitter<void>();
+  /** Team mode: fires after labels written elsewhere (a teammate's log a `git pull` brought) were reread. */
+  readonly onDidReloadFromDisk = this.reloadedEmitter.event;
 
   constructor(private readonly log: Log) {}
 
@@ -142,7 +145,10 @@ export class WorkspaceHost implements vscode.Disposable {
         ws.db.reloadIfChanged().then((changed) => {
           if (!changed) return;
           this.log.info('labels changed on disk (another annotator\'s log, a git pull): reread');
+          if (this.ws !== ws) return;
+          this.current?.invalidateViews();
           this.changed();
+          this.reloadedEmitter.fire();
         }, (e: unknown) => this.log.error('rereading the label logs failed', e));
       }, 300);
     };
@@ -165,5 +171,6 @@ export class WorkspaceHost implements vscode.Disposable {
   dispose(): void {
     void this.close();
     this.changedEmitter.dispose();
+    this.reloadedEmitter.dispose();
   }
 }

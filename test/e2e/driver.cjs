@@ -774,6 +774,18 @@ async function teamScenario(page, ws) {
       assert(stats.disagreements === 1, `one left: ${stats.disagreements}`);
       return `${id} decided yes; 1 left`;
     }],
+    ['a teammate\'s label that a git pull brings reaches the open panel without a key: bob agrees on the last disagreement, and the queue ends', async () => {
+      const id = await shownReviewId(frame);
+      const his = logOf('bob').filter((e) => e.reviewId === id).at(-1);
+      assert(his && his.label === 'yes', `bob's label on the disagreement ${id}: ${JSON.stringify(his)}`);
+      // What git writes on a pull: his log grows by a line, in another process.
+      fs.appendFileSync(path.join(ws, '.secreview', 'labels', 'bob.jsonl'), `${JSON.stringify({ ...his, id: `pull${Date.now().toString(36)}`, label: 'no', at: new Date().toISOString() })}\n`);
+      await waitFor(() => frame.evaluate(() => document.body.dataset.mode === 'label'), 'the panel back at the batch, the queue settled', 20000);
+      const line = await frame.locator('.progress-line').first().innerText();
+      const stats = JSON.parse(cli({}, 'stats', '--json'));
+      assert(stats.disagreements === 0, `none left: ${stats.disagreements}`);
+      return `${id} settled by bob's pulled label; panel: ${line.replace(/\s+/g, ' ').slice(0, 80)}`;
+    }],
   ];
   for (const [name, fn] of steps) if (!(await check(name, fn))) return;
 }
