@@ -103,3 +103,22 @@ export function cweTitle(id: string): string | undefined {
 export function sortCwe(ids: readonly string[]): string[] {
   return [...new Set(ids)].sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
 }
+
+/** A tag the CWE-tag head rates likely for a review: shown first in the tag picker. */
+export interface CweSuggestion { id: string; p: number }
+
+/** The least probability at which the tag picker suggests a tag the model rated. */
+export const CWE_SUGGESTION_MIN_P = 0.2;
+/** The most tags suggested for one review. */
+export const CWE_SUGGESTION_MAX = 5;
+
+/**
+ * The tags a review's ratings make worth suggesting: at least `minP`, likeliest first (ties by CWE
+ * number), at most `max`. `tags[i]` is rated `probs[i]`.
+ */
+export function cweSuggestions(tags: readonly string[], probs: ArrayLike<number>, minP = CWE_SUGGESTION_MIN_P, max = CWE_SUGGESTION_MAX): CweSuggestion[] {
+  return tags.map((id, i) => ({ id, p: probs[i]! }))
+    .filter((s) => s.p >= minP)
+    .sort((a, b) => b.p - a.p || Number(a.id.slice(4)) - Number(b.id.slice(4)))
+    .slice(0, max);
+}

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { readPanelPosition, writePanelPosition } from '../store/panelState';
 import type { Label } from '../core/labels';
-import { CWE_CHOICES, cweTitle, parseCweId, sortCwe } from '../core/cwe';
+import { CWE_CHOICES, cweTitle, parseCweId, sortCwe, type CweSuggestion } from '../core/cwe';
 import { parseWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
 import type { LabelingSession } from './session';
@@ -283,7 +283,7 @@ export class LabelingPanel implements vscode.Disposable {
     if (s.readOnlyReason) return this.ack(requestId, `Read-only: ${s.readOnlyReason}`);
     const current = s.shownLabel(reviewId);
     if (current && current.label !== 'yes') return this.ack(requestId, `CWE tags go on "yes" labels (this review is labeled ${current.label}); press the "yes" key first.`);
-    const tags = await pickCweTags(current?.cwe ?? []);
+    const tags = await pickCweTags(current?.cwe ?? [], s.cweSuggestions(reviewId));
     if (tags === undefined || (!current && !tags.length)) { this.ack(requestId); this.panel.reveal(undefined, false); return; }
     let did: 'tagged' | 'labeled';
     try {
@@ -488,18 +488,24 @@ export class LabelingPanelSerializer implements vscode.WebviewPanelSerializer<La
 type CweItem = vscode.QuickPickItem & { id?: string };
 
 /**
- * A quick pick of CWE tags, several allowed: the CWE Top 25 and the weaknesses reviews commonly
- * raise, the current tags picked; typing a CWE id (`CWE-1321`, `1321`) that is not listed offers it
- * at the top. Resolves with the tags, or undefined when cancelled.
+ * A quick pick of CWE tags, several allowed: first the tags the latest model's CWE-tag head rates
+ * likely for this review (with their probability), then the CWE Top 25 and the weaknesses reviews
+ * commonly raise, the current tags picked; typing a CWE id (`CWE-1321`, `1321`) that is not listed
+ * offers it at the top. Resolves with the tags, or undefined when cancelled.
  */
-function pickCweTags(current: readonly string[]): Promise<string[] | undefined> {
+function pickCweTags(current: readonly string[], suggested?: { model: string; tags: readonly CweSuggestion[] }): Promise<string[] | undefined> {
+  const first = new Set(suggested?.tags.map((t) => t.id));
   const listed: CweItem[] = [
+    ...(suggested ? [
+      { label: `Suggested by model ${suggested.model}`, kind: vscode.QuickPickItemKind.Separator },
+      ...suggested.tags.map((t) => ({ label: t.id, description: `${cweTitle(t.id) ?? ''}${cweTitle(t.id) ? ' · ' : ''}p = ${t.p.toFixed(2)}`, id: t.id })),
+    ] : []),
     { label: 'CWE Top 25 (2024)', kind: vscode.QuickPickItemKind.Separator },
-    ...CWE_CHOICES.filter((c) => c.group === 'top25').map((c) => ({ label: c.id, description: c.title, id: c.id })),
+    ...CWE_CHOICES.filter((c) => c.group === 'top25' && !first.has(c.id)).map((c) => ({ label: c.id, description: c.title, id: c.id })),
     { label: 'Common in code reviews', kind: vscode.QuickPickItemKind.Separator },
-    ...CWE_CHOICES.filter((c) => c.group === 'review').map((c) => ({ label: c.id, description: c.title, id: c.id })),
+    ...CWE_CHOICES.filter((c) => c.group === 'review' && !first.has(c.id)).map((c) => ({ label: c.id, description: c.title, id: c.id })),
   ];
-  const extra = (ids: readonly string[]): CweItem[] => ids.filter((id) => !cweTitle(id)).map((id) => ({ label: id, description: 'typed', id }));
+  const extra = (ids: readonly string[]): CweItem[] => ids.filter((id) => !cweTitle(id) && !first.has(id)).map((id) => ({ label: id, description: 'typed', id }));
   const qp = vscode.window.createQuickPick<CweItem>();
   qp.title = 'CWE tags of this "yes" label';
   qp.placeholder = 'Pick one or more, or type any CWE id (e.g. 1321); Enter saves, none picked removes the tags';
@@ -513,7 +519,7 @@ function pickCweTags(current: readonly string[]): Promise<string[] | undefined> 
     let done = false;
     qp.onDidChangeValue((value) => {
       const id = parseCweId(value);
-      const fresh = id && !cweTitle(id) && !typed.some((t) => t.id === id) ? extra([id]) : [];
+      const fresh = id && !typed.some((t) => t.id === id) ? extra([id]) : [];
       if (!fresh.length) return;
       const selected = qp.selectedItems;
       typed = [...fresh, ...typed];

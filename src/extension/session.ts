@@ -6,11 +6,11 @@
  */
 import { LABELS, TARGET_LABEL, type Label } from '../core/labels';
 import type { SearchQuery } from '../core/search';
-import { cweTitle } from '../core/cwe';
+import { cweSuggestions, cweTitle, type CweSuggestion } from '../core/cwe';
 import { emptyCounts } from '../core/metrics';
 import type { Review } from '../core/review';
 import type { AdjudicationItem, AdjudicationSource, Batch, BatchItem, OpinionRecord } from '../store/labelDb';
-import { readScores, type Scores } from '../store/layout';
+import { modelDirOf, readCweScores, readScores, type CweScores, type Scores } from '../store/layout';
 import { pendingNotesFile, readPendingNotes, writePendingNotes } from '../store/pendingNotes';
 import type { Workspace } from '../store/workspace';
 import type { BatchProgress, CandidateView, GroupOffer, NearDuplicatesView, PanelMode, SecondOpinionView } from '../protocol/webview';
@@ -57,6 +57,8 @@ export class LabelingSession {
   private indexedBatches = -1;
   private scores: Scores | null | undefined;
   private scoresVersion: string | undefined;
+  private cweScores: CweScores | null | undefined;
+  private cweVersion: string | undefined;
 
   /** `warn`: where problems go that do not stop labeling (a damaged scores or notes file), with their cause. */
   constructor(readonly ws: Workspace, private readonly warn: (message: string) => void = (m) => process.emitWarning(m)) {
@@ -529,6 +531,29 @@ export class LabelingSession {
       }
     }
     return this.scores ?? undefined;
+  }
+
+  /**
+   * The CWE tags the latest model's CWE-tag head rates likely for a review (its `cwe.json`: the
+   * pool's likeliest `yes` reviews), likeliest first; none when that model has no such head or did
+   * not rate the review.
+   */
+  cweSuggestions(reviewId: string): { model: string; tags: CweSuggestion[] } | undefined {
+    const model = this.ws.db.latestModel();
+    if (!model) return undefined;
+    if (this.cweVersion !== model.version) {
+      this.cweVersion = model.version;
+      try {
+        this.cweScores = readCweScores(modelDirOf(this.ws.dir, model.version)) ?? null;
+      } catch (e) {
+        this.cweScores = null;
+        this.warn(`CWE tags of model ${model.version} are not suggested: ${(e as Error).message}`);
+      }
+    }
+    const probs = this.cweScores?.byReview.get(reviewId);
+    if (!this.cweScores || !probs) return undefined;
+    const tags = cweSuggestions(this.cweScores.tags, probs);
+    return tags.length ? { model: model.version, tags } : undefined;
   }
 
   /** The rendered view of a review (cached; invalidated when its label or note changes). */

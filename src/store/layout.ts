@@ -32,6 +32,7 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isCweId } from '../core/cwe';
 import { MODEL_LABELS, type ModelLabel } from '../core/labels';
 import type { TrainedModelRecord } from '../protocol/trainer';
 
@@ -203,4 +204,36 @@ export function readMemberScores(modelDir: string, manifest: ModelManifest): Flo
   const buf = readFileSync(file);
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return Array.from({ length: members }, (_, m) => all.subarray(m * rows, (m + 1) * rows));
+}
+
+/** The CWE-tag head's ratings (`cwe.json`): the tags it learned, and each rated review's probability per tag. */
+export interface CweScores { tags: string[]; byReview: Map<string, number[]> }
+
+/**
+ * A model's `cwe.json`, checked; undefined when the model has no CWE-tag head. Throws naming the
+ * file and what is wrong when it cannot be read as the trainer writes it.
+ */
+export function readCweScores(modelDir: string): CweScores | undefined {
+  const file = path.join(modelDir, CWE_SCORES_FILE);
+  if (!existsSync(file)) return undefined;
+  const bad = (what: string) => new Error(`${file}: ${what}; retrain with the CWE-tag head to rebuild it`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw bad(`not JSON (${(e as Error).message})`);
+  }
+  const { tags, reviews } = (data ?? {}) as { tags?: unknown; reviews?: unknown };
+  if (!Array.isArray(tags) || !tags.every(isCweId)) throw bad('"tags" is not a list of CWE ids');
+  if (!Array.isArray(reviews)) throw bad('"reviews" is not a list');
+  const byReview = new Map<string, number[]>();
+  reviews.forEach((r: unknown, i) => {
+    const { reviewId, probs } = (r ?? {}) as { reviewId?: unknown; probs?: unknown };
+    if (typeof reviewId !== 'string' || !reviewId) throw bad(`review ${i + 1} has no reviewId`);
+    if (!Array.isArray(probs) || probs.length !== tags.length || !probs.every((p) => typeof p === 'number' && p >= 0 && p <= 1)) {
+      throw bad(`review ${reviewId} does not rate each of the ${tags.length} tags with a probability`);
+    }
+    byReview.set(reviewId, probs as number[]);
+  });
+  return { tags: tags as string[], byReview };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../../../src/store/workspace';
 import { CWE_SCORES_FILE, modelDirOf } from '../../../src/store/layout';
@@ -8,6 +8,8 @@ import type { TrainOptions } from '../../../src/protocol/trainer';
 import type { Label } from '../../../src/core/labels';
 import { Backend } from '../../../python-free-train/backend';
 import { runTrainJob } from '../../../python-free-train/trainer/job';
+import { toModelRecord } from '../../../src/train/retrain';
+import { LabelingSession } from '../../../src/extension/session';
 import { repoRoot, tempDir } from '../../helpers/tmp';
 
 const SECRET = /secret|password|credential|token|key/i;
@@ -57,8 +59,40 @@ test('the CWE-tag head learns each tag from the tagged yes labels only, rates th
     await reopened.close();
   }
 
-  // Without the option: no head, no file.
+  // The tag picker suggests the head's likeliest tags for a rated review, from the latest model.
+  const rated = scores.reviews.find((r) => r.probs[1]! >= 0.5 && r.probs[1]! > r.probs[0]!)!;
+  assert.ok(rated, 'a review the head rates CWE-798 likelier than CWE-20');
+  const withModel = async (record: typeof result.model, check: (s: LabelingSession) => void) => {
+    const w = await Workspace.open(folder);
+    const warnings: string[] = [];
+    try {
+      await w.db.addModel(toModelRecord(record));
+      check(new LabelingSession(w, (m) => warnings.push(m)));
+    } finally {
+      await w.close();
+    }
+    return warnings;
+  };
+  await withModel(result.model, (s) => {
+    const suggested = s.cweSuggestions(rated.reviewId)!;
+    assert.equal(suggested.model, 'm0001');
+    assert.equal(suggested.tags[0]!.id, 'CWE-798', 'the likeliest tag first');
+    assert.equal(suggested.tags[0]!.p, rated.probs[1]);
+    const unrated = ids!.find((id) => !scores.reviews.some((r) => r.reviewId === id))!;
+    assert.equal(s.cweSuggestions(unrated), undefined, 'a review the head did not rate gets no suggestion');
+  });
+
+  // Without the option: no head, no file, and the latest model suggests nothing.
   const plain = await runTrainJob(folder, { ...options, cweHead: undefined, modelVersion: 'm0002' }, ctx);
   assert.equal(plain.model.cwe, undefined);
   assert.ok(!existsSync(path.join(modelDirOf(Workspace.dirOf(folder), 'm0002'), CWE_SCORES_FILE)));
+  await withModel(plain.model, (s) => assert.equal(s.cweSuggestions(rated.reviewId), undefined));
+
+  // A damaged file: no suggestion, and the warning names the file and what is wrong (labeling goes on).
+  const m3 = await runTrainJob(folder, { ...options, modelVersion: 'm0003' }, ctx);
+  const m3File = path.join(modelDirOf(Workspace.dirOf(folder), 'm0003'), CWE_SCORES_FILE);
+  writeFileSync(m3File, '{"tags": ["CWE-20"], "reviews": [{"reviewId": "x", "probs": [1.5]}]}');
+  const warnings = await withModel(m3.model, (s) => assert.equal(s.cweSuggestions(rated.reviewId), undefined));
+  assert.equal(warnings.length, 1);
+  assert.ok(warnings[0]!.includes(m3File) && warnings[0]!.includes('review x does not rate each of the 1 tags with a probability'), warnings[0]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CWE_CHOICES, cweTitle, isCweId, parseCweId, parseCweList, sortCwe } from '../../../src/core/cwe';
+import { CWE_CHOICES, CWE_SUGGESTION_MAX, cweSuggestions, cweTitle, isCweId, parseCweId, parseCweList, sortCwe } from '../../../src/core/cwe';
 
 test('the quick pick offers the 2024 CWE Top 25 in rank order, then review-level weaknesses, without repeats', () => {
   const top = CWE_CHOICES.filter((c) => c.group === 'top25').map((c) => c.id);
@@ -20,4 +20,13 @@ test('typed CWE ids are normalized; anything else is refused naming the entry', 
   assert.throws(() => parseCweList('89, xss'), /"xss" is not a CWE id/);
   assert.deepEqual(sortCwe(['CWE-1321', 'CWE-79', 'CWE-89', 'CWE-79']), ['CWE-79', 'CWE-89', 'CWE-1321']);
   assert.ok(isCweId('CWE-20') && !isCweId('cwe-20') && !isCweId(20));
+});
+
+test('the tag picker suggests the tags a review is rated likely for, likeliest first, ties by number, at most five', () => {
+  const tags = ['CWE-20', 'CWE-22', 'CWE-79', 'CWE-89', 'CWE-502', 'CWE-798', 'CWE-1321'];
+  assert.deepEqual(cweSuggestions(tags, [0.1, 0.6, 0.6, 0.9, 0.2, 0.19, 0.3]), [
+    { id: 'CWE-89', p: 0.9 }, { id: 'CWE-22', p: 0.6 }, { id: 'CWE-79', p: 0.6 }, { id: 'CWE-1321', p: 0.3 }, { id: 'CWE-502', p: 0.2 },
+  ]);
+  assert.equal(cweSuggestions(tags, tags.map(() => 0.5)).length, CWE_SUGGESTION_MAX);
+  assert.deepEqual(cweSuggestions(tags, tags.map(() => 0.05)), [], 'nothing below the threshold');
 });
