@@ -132,15 +132,21 @@ test('a label key shows the review sent ahead at once, says "Saving" until the a
   }
 });
 
-test('a view sent ahead for another review is never shown: the key waits for the host', { skip, timeout: 300_000 }, async () => {
-  const dir = tempDir('secreview-panel-ahead-');
+/** A workspace whose open batch holds three reviews, ids `first`..`first + 2`, bodies `‹body› 0..2`. */
+async function batchOfThree(first: number, body: string): Promise<Workspace> {
+  const dir = tempDir('secreview-panel-three-');
   const file = path.join(dir, 'reviews.jsonl');
   writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({
-    id: 800 + i, body: `body number ${i}`, html_url: `https://github.com/o/r/pull/${i + 1}#discussion_r${800 + i}`, path: 'a.c', user: { login: 'dev' }, line: 1,
+    id: first + i, body: `${body} ${i}`, html_url: `https://github.com/o/r/pull/${i + 1}#discussion_r${first + i}`, path: 'a.c', user: { login: 'dev' }, line: 1,
   })).join('\n') + '\n');
   const ws = await Workspace.init(dir);
   await ws.importFiles([file]);
-  await ws.db.addBatch({ modelVersion: null, strategy: 'manual', items: ['800', '801', '802'].map((reviewId) => ({ reviewId, strategy: 'random' as const, score: 0.5 })) });
+  await ws.db.addBatch({ modelVersion: null, strategy: 'manual', items: [0, 1, 2].map((i) => ({ reviewId: String(first + i), strategy: 'random' as const, score: 0.5 })) });
+  return ws;
+}
+
+test('a view sent ahead for another review is never shown: the key waits for the host', { skip, timeout: 300_000 }, async () => {
+  const ws = await batchOfThree(800, 'body number');
   const s = new LabelingSession(ws);
   const browser = await launchChromium();
   try {
@@ -164,14 +170,7 @@ test('a view sent ahead for another review is never shown: the key waits for the
 });
 
 test('a label the host does not answer for 5 s is said to be unconfirmed, and a late answer, saved or failed, is still told', { skip, timeout: 300_000 }, async () => {
-  const dir = tempDir('secreview-panel-slow-');
-  const file = path.join(dir, 'reviews.jsonl');
-  writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({
-    id: 900 + i, body: `slow body ${i}`, html_url: `https://github.com/o/r/pull/${i + 1}#discussion_r${900 + i}`, path: 'a.c', user: { login: 'dev' }, line: 1,
-  })).join('\n') + '\n');
-  const ws = await Workspace.init(dir);
-  await ws.importFiles([file]);
-  await ws.db.addBatch({ modelVersion: null, strategy: 'manual', items: ['900', '901', '902'].map((reviewId) => ({ reviewId, strategy: 'random' as const, score: 0.5 })) });
+  const ws = await batchOfThree(900, 'slow body');
   const s = new LabelingSession(ws);
   const browser = await launchChromium();
   let seq = 0;
