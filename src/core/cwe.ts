@@ -122,3 +122,26 @@ export function cweSuggestions(tags: readonly string[], probs: ArrayLike<number>
     .sort((a, b) => b.p - a.p || Number(a.id.slice(4)) - Number(b.id.slice(4)))
     .slice(0, max);
 }
+
+/** A row of the tag picker: a section heading, or a tag with what is said beside it. */
+export type CwePickRow = { heading: string } | { id: string; description: string };
+
+/**
+ * The tag picker's rows, in order: tags typed before that no list holds (`typed`), the model's
+ * suggestions (with their probability), the CWE Top 25, then weaknesses common in reviews; each
+ * tag once, in the first section that holds it.
+ */
+export function cwePickRows(typed: readonly string[], suggested?: { model: string; tags: readonly CweSuggestion[] }): CwePickRow[] {
+  const first = new Set(suggested?.tags.map((t) => t.id));
+  const extra = [...new Set(typed)].filter((id) => !byId.has(id) && !first.has(id));
+  const listed = (group: CweInfo['group']) => CWE_CHOICES.filter((c) => c.group === group && !first.has(c.id)).map((c) => ({ id: c.id, description: c.title }));
+  return [
+    ...extra.map((id) => ({ id, description: 'typed' })),
+    ...(suggested?.tags.length ? [
+      { heading: `Suggested by model ${suggested.model}` },
+      ...suggested.tags.map((t) => ({ id: t.id, description: `${cweTitle(t.id) ? `${cweTitle(t.id)} · ` : ''}p = ${t.p.toFixed(2)}` })),
+    ] : []),
+    { heading: 'CWE Top 25 (2024)' }, ...listed('top25'),
+    { heading: 'Common in code reviews' }, ...listed('review'),
+  ];
+}

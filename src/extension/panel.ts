@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { readPanelPosition, writePanelPosition } from '../store/panelState';
 import type { Label } from '../core/labels';
-import { CWE_CHOICES, cweTitle, parseCweId, sortCwe, type CweSuggestion } from '../core/cwe';
+import { cwePickRows, parseCweId, sortCwe, type CweSuggestion } from '../core/cwe';
 import { parseWebviewToHost, LABELING_VIEW_TYPE, type HostToWebview, type LabelingPanelState, type WebviewToHost } from '../protocol/webview';
 import type { Log } from './log';
 import type { LabelingSession } from './session';
@@ -494,36 +494,26 @@ type CweItem = vscode.QuickPickItem & { id?: string };
  * offers it at the top. Resolves with the tags, or undefined when cancelled.
  */
 function pickCweTags(current: readonly string[], suggested?: { model: string; tags: readonly CweSuggestion[] }): Promise<string[] | undefined> {
-  const first = new Set(suggested?.tags.map((t) => t.id));
-  const listed: CweItem[] = [
-    ...(suggested ? [
-      { label: `Suggested by model ${suggested.model}`, kind: vscode.QuickPickItemKind.Separator },
-      ...suggested.tags.map((t) => ({ label: t.id, description: `${cweTitle(t.id) ?? ''}${cweTitle(t.id) ? ' · ' : ''}p = ${t.p.toFixed(2)}`, id: t.id })),
-    ] : []),
-    { label: 'CWE Top 25 (2024)', kind: vscode.QuickPickItemKind.Separator },
-    ...CWE_CHOICES.filter((c) => c.group === 'top25' && !first.has(c.id)).map((c) => ({ label: c.id, description: c.title, id: c.id })),
-    { label: 'Common in code reviews', kind: vscode.QuickPickItemKind.Separator },
-    ...CWE_CHOICES.filter((c) => c.group === 'review' && !first.has(c.id)).map((c) => ({ label: c.id, description: c.title, id: c.id })),
-  ];
-  const extra = (ids: readonly string[]): CweItem[] => ids.filter((id) => !cweTitle(id) && !first.has(id)).map((id) => ({ label: id, description: 'typed', id }));
+  let typed = [...current];
+  const items = (): CweItem[] => cwePickRows(typed, suggested).map((r) => ('heading' in r
+    ? { label: r.heading, kind: vscode.QuickPickItemKind.Separator }
+    : { label: r.id, description: r.description, id: r.id }));
   const qp = vscode.window.createQuickPick<CweItem>();
   qp.title = 'CWE tags of this "yes" label';
   qp.placeholder = 'Pick one or more, or type any CWE id (e.g. 1321); Enter saves, none picked removes the tags';
   qp.canSelectMany = true;
   qp.matchOnDescription = true;
   qp.ignoreFocusOut = true;
-  let typed = extra(current);
-  qp.items = [...typed, ...listed];
+  qp.items = items();
   qp.selectedItems = qp.items.filter((i) => i.id && current.includes(i.id));
   return new Promise((resolve) => {
     let done = false;
     qp.onDidChangeValue((value) => {
       const id = parseCweId(value);
-      const fresh = id && !typed.some((t) => t.id === id) ? extra([id]) : [];
-      if (!fresh.length) return;
+      if (!id || qp.items.some((i) => i.id === id)) return;
       const selected = qp.selectedItems;
-      typed = [...fresh, ...typed];
-      qp.items = [...typed, ...listed];
+      typed = [id, ...typed];
+      qp.items = items();
       qp.selectedItems = qp.items.filter((i) => selected.some((s) => s.id === i.id));
     });
     qp.onDidAccept(() => {

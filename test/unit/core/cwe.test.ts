@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CWE_CHOICES, CWE_SUGGESTION_MAX, cweSuggestions, cweTitle, isCweId, parseCweId, parseCweList, sortCwe } from '../../../src/core/cwe';
+import { CWE_CHOICES, CWE_SUGGESTION_MAX, cwePickRows, cweSuggestions, cweTitle, isCweId, parseCweId, parseCweList, sortCwe } from '../../../src/core/cwe';
 
 test('the quick pick offers the 2024 CWE Top 25 in rank order, then review-level weaknesses, without repeats', () => {
   const top = CWE_CHOICES.filter((c) => c.group === 'top25').map((c) => c.id);
@@ -29,4 +29,24 @@ test('the tag picker suggests the tags a review is rated likely for, likeliest f
   ]);
   assert.equal(cweSuggestions(tags, tags.map(() => 0.5)).length, CWE_SUGGESTION_MAX);
   assert.deepEqual(cweSuggestions(tags, tags.map(() => 0.05)), [], 'nothing below the threshold');
+});
+
+test('the tag picker lists typed tags, then the model\'s suggestions with p, then the Top 25 and review-level lists, each tag once', () => {
+  const rows = cwePickRows(['CWE-1321', 'CWE-89', 'CWE-4242'], { model: 'm0007', tags: [{ id: 'CWE-798', p: 0.81 }, { id: 'CWE-4242', p: 0.5 }] });
+  const headings = rows.flatMap((r, i) => ('heading' in r ? [{ at: i, heading: r.heading }] : []));
+  assert.deepEqual(headings.map((h) => h.heading), ['Suggested by model m0007', 'CWE Top 25 (2024)', 'Common in code reviews']);
+  assert.deepEqual(rows.slice(0, 4), [
+    { id: 'CWE-1321', description: 'typed' },
+    { heading: 'Suggested by model m0007' },
+    { id: 'CWE-798', description: 'Use of Hard-coded Credentials · p = 0.81' },
+    { id: 'CWE-4242', description: 'p = 0.50' },
+  ], 'a typed tag the model suggests is listed once, among the suggestions; a listed one (CWE-89) stays in its list');
+  const ids = rows.flatMap((r) => ('id' in r ? [r.id] : []));
+  assert.equal(new Set(ids).size, ids.length, 'no tag twice');
+  assert.equal(ids.length, CWE_CHOICES.length + 2, 'every listed tag, the typed one and the suggested unlisted one');
+  const at89 = rows.findIndex((r) => 'id' in r && r.id === 'CWE-89');
+  assert.ok(at89 > headings[1]!.at && at89 < headings[2]!.at, 'CWE-89 in the Top 25');
+  assert.ok(!rows.slice(headings[1]!.at).some((r) => 'id' in r && r.id === 'CWE-798'), 'a suggested listed tag leaves its list');
+  // Without suggestions: no such section.
+  assert.ok(!cwePickRows([]).some((r) => 'heading' in r && r.heading.startsWith('Suggested')));
 });
