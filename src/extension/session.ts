@@ -55,10 +55,11 @@ export class LabelingSession {
   private readonly views = new Map<string, CandidateView>();
   private itemIndex: Map<string, Located> | undefined;
   private indexedBatches = -1;
-  private scores: Scores | null | undefined;
-  private scoresVersion: string | undefined;
-  private cweScores: CweScores | null | undefined;
-  private cweVersion: string | undefined;
+  /** The latest model's pool scores and CWE-tag ratings, each read once per model version. */
+  private readonly scores = new PerModelVersion<Scores>(
+    (version) => readScores(this.ws.dir, version), (version) => `predictions of model ${version} are not shown`);
+  private readonly cweScores = new PerModelVersion<CweScores>(
+    (version) => readCweScores(modelDirOf(this.ws.dir, version)), (version) => `CWE tags of model ${version} are not suggested`);
 
   /** `warn`: where problems go that do not stop labeling (a damaged scores or notes file), with their cause. */
   constructor(readonly ws: Workspace, private readonly warn: (message: string) => void = (m) => process.emitWarning(m)) {
@@ -520,17 +521,7 @@ export class LabelingSession {
 
   private modelScores(): Scores | undefined {
     const model = this.ws.db.latestModel();
-    if (!model) return undefined;
-    if (this.scoresVersion !== model.version) {
-      this.scoresVersion = model.version;
-      try {
-        this.scores = readScores(this.ws.dir, model.version) ?? null;
-      } catch (e) {
-        this.scores = null;
-        this.warn(`predictions of model ${model.version} are not shown: ${(e as Error).message}`);
-      }
-    }
-    return this.scores ?? undefined;
+    return model && this.scores.get(model.version, this.warn);
   }
 
   /**
@@ -540,19 +531,10 @@ export class LabelingSession {
    */
   cweSuggestions(reviewId: string): { model: string; tags: CweSuggestion[] } | undefined {
     const model = this.ws.db.latestModel();
-    if (!model) return undefined;
-    if (this.cweVersion !== model.version) {
-      this.cweVersion = model.version;
-      try {
-        this.cweScores = readCweScores(modelDirOf(this.ws.dir, model.version)) ?? null;
-      } catch (e) {
-        this.cweScores = null;
-        this.warn(`CWE tags of model ${model.version} are not suggested: ${(e as Error).message}`);
-      }
-    }
-    const probs = this.cweScores?.byReview.get(reviewId);
-    if (!this.cweScores || !probs) return undefined;
-    const tags = cweSuggestions(this.cweScores.tags, probs);
+    const ratings = model && this.cweScores.get(model.version, this.warn);
+    const probs = ratings?.byReview.get(reviewId);
+    if (!model || !ratings || !probs) return undefined;
+    const tags = cweSuggestions(ratings.tags, probs);
     return tags.length ? { model: model.version, tags } : undefined;
   }
 
@@ -696,3 +678,25 @@ function lineLabel(r: Review): string | undefined {
   return r.line === undefined ? `${range} (outdated)` : range;
 }
 
+/**
+ * A file of a model version, read once per version: undefined when the version has none, or when it
+ * cannot be read (then `warn` says why, once, prefixed by `what`).
+ */
+class PerModelVersion<T> {
+  private version: string | undefined;
+  private value: T | undefined;
+  constructor(private readonly read: (version: string) => T | undefined, private readonly what: (version: string) => string) {}
+
+  get(version: string, warn: (message: string) => void): T | undefined {
+    if (this.version !== version) {
+      this.version = version;
+      try {
+        this.value = this.read(version);
+      } catch (e) {
+        this.value = undefined;
+        warn(`${this.what(version)}: ${(e as Error).message}`);
+      }
+    }
+    return this.value;
+  }
+}
