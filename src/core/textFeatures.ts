@@ -49,8 +49,9 @@ export class HashList {
 }
 
 /**
- * Hashes the features of `extractFeatures` straight into sorted lists (one murmur3 per occurrence,
- * no per-feature maps): repeated features end up adjacent, which gives their counts. Each feature
+ * Hashes a text's n-grams (the features the hashing representation's `extractFeatures` names as
+ * strings) straight into sorted lists (one murmur3 per occurrence, no per-feature maps): repeated
+ * features end up adjacent, which gives their counts. Each feature
  * string is spelled into a reused buffer of UTF-16 code units and hashed there (`murmur3Codes`
  * gives exactly `murmur3` of the string), so a text costs no string allocations beyond its words.
  */
