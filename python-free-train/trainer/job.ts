@@ -7,7 +7,7 @@ import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { DEFAULT_HASHING_DIM } from '../../src/core/defaults';
 import { MODEL_LABELS, isModelLabel, type ModelLabel } from '../../src/core/labels';
-import { formatMixture, probabilityColumn, selectBatch, type MixturePart } from '../../src/core/selection';
+import { formatResolvedMixture, probabilityColumn, selectBatch, type MixturePart } from '../../src/core/selection';
 import { validateSchedule } from '../../src/core/schedule';
 import { batchExclusions, selectionFeatures } from '../../src/store/batches';
 import { Workspace } from '../../src/store/workspace';
@@ -212,7 +212,7 @@ export async function runTrainJob(workspaceFolder: string, options: TrainOptions
     return {
       model: record,
       batch: {
-        strategy: formatMixture(mixture), seed: options.seed, modelVersion: options.modelVersion,
+        strategy: formatResolvedMixture(mixture, !!memberYes?.length), seed: options.seed, modelVersion: options.modelVersion,
         items: proposals.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: p.strategy, score: p.score })),
       },
       modelDir: path.relative(ws.folder, writer.finalDir),
@@ -528,7 +528,7 @@ async function fineTuneAndRescore({ ws, options, ctx, lap }: Run, writer: ModelF
  * (with excludeNearDuplicates, its near-duplicate group not labeled already, each group once).
  */
 async function proposeNextBatch({ ws, options, ctx, mixture, lap }: Run, probs: Float32Array, memberYes: Float32Array[] | undefined): Promise<ReturnType<typeof selectBatch>> {
-  ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatMixture(mixture)})` });
+  ctx.progress({ phase: 'selecting', message: `selecting ${options.batchSize} reviews (${formatResolvedMixture(mixture, !!memberYes?.length)})` });
   const nearDuplicates = options.excludeNearDuplicates ? await ws.nearDuplicates.groups({ signal: ctx.signal }) : undefined;
   const proposals = selectBatch({
     rowCount: ws.pool.size, probs, classes: MODEL_LABELS, members: memberYes,

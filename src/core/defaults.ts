@@ -5,15 +5,18 @@
  */
 
 /**
- * Candidate-selection mixture of a model-based batch: the ensemble's mean p(yes), the one strategy
- * whose gain over rare-label in the paired simulation study reaches +20% (README, "Beyond the
- * paper"). It proposes no random share: a prevalence estimate needs one (e.g. ensemble:0.9,random:0.1).
+ * Candidate-selection mixture of a model-based batch: `auto`, the ensemble's mean p(yes) where the
+ * head is a network (RoBERTa's, or hidden layers), the one strategy whose gain over rare-label in
+ * the paired simulation study of networks reaches +20%, and rare label over the linear head, where
+ * bootstrap members found no more `yes` than rare label on the replay of real labels (README,
+ * "Beyond the paper"). It proposes no random share: a prevalence estimate needs one (e.g.
+ * auto:0.9,random:0.1).
  */
-export const DEFAULT_MIXTURE = 'ensemble';
+export const DEFAULT_MIXTURE = 'auto';
 /**
  * Heads trained beside the model when the mixture has an ensemble strategy (ensemble, thompson,
- * ucb): each fitted on its own bootstrap resample of the labels. The simulation study measured its
- * gain with 5 networks.
+ * ucb, or auto over a network head): each fitted on its own bootstrap resample of the labels. The
+ * simulation study measured its gain with 5 networks.
  */
 export const DEFAULT_ENSEMBLE_SIZE = 5;
 /** Most ensemble members a request may ask for. */

@@ -337,7 +337,11 @@ async function proposeBatch(ws: Workspace, log: Log): Promise<string | undefined
   for (const st of STRATEGIES) {
     const unavailable = STRATEGY_NEEDS[st] === 'ensemble' && !members?.members
       ? `needs a model trained with an ensemble: set secreview.strategy.mixture to ${st} and Retrain` : undefined;
-    items.push({ label: STRATEGY_INFO[st].title, description: unavailable ?? STRATEGY_INFO[st].description, spec: st });
+    // auto says what it stands for with the latest model.
+    const auto = st === 'auto' && hasModel
+      ? members?.members ? `now the mean p(yes) of the latest model's ${members.members} ensemble members` : 'now rare label: the latest model has no ensemble (linear head)'
+      : undefined;
+    items.push({ label: STRATEGY_INFO[st].title, description: unavailable ?? auto ?? STRATEGY_INFO[st].description, spec: st });
   }
   items.push({ label: 'Custom mixture...', description: 'e.g. rare:0.9,random:0.1', spec: 'custom' });
   const pick = await vscode.window.showQuickPick(items, { title: 'Propose the next batch: strategy', ignoreFocusOut: true, placeHolder: hasModel ? 'Candidate-selection strategy' : 'No model yet: start with the keyword rule' });

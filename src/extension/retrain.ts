@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import type { Workspace } from '../store/workspace';
-import { needsEnsemble, parseMixture } from '../core/selection';
+import { parseMixture } from '../core/selection';
+import { ensembleSizeOf, type TrainerRepresentation } from '../protocol/trainer';
 import { retrainAndPropose } from '../train/retrain';
 import type { Log } from './log';
 import { settings } from './settings';
@@ -30,7 +31,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
           finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
         } : {}),
       } : {};
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize), ...roberta }, {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize, cfg.representation), ...roberta }, {
         signal: controller.signal, env,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
@@ -53,10 +54,15 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
   });
 }
 
-/** The ensemble size of a Retrain: the setting's, when the mixture ranks by an ensemble (an unparsable mixture is refused by the request check). */
-function ensembleRequest(mixture: string, size: number): { ensembleSize?: number } {
+/**
+ * The ensemble size of a Retrain: the setting's, when the mixture ranks by an ensemble, or has
+ * `auto` and the head is a network (RoBERTa's); none otherwise, so `auto` over the linear head
+ * trains no members (an unparsable mixture is refused by the request check).
+ */
+function ensembleRequest(mixture: string, size: number, representation: TrainerRepresentation): { ensembleSize?: number } {
   try {
-    return needsEnsemble(parseMixture(mixture)) ? { ensembleSize: size } : {};
+    const parts = parseMixture(mixture);
+    return ensembleSizeOf({ representation }, parts) ? { ensembleSize: size } : {};
   } catch {
     return {};
   }

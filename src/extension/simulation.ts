@@ -71,7 +71,7 @@ async function askStudy(): Promise<StudyChoice | undefined> {
     if (!correlation?.length) return undefined;
     const strategies = await vscode.window.showInputBox({
       title: 'Run Simulation Study', ignoreFocusOut: true,
-      prompt: 'Strategies, comma-separated: rare, entropy, random, majority, diverse, ensemble, thompson, ucb, or mixtures like rare:0.9+random:0.1; options after @, e.g. ensemble@boot (members as Retrain fits them), rare@inc40',
+      prompt: 'Strategies, comma-separated: rare, entropy, random, majority, diverse, ensemble, thompson, ucb, or mixtures like rare:0.9+random:0.1; options after @, e.g. ensemble@boot (members as Retrain fits them; auto, Retrain\'s default over a network head, is the same), rare@inc40',
       value: config.strategies.join(','),
       validateInput: (t) => { try { parseArms(t); return undefined; } catch (err) { return (err as Error).message; } },
     });

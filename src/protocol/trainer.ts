@@ -10,7 +10,7 @@
 
 import type { LrSchedule } from '../core/schedule';
 import { DEFAULT_ENSEMBLE_SIZE, MAX_ENSEMBLE_SIZE } from '../core/defaults';
-import { diversityProblem, formatMixture, needsEnsemble, parseMixture, type MixturePart, type Strategy } from '../core/selection';
+import { diversityProblem, formatMixture, needsEnsemble, parseMixture, usesEnsemble, type MixturePart, type Strategy } from '../core/selection';
 
 /** Bump when a message changes shape; the client refuses a trainer that speaks another version. */
 export const TRAINER_PROTOCOL_VERSION = 3;
@@ -56,8 +56,9 @@ export interface TrainOptions {
   refitAll?: boolean;
   /**
    * Heads trained beside the model, each on its own stratified bootstrap resample of the labels,
-   * for the ensemble strategies (ensemble, thompson, ucb); every pool row is scored by each. 0 for
-   * none. Default: DEFAULT_ENSEMBLE_SIZE when the mixture has an ensemble strategy, else 0.
+   * for the ensemble strategies (ensemble, thompson, ucb, and auto with a network head); every pool
+   * row is scored by each. 0 for none. Default: DEFAULT_ENSEMBLE_SIZE when the mixture has an
+   * ensemble strategy, or `auto` and a head with hidden layers, else 0.
    */
   ensembleSize?: number;
   /** Pool rows scored per chunk (bounds the trainer's memory). */
@@ -324,7 +325,8 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
     return bad(`ensemble size must be an integer in [0, ${MAX_ENSEMBLE_SIZE}], got ${String(o.ensembleSize)}`);
   }
   const members = ensembleSizeOf(o, mixture);
-  if (needsEnsemble(mixture) && members < 2) {
+  // auto ranks by the members when there are any, so one member is as wrong for it as for ensemble.
+  if ((needsEnsemble(mixture) && members < 2) || (usesEnsemble(mixture) && members === 1)) {
     return bad(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models and needs at least 2 members; the ensemble size is ${members}`);
   }
   const diversity = diversityProblem({ diversityWeight: o.diversityWeight, diversityCandidates: o.diversityCandidates });
@@ -332,10 +334,19 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
   return { ok: true, mixture };
 }
 
-/** Members to train: the request's ensemble size, else DEFAULT_ENSEMBLE_SIZE when the mixture needs an ensemble, else none. */
-export function ensembleSizeOf(o: Pick<TrainOptions, 'ensembleSize'>, mixture: readonly MixturePart[]): number {
-  return o.ensembleSize ?? (needsEnsemble(mixture) ? DEFAULT_ENSEMBLE_SIZE : 0);
+/**
+ * Members to train: the request's ensemble size, else DEFAULT_ENSEMBLE_SIZE when the mixture needs
+ * an ensemble, or has `auto` and the head is a network (see `resolveAuto`), else none.
+ */
+export function ensembleSizeOf(o: Pick<TrainOptions, 'ensembleSize' | 'hidden' | 'representation'>, mixture: readonly MixturePart[]): number {
+  if (o.ensembleSize !== undefined) return o.ensembleSize;
+  const auto = mixture.some((p) => p.strategy === 'auto');
+  return needsEnsemble(mixture) || (auto && headHasHiddenLayers(o)) ? DEFAULT_ENSEMBLE_SIZE : 0;
 }
+
+/** Whether the trainer's head has hidden layers: those asked for, else RoBERTa's (a layer as wide as its embeddings); hashing's is linear. */
+export const headHasHiddenLayers = (o: Pick<TrainOptions, 'hidden' | 'representation'>): boolean =>
+  o.hidden ? o.hidden.length > 0 : o.representation === 'roberta';
 
 export function isTrainerToParent(msg: unknown): msg is TrainerToParent {
   return isObject(msg) && typeof msg.type === 'string' && TRAINER_TYPES.has(msg.type);

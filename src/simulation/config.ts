@@ -3,7 +3,7 @@
  * predictability, epochs, correlation or increment means "drawn uniformly per run", as the
  * deployed runs did.
  */
-import { parseMixture, STRATEGY_NEEDS, type MixturePart } from '../core/selection';
+import { parseMixture, resolveAuto, STRATEGY_NEEDS, type MixturePart } from '../core/selection';
 
 export const CORRELATIONS = ['none', 'AAt', 'cholesky'] as const;
 /** `none`: x ~ N(0, I). `AAt`: x <- x (A A^T) with A 20x20 standard normal (the deployed code). `cholesky`: x <- x L^T with L L^T a random correlation matrix (the paper's text). */
@@ -136,7 +136,9 @@ export const EARLY_STOPPING = { holdout: 0.2, maxEpochs: 30, patience: 3 } as co
  * One arm: a strategy or mixture (`rare`, `rare:0.9+random:0.1`), then training options each after
  * `@`: `weighted`, `warm`, `early`, `inc<N>` (increment N at the same label budget), `m<N>` (N
  * ensemble members), `boot` (members on bootstrap resamples). E.g. `rare@warm@weighted`, `ucb@m8`,
- * `rare@inc40`, `ensemble@boot`.
+ * `rare@inc40`, `ensemble@boot`. `auto` is what the product's default is over a head with hidden
+ * layers, which the simulation's classifier is: the ensemble's mean over bootstrap members, so
+ * `auto` is `ensemble@boot` (and `auto:0.9+random:0.1` is `ensemble:0.9+random:0.1@boot`).
  */
 export function parseArmSpec(arm: string): ArmSpec {
   const [head, ...opts] = arm.split('@').map((s) => s.trim());
@@ -149,7 +151,11 @@ export function parseArmSpec(arm: string): ArmSpec {
     else if (n && Number(n[2]) >= 1) training[n[1] === 'inc' ? 'increment' : 'members'] = Number(n[2]);
     else throw new Error(`unknown arm option "@${o}" in "${arm}"; use @weighted, @warm, @early, @inc<N> (e.g. @inc40), @m<N> (e.g. @m5) or @boot`);
   }
-  const mixture = parseArm(head ?? '');
+  let mixture = parseArm(head ?? '');
+  if (mixture.some((p) => p.strategy === 'auto')) {
+    mixture = resolveAuto(mixture, true);
+    training.bootstrap = true;
+  }
   const option = training.members !== undefined ? `@m${training.members} sets ensemble members` : training.bootstrap ? '@boot resamples ensemble members' : undefined;
   if (option && !mixture.some((p) => STRATEGY_NEEDS[p.strategy] === 'ensemble')) {
     throw new Error(`"${arm}": ${option}, but the arm has no ensemble strategy (ensemble, thompson, ucb)`);

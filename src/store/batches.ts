@@ -7,7 +7,7 @@ import { planAssignment } from '../core/assignment';
 import { DEFAULT_BATCH_SIZE, DEFAULT_ENSEMBLE_SIZE } from '../core/defaults';
 import { bootstrapRule, type UserPattern } from '../core/bootstrap';
 import type { NearDuplicateGroups } from '../core/nearDuplicates';
-import { formatMixture, needsEnsemble, selectBatch, STRATEGY_NEEDS, type BatchModeOptions, type MixturePart, type SelectionInput } from '../core/selection';
+import { formatMixture, formatResolvedMixture, needsEnsemble, selectBatch, usesEnsemble, STRATEGY_NEEDS, type BatchModeOptions, type MixturePart, type SelectionInput } from '../core/selection';
 import { TextFeaturizer } from '../core/textFeatures';
 import type { Batch, LabelDb } from './labelDb';
 import { FLAG_M1 } from './pool';
@@ -152,13 +152,14 @@ export function selectionFeatures(ws: Workspace, mixture: readonly MixturePart[]
 }
 
 /** A batch from the latest model's scores with a strategy mixture (recorded with that model's version). */
-export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks: ReturnType<typeof selectBatch>; scores: Scores; unscored: number } {
+export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks: ReturnType<typeof selectBatch>; scores: Scores; unscored: number; strategy: string } {
   const model = ws.db.latestModel();
   const onlyRandom = options.mixture.every((m) => m.strategy === 'random');
   const scores = options.scores ?? (model ? readScores(ws.dir, model.version) : undefined);
   if (!scores && !onlyRandom) throw new NoModelError();
   const usable = scores ? Math.min(scores.rows, ws.pool.size) : ws.pool.size;
-  const members = scores && needsEnsemble(options.mixture) ? ensembleOf(ws, scores.version, options.mixture) : undefined;
+  // ensemble, thompson and ucb need the model's members; auto ranks by them when the model has them.
+  const members = scores && usesEnsemble(options.mixture) ? ensembleOf(ws, scores.version, options.mixture, needsEnsemble(options.mixture)) : undefined;
   const picks = selectBatch({
     rowCount: usable,
     probs: scores?.probs, classes: scores?.classes, members,
@@ -170,17 +171,20 @@ export function planNextBatch(ws: Workspace, options: NextBatchOptions): { picks
     size: options.size ?? DEFAULT_BATCH_SIZE,
     seed: options.seed ?? 1,
   });
-  return { picks, scores: scores ?? { version: 'none', classes: [], rows: 0, probs: new Float32Array(0) }, unscored: ws.pool.size - usable };
+  return {
+    picks, scores: scores ?? { version: 'none', classes: [], rows: 0, probs: new Float32Array(0) }, unscored: ws.pool.size - usable,
+    strategy: formatResolvedMixture(options.mixture, !!members?.length),
+  };
 }
 
-/** The members' p(yes) of a model version, or an error that says how to get an ensemble. */
-function ensembleOf(ws: Workspace, version: string, mixture: readonly MixturePart[]): Float32Array[] {
+/** The members' p(yes) of a model version; without members, an error that says how to get an ensemble, or undefined when not `required`. */
+function ensembleOf(ws: Workspace, version: string, mixture: readonly MixturePart[], required: boolean): Float32Array[] | undefined {
   // The version's own folder: its scores were just read from it (no scan of every model's manifest).
   const dir = modelDirOf(ws.dir, version);
   let manifest;
   try { manifest = readManifest(dir); } catch { manifest = undefined; }
   const members = manifest && readMemberScores(dir, manifest);
-  if (!members) {
+  if (!members && required) {
     throw new NoModelError(`strategy "${formatMixture(mixture)}" ranks by an ensemble of models, and model ${version} was trained without one: `
       + `retrain with that strategy (secreview train --strategy ${formatMixture(mixture)}, or Retrain with it), or add --ensemble-size ${DEFAULT_ENSEMBLE_SIZE}`);
   }
@@ -189,11 +193,11 @@ function ensembleOf(ws: Workspace, version: string, mixture: readonly MixturePar
 
 export async function proposeNextBatch(ws: Workspace, options: NextBatchOptions): Promise<{ batch: Batch | undefined; unscored: number }> {
   ws.assertWritable();
-  const { picks, scores, unscored } = planNextBatch(ws, options);
+  const { picks, scores, unscored, strategy } = planNextBatch(ws, options);
   if (!picks.length) return { batch: undefined, unscored };
   const batch = await ws.db.addBatch({
     modelVersion: scores.version === 'none' ? null : scores.version,
-    strategy: formatMixture(options.mixture),
+    strategy,
     seed: options.seed ?? 1,
     items: picks.map((p) => ({ reviewId: ws.pool.idOf(p.row), strategy: p.strategy, score: p.score })),
   });

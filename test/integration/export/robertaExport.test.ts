@@ -104,7 +104,7 @@ test('RoBERTa export (head only): one graph from token ids to the model\'s proba
     const report = JSON.parse(r.out.join('\n')) as { version: string; files: string[]; representation: string; precision: string };
     assert.deepEqual({ ...report, files: [...report.files].sort() }, {
       version: 'm0001', dir: out, representation: 'roberta', precision: 'fp32',
-      // The default strategy (the ensemble) trains five heads over the same embeddings beside the model.
+      // The default strategy (auto: the ensemble, RoBERTa's head being a network) trains five heads over the same embeddings beside the model.
       files: ['README.md', 'config.json', ...[1, 2, 3, 4, 5].map((m) => `ensemble/member-${m}.onnx`), 'head.onnx', 'label_map.json', 'metrics.json', 'model.onnx', 'representation.json', 'tokenizer.json', 'tokenizer_config.json'],
     });
     assert.deepEqual(readFileSync(path.join(out, 'head.onnx')), readFileSync(path.join(modelDir, 'head.onnx')));

@@ -207,6 +207,8 @@ export async function run(vscode: Vscode, ext: SecreviewApi, log: (line: string)
     const batch = s.ws.db.latestBatch()!;
     assert(s.ws.db.batches().length === batches + 1 && batch.modelVersion === model.version, 'the next batch comes from the new model');
     assert(s.batchId === batch.id, 'the panel moved to the new batch');
+    // The default strategy, auto, over the hashing representation's linear head: no members, rare label.
+    assert(model.ensemble === undefined && batch.strategy === 'rare (auto)' && batch.items.every((it) => it.strategy === 'rare'), `auto over a linear head trains no members and proposes by rare label: ${batch.strategy}, ${JSON.stringify(model.ensemble)}`);
     assert(state.state === 'done' && /model m\d+/.test(ext.status.item.text + ('detail' in state ? state.detail : '')), `status bar trainer state: ${JSON.stringify(state)}`);
     const device = model.device as { requested?: string; device?: string; detail?: string } | undefined;
     assert(device?.requested === 'cpu' && device.device === 'cpu', `the model records the device the setting asked for: ${JSON.stringify(device)}`);

@@ -160,3 +160,52 @@ test('ensemble strategies need members: a model without them is refused with wha
     cleanup();
   }
 });
+
+test('auto, the default: the linear head trains no members and proposes by rare label; a model with members proposes by their mean, in train and in next', { skip: needsPaperData }, async () => {
+  const { ws, folder, cleanup } = await paperWorkspace(200);
+  await ws.close();
+  const secreview = path.join(folder, '.secreview');
+  const yes = MODEL_LABELS.indexOf('yes');
+  try {
+    const plain = await cli(folder, 'train', '--json', '--size', '10', '--seed', '4', '--dim', '512');
+    assert.equal(plain.code, 0, plain.err.join('\n'));
+    const first = JSON.parse(plain.out.join('\n')) as Report;
+    assert.equal(first.model.ensemble, undefined, 'no members beside the hashing representation\'s linear head');
+    assert.equal(first.batch.strategy, 'rare (auto)');
+    const one = await cli(folder, 'train', '--ensemble-size', '1', '--size', '0', '--dim', '512');
+    assert.equal(one.code, 2, 'one member is no ensemble to rank by');
+    assert.match(one.err.join('\n'), /needs at least 2 members; the ensemble size is 1/);
+
+    const withMembers = await cli(folder, 'train', '--json', '--strategy', 'auto:0.9,random:0.1', '--ensemble-size', '3', '--size', '10', '--seed', '4', '--dim', '512');
+    assert.equal(withMembers.code, 0, withMembers.err.join('\n'));
+    const second = JSON.parse(withMembers.out.join('\n')) as Report;
+    assert.equal(second.model.ensemble?.members, 3);
+    assert.equal(second.batch.strategy, 'ensemble:90%,random:10% (auto)');
+    assert.deepEqual(second.batch.items.map((it) => it.strategy), [...Array(9).fill('ensemble'), 'random']);
+    const next = await cli(folder, 'next', '--json', '--strategy', 'auto', '--size', '5');
+    assert.equal(next.code, 0, next.err.join('\n'));
+    const later = JSON.parse(next.out.join('\n')) as { strategy: string; items: Item[] };
+    assert.equal(later.strategy, 'ensemble (auto)');
+
+    // Each item's score is what it was ranked by: the model's p(yes) without members, the members' mean with them.
+    const reopened = await Workspace.open(folder, { readOnly: true });
+    try {
+      const p = readScores(secreview, first.model.version)!.probs;
+      for (const it of first.batch.items) {
+        assert.equal(it.strategy, 'rare');
+        assert.ok(Math.abs(it.score - p[reopened.pool.rowOf(it.reviewId)! * MODEL_LABELS.length + yes]!) < 1e-6, 'a rare item\'s score is the model\'s p(yes)');
+      }
+      const model = findModel(secreview, second.model.version)!;
+      const members = readMemberScores(model.dir, model.manifest)!;
+      const mean = (row: number) => optimisticScore(members.map((m) => m[row]!), 0);
+      for (const it of [...second.batch.items.slice(0, 9), ...later.items]) {
+        assert.equal(it.strategy, 'ensemble');
+        assert.ok(Math.abs(it.score - mean(reopened.pool.rowOf(it.reviewId)!)) < 1e-6, 'an ensemble item\'s score is the members\' mean p(yes)');
+      }
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, selectBatch, formatMixture, type SelectionInput } from '../../../src/core/selection';
+import { determinantalOrder, entropyAt, fillSlots, optimisticScore, parseMixture, quotas, resolveAuto, selectBatch, formatMixture, formatResolvedMixture, type SelectionInput } from '../../../src/core/selection';
 import { MODEL_LABELS } from '../../../src/core/labels';
 import { mulberry32 } from '../../../src/core/hash';
 
@@ -149,6 +149,22 @@ test('ensemble ranks by mean p(yes) over members; ucb adds their spread; both ne
   assert.equal(ucb[0]!.row, 2);
   assert.ok(Math.abs(ucb[0]!.score - 0.9) < 1e-6);
   assert.throws(() => selectBatch({ ...base, members: undefined, mixture: [{ strategy: 'ucb', share: 1 }] }), /needs an ensemble of models/);
+});
+
+test('auto ranks by the ensemble\'s mean when the model has members, else by the model\'s p(yes), and records which', () => {
+  const members = [[0.6, 0.5, 0.9, 0.1], [0.6, 0.7, 0.1, 0.1]].map((m) => Float32Array.from(m));
+  // The model's own p(yes) ranks rows 3, 2 first; the members' means rank rows 0, 1 first.
+  const base = input(rowsOf([0.1, 0.2, 0.8, 0.9]), { mixture: parseMixture('auto'), size: 2 });
+  const plain = selectBatch(base);
+  assert.deepEqual(plain.map((p) => [p.row, p.strategy]), [[3, 'rare'], [2, 'rare']]);
+  const withMembers = selectBatch({ ...base, members });
+  assert.deepEqual(withMembers.map((p) => [p.row, p.strategy]), [[0, 'ensemble'], [1, 'ensemble']]);
+  // Shares follow auto into the strategy it stands for, merged with that strategy's own share.
+  assert.deepEqual(resolveAuto(parseMixture('auto:0.6,rare:0.3,random:0.1'), false).map((p) => [p.strategy, +p.share.toFixed(3)]), [['rare', 0.9], ['random', 0.1]]);
+  assert.deepEqual(resolveAuto(parseMixture('auto:0.6,rare:0.3,random:0.1'), true).map((p) => [p.strategy, +p.share.toFixed(3)]), [['ensemble', 0.6], ['rare', 0.3], ['random', 0.1]]);
+  assert.equal(formatResolvedMixture(parseMixture('auto'), false), 'rare (auto)');
+  assert.equal(formatResolvedMixture(parseMixture('auto:0.9,random:0.1'), true), 'ensemble:90%,random:10% (auto)');
+  assert.equal(formatResolvedMixture(parseMixture('rare'), true), 'rare', 'a mixture without auto is recorded as it is');
 });
 
 test('thompson fills each slot from one member\'s best row not yet taken, without repeats', () => {

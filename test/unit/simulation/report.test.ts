@@ -104,6 +104,8 @@ test('arms take training options after @, in a canonical order, and reject unkno
   assert.throws(() => parseArms('rare@m4'), /no ensemble strategy/);
   assert.deepEqual(parseArms('ensemble@boot@m3, ucb@boot'), ['ensemble@m3@boot', 'ucb@boot']);
   assert.equal(parseArmSpec('thompson@boot').training.bootstrap, true);
+  // auto over the simulation's network is the product's default form: the ensemble of bootstrap members.
+  assert.deepEqual(parseArms('auto, auto:0.9+random:0.1@m3'), ['ensemble@boot', 'ensemble:0.9+random:0.1@m3@boot']);
   assert.throws(() => parseArms('rare@boot'), /@boot resamples ensemble members, but the arm has no ensemble strategy/);
   assert.throws(() => parseArms('rare,rare'), /given twice/);
   assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, strategies: ['rare@inc300'] }), /not a multiple of its increment 300/);
