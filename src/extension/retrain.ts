@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Workspace } from '../store/workspace';
 import { parseMixture } from '../core/selection';
-import { ensembleSizeOf, type TrainerRepresentation } from '../protocol/trainer';
+import { ensembleSizeOf, type TrainOptions } from '../protocol/trainer';
 import { retrainAndPropose } from '../train/retrain';
 import type { Log } from './log';
 import { settings } from './settings';
@@ -31,7 +31,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
           finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
         } : {}),
       } : {};
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize, cfg.representation), ...roberta }, {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize, { representation: cfg.representation, finetuneLayers: cfg.representation === 'roberta' ? cfg.finetuneLayers : 0 }), ...roberta }, {
         signal: controller.signal, env,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
@@ -56,13 +56,12 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
 
 /**
  * The ensemble size of a Retrain: the setting's, when the mixture ranks by an ensemble, or has
- * `auto` and the head is a network (RoBERTa's); none otherwise, so `auto` over the linear head
- * trains no members (an unparsable mixture is refused by the request check).
+ * `auto` and the head is a network (RoBERTa's, not fine-tuned); none otherwise, so `auto` over the
+ * linear head trains no members (an unparsable mixture is refused by the request check).
  */
-function ensembleRequest(mixture: string, size: number, representation: TrainerRepresentation): { ensembleSize?: number } {
+function ensembleRequest(mixture: string, size: number, head: Pick<TrainOptions, 'representation' | 'finetuneLayers'>): { ensembleSize?: number } {
   try {
-    const parts = parseMixture(mixture);
-    return ensembleSizeOf({ representation }, parts) ? { ensembleSize: size } : {};
+    return ensembleSizeOf(head, parseMixture(mixture)) ? { ensembleSize: size } : {};
   } catch {
     return {};
   }

@@ -336,12 +336,14 @@ export function checkTrainRequest(o: TrainOptions): { ok: true; mixture: Mixture
 
 /**
  * Members to train: the request's ensemble size, else DEFAULT_ENSEMBLE_SIZE when the mixture needs
- * an ensemble, or has `auto` and the head is a network (see `resolveAuto`), else none.
+ * an ensemble, or has `auto` and the head is a network (see `resolveAuto`), else none. A fine-tuned
+ * model gets none for `auto`: members are heads over the base encoder's embeddings, not fits of the
+ * tuned model that scores the pool, so their mean would rank by another model.
  */
-export function ensembleSizeOf(o: Pick<TrainOptions, 'ensembleSize' | 'hidden' | 'representation'>, mixture: readonly MixturePart[]): number {
+export function ensembleSizeOf(o: Pick<TrainOptions, 'ensembleSize' | 'hidden' | 'representation' | 'finetuneLayers'>, mixture: readonly MixturePart[]): number {
   if (o.ensembleSize !== undefined) return o.ensembleSize;
-  const auto = mixture.some((p) => p.strategy === 'auto');
-  return needsEnsemble(mixture) || (auto && headHasHiddenLayers(o)) ? DEFAULT_ENSEMBLE_SIZE : 0;
+  const auto = mixture.some((p) => p.strategy === 'auto') && headHasHiddenLayers(o) && !((o.finetuneLayers ?? 0) > 0);
+  return needsEnsemble(mixture) || auto ? DEFAULT_ENSEMBLE_SIZE : 0;
 }
 
 /** Whether the trainer's head has hidden layers: those asked for, else RoBERTa's (a layer as wide as its embeddings); hashing's is linear. */

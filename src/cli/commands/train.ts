@@ -107,7 +107,7 @@ export const trainCommand: CliCommand = {
     `  --strategy MIX      next-batch strategy: auto, rare, entropy, majority, random, diverse, ensemble,`,
     `                      thompson, ucb, or a mixture such as rare:0.9,random:0.1 (default ${D.strategy});`,
     '                      ensemble, thompson and ucb fit --ensemble-size members beside the model; auto is',
-    '                      ensemble when the head is a network (RoBERTa\'s), else rare',
+    '                      ensemble when the head is a network (RoBERTa\'s, without --finetune-layers), else rare',
     `  --size N            next-batch size (default ${D.batchSize}; 0 trains and scores without proposing)`,
     '  --exclude-near-duplicates  keep near-duplicates of labeled reviews out of the next batch, and each',
     '                      group of near-duplicates once in it',

@@ -29,6 +29,8 @@ test('members are trained for the ensemble strategies, and for auto only over a 
   assert.equal(ensembleSizeOf({ representation: 'roberta' }, auto), 5, 'RoBERTa\'s head has a hidden layer');
   assert.equal(ensembleSizeOf({ representation: 'hashing', hidden: [64] }, auto), 5);
   assert.equal(ensembleSizeOf({ representation: 'roberta', hidden: [] }, auto), 0);
+  assert.equal(ensembleSizeOf({ representation: 'roberta', finetuneLayers: 2 }, auto), 0, 'members over base embeddings are not fits of a fine-tuned model');
+  assert.equal(ensembleSizeOf({ representation: 'roberta', finetuneLayers: 2 }, parseMixture('ensemble')), 5, 'an ensemble asked for is trained still');
   assert.equal(ensembleSizeOf({ representation: 'hashing', ensembleSize: 3 }, auto), 3);
   assert.equal(ensembleSizeOf({ representation: 'hashing' }, parseMixture('ensemble')), 5);
   assert.equal(ensembleSizeOf({ representation: 'roberta' }, parseMixture('rare')), 0);
