@@ -10,9 +10,11 @@
 // and Retrain do), an ensemble of M heads trained as the trainer trains them (each on a stratified
 // bootstrap resample of the labels; mean p(yes), Thompson slots, UCB), half-size batches at the
 // same budget, and the head without the final refit on every label.
-// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 5] [--arms ucb,half-batches] [--svg docs/replay.svg]
+// Usage: npm run bench -- replay [--seeds 3] [--batch 50] [--budget 500] [--epochs 12] [--members 5] [--arms ucb,half-batches] [--hidden 64] [--svg docs/replay.svg]
+// (--hidden gives the head hidden layers, a network as RoBERTa's head is, in place of the trainer's linear head)
 // (--arms takes the arms' ids: rare-label, entropy, mixture, random, diverse, diverse-text, ensemble,
-// thompson, ucb, half-batches, no-refit; rare-label, the yardstick, always runs)
+// thompson, ucb, auto, half-batches, no-refit; rare-label, the yardstick, always runs; auto is the
+// default of next and Retrain: the ensemble over a head with hidden layers, rare label over the linear one)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { matchesM1 } from '../src/core/bootstrap';
 import { fingerprint64, hashUniform } from '../src/core/hash';
 import { MODEL_LABELS } from '../src/core/labels';
 import { DEFAULT_ENSEMBLE_SIZE } from '../src/core/defaults';
+import { ensembleSizeOf } from '../src/protocol/trainer';
 import { parseMixture, selectBatch, formatMixture } from '../src/core/selection';
 import { bootstrapInterval, meanAt } from '../src/core/stats';
 import { TextFeaturizer } from '../src/core/textFeatures';
@@ -40,8 +43,6 @@ interface Arm {
   id: string;
   name: string;
   mixture: string;
-  /** Heads trained per batch (ensemble strategies). */
-  ensemble?: boolean;
   /** Batch size as a share of --batch (smaller increments at the same budget). */
   batchShare?: number;
   /** Whether the model that ranks is refit on every label at the strength the split selected (default: the trainer's, yes). */
@@ -57,9 +58,10 @@ const ARMS: Arm[] = [
   { id: 'random', name: 'random', mixture: 'random' },
   { id: 'diverse', name: 'diverse', mixture: 'diverse' },
   { id: 'diverse-text', name: 'diverse (text features)', mixture: 'diverse', textFeatures: true },
-  { id: 'ensemble', name: 'ensemble', mixture: 'ensemble', ensemble: true },
-  { id: 'thompson', name: 'thompson', mixture: 'thompson', ensemble: true },
-  { id: 'ucb', name: 'ucb', mixture: 'ucb', ensemble: true },
+  { id: 'ensemble', name: 'ensemble', mixture: 'ensemble' },
+  { id: 'thompson', name: 'thompson', mixture: 'thompson' },
+  { id: 'ucb', name: 'ucb', mixture: 'ucb' },
+  { id: 'auto', name: 'auto (the default)', mixture: 'auto' },
   { id: 'half-batches', name: 'rare-label, half batches', mixture: 'rare', batchShare: 0.5 },
   { id: 'no-refit', name: 'rare-label, split\'s head (no refit)', mixture: 'rare', refit: false },
 ];
@@ -70,14 +72,20 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     seeds: { type: 'string', default: '3' }, batch: { type: 'string', default: '50' }, budget: { type: 'string', default: '500' },
     epochs: { type: 'string', default: '12' }, svg: { type: 'string', default: 'docs/replay.svg' }, data: { type: 'string', default: DATA },
-    members: { type: 'string', default: String(DEFAULT_ENSEMBLE_SIZE) }, arms: { type: 'string' },
+    members: { type: 'string', default: String(DEFAULT_ENSEMBLE_SIZE) }, arms: { type: 'string' }, hidden: { type: 'string', default: '' },
   } });
   const seeds = Number(values.seeds), batch = Number(values.batch), budget = Number(values.budget), epochs = Number(values.epochs);
   const members = Number(values.members);
+  // The head's hidden layers (e.g. --hidden 64): none is the trainer's default linear head.
+  const hidden = values.hidden ? values.hidden.split(',').map(Number) : [];
+  if (hidden.some((h) => !(Number.isInteger(h) && h > 0))) throw new Error(`--hidden takes layer widths such as 64 or 128,32, got ${values.hidden}`);
   const wanted = values.arms?.split(',').map((a) => a.trim());
   const unknown = wanted?.filter((w) => !ARMS.some((a) => a.id === w));
   if (unknown?.length) throw new Error(`unknown arm ${unknown.join(', ')}; arms: ${ARMS.map((a) => a.id).join(', ')}`);
   const STRATEGIES = wanted ? ARMS.filter((a) => a.id === 'rare-label' || wanted.includes(a.id)) : ARMS;
+  const headText = hidden.length
+    ? `a head with hidden layers of ${hidden.join(', ')} (ReLU) fitted by AdamW for ${epochs} epochs, the epoch of lowest test loss kept`
+    : 'the trainer\'s linear head (L2 strength by inner folds, refit on every label)';
   const t0 = performance.now();
   if (!existsSync(values.data!)) throw new Error(`${values.data} is missing: ${HOW_TO_GET}, or give --data FILE`);
   const all = readLabeledJsonl(values.data!, 'tag_post_qa');
@@ -101,6 +109,8 @@ async function main(): Promise<void> {
     const start = m1.slice(0, batch);
     for (const s of STRATEGIES) {
       const mixture = parseMixture(s.mixture);
+      // Members as the trainer fits them: for the ensemble strategies, and for auto over a network head.
+      const armMembers = ensembleSizeOf({ representation: 'hashing', hidden }, mixture) ? members : 0;
       const labeled = new Set<number>(start);
       const curve: Point[] = [{ labeled: 0, yes: 0 }, { labeled: labeled.size, yes: start.filter((i) => all[i]!.label === 'yes').length }];
       const step = Math.max(1, Math.round(batch * (s.batchShare ?? 1)));
@@ -111,10 +121,10 @@ async function main(): Promise<void> {
           const rows = [...labeled].filter((i) => cls[i]! >= 0).sort((a, b) => a - b);
           const xs = gatherRows(x, dim, rows), ys = gatherLabels(cls, rows);
           // The same head as rare-label's (same seed); an ensemble's members are fitted beside it.
-          const model = await trainOnFeatures(xs, ys, dim, { epochs, seed, backend, ...(s.refit === undefined ? {} : { refitAll: s.refit }), ...(s.ensemble ? { members } : {}) });
-          trainings += 1 + (s.ensemble ? members : 0);
+          const model = await trainOnFeatures(xs, ys, dim, { epochs, seed, backend, hidden, ...(s.refit === undefined ? {} : { refitAll: s.refit }), ...(armMembers ? { members: armMembers } : {}) });
+          trainings += 1 + armMembers;
           probs = await model.predict(x, n);
-          memberProbs = s.ensemble ? await model.predictMembers(x, n) : undefined;
+          memberProbs = armMembers ? await model.predictMembers(x, n) : undefined;
           await model.release();
         }
         const labeledBodies = new Set([...labeled].map((i) => bodyKey[i]!));
@@ -144,8 +154,8 @@ async function main(): Promise<void> {
   const svgPath = path.resolve(root, values.svg!);
   mkdirSync(path.dirname(svgPath), { recursive: true });
   writeFileSync(svgPath, lineChart({
-    title: 'Active-learning replay on the paper\'s 959 labeled reviews',
-    description: `Security defects ("yes") found against labels spent, per candidate-selection strategy (mixture 45/45/10: 45% rare-label, 45% entropy, 10% random; ensemble, thompson and ucb over ${members} heads), starting from an M1 bootstrap batch of ${batch}, then batches of ${batch}; mean of ${seeds} seeds with 90% bands. The pool holds ${yesTotal} yes reviews.`,
+    title: `Active-learning replay on the paper's 959 labeled reviews${hidden.length ? `, head with hidden layers ${hidden.join(', ')}` : ''}`,
+    description: `Security defects ("yes") found against labels spent, per candidate-selection strategy (mixture 45/45/10: 45% rare-label, 45% entropy, 10% random; ensemble, thompson and ucb over ${members} heads), with ${headText}, starting from an M1 bootstrap batch of ${batch}, then batches of ${batch}; mean of ${seeds} seeds with 90% bands. The pool holds ${yesTotal} yes reviews.`,
     xLabel: 'labels spent', yLabel: '"yes" reviews found', series,
     note: `${seeds} seeds; pool ${n} reviews, ${yesTotal} yes`,
   }));
@@ -167,7 +177,7 @@ async function main(): Promise<void> {
   });
   console.log(JSON.stringify({
     benchmark: 'replay', data: path.basename(values.data!), pool: n, yesInPool: yesTotal,
-    start: `M1 bootstrap batch of ${batch}`, batch, budget, seeds, epochs, representation: { id: 'hashing', dim },
+    start: `M1 bootstrap batch of ${batch}`, batch, budget, seeds, epochs, representation: { id: 'hashing', dim }, head: hidden.length ? { hidden } : 'linear (regularized)',
     provider: backend.device, trainings,
     yesFoundAtBudget: Object.fromEntries(STRATEGIES.map((s) => [s.name, at(s.name, final)])),
     yieldAtBudget: Object.fromEntries(STRATEGIES.map((s) => [s.name, Math.round(((at(s.name, final) ?? 0) / final) * 1000) / 1000])),
