@@ -68,6 +68,15 @@ export async function post(page: Page, message: HostToWebview): Promise<void> {
   await page.evaluate(`window.postMessage(${JSON.stringify(message)}, '*')`);
 }
 
+/**
+ * Delivers an `upcoming` view and waits until the webview holds it: a message event is a task of
+ * its own, so a key pressed right after `post` could otherwise act before it arrives.
+ */
+export async function postUpcoming(page: Page, message: Extract<HostToWebview, { type: 'upcoming' }>): Promise<void> {
+  await post(page, message);
+  await page.waitForFunction(`document.body.dataset.upcomingAfter === ${JSON.stringify(message.after)}`, undefined, { timeout: 60000 });
+}
+
 /** Delivers a `show` and waits until the webview has painted it. */
 export async function showAndWait(page: Page, message: Extract<HostToWebview, { type: 'show' }>): Promise<void> {
   await post(page, message);

@@ -14,7 +14,7 @@ import { Workspace } from '../../../src/store/workspace';
 import { LabelingSession } from '../../../src/extension/session';
 import type { CandidateView, HostToWebview } from '../../../src/protocol/webview';
 import { tempDir } from '../../helpers/tmp';
-import { guidelines, launchChromium, openWebview, post, showAndWait, skipWebview as skip, type Page } from '../../helpers/labelingWebview';
+import { guidelines, launchChromium, openWebview, post, postUpcoming, showAndWait, skipWebview as skip, type Page } from '../../helpers/labelingWebview';
 
 type Posted = { type: string; requestId?: number; reviewId?: string; label?: string };
 
@@ -55,7 +55,7 @@ test('a label key shows the review sent ahead at once, says "Saving" until the a
   let seq = 0;
   const show = (candidate: CandidateView | null, requestId?: number): Extract<HostToWebview, { type: 'show' }> =>
     ({ type: 'show', seq: ++seq, requestId, candidate, progress: s.progress(), guidelines: guidelines() });
-  const sendUpcoming = async () => { await post(page, { type: 'upcoming', after: s.currentId!, candidate: s.upcomingView(true)! }); };
+  const sendUpcoming = async () => { await postUpcoming(page, { type: 'upcoming', after: s.currentId!, candidate: s.upcomingView(true)! }); };
   const page = await openWebview(browser);
   try {
     const [a, b, c, d] = ids as [string, string, string, string];
@@ -157,7 +157,7 @@ test('a view sent ahead for another review is never shown: the key waits for the
     await s.label('800', 'no');
     assert.equal(s.advance(), '801');
     assert.equal(s.upcomingId(), '802');
-    await post(page, { type: 'upcoming', after: '801', candidate: s.upcomingView(true)! });
+    await postUpcoming(page, { type: 'upcoming', after: '801', candidate: s.upcomingView(true)! });
     await page.keyboard.press('2');
     const now = await shown(page);
     assert.deepEqual([now.id, now.ahead, now.saveState], ['800', '', 'saving'], 'the labeled review stays until the answer');
