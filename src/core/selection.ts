@@ -31,10 +31,9 @@ export const usesEnsemble = (mixture: readonly MixturePart[]): boolean => needsE
  * only blur: on that replay its ensemble found no more than rare label did.
  * A share of the concrete strategy already in the mixture is added to `auto`'s.
  */
-export function resolveAuto(mixture: readonly MixturePart[], hasMembers: boolean): MixturePart[] {
-  if (!mixture.some((p) => p.strategy === 'auto')) return [...mixture];
-  const concrete: Strategy = hasMembers ? 'ensemble' : 'rare';
-  const out: MixturePart[] = [];
+export function resolveAuto(mixture: readonly MixturePart[], hasMembers: boolean): ConcretePart[] {
+  const concrete: ConcreteStrategy = hasMembers ? 'ensemble' : 'rare';
+  const out: ConcretePart[] = [];
   for (const p of mixture) {
     const strategy = p.strategy === 'auto' ? concrete : p.strategy;
     const same = out.find((o) => o.strategy === strategy);
@@ -90,6 +89,9 @@ export function parseStrategy(s: string): Strategy | undefined {
 export interface Proposal { row: number; strategy: Strategy; score: number }
 
 export interface MixturePart { strategy: Strategy; share: number }
+/** A strategy that ranks by itself: every one but `auto`, which stands for one of them (`resolveAuto`). */
+type ConcreteStrategy = Exclude<Strategy, 'auto'>;
+interface ConcretePart extends MixturePart { strategy: ConcreteStrategy }
 
 /**
  * Parses `rare`, `rare:0.45,entropy:0.45,random:0.1` or `rare=45%,random=10%`. Shares are normalized
@@ -176,10 +178,9 @@ export interface SelectionInput {
 }
 
 /** Strategy score of a row: larger is picked first. */
-export function scorer(strategy: Strategy, input: ScorerInput): (row: number) => number {
+export function scorer(strategy: ConcreteStrategy, input: ScorerInput): (row: number) => number {
   const { probs, classes, idOf, seed } = input;
   if (strategy === 'random') return (row) => hashUniform(idOf(row), seed);
-  if (strategy === 'auto') return scorer(input.members?.length ? 'ensemble' : 'rare', input);
   if (!probs || !classes) throw new Error(`strategy "${strategy}" needs model probabilities; train a model first or use "random"`);
   const C = classes.length;
   if (probs.length < input.rowCount * C) throw new Error(`probability matrix has ${probs.length} values, expected ${input.rowCount} rows x ${C} classes`);

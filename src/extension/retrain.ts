@@ -31,7 +31,7 @@ export async function retrain(ws: Workspace, status: StatusBar, log: Log, modelC
           finetuneSchedule: cfg.finetuneSchedule, finetuneOptimizer: cfg.finetuneOptimizer,
         } : {}),
       } : {};
-      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize, { representation: cfg.representation, finetuneLayers: cfg.representation === 'roberta' ? cfg.finetuneLayers : 0 }), ...roberta }, {
+      const outcome = await retrainAndPropose(ws, { representation: cfg.representation, device: cfg.device, epochs: cfg.epochs, strategy: cfg.mixture, batchSize: cfg.batchSize, excludeNearDuplicates: cfg.excludeNearDuplicates, diversityWeight: cfg.diversityWeight, diversityCandidates: cfg.diversityCandidates, ...(cfg.cweHead ? { cweHead: true } : {}), ...ensembleRequest(cfg.mixture, cfg.ensembleSize, { representation: cfg.representation, ...roberta }), ...roberta }, {
         signal: controller.signal, env,
         onLog: (line) => log.info(`trainer: ${line}`),
         onReady: (info) => log.info(`trainer ready (pid ${info.pid})`),
